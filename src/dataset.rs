@@ -1,0 +1,1 @@
+//! dataset stage (placeholder until implemented).

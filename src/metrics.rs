@@ -1,0 +1,1 @@
+//! metrics stage (placeholder until implemented).

@@ -1,0 +1,1 @@
+//! plot stage (placeholder until implemented).

@@ -1,0 +1,1 @@
+//! split stage (placeholder until implemented).

@@ -1,0 +1,1 @@
+//! tsne stage (placeholder until implemented).
