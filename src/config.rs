@@ -1,1 +1,153 @@
-//! config stage (placeholder until implemented).
+//! Project configuration: an optional `dannscope.toml` in the working directory.
+//!
+//! Every key is also a command-line flag; flags win. Relative paths are relative to the file's folder.
+//!
+//! ```toml
+//! data = "data/OfficeHome"          # --data
+//! manifest = "splits.csv"           # --manifest
+//! out = "outputs"                   # --out
+//! classes = ["Bed", "Drill"]        # --classes
+//! model = "models/mobilenetv3.onnx" # --model (default model)
+//! split = "valid"                   # --split
+//! seed = 0                          # --seed (splits)
+//!
+//! [domain_codes]                    # --domain-code "Real World=R"
+//! "Real World" = "R"
+//!
+//! [[run]]                           # runs for `dannscope report`
+//! model = "models/mobilenetv3_R-P.onnx"
+//! pair = "R-P"
+//! name = "MobileNetV3"
+//! group = "forward"                 # e.g. forward, reversed, baseline
+//! curves = "logs/mnv3_R-P.csv"      # optional training log
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Default config file name.
+pub const FILE_NAME: &str = "dannscope.toml";
+
+/// One run of a batch report.
+#[derive(Debug, Clone, Deserialize, PartialEq, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Model file.
+    pub model: PathBuf,
+    /// Source-target pair, e.g. `R-P`.
+    pub pair: String,
+    /// Display name (rows of the tables), default the model's arch.
+    pub name: Option<String>,
+    /// Group, e.g. `forward`, `reversed`, `baseline`.
+    pub group: Option<String>,
+    /// Training-curves CSV.
+    pub curves: Option<PathBuf>,
+    /// Per-epoch checkpoints (files or one folder) for the evolution figure.
+    #[serde(default)]
+    pub checkpoints: Vec<PathBuf>,
+}
+
+/// The contents of `dannscope.toml`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Data root.
+    pub data: Option<PathBuf>,
+    /// Split manifest.
+    pub manifest: Option<PathBuf>,
+    /// Output root.
+    pub out: Option<PathBuf>,
+    /// Class subset.
+    pub classes: Option<Vec<String>>,
+    /// Default model.
+    pub model: Option<PathBuf>,
+    /// Default split.
+    pub split: Option<String>,
+    /// Seed for new splits.
+    pub seed: Option<u64>,
+    /// Domain code overrides.
+    #[serde(default)]
+    pub domain_codes: BTreeMap<String, String>,
+    /// Report runs.
+    #[serde(default, rename = "run")]
+    pub runs: Vec<RunConfig>,
+    /// Report title.
+    pub title: Option<String>,
+}
+
+impl Config {
+    /// Read a config file; relative paths become relative to its folder.
+    pub fn read(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        let mut c: Config = toml::from_str(&text)
+            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() && !base.as_os_str().is_empty() {
+                *p = base.join(&*p);
+            }
+        };
+        for p in [&mut c.data, &mut c.manifest, &mut c.out, &mut c.model]
+            .into_iter()
+            .flatten()
+        {
+            fix(p);
+        }
+        for r in &mut c.runs {
+            fix(&mut r.model);
+            if let Some(p) = &mut r.curves {
+                fix(p);
+            }
+            for p in &mut r.checkpoints {
+                fix(p);
+            }
+        }
+        Ok(c)
+    }
+
+    /// Read `path` if given (it must exist), else `./dannscope.toml` if present, else the empty config.
+    pub fn discover(path: Option<&Path>) -> Result<Config> {
+        match path {
+            Some(p) => Config::read(p),
+            None => {
+                let p = Path::new(FILE_NAME);
+                if p.is_file() {
+                    Config::read(p)
+                } else {
+                    Ok(Config::default())
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_and_rebases() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("dannscope.toml");
+        std::fs::write(
+            &p,
+            "data = \"data\"\nclasses = [\"Bed\"]\n[domain_codes]\n\"Real World\" = \"W\"\n\
+             [[run]]\nmodel = \"m.onnx\"\npair = \"R-P\"\n",
+        )
+        .unwrap();
+        let c = Config::read(&p).unwrap();
+        assert_eq!(c.data.unwrap(), d.path().join("data"));
+        assert_eq!(c.runs[0].model, d.path().join("m.onnx"));
+        assert_eq!(c.domain_codes["Real World"], "W");
+        std::fs::write(&p, "dataa = 1\n").unwrap();
+        let e = Config::read(&p).unwrap_err().to_string();
+        assert!(e.contains("dannscope.toml") && e.contains("dataa"), "{e}");
+    }
+}

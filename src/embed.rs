@@ -1,1 +1,377 @@
-//! embed stage (placeholder until implemented).
+//! The embed job: decode (in parallel, overlapping inference) → run the engine → store per domain.
+//!
+//! Finished domains are skipped on a rerun with the same inputs (same fingerprint of model, image list
+//! and preprocessing) unless `force` is set.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::dataset::Domain;
+use crate::engine::{self, Engine, EngineInfo, EngineOptions};
+use crate::error::{Error, Result};
+use crate::model::ModelInfo;
+use crate::preprocess::Preprocessor;
+use crate::store::{self, DomainEmbeddings, EmbeddingRecord, SkippedImage, Timings};
+
+/// One image to embed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// Path relative to the data root.
+    pub rel_path: String,
+    /// Index into [`EmbedJob::domains`].
+    pub domain: usize,
+    /// Index into [`EmbedJob::classes`] (dataset order).
+    pub class: usize,
+}
+
+/// What to embed and where to put it.
+#[derive(Debug, Clone)]
+pub struct EmbedJob {
+    /// Data root.
+    pub data_root: PathBuf,
+    /// Domains (all of them; `domains_wanted` picks).
+    pub domains: Vec<Domain>,
+    /// Indices of the domains to embed.
+    pub domains_wanted: Vec<usize>,
+    /// Dataset class names.
+    pub classes: Vec<String>,
+    /// Images of the split, any order (they are sorted by path per domain).
+    pub items: Vec<Item>,
+    /// Split name used in the output path.
+    pub split: String,
+    /// Output root.
+    pub out: PathBuf,
+    /// Recompute even when a finished result with the same fingerprint exists.
+    pub force: bool,
+    /// Fail on the first unreadable image instead of skipping it.
+    pub strict: bool,
+}
+
+/// Progress events, for a progress bar or a log.
+#[derive(Debug, Clone)]
+pub enum Event<'a> {
+    /// The engine was opened.
+    Engine(&'a EngineInfo, usize),
+    /// A domain starts with this many images.
+    DomainStart(&'a str, usize),
+    /// Images done so far in the current domain.
+    Progress(usize),
+    /// An image was skipped.
+    Skipped(&'a str, &'a str),
+    /// A domain was finished (or reused from the cache when the flag is true).
+    DomainDone(&'a DomainReport, bool),
+}
+
+/// Outcome of one domain.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DomainReport {
+    /// Domain name.
+    pub domain: String,
+    /// Rows written.
+    pub n: usize,
+    /// Images skipped.
+    pub skipped: usize,
+    /// Reused from an earlier run.
+    pub cached: bool,
+    /// The `.npz` file.
+    pub npz: PathBuf,
+    /// Timings (zero when cached).
+    pub timings: Timings,
+}
+
+/// Outcome of the job.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EmbedSummary {
+    /// Per domain.
+    pub domains: Vec<DomainReport>,
+    /// The engine, when one was opened.
+    pub engine: Option<EngineInfo>,
+    /// Output folder.
+    pub dir: PathBuf,
+}
+
+fn fingerprint(model: &ModelInfo, job: &EmbedJob, items: &[&Item], labels: &[i64]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"dannscope-embed-v1\0");
+    h.update(model.sha256.as_bytes());
+    h.update(serde_json::to_vec(&model.preprocess).unwrap_or_default());
+    h.update(serde_json::to_vec(&model.outputs).unwrap_or_default());
+    h.update(job.split.as_bytes());
+    for (it, l) in items.iter().zip(labels) {
+        h.update(it.rel_path.as_bytes());
+        h.update(b"\0");
+        h.update(l.to_le_bytes());
+        if let Ok(m) = std::fs::metadata(job.data_root.join(&it.rel_path)) {
+            h.update(m.len().to_le_bytes());
+            if let Ok(t) = m.modified() {
+                if let Ok(d) = t.duration_since(std::time::UNIX_EPOCH) {
+                    h.update(d.as_nanos().to_le_bytes());
+                }
+            }
+        }
+    }
+    hex::encode(h.finalize())
+}
+
+/// Run the job: embed each wanted domain, reusing finished results. The engine is opened only when a
+/// domain needs computing.
+pub fn run(
+    job: &EmbedJob,
+    model: &ModelInfo,
+    engine_opts: &EngineOptions,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> Result<EmbedSummary> {
+    let (class_map, class_names) = model.class_mapping(&job.classes)?;
+    let dir = store::embeddings_dir(&job.out, &model.stem, &job.split);
+    let mut engine: Option<Box<dyn Engine>> = None;
+    let mut reports = Vec::new();
+    for &d in &job.domains_wanted {
+        let domain = &job.domains[d];
+        let mut items: Vec<&Item> = job.items.iter().filter(|i| i.domain == d).collect();
+        items.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+        if items.is_empty() {
+            return Err(Error::Invalid(format!(
+                "domain \"{}\" has no images in the {} split",
+                domain.name, job.split
+            )));
+        }
+        let labels: Vec<i64> = items.iter().map(|i| class_map[i.class] as i64).collect();
+        let fp = fingerprint(model, job, &items, &labels);
+        let (npz, json) = store::domain_files(&dir, &domain.name);
+        if !job.force && npz.is_file() {
+            if let Ok(rec) = store::read_json::<EmbeddingRecord>(&json) {
+                if rec.fingerprint == fp {
+                    let r = DomainReport {
+                        domain: domain.name.clone(),
+                        n: rec.n,
+                        skipped: rec.skipped.len(),
+                        cached: true,
+                        npz: npz.clone(),
+                        timings: Timings::default(),
+                    };
+                    on_event(Event::DomainDone(&r, true));
+                    reports.push(r);
+                    continue;
+                }
+            }
+        }
+        if engine.is_none() {
+            let e = engine::open(model, engine_opts)?;
+            on_event(Event::Engine(e.info(), engine_opts.batch_size));
+            engine = Some(e);
+        }
+        let eng = engine
+            .as_mut()
+            .map(|e| e.as_mut())
+            .ok_or_else(|| Error::Invalid("engine unavailable".into()))?;
+        on_event(Event::DomainStart(&domain.name, items.len()));
+        let r = embed_domain(
+            job,
+            model,
+            eng,
+            domain,
+            &items,
+            &labels,
+            &class_names,
+            fp,
+            engine_opts.batch_size,
+            on_event,
+        )?;
+        on_event(Event::DomainDone(&r, false));
+        reports.push(r);
+    }
+    Ok(EmbedSummary {
+        domains: reports,
+        engine: engine.map(|e| e.info().clone()),
+        dir,
+    })
+}
+
+type Decoded = std::result::Result<Vec<f32>, String>;
+
+#[allow(clippy::too_many_arguments)]
+fn embed_domain(
+    job: &EmbedJob,
+    model: &ModelInfo,
+    eng: &mut dyn Engine,
+    domain: &Domain,
+    items: &[&Item],
+    labels: &[i64],
+    class_names: &[String],
+    fp: String,
+    batch_size: usize,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> Result<DomainReport> {
+    let t0 = Instant::now();
+    let batch_size = batch_size.max(1);
+    let per = model.preprocess.tensor_len();
+    let cfg = model.preprocess.clone();
+    let root = job.data_root.clone();
+    let (tx, rx) = crossbeam_channel::bounded::<(usize, Vec<Decoded>)>(2);
+    let mut emb: Vec<f32> = Vec::new();
+    let mut logits: Vec<f32> = Vec::new();
+    let (mut dim, mut n_classes) = (0usize, 0usize);
+    let mut kept_paths = Vec::new();
+    let mut kept_labels = Vec::new();
+    let mut skipped = Vec::new();
+    let (mut infer_s, mut wait_s) = (0.0f64, 0.0f64);
+    let chunks: Vec<&[&Item]> = items.chunks(batch_size).collect();
+    std::thread::scope(|scope| -> Result<()> {
+        let producer = scope.spawn(move || {
+            for (bi, chunk) in chunks.iter().enumerate() {
+                let decoded: Vec<Decoded> = chunk
+                    .par_iter()
+                    .map_init(
+                        || Preprocessor::new(cfg.clone()),
+                        |p, it| {
+                            let mut buf = vec![0f32; per];
+                            p.process_file(&root.join(&it.rel_path), &mut buf)
+                                .map(|_| buf)
+                                .map_err(|e| e.to_string())
+                        },
+                    )
+                    .collect();
+                if tx.send((bi, decoded)).is_err() {
+                    break; // the consumer stopped (error); nothing more to do
+                }
+            }
+        });
+        let mut done = 0usize;
+        loop {
+            let tw = Instant::now();
+            let Ok((bi, decoded)) = rx.recv() else { break };
+            wait_s += tw.elapsed().as_secs_f64();
+            let start = bi * batch_size;
+            let mut input = Vec::with_capacity(decoded.len() * per);
+            let mut rows = Vec::new();
+            for (k, d) in decoded.into_iter().enumerate() {
+                let it = items[start + k];
+                match d {
+                    Ok(buf) => {
+                        input.extend_from_slice(&buf);
+                        rows.push(start + k);
+                    }
+                    Err(reason) => {
+                        let path = job.data_root.join(&it.rel_path);
+                        if job.strict {
+                            drop(rx);
+                            return Err(Error::Invalid(format!("{}: {reason}", path.display())));
+                        }
+                        on_event(Event::Skipped(&it.rel_path, &reason));
+                        skipped.push(SkippedImage {
+                            path: it.rel_path.clone(),
+                            reason,
+                        });
+                    }
+                }
+            }
+            if !rows.is_empty() {
+                let ti = Instant::now();
+                let out = eng.run(&input, rows.len())?;
+                infer_s += ti.elapsed().as_secs_f64();
+                dim = out.dim;
+                emb.extend_from_slice(&out.embedding);
+                if let Some((l, c)) = out.logits {
+                    n_classes = c;
+                    logits.extend_from_slice(&l);
+                }
+                for r in rows {
+                    kept_paths.push(items[r].rel_path.clone());
+                    kept_labels.push(labels[r]);
+                }
+            }
+            done += batch_size.min(items.len() - start);
+            on_event(Event::Progress(done));
+        }
+        producer
+            .join()
+            .map_err(|_| Error::Invalid("the decoding thread panicked".into()))?;
+        Ok(())
+    })?;
+    let n = kept_paths.len();
+    if n == 0 {
+        return Err(Error::Invalid(format!(
+            "domain \"{}\": none of its {} images could be read (first: {})",
+            domain.name,
+            items.len(),
+            skipped
+                .first()
+                .map(|s| format!("{}: {}", s.path, s.reason))
+                .unwrap_or_default()
+        )));
+    }
+    if model.outputs.logits.is_some() && n_classes != class_names.len() {
+        return Err(Error::Invalid(format!(
+            "{}: the logits output has {n_classes} classes, expected {}",
+            model.path.display(),
+            class_names.len()
+        )));
+    }
+    let embedding = Array2::from_shape_vec((n, dim), emb)
+        .map_err(|e| Error::Invalid(format!("embedding shape: {e}")))?;
+    let logits = if model.outputs.logits.is_some() {
+        Some(
+            Array2::from_shape_vec((n, n_classes), logits)
+                .map_err(|e| Error::Invalid(format!("logits shape: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let total = t0.elapsed().as_secs_f64();
+    let info = eng.info();
+    let timings = Timings {
+        total_s: total,
+        inference_s: infer_s,
+        wait_s,
+        images_per_s: items.len() as f64 / total.max(1e-9),
+    };
+    let record = EmbeddingRecord {
+        format: 1,
+        dannscope_version: env!("CARGO_PKG_VERSION").into(),
+        domain: domain.name.clone(),
+        domain_code: domain.code.clone(),
+        split: job.split.clone(),
+        n,
+        dim,
+        n_classes,
+        class_names: class_names.to_vec(),
+        paths: kept_paths,
+        skipped: skipped.clone(),
+        model: model.record(),
+        preprocess: model.preprocess.clone(),
+        engine: info.engine.clone(),
+        provider: info.provider.clone(),
+        threads: info.threads,
+        batch_size,
+        timings: timings.clone(),
+        fingerprint: fp,
+        data_root: job.data_root.display().to_string(),
+        created: store::now_rfc3339(),
+    };
+    let de = DomainEmbeddings {
+        embedding,
+        logits,
+        label: Array1::from(kept_labels),
+        record,
+    };
+    let dir = store::embeddings_dir(&job.out, &model.stem, &job.split);
+    store::check_finite(&de.embedding, "embedding", &model.path, &de.record)?;
+    store::write_domain(&dir, &de)?;
+    Ok(DomainReport {
+        domain: domain.name.clone(),
+        n,
+        skipped: skipped.len(),
+        cached: false,
+        npz: store::domain_files(&dir, &domain.name).0,
+        timings,
+    })
+}
+
+/// Default output folder of a model's embeddings.
+pub fn output_dir(out: &Path, model: &ModelInfo, split: &str) -> PathBuf {
+    store::embeddings_dir(out, &model.stem, split)
+}

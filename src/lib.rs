@@ -3,19 +3,20 @@
 //! Data flows one way through the stages, one module each:
 //! [`dataset`] → [`preprocess`] → [`engine`] → [`store`] → {[`metrics`], [`tsne`] → [`plot`]} → [`report`].
 
-pub mod error;
-pub mod dataset;
-pub mod split;
 pub mod config;
-pub mod model;
-pub mod preprocess;
-pub mod engine;
-pub mod store;
-pub mod embed;
-pub mod metrics;
-pub mod tsne;
-pub mod plot;
-pub mod report;
+pub mod dataset;
 pub mod demo;
+pub mod embed;
+pub mod engine;
+pub mod error;
+pub mod metrics;
+pub mod model;
+pub mod plot;
+pub mod preprocess;
+pub mod project;
+pub mod report;
+pub mod split;
+pub mod store;
+pub mod tsne;
 
 pub use error::{Error, Result};

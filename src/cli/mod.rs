@@ -1,0 +1,50 @@
+//! Argument parsing and command dispatch. Library errors get context here (anyhow).
+
+mod common;
+mod embed;
+mod split;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use common::Common;
+
+/// Show how well a domain-adaptation (DANN) model has aligned its domains.
+#[derive(Debug, Parser)]
+#[command(name = "dannscope", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a stratified, seeded split manifest (path,domain,class,split) for a dataset.
+    #[command(after_help = "Example:\n  dannscope split --data data/OfficeHome --out splits.csv")]
+    Split(split::Args),
+    /// Run a model on every image of a split and store embeddings and logits per domain (.npz + .json).
+    #[command(
+        after_help = "Example:\n  dannscope embed --model models/mobilenetv3.onnx --split valid --data data/OfficeHome"
+    )]
+    Embed(embed::Args),
+}
+
+/// Entry point: parse, run, print errors with their causes.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Split(a) => split::run(a),
+        Command::Embed(a) => embed::run(a),
+    };
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}

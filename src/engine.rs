@@ -1,1 +1,0 @@
-//! engine stage (placeholder until implemented).

@@ -1,0 +1,283 @@
+//! ONNX Runtime engine (crate `ort`, library loaded at run time).
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::Tensor;
+
+use super::{
+    available_cores, standard_library_dirs, BatchOutput, Device, Engine, EngineInfo, EngineOptions,
+};
+use crate::error::{Error, Result};
+use crate::model::ModelInfo;
+
+/// Prefix of errors that mean "the library itself could not be used" (so `auto` falls back to tract).
+pub(super) const LOAD_FAILURE: &str = "ONNX Runtime library failed to load";
+
+/// Where to look for the ONNX Runtime shared library, in order.
+#[derive(Debug, Clone, Default)]
+pub struct Discovery {
+    /// An explicit library path (`ORT_DYLIB_PATH`).
+    pub env_path: Option<PathBuf>,
+    /// A Python interpreter whose `onnxruntime` / `onnxruntime-gpu` package ships the library
+    /// (`DANNSCOPE_PYTHON`, default `python3`); `None` skips this step.
+    pub python: Option<String>,
+    /// Library folders to search.
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Discovery {
+    /// The standard search: `ORT_DYLIB_PATH`, then `python3`'s onnxruntime package, then library folders.
+    pub fn from_env() -> Discovery {
+        Discovery {
+            env_path: std::env::var_os("ORT_DYLIB_PATH")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            python: Some(std::env::var("DANNSCOPE_PYTHON").unwrap_or_else(|_| "python3".into()))
+                .filter(|p| !p.is_empty()),
+            dirs: standard_library_dirs(),
+        }
+    }
+}
+
+fn lib_in_dir(dir: &Path) -> Option<PathBuf> {
+    let plain = dir.join("libonnxruntime.so");
+    if plain.is_file() {
+        return Some(plain);
+    }
+    let mut versioned: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("libonnxruntime.so.") || n == "libonnxruntime.dylib")
+        })
+        .collect();
+    versioned.sort();
+    versioned.pop()
+}
+
+fn python_package_dir(python: &str) -> Option<PathBuf> {
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import importlib.util as u; s = u.find_spec('onnxruntime'); \
+             print(list(s.submodule_search_locations)[0] if s else '')",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let s = String::from_utf8(out.stdout).ok()?;
+    let s = s.trim();
+    (!s.is_empty()).then(|| PathBuf::from(s))
+}
+
+/// Find the ONNX Runtime library. On failure, returns what was tried.
+pub fn find_onnxruntime(d: &Discovery) -> std::result::Result<PathBuf, Vec<String>> {
+    let mut tried = Vec::new();
+    if let Some(p) = &d.env_path {
+        if p.is_file() {
+            return Ok(p.clone());
+        }
+        tried.push(format!("ORT_DYLIB_PATH={} (no such file)", p.display()));
+    } else {
+        tried.push("ORT_DYLIB_PATH (unset)".into());
+    }
+    if let Some(py) = &d.python {
+        match python_package_dir(py) {
+            Some(pkg) => match lib_in_dir(&pkg.join("capi")) {
+                Some(lib) => return Ok(lib),
+                None => tried.push(format!(
+                    "{py}: {}/capi has no libonnxruntime",
+                    pkg.display()
+                )),
+            },
+            None => tried.push(format!("{py}: no onnxruntime package")),
+        }
+    }
+    for dir in &d.dirs {
+        if let Some(lib) = lib_in_dir(dir) {
+            return Ok(lib);
+        }
+    }
+    if !d.dirs.is_empty() {
+        tried.push("standard library folders".into());
+    }
+    Err(tried)
+}
+
+type Loaded = std::result::Result<(ort::environment::Environment, PathBuf, String), String>;
+static LOADED: OnceLock<Loaded> = OnceLock::new();
+
+/// Load the library and create the environment once per process; later calls return the first outcome.
+fn load_library(lib: &Path) -> Result<&'static (ort::environment::Environment, PathBuf, String)> {
+    let r = LOADED.get_or_init(|| {
+        let env = ort::init_from(lib)
+            .map_err(|e| e.to_string())?
+            .with_name("dannscope")
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok((env, lib.to_path_buf(), ort_version()))
+    });
+    r.as_ref()
+        .map_err(|e| Error::Invalid(format!("{LOAD_FAILURE}: {e}")))
+}
+
+fn ort_version() -> String {
+    // "ORT Build Info: git-branch=rel-1.31.1, git-commit-id=…, …" → "rel-1.31.1"
+    let info = ort::info();
+    info.split(',')
+        .next()
+        .and_then(|b| b.split('=').nth(1))
+        .unwrap_or(info)
+        .trim()
+        .to_string()
+}
+
+/// ONNX Runtime engine.
+pub struct OrtEngine {
+    session: Session,
+    info: EngineInfo,
+    input_name: String,
+    size: usize,
+    outputs: crate::store::OutputNames,
+}
+
+fn ort_err(model: &Path, what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Invalid(format!(
+        "{}: ONNX Runtime could not {what}: {e}",
+        model.display()
+    ))
+}
+
+impl OrtEngine {
+    /// Open `model` with the library at `lib`.
+    pub fn open(model: &ModelInfo, opts: &EngineOptions, lib: &Path) -> Result<OrtEngine> {
+        let (env, lib_path, version) = load_library(lib)?;
+        let threads = if opts.threads == 0 {
+            available_cores()
+        } else {
+            opts.threads
+        };
+        let mut notes = Vec::new();
+        let build = |cuda: bool| -> Result<Session> {
+            let mk = |e: ort::Error<ort::session::builder::SessionBuilder>| {
+                ort_err(&model.path, "configure a session", e)
+            };
+            let mut b = Session::builder(env)
+                .map_err(|e| ort_err(&model.path, "create a session", e))?
+                .with_optimization_level(GraphOptimizationLevel::Level3)
+                .map_err(mk)?
+                .with_intra_threads(threads)
+                .map_err(mk)?;
+            if cuda {
+                b = b
+                    .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
+                    .map_err(mk)?;
+            }
+            b.commit_from_file(&model.path).map_err(|e| {
+                ort_err(
+                    &model.path,
+                    if cuda {
+                        "register CUDA"
+                    } else {
+                        "load the model"
+                    },
+                    e,
+                )
+            })
+        };
+        let (session, provider) = match opts.device {
+            Device::Cpu => (build(false)?, "CPU"),
+            Device::Cuda => (build(true)?, "CUDA"),
+            Device::Auto => match build(true) {
+                Ok(s) => (s, "CUDA"),
+                Err(e) => {
+                    let why = e.to_string();
+                    let short = why
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .chars()
+                        .take(200)
+                        .collect::<String>();
+                    notes.push(format!(
+                        "CUDA execution provider unavailable, using CPU ({short})"
+                    ));
+                    (build(false)?, "CPU")
+                }
+            },
+        };
+        Ok(OrtEngine {
+            session,
+            info: EngineInfo {
+                engine: "onnxruntime".into(),
+                provider: provider.into(),
+                threads,
+                library: Some(format!("{} ({version})", lib_path.display())),
+                notes,
+            },
+            input_name: model.input.name.clone(),
+            size: model.preprocess.input_size as usize,
+            outputs: model.outputs.clone(),
+        })
+    }
+}
+
+impl Engine for OrtEngine {
+    fn info(&self) -> &EngineInfo {
+        &self.info
+    }
+
+    fn run(&mut self, input: &[f32], n: usize) -> Result<BatchOutput> {
+        let s = self.size;
+        let tensor = Tensor::from_array(([n, 3, s, s], input.to_vec().into_boxed_slice()))
+            .map_err(|e| Error::Invalid(format!("cannot build the input tensor: {e}")))?;
+        let outs = self
+            .session
+            .run(ort::inputs![self.input_name.as_str() => tensor])
+            .map_err(|e| Error::Invalid(format!("ONNX Runtime inference failed: {e}")))?;
+        let get = |name: &str| -> Result<(Vec<i64>, Vec<f32>)> {
+            let v = outs.get(name).ok_or_else(|| {
+                Error::Invalid(format!("the model produced no output \"{name}\""))
+            })?;
+            let (shape, data) = v.try_extract_tensor::<f32>().map_err(|e| {
+                Error::Invalid(format!("output \"{name}\" is not a float32 tensor: {e}"))
+            })?;
+            Ok((shape.to_vec(), data.to_vec()))
+        };
+        let (es, emb) = get(&self.outputs.embedding)?;
+        let dim = check_2d(&es, n, &self.outputs.embedding)?;
+        let logits = match &self.outputs.logits {
+            Some(name) => {
+                let (ls, l) = get(name)?;
+                Some((l, check_2d(&ls, n, name)?))
+            }
+            None => None,
+        };
+        let domain_logits = match &self.outputs.domain_logits {
+            Some(name) => Some(get(name)?.1).filter(|d| d.len() == n),
+            None => None,
+        };
+        Ok(BatchOutput {
+            embedding: emb,
+            dim,
+            logits,
+            domain_logits,
+        })
+    }
+}
+
+/// Check that an output is `[n, k]` and return `k`.
+pub(super) fn check_2d(shape: &[i64], n: usize, name: &str) -> Result<usize> {
+    if shape.len() != 2 || shape[0] as usize != n {
+        return Err(Error::Invalid(format!(
+            "output \"{name}\" has shape {shape:?}, expected [{n}, K]"
+        )));
+    }
+    Ok(shape[1] as usize)
+}

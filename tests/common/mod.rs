@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use dannscope::engine::{find_onnxruntime, Discovery};
+
+/// The fixtures folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Whether an ONNX Runtime library can be found. With `DANNSCOPE_REQUIRE_ORT=1` (CI), a missing library
+/// is a failure, so the ONNX Runtime tests never silently skip there.
+pub fn ort_available() -> bool {
+    let found = find_onnxruntime(&Discovery::from_env());
+    if found.is_err() && std::env::var("DANNSCOPE_REQUIRE_ORT").is_ok_and(|v| v == "1") {
+        panic!("DANNSCOPE_REQUIRE_ORT=1 but no ONNX Runtime library was found: {found:?}");
+    }
+    if let Err(tried) = &found {
+        eprintln!("skipping: no ONNX Runtime library ({})", tried.join("; "));
+    }
+    found.is_ok()
+}
+
+/// Copy a folder tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        let t = to.join(e.file_name());
+        if p.is_dir() {
+            copy_tree(&p, &t);
+        } else {
+            std::fs::copy(&p, &t).unwrap();
+        }
+    }
+}
+
+/// Every file under `dir` whose name looks like a temporary file of an atomic write.
+pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(temp_files(&p));
+            } else if p.extension().is_some_and(|x| x == "tmp") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
