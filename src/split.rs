@@ -109,14 +109,13 @@ impl SplitRatios {
     /// Counts per split for `n` images by largest-remainder rounding (ties prefer valid, then test, then train).
     pub fn counts(&self, n: usize) -> [usize; 3] {
         let exact = self.ratios.map(|r| r * n as f64);
-        let mut c = exact.map(|e| e.floor() as usize);
+        // Values equal up to rounding noise count as equal (e.g. 2/3 and 1/6 parsed from text).
+        let floor = |e: f64| (e + 1e-9).floor();
+        let mut c = exact.map(|e| floor(e) as usize);
         let mut left = n - c.iter().sum::<usize>();
+        let rem = |i: usize| ((exact[i] - floor(exact[i])) * 1e9).round() as i64;
         let mut order = [1usize, 2, 0];
-        order.sort_by(|&a, &b| {
-            let ra = exact[a] - exact[a].floor();
-            let rb = exact[b] - exact[b].floor();
-            rb.partial_cmp(&ra).unwrap_or(std::cmp::Ordering::Equal)
-        });
+        order.sort_by_key(|&i| std::cmp::Reverse(rem(i)));
         for &i in order.iter().cycle() {
             if left == 0 {
                 break;
@@ -414,6 +413,9 @@ mod tests {
             assert_eq!(r.counts(n).iter().sum::<usize>(), n);
         }
         let p = SplitRatios::parse("2/3, 1/6, 1/6").unwrap();
+        for n in 0..200 {
+            assert_eq!(p.counts(n), r.counts(n), "n = {n}");
+        }
         assert!((p.ratios[0] - 2.0 / 3.0).abs() < 1e-12);
         assert!(SplitRatios::parse("1,2").is_err());
         assert!(SplitRatios::parse("1,-1,0").is_err());

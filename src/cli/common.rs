@@ -18,7 +18,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[derive(Debug, Clone, ClapArgs)]
 pub struct Common {
     /// Config file (default: ./dannscope.toml when present).
-    #[arg(long, value_name = "FILE", global = true)]
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Data root laid out as <root>/<Domain>/<Class>/<image>.
     #[arg(long, value_name = "DIR")]

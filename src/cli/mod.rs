@@ -21,7 +21,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Write a stratified, seeded split manifest (path,domain,class,split) for a dataset.
-    #[command(after_help = "Example:\n  dannscope split --data data/OfficeHome --out splits.csv")]
+    #[command(
+        after_help = "Example:\n  dannscope split --data data/OfficeHome --out splits.csv --seed 0"
+    )]
     Split(split::Args),
     /// Run a model on every image of a split and store embeddings and logits per domain (.npz + .json).
     #[command(

@@ -12,15 +12,23 @@ use super::Common;
 /// Arguments of `split`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
-    #[command(flatten)]
-    common: Common,
+    /// Config file (default: ./dannscope.toml when present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data root laid out as <root>/<Domain>/<Class>/<image>.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Keep only these classes (comma-separated folder names).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    classes: Option<Vec<String>>,
+    /// Domain code override, e.g. "Real World=W" (repeatable).
+    #[arg(long = "domain-code", value_name = "NAME=CODE")]
+    domain_code: Vec<String>,
+    /// Seed of the split.
+    #[arg(long)]
+    seed: Option<u64>,
     /// Manifest to write. An existing file is updated: its rows keep their split, new images are added.
-    #[arg(
-        long = "manifest-out",
-        visible_alias = "to",
-        value_name = "FILE",
-        default_value = "splits.csv"
-    )]
+    #[arg(long = "out", value_name = "FILE", default_value = "splits.csv")]
     manifest_out: PathBuf,
     /// Ratios train,valid,test (numbers or fractions).
     #[arg(long, default_value = "2/3,1/6,1/6")]
@@ -31,8 +39,17 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = a.common.config()?;
-    let opts = a.common.project_options(&cfg)?;
+    let common = Common {
+        config: a.config.clone(),
+        data: a.data.clone(),
+        manifest: None,
+        out: None,
+        classes: a.classes.clone(),
+        domain_code: a.domain_code.clone(),
+        seed: a.seed,
+    };
+    let cfg = common.config()?;
+    let opts = common.project_options(&cfg)?;
     let data = opts
         .data
         .clone()
@@ -80,5 +97,10 @@ pub fn run(a: Args) -> Result<()> {
         opts.seed
     );
     write_summary(&m, std::io::stdout())?;
+    println!(
+        "use it with --manifest {} (or manifest = \"{}\" in dannscope.toml)",
+        a.manifest_out.display(),
+        a.manifest_out.display()
+    );
     Ok(())
 }

@@ -121,21 +121,23 @@ fn load_library(lib: &Path) -> Result<&'static (ort::environment::Environment, P
             .with_name("dannscope")
             .build()
             .map_err(|e| e.to_string())?;
-        Ok((env, lib.to_path_buf(), ort_version()))
+        Ok((env, lib.to_path_buf(), ort_version(lib)))
     });
     r.as_ref()
         .map_err(|e| Error::Invalid(format!("{LOAD_FAILURE}: {e}")))
 }
 
-fn ort_version() -> String {
-    // "ORT Build Info: git-branch=rel-1.31.1, git-commit-id=…, …" → "rel-1.31.1"
-    let info = ort::info();
-    info.split(',')
-        .next()
-        .and_then(|b| b.split('=').nth(1))
-        .unwrap_or(info)
-        .trim()
-        .to_string()
+/// The library version from a versioned file name (`libonnxruntime.so.1.31.1` → `1.31.1`), else the
+/// library's build-info string.
+fn ort_version(lib: &Path) -> String {
+    let name = lib
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match name.split_once(".so.") {
+        Some((_, v)) if !v.is_empty() => format!("ONNX Runtime {v}"),
+        _ => ort::info().to_string(),
+    }
 }
 
 /// ONNX Runtime engine.

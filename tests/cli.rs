@@ -1,0 +1,199 @@
+//! The command line as a user meets it: help with examples, the main commands, and error messages.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{fixtures, temp_files};
+use predicates::prelude::*;
+
+fn dannscope() -> Command {
+    let mut c = Command::cargo_bin("dannscope").unwrap();
+    c.env_remove("ORT_DYLIB_PATH");
+    c
+}
+
+/// A command that cannot find ONNX Runtime (no python package, no library folders).
+fn without_ort() -> Command {
+    let mut c = dannscope();
+    c.env("DANNSCOPE_PYTHON", "/nonexistent/python3")
+        .env("LD_LIBRARY_PATH", "");
+    c
+}
+
+#[test]
+fn every_subcommand_help_shows_an_example() {
+    for sub in ["split", "embed"] {
+        dannscope().args([sub, "--help"]).assert().success().stdout(
+            predicate::str::contains("Example:")
+                .and(predicate::str::contains(format!("dannscope {sub}"))),
+        );
+    }
+}
+
+#[test]
+fn embed_writes_numpy_files_and_reuses_them() {
+    let out = tempfile::tempdir().unwrap();
+    let data = fixtures().join("data");
+    let model = fixtures().join("models/tiny.onnx");
+    let run = || {
+        without_ort()
+            .args(["embed", "--model"])
+            .arg(&model)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(out.path())
+            .args(["--split", "valid", "--domains", "R"])
+            .assert()
+            .success()
+    };
+    run()
+        .stderr(predicate::str::contains(
+            "using the pure-Rust engine (tract)",
+        ))
+        .stderr(predicate::str::contains("engine: tract"))
+        .stderr(predicate::str::contains("skipped README.txt"))
+        .stdout(predicate::str::contains(
+            "embedded 8 images (0 skipped) of 1 domain",
+        ));
+    let dir = out.path().join("embeddings/tiny/valid");
+    assert!(dir.join("Real World.npz").is_file() && dir.join("Real World.json").is_file());
+    assert!(!dir.join("Art.npz").exists());
+    run().stderr(predicate::str::contains("(cached)"));
+    assert!(temp_files(out.path()).is_empty());
+}
+
+#[test]
+fn a_broken_model_is_refused_before_any_image_is_read() {
+    let out = tempfile::tempdir().unwrap();
+    for (model, want) in [
+        (
+            "wrong_rank.onnx",
+            "must have rank 4 [N, 3, H, W], found rank 3",
+        ),
+        ("truncated.onnx", "truncated.onnx"),
+    ] {
+        without_ort()
+            .args(["embed", "--model"])
+            .arg(fixtures().join("models").join(model))
+            .args(["--data", "/nonexistent/data", "--out"])
+            .arg(out.path())
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(want))
+            .stderr(predicate::str::contains("/nonexistent/data").not());
+    }
+    assert!(!out.path().join("embeddings").exists());
+}
+
+#[test]
+fn bad_arguments_get_clear_errors() {
+    dannscope()
+        .args(["embed", "--model", "m.onnx", "--engine", "gpu"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("expected auto, ort or tract"));
+    dannscope()
+        .args(["embed", "--model", "m.onnx", "--batch-size", "0"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--batch-size"));
+    let out = tempfile::tempdir().unwrap();
+    without_ort()
+        .args(["embed", "--model"])
+        .arg(fixtures().join("models/tiny.onnx"))
+        .arg("--data")
+        .arg(fixtures().join("data"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--domains", "X"])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("unknown domain \"X\"")
+                .and(predicate::str::contains("R (Real World)")),
+        );
+    // A manifest with a missing column names the file and the line.
+    let m = out.path().join("m.csv");
+    std::fs::write(
+        &m,
+        "path,domain,split\nArt/Circle/circle_00.png,Art,train\n",
+    )
+    .unwrap();
+    without_ort()
+        .args(["embed", "--model"])
+        .arg(fixtures().join("models/tiny.onnx"))
+        .arg("--data")
+        .arg(fixtures().join("data"))
+        .arg("--manifest")
+        .arg(&m)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "m.csv:1: expected the header path,domain,class,split",
+        ));
+}
+
+#[test]
+fn split_writes_and_updates_a_manifest() {
+    let out = tempfile::tempdir().unwrap();
+    let m = out.path().join("splits.csv");
+    let run = || {
+        dannscope()
+            .args(["split", "--data"])
+            .arg(fixtures().join("data"))
+            .arg("--out")
+            .arg(&m)
+            .args(["--seed", "3"])
+            .assert()
+            .success()
+    };
+    run().stdout(predicate::str::contains(
+        "64 images: 40 train, 16 valid, 8 test; seed 3",
+    ));
+    let first = std::fs::read_to_string(&m).unwrap();
+    assert!(first.starts_with("path,domain,class,split\n"));
+    run().stderr(predicate::str::contains("64 kept, 0 added, 0 removed"));
+    assert_eq!(std::fs::read_to_string(&m).unwrap(), first);
+}
+
+#[test]
+fn config_file_supplies_defaults_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("dannscope.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data = {:?}\nmodel = {:?}\nout = \"from-config\"\nsplit = \"test\"\n",
+            fixtures().join("data"),
+            fixtures().join("models/tiny.onnx")
+        ),
+    )
+    .unwrap();
+    without_ort()
+        .current_dir(dir.path())
+        .args(["embed", "--domains", "A"])
+        .assert()
+        .success();
+    assert!(dir
+        .path()
+        .join("from-config/embeddings/tiny/test/Art.npz")
+        .is_file());
+    without_ort()
+        .current_dir(dir.path())
+        .args([
+            "embed",
+            "--domains",
+            "A",
+            "--out",
+            "from-flag",
+            "--split",
+            "valid",
+        ])
+        .assert()
+        .success();
+    assert!(dir
+        .path()
+        .join("from-flag/embeddings/tiny/valid/Art.npz")
+        .is_file());
+}
