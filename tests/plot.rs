@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use dannscope::plot::{
-    class_color, confusion_heatmap_svg, curves_figure, evolution_gif, evolution_grid,
-    per_class_bars_svg, read_curves, tsne_figure, tsne_figure_svg, ColorBy, EvolutionFrame,
-    EvolutionStyle, PlotError, TsneFigure, SOURCE_COLOR, TARGET_COLOR,
+    class_color, confusion_heatmap, confusion_heatmap_svg, curves_figure, evolution_gif,
+    evolution_grid, per_class_bars_svg, read_curves, tsne_figure, tsne_figure_svg, ColorBy,
+    EvolutionFrame, EvolutionStyle, PlotError, TsneFigure, SOURCE_COLOR, TARGET_COLOR,
 };
 use image::AnimationDecoder;
 use ndarray::Array2;
@@ -596,6 +596,7 @@ fn palette_is_tab10_and_stable() {
 
 #[test]
 fn report_charts() {
+    let (_keep, dir) = out_dir();
     let cn: Vec<String> = CLASSES[..4].iter().map(|s| s.to_string()).collect();
     let m = vec![
         vec![9, 1, 0, 0],
@@ -617,6 +618,14 @@ fn report_charts() {
     // A row without samples is grey; zero cells of other rows get the scale's lightest colour.
     assert_eq!(svg.matches("fill=\"#EEEEEE\"").count(), 4);
     assert!(svg.contains("fill=\"#F7FBFF\""));
+    let (hs, hp) = (dir.join("confusion.svg"), dir.join("confusion.png"));
+    confusion_heatmap(&m, &cn, "Confusion · target valid", &hs, &hp).unwrap();
+    assert_eq!(std::fs::read_to_string(&hs).unwrap(), svg);
+    let img = image::open(&hp).unwrap().to_rgb8();
+    assert!(
+        near(&img, [0xee, 0xee, 0xee], 0) > 4 * 30 * 30,
+        "grey empty row missing"
+    );
     let err = confusion_heatmap_svg(&m[..3], &cn, "x").unwrap_err();
     assert!(matches!(
         err,
@@ -643,6 +652,7 @@ fn report_charts() {
         ("Drill".to_string(), Some(0.0)),
     ];
     let svg = per_class_bars_svg(&vals, "Per-class accuracy").unwrap();
+    std::fs::write(dir.join("bars.svg"), &svg).unwrap();
     let texts = svg_texts(&svg);
     for want in ["Per-class accuracy", "87.5%", "n/a", "0.0%", "Webcam"] {
         assert!(

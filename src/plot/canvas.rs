@@ -10,9 +10,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontFamily, FontStyle, RGBColor};
 
+use super::glyphs::{text_advance, TextFix};
 use super::{write_atomic, PlotError, FONT_FAMILY};
 
-static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub(crate) static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 /// Register the embedded font once per process.
 pub(crate) fn ensure_font() -> Result<(), PlotError> {
@@ -61,7 +62,7 @@ pub(crate) fn to_rgb(fig: &impl Figure) -> Result<image::RgbImage, PlotError> {
     let (w, h) = fig.size();
     let mut buf = vec![255u8; w as usize * h as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        let root = DrawingArea::from(TextFix(BitMapBackend::with_buffer(&mut buf, (w, h))));
         root.fill(&WHITE).map_err(derr)?;
         fig.draw(&root)?;
         root.present().map_err(derr)?;
@@ -110,13 +111,7 @@ pub(crate) fn text_up(size: f64, color: RGBColor, h: HPos, v: VPos) -> TextStyle
 
 /// Width in pixels of `s` at font size `size` (0 when the font cannot measure it).
 pub(crate) fn text_width(s: &str, size: f64) -> i32 {
-    if ensure_font().is_err() {
-        return 0;
-    }
-    FontDesc::new(FontFamily::Name(FONT_FAMILY), size, FontStyle::Normal)
-        .box_size(s)
-        .map(|(w, _)| w as i32)
-        .unwrap_or(0)
+    text_advance(s, size).ceil() as i32
 }
 
 /// The largest font size in `min..=start` (stepping down by 1) at which `s` fits in `max_w`.

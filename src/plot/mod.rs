@@ -13,6 +13,7 @@
 mod canvas;
 mod curves;
 mod evolution;
+mod glyphs;
 mod palette;
 mod report_charts;
 mod tsne;
