@@ -670,3 +670,30 @@ fn report_charts() {
         Err(PlotError::Empty(_))
     ));
 }
+
+#[test]
+fn same_input_gives_same_bytes() {
+    let d = tempfile::tempdir().unwrap();
+    let (coords, is_t, labels) = synthetic(3, 8, 6, 2.0, 3.0);
+    let cn = names();
+    let fig = TsneFigure {
+        coords: coords.view(),
+        is_target: &is_t,
+        labels: &labels,
+        class_names: &cn,
+        source_name: "Art".into(),
+        target_name: "Clipart".into(),
+        title: "t".into(),
+        subtitle: None,
+    };
+    let mut outs = Vec::new();
+    for k in 0..2 {
+        let (s, p) = (
+            d.path().join(format!("{k}.svg")),
+            d.path().join(format!("{k}.png")),
+        );
+        tsne_figure(&fig, &s, &p).unwrap();
+        outs.push((std::fs::read(&s).unwrap(), std::fs::read(&p).unwrap()));
+    }
+    assert_eq!(outs[0], outs[1]);
+}

@@ -11,7 +11,7 @@ use super::canvas::{
     GRID, INK, MUTED,
 };
 use super::palette::blues;
-use super::{class_color, PlotError};
+use super::PlotError;
 
 const MAX_LABEL_W: i32 = 260;
 
@@ -230,6 +230,8 @@ struct Bars<'a> {
 }
 
 const BAR_W: i32 = 420;
+/// One colour for all bars: the list may be a subset of classes, so class colours could mislead.
+const BAR_COLOR: RGBColor = RGBColor(0x4c, 0x78, 0xa8);
 const BAR_ROW: i32 = 28;
 const BAR_TOP: i32 = 52;
 
@@ -267,7 +269,6 @@ impl Figure for Bars<'_> {
             )
             .map_err(derr)?;
         }
-        let total = self.values.len();
         for (i, ((_, v), name)) in self.values.iter().zip(&self.names).enumerate() {
             let y = BAR_TOP + i as i32 * BAR_ROW;
             let mid = y + BAR_ROW / 2;
@@ -283,7 +284,7 @@ impl Figure for Bars<'_> {
                     if len > 0 {
                         root.draw(&Rectangle::new(
                             [(x0, y + 4), (x0 + len, y + BAR_ROW - 4)],
-                            class_color(i, total).mix(0.85).filled(),
+                            BAR_COLOR.filled(),
                         ))
                         .map_err(derr)?;
                     }
@@ -316,7 +317,7 @@ impl Figure for Bars<'_> {
 /// Per-class accuracy as horizontal bars, as an SVG document string.
 ///
 /// Each value is an accuracy as a fraction in 0..=1, drawn as a percentage; `None` (a class
-/// with no samples) is shown as "n/a". Bars use the class colours of [`class_color`].
+/// with no samples) is shown as "n/a".
 pub fn per_class_bars_svg(
     values: &[(String, Option<f64>)],
     title: &str,
