@@ -1,1 +1,0 @@
-//! plot stage (placeholder until implemented).
