@@ -1,4 +1,5 @@
 //! Compares the metrics stage with values computed by scripts/metrics_fixtures.py (scikit-learn, numpy).
+#![allow(clippy::needless_range_loop)] // index loops mirror the reference formulas
 
 use dannscope::metrics::{
     classification_report, cohesion, domain_knn_purity, information_maximization,

@@ -78,7 +78,7 @@ impl ProxyAParams {
                 found: self.c.to_string(),
             });
         }
-        if !(self.tol > 0.0) || self.max_iter == 0 {
+        if self.tol.is_nan() || self.tol <= 0.0 || self.max_iter == 0 {
             return Err(MetricsError::Param {
                 name: "tol/max_iter",
                 expected: "tol > 0 and max_iter ≥ 1".into(),
