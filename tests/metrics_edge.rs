@@ -307,3 +307,13 @@ fn split_is_stratified_and_seeded() {
     );
     assert_ne!(stratified_split(100, 50, 0.2, 5).unwrap().1, te);
 }
+
+#[test]
+fn negative_labels_are_rejected() {
+    let (x, mut y) = blobs(20, 3, 2, 0.0, 16);
+    y[4] = -1;
+    let d = DomainData::new(x.view(), None, y.view());
+    let e = cohesion(&d, &d, &CohesionParams::default()).unwrap_err();
+    assert!(matches!(e, MetricsError::Shape { .. }), "{e:?}");
+    assert!(e.to_string().contains("-1 at row 4"), "{e}");
+}

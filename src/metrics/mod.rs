@@ -174,11 +174,10 @@ impl<'a> DomainData<'a> {
             check_finite(l, &format!("{name} logits"))?;
         }
         if let Some((row, &label)) = self.labels.iter().enumerate().find(|(_, &v)| v < 0) {
-            return Err(MetricsError::Label {
+            return Err(MetricsError::Shape {
                 what: format!("{name} labels"),
-                row,
-                label,
-                n_classes: usize::MAX,
+                expected: "non-negative class labels".into(),
+                found: format!("{label} at row {row}"),
             });
         }
         Ok(())
