@@ -261,3 +261,64 @@ pub fn read_stored(
     }
     store::read_domain(&dir, domain)
 }
+
+/// Embeddings of every domain of `split` for `model`: computed through the cache when a data root is
+/// configured, else read from the store (written earlier by `embed`).
+pub fn gather_embeddings(
+    opts: &ProjectOptions,
+    model: &ModelInfo,
+    split: &str,
+    engine: &EngineOptions,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> Result<(Vec<Domain>, Vec<DomainEmbeddings>, Vec<String>)> {
+    if opts.data.is_some() {
+        let p = Project::open(opts)?;
+        let all: Vec<usize> = (0..p.domains.len()).collect();
+        let (data, _) = p.embeddings(model, split, &all, engine, on_event)?;
+        return Ok((p.domains.clone(), data, p.notices));
+    }
+    let dir = store::embeddings_dir(&opts.out, &model.stem, split);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map_err(|_| {
+            Error::Invalid(format!(
+                "no embeddings in {}: give --data DIR so they are computed, or run `dannscope embed` first",
+                dir.display()
+            ))
+        })?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let stem = name.strip_suffix(".json")?.to_string();
+            (!stem.starts_with('.') && dir.join(format!("{stem}.npz")).is_file()).then_some(stem)
+        })
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Err(Error::Invalid(format!(
+            "no embeddings in {}: give --data DIR so they are computed, or run `dannscope embed` first",
+            dir.display()
+        )));
+    }
+    let data = names
+        .iter()
+        .map(|n| store::read_domain(&dir, n))
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(d) = data.iter().find(|d| d.record.model.sha256 != model.sha256) {
+        return Err(Error::Invalid(format!(
+            "{}: these embeddings were made by another model file (sha256 {}…), not {} ({}…); \
+             give --data DIR to recompute them",
+            dir.join(format!("{}.json", d.record.domain)).display(),
+            &d.record.model.sha256[..12.min(d.record.model.sha256.len())],
+            model.path.display(),
+            &model.sha256[..12]
+        )));
+    }
+    let mut codes = BTreeMap::new();
+    for d in &data {
+        codes.insert(d.record.domain.clone(), d.record.domain_code.clone());
+    }
+    let mut overrides = codes;
+    overrides.extend(opts.domain_codes.clone());
+    let domains = assign_domain_codes(&names, &overrides)?;
+    Ok((domains, data, Vec::new()))
+}

@@ -22,7 +22,7 @@ fn without_ort() -> Command {
 
 #[test]
 fn every_subcommand_help_shows_an_example() {
-    for sub in ["split", "embed"] {
+    for sub in ["split", "embed", "eval"] {
         dannscope().args([sub, "--help"]).assert().success().stdout(
             predicate::str::contains("Example:")
                 .and(predicate::str::contains(format!("dannscope {sub}"))),
@@ -196,4 +196,92 @@ fn config_file_supplies_defaults_and_flags_win() {
         .path()
         .join("from-flag/embeddings/tiny/valid/Art.npz")
         .is_file());
+}
+
+#[test]
+fn eval_writes_the_tables_and_they_agree_with_the_arrays() {
+    let out = tempfile::tempdir().unwrap();
+    without_ort()
+        .args(["eval", "--model"])
+        .arg(fixtures().join("models/tiny.onnx"))
+        .arg("--data")
+        .arg(fixtures().join("data"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--split", "all", "--bootstrap", "200"])
+        .assert()
+        .success()
+        // The model names its pair (Real World → Art) in its metadata.
+        .stdout(
+            predicate::str::contains("pair R-A").and(predicate::str::contains("silhouette_joint")),
+        );
+    let dir = out.path().join("metrics/tiny/all");
+    let cls = std::fs::read_to_string(dir.join("classification.csv")).unwrap();
+    let mut lines = cls.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "model,split,domain,n,accuracy,auroc,accuracy_ci_low,accuracy_ci_high,auroc_ci_low,auroc_ci_high"
+    );
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        // Accuracy recomputed from the stored logits (argmax) and labels.
+        let d = dannscope::store::read_domain(&out.path().join("embeddings/tiny/all"), &row[2])
+            .unwrap();
+        let logits = d.logits.unwrap();
+        let correct = logits
+            .outer_iter()
+            .zip(d.label.iter())
+            .filter(|(l, &y)| {
+                let best = (0..l.len()).fold(0, |b, j| if l[j] > l[b] { j } else { b });
+                best as i64 == y
+            })
+            .count();
+        let acc: f64 = row[4].parse().unwrap();
+        assert!(
+            (acc - correct as f64 / logits.nrows() as f64).abs() < 1e-12,
+            "{row:?}"
+        );
+        let (lo, hi): (f64, f64) = (row[6].parse().unwrap(), row[7].parse().unwrap());
+        assert!(lo <= acc && acc <= hi, "interval {lo}..{hi} around {acc}");
+    }
+    let coh = std::fs::read_to_string(dir.join("cohesion.csv")).unwrap();
+    assert!(coh.starts_with("model,split,pair,metric,value\n"));
+    assert_eq!(coh.lines().filter(|l| l.contains(",R-A,")).count(), 11);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(
+        json["domains"][0]["classification"]["confusion"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+}
+
+#[test]
+fn eval_of_an_embedding_only_model_skips_classification() {
+    let out = tempfile::tempdir().unwrap();
+    without_ort()
+        .args(["eval", "--model"])
+        .arg(fixtures().join("models/embedding_only.onnx"))
+        .arg("--data")
+        .arg(fixtures().join("data"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--split", "all", "--pair", "A-R"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "no logits; accuracy and AUROC are skipped",
+        ));
+    let coh = std::fs::read_to_string(out.path().join("metrics/embedding_only/all/cohesion.csv"))
+        .unwrap();
+    assert!(
+        coh.contains("A-R,silhouette_joint,0.") || coh.contains("A-R,silhouette_joint,-0."),
+        "{coh}"
+    );
+    assert!(coh.contains("A-R,snd,\n"), "snd needs logits: {coh}");
 }

@@ -2,6 +2,7 @@
 
 mod common;
 mod embed;
+mod eval;
 mod split;
 
 use std::process::ExitCode;
@@ -30,6 +31,11 @@ enum Command {
         after_help = "Example:\n  dannscope embed --model models/mobilenetv3.onnx --split valid --data data/OfficeHome"
     )]
     Embed(embed::Args),
+    /// Per-domain accuracy and AUROC (with bootstrap intervals) and cohesion/alignment measures per pair.
+    #[command(
+        after_help = "Example:\n  dannscope eval --model models/mobilenetv3.onnx --split valid --pair R-P"
+    )]
+    Eval(eval::Args),
 }
 
 /// Entry point: parse, run, print errors with their causes.
@@ -38,6 +44,7 @@ pub fn main() -> ExitCode {
     let r = match cli.command {
         Command::Split(a) => split::run(a),
         Command::Embed(a) => embed::run(a),
+        Command::Eval(a) => eval::run(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,1 +1,0 @@
-//! metrics stage (placeholder until implemented).
