@@ -99,6 +99,7 @@ fn native_quality_matches_opentsne_and_linfa() {
     );
     assert_eq!(native.iterations, 750);
     assert!(native.notices.is_empty());
+    assert_eq!(linfa.notices.len(), 1, "{:?}", linfa.notices);
 }
 
 #[test]

@@ -64,7 +64,7 @@ fn calibrate_row(d2: &[f64], perplexity: f64, out: &mut [f64]) {
 /// Joint affinities `P = (P_cond + P_condᵀ) / (2N)` from calibrated neighbour lists.
 pub fn joint_probabilities(knn: &Knn, perplexity: f64) -> Csr {
     let k = knn.k;
-    let n = if k == 0 { 0 } else { knn.idx.len() / k };
+    let n = knn.idx.len().checked_div(k).unwrap_or(0);
     let mut cond = vec![0f64; n * k];
     cond.par_chunks_mut(k.max(1))
         .zip(knn.dist2.par_chunks(k.max(1)))

@@ -11,6 +11,8 @@ use rustfft::{num_complex::Complex, Fft, FftPlanner};
 use std::sync::Arc;
 
 type C64 = Complex<f64>;
+/// Grid offset and Lagrange weights of a point along one axis.
+type AxisWeights = (usize, [f64; 8]);
 
 /// Grid settings of the interpolation.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +80,7 @@ fn transpose(src: &[C64], n: usize) -> Vec<C64> {
 
 /// Lagrange weights of the `p` nodes at local positions (k+0.5)/p, evaluated at `u`.
 fn lagrange(u: f64, p: usize, w: &mut [f64; 8]) {
-    for k in 0..p {
+    for (k, wk) in w.iter_mut().enumerate().take(p) {
         let sk = (k as f64 + 0.5) / p as f64;
         let mut v = 1.0;
         for m in 0..p {
@@ -87,7 +89,7 @@ fn lagrange(u: f64, p: usize, w: &mut [f64; 8]) {
                 v *= (u - sm) / (sk - sm);
             }
         }
-        w[k] = v;
+        *wk = v;
     }
 }
 
@@ -126,7 +128,7 @@ impl FftRepulsion {
             lagrange(t - b as f64, p, &mut w);
             (b * p, w)
         };
-        let weights: Vec<((usize, [f64; 8]), (usize, [f64; 8]))> =
+        let weights: Vec<(AxisWeights, AxisWeights)> =
             y.par_iter().map(|q| (locate(q[0]), locate(q[1]))).collect();
 
         // Spread charges (1, x) and (y, x²+y²) as two complex grids.

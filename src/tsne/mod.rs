@@ -189,6 +189,7 @@ pub fn fit(x: ArrayView2<f32>, params: &TsneParams) -> Result<TsneOutput, TsneEr
     let prep = prepare(x, params)?;
     let p = affinities_of(&prep);
     let n = prep.x.nrows();
+    let mut notices = prep.notices.clone();
     let iterations = params.early_exaggeration_iter + params.n_iter;
     let y: Vec<[f64; 2]> = match params.engine {
         TsneEngine::Native => {
@@ -236,6 +237,13 @@ pub fn fit(x: ArrayView2<f32>, params: &TsneParams) -> Result<TsneOutput, TsneEr
             y
         }
         TsneEngine::Linfa => {
+            if params.init != Init::Random {
+                notices.push(
+                    "linfa-tsne ignores the requested initial layout and starts from seeded \
+                     random points"
+                        .to_string(),
+                );
+            }
             let x64 = prep.x.mapv(|v| v as f64);
             let m = linfa::run_linfa(
                 &x64,
@@ -259,6 +267,6 @@ pub fn fit(x: ArrayView2<f32>, params: &TsneParams) -> Result<TsneOutput, TsneEr
         kl_divergence: kl,
         perplexity: prep.perplexity,
         iterations,
-        notices: prep.notices,
+        notices,
     })
 }
