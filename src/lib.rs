@@ -7,6 +7,7 @@ pub mod config;
 pub mod dataset;
 pub mod demo;
 pub mod embed;
+pub mod jobs;
 pub mod engine;
 pub mod error;
 pub mod metrics;

@@ -4,6 +4,7 @@ mod common;
 mod embed;
 mod eval;
 mod split;
+mod tsne;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,10 @@ enum Command {
         after_help = "Example:\n  dannscope eval --model models/mobilenetv3.onnx --split valid --pair R-P"
     )]
     Eval(eval::Args),
+    /// Joint t-SNE of source and target embeddings (one fit), drawn to SVG and PNG; with several
+    /// checkpoints, the training evolution as a grid and an animated GIF.
+    #[command(after_help = "Examples:\n  dannscope tsne --pair R-P --model models/mobilenetv3.onnx\n  dannscope tsne --pair R-P --model checkpoints/   # one map per epoch, grid + GIF")]
+    Tsne(tsne::Args),
 }
 
 /// Entry point: parse, run, print errors with their causes.
@@ -45,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Split(a) => split::run(a),
         Command::Embed(a) => embed::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Tsne(a) => tsne::run(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,41 @@
+//! Timing executable for scripts/bench_tsne.py (no criterion harness).
+//!
+//! Usage: `cargo bench --bench tsne_compare -- INPUT.npy OUTPUT.npy [REPEATS]`
+//! Reads an `[N, D]` float32 matrix, runs the native engine with default parameters
+//! `REPEATS` times (default 1), writes the last map to OUTPUT.npy and prints one JSON line
+//! with the wall times in seconds, the KL divergence and the number of rayon threads.
+use dannscope::tsne::{fit, TsneParams};
+use ndarray::Array2;
+use ndarray_npy::{read_npy, write_npy};
+use std::time::Instant;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    if args.len() < 2 {
+        anyhow::bail!("usage: tsne_compare INPUT.npy OUTPUT.npy [REPEATS]");
+    }
+    let repeats: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1);
+    let x: Array2<f32> = read_npy(&args[0])?;
+    let params = TsneParams::default();
+    let mut times = Vec::new();
+    let mut last = None;
+    for _ in 0..repeats.max(1) {
+        let t = Instant::now();
+        let out = fit(x.view(), &params)?;
+        times.push(t.elapsed().as_secs_f64());
+        last = Some(out);
+    }
+    let out = last.expect("at least one run");
+    write_npy(&args[1], &out.coords)?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "n": x.nrows(), "d": x.ncols(), "times_s": times,
+            "kl_divergence": out.kl_divergence, "threads": rayon::current_num_threads(),
+        })
+    );
+    Ok(())
+}

@@ -1,1 +1,0 @@
-//! tsne stage (placeholder until implemented).

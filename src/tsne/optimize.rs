@@ -1,0 +1,135 @@
+//! Gradient descent of the t-SNE objective (openTSNE conventions: gradient without the
+//! factor 4, delta-bar-delta gains, momentum, step-norm clipping, re-centring).
+use super::affinity::Csr;
+use super::bh::repulsive_bh;
+use super::fft::{FftParams, FftRepulsion};
+use rayon::prelude::*;
+
+/// Repulsive-force method actually used.
+pub enum Repulsion {
+    /// Barnes–Hut with the given opening angle.
+    BarnesHut(f64),
+    /// FFT-accelerated interpolation.
+    Fft(Box<FftRepulsion>),
+}
+
+impl Repulsion {
+    /// FFT method with these grid settings.
+    pub fn fft(p: FftParams) -> Self {
+        Repulsion::Fft(Box::new(FftRepulsion::new(p)))
+    }
+    fn compute(&mut self, y: &[[f64; 2]], out: &mut [[f64; 2]]) -> f64 {
+        match self {
+            Repulsion::BarnesHut(theta) => repulsive_bh(y, *theta, out),
+            Repulsion::Fft(st) => st.compute(y, out),
+        }
+    }
+}
+
+/// Optimiser state carried across phases.
+pub struct Optimizer {
+    update: Vec<[f64; 2]>,
+    gains: Vec<[f64; 2]>,
+    grad: Vec<[f64; 2]>,
+    rep: Vec<[f64; 2]>,
+}
+
+/// One phase of the descent.
+pub struct Phase {
+    /// Iterations.
+    pub n_iter: usize,
+    /// Multiplier of P.
+    pub exaggeration: f64,
+    /// Learning rate.
+    pub learning_rate: f64,
+    /// Momentum.
+    pub momentum: f64,
+}
+
+const MIN_GAIN: f64 = 0.01;
+const MAX_STEP_NORM: f64 = 5.0;
+
+fn sign(v: f64) -> i8 {
+    if v > 0.0 {
+        1
+    } else if v < 0.0 {
+        -1
+    } else {
+        0
+    }
+}
+
+/// Attractive forces `exaggeration · Σ_j p_ij w_ij (y_i − y_j)` added into `grad`.
+fn attractive(p: &Csr, y: &[[f64; 2]], exaggeration: f64, grad: &mut [[f64; 2]]) {
+    grad.par_iter_mut().enumerate().for_each(|(i, g)| {
+        let mut f = [0.0f64; 2];
+        for t in p.indptr[i]..p.indptr[i + 1] {
+            let j = p.indices[t] as usize;
+            let (dx, dy) = (y[i][0] - y[j][0], y[i][1] - y[j][1]);
+            let w = 1.0 / (1.0 + dx * dx + dy * dy);
+            let s = p.data[t] * w;
+            f[0] += s * dx;
+            f[1] += s * dy;
+        }
+        g[0] += exaggeration * f[0];
+        g[1] += exaggeration * f[1];
+    });
+}
+
+impl Optimizer {
+    /// Fresh state (zero update, unit gains) for `n` points.
+    pub fn new(n: usize) -> Self {
+        Self {
+            update: vec![[0.0; 2]; n],
+            gains: vec![[1.0; 2]; n],
+            grad: vec![[0.0; 2]; n],
+            rep: vec![[0.0; 2]; n],
+        }
+    }
+
+    /// Runs one phase, updating `y` in place.
+    pub fn run(&mut self, p: &Csr, y: &mut [[f64; 2]], rep: &mut Repulsion, ph: &Phase) {
+        let n = y.len();
+        for _ in 0..ph.n_iter {
+            let z = rep.compute(y, &mut self.rep).max(f64::MIN_POSITIVE);
+            let inv_z = 1.0 / z;
+            self.grad
+                .par_iter_mut()
+                .zip(self.rep.par_iter())
+                .for_each(|(g, r)| *g = [-r[0] * inv_z, -r[1] * inv_z]);
+            attractive(p, y, ph.exaggeration, &mut self.grad);
+            let (lr, mom) = (ph.learning_rate, ph.momentum);
+            y.par_iter_mut()
+                .zip(self.update.par_iter_mut())
+                .zip(self.gains.par_iter_mut().zip(self.grad.par_iter()))
+                .for_each(|((yi, u), (gn, g))| {
+                    for d in 0..2 {
+                        if sign(u[d]) != sign(g[d]) {
+                            gn[d] += 0.2;
+                        } else {
+                            gn[d] = gn[d] * 0.8 + MIN_GAIN;
+                        }
+                        u[d] = mom * u[d] - lr * gn[d] * g[d];
+                    }
+                    let norm = (u[0] * u[0] + u[1] * u[1]).sqrt();
+                    if norm > MAX_STEP_NORM {
+                        u[0] *= MAX_STEP_NORM / norm;
+                        u[1] *= MAX_STEP_NORM / norm;
+                    }
+                    yi[0] += u[0];
+                    yi[1] += u[1];
+                });
+            let mut mean = [0.0f64; 2];
+            for q in y.iter() {
+                mean[0] += q[0];
+                mean[1] += q[1];
+            }
+            mean[0] /= n as f64;
+            mean[1] /= n as f64;
+            y.par_iter_mut().for_each(|q| {
+                q[0] -= mean[0];
+                q[1] -= mean[1];
+            });
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Quality measures and helpers on maps: exact KL divergence, trustworthiness,
+//! Procrustes alignment and stratified subsampling.
+use super::affinity::Csr;
+use super::params::TsneError;
+use ndarray::{Array2, ArrayView2};
+use rand::{seq::SliceRandom, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// Exact `KL(P‖Q)` of a 2-D map against sparse P, with `Q` normalised over all pairs
+/// (`Z = Σ_{i≠j} 1/(1+d²)` summed exactly, O(N²)).
+pub fn kl_divergence_exact(p: &Csr, y: &[[f64; 2]]) -> f64 {
+    let n = y.len();
+    let xs: Vec<f32> = y.iter().map(|q| q[0] as f32).collect();
+    let ys: Vec<f32> = y.iter().map(|q| q[1] as f32).collect();
+    // Row sums over j > i in f32 lanes, promoted to f64 per row; rows summed in order.
+    let rows: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let (xi, yi) = (xs[i], ys[i]);
+            let mut acc = 0.0f64;
+            for (cx, cy) in xs[i + 1..].chunks(1024).zip(ys[i + 1..].chunks(1024)) {
+                let s: f32 = cx
+                    .iter()
+                    .zip(cy)
+                    .map(|(&a, &b)| {
+                        let (dx, dy) = (xi - a, yi - b);
+                        1.0 / (1.0 + dx * dx + dy * dy)
+                    })
+                    .sum();
+                acc += s as f64;
+            }
+            acc
+        })
+        .collect();
+    let z = 2.0 * rows.iter().sum::<f64>();
+    let terms: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut s = 0.0;
+            for t in p.indptr[i]..p.indptr[i + 1] {
+                let pij = p.data[t];
+                if pij <= 0.0 {
+                    continue;
+                }
+                let j = p.indices[t] as usize;
+                let (dx, dy) = (y[i][0] - y[j][0], y[i][1] - y[j][1]);
+                let q = 1.0 / (1.0 + dx * dx + dy * dy) / z;
+                s += pij * (pij / q).ln();
+            }
+            s
+        })
+        .collect();
+    terms.iter().sum()
+}
+
+fn sq_dist(a: ndarray::ArrayView1<f32>, b: ndarray::ArrayView1<f32>) -> f64 {
+    a.iter()
+        .zip(b.iter())
+        .map(|(&x, &y)| {
+            let d = x as f64 - y as f64;
+            d * d
+        })
+        .sum()
+}
+
+/// Trustworthiness of `low` as an embedding of `high` with `k` neighbours, as defined by
+/// scikit-learn's `sklearn.manifold.trustworthiness` (euclidean). Errors name the problem.
+pub fn try_trustworthiness(
+    high: ArrayView2<f32>,
+    low: ArrayView2<f32>,
+    k: usize,
+) -> Result<f64, TsneError> {
+    let n = high.nrows();
+    if low.nrows() != n {
+        return Err(TsneError::Shape {
+            what: "trustworthiness: rows of the embedding",
+            expected: format!("{n} rows"),
+            found: format!("{} rows", low.nrows()),
+        });
+    }
+    if k == 0 || 2 * k >= n {
+        return Err(TsneError::InvalidParam {
+            name: "k",
+            expected: "1 <= k < n_samples / 2",
+            found: format!("{k} with {n} samples"),
+        });
+    }
+    let penalty: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let dh: Vec<f64> = (0..n).map(|j| sq_dist(high.row(i), high.row(j))).collect();
+            let mut dl: Vec<(f64, usize)> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| (sq_dist(low.row(i), low.row(j)), j))
+                .collect();
+            dl.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let mut s = 0.0;
+            for &(_, j) in &dl[..k] {
+                // Rank (1-based) of j among i's neighbours in the input space.
+                let rank = 1
+                    + (0..n)
+                        .filter(|&m| m != i && (dh[m] < dh[j] || (dh[m] == dh[j] && m < j)))
+                        .count();
+                if rank > k {
+                    s += (rank - k) as f64;
+                }
+            }
+            s
+        })
+        .collect();
+    let total: f64 = penalty.iter().sum();
+    let (nf, kf) = (n as f64, k as f64);
+    Ok(1.0 - total * 2.0 / (nf * kf * (2.0 * nf - 3.0 * kf - 1.0)))
+}
+
+/// Trustworthiness as in scikit-learn (see [`try_trustworthiness`]); returns NaN when the
+/// shapes disagree or `k` is not in `1..n/2`.
+pub fn trustworthiness(high: ArrayView2<f32>, low: ArrayView2<f32>, k: usize) -> f64 {
+    try_trustworthiness(high, low, k).unwrap_or(f64::NAN)
+}
+
+/// Aligns a 2-D map `moving` onto `reference` (rows paired) by the similarity transform
+/// (rotation or reflection, uniform scale, translation) minimising the squared error.
+pub fn try_procrustes_align(
+    reference: ArrayView2<f32>,
+    moving: ArrayView2<f32>,
+) -> Result<Array2<f32>, TsneError> {
+    if reference.dim() != moving.dim() || reference.ncols() != 2 {
+        return Err(TsneError::Shape {
+            what: "procrustes: maps",
+            expected: format!("two equal [N, 2] maps (reference is {:?})", reference.dim()),
+            found: format!("{:?}", moving.dim()),
+        });
+    }
+    let n = reference.nrows();
+    if n == 0 {
+        return Ok(moving.to_owned());
+    }
+    let mean = |m: &ArrayView2<f32>| {
+        let mut s = [0.0f64; 2];
+        for r in m.rows() {
+            s[0] += r[0] as f64;
+            s[1] += r[1] as f64;
+        }
+        [s[0] / n as f64, s[1] / n as f64]
+    };
+    let (ma, mb) = (mean(&reference), mean(&moving));
+    // Cross terms of the centred maps: M = Bᵀ A.
+    let (mut sxx, mut sxy, mut syx, mut syy, mut bb) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (a, b) in reference.rows().into_iter().zip(moving.rows()) {
+        let (ax, ay) = (a[0] as f64 - ma[0], a[1] as f64 - ma[1]);
+        let (bx, by) = (b[0] as f64 - mb[0], b[1] as f64 - mb[1]);
+        sxx += bx * ax;
+        sxy += bx * ay;
+        syx += by * ax;
+        syy += by * ay;
+        bb += bx * bx + by * by;
+    }
+    // Best rotation: maximise trace(Rᵀ M); best reflection: same after flipping y of B.
+    let rot_score = ((sxx + syy).powi(2) + (sxy - syx).powi(2)).sqrt();
+    let ref_score = ((sxx - syy).powi(2) + (sxy + syx).powi(2)).sqrt();
+    // Map b -> s * R b, with R as a 2×2 matrix [[r00, r01], [r10, r11]] acting on columns.
+    let (r, score) = if rot_score >= ref_score {
+        let t = (sxy - syx).atan2(sxx + syy);
+        let (c, s) = (t.cos(), t.sin());
+        ([[c, -s], [s, c]], rot_score)
+    } else {
+        let t = (sxy + syx).atan2(sxx - syy);
+        let (c, s) = (t.cos(), t.sin());
+        ([[c, s], [s, -c]], ref_score)
+    };
+    let scale = if bb > 0.0 { score / bb } else { 1.0 };
+    let mut out = Array2::<f32>::zeros((n, 2));
+    for (mut o, b) in out.rows_mut().into_iter().zip(moving.rows()) {
+        let (bx, by) = (b[0] as f64 - mb[0], b[1] as f64 - mb[1]);
+        o[0] = (scale * (r[0][0] * bx + r[0][1] * by) + ma[0]) as f32;
+        o[1] = (scale * (r[1][0] * bx + r[1][1] * by) + ma[1]) as f32;
+    }
+    Ok(out)
+}
+
+/// Aligns `moving` onto `reference` (see [`try_procrustes_align`]); when the shapes are
+/// not two equal `[N, 2]` maps, returns `moving` unchanged.
+pub fn procrustes_align(reference: ArrayView2<f32>, moving: ArrayView2<f32>) -> Array2<f32> {
+    try_procrustes_align(reference, moving).unwrap_or_else(|_| moving.to_owned())
+}
+
+/// Sorted row indices of a seeded subsample of at most `max_points` rows, with each stratum
+/// (e.g. domain × class) represented in proportion to its size (largest remainders, ties
+/// to the smaller stratum id). All rows are returned when there are at most `max_points`.
+pub fn stratified_subsample(strata: &[u32], max_points: usize, seed: u64) -> Vec<usize> {
+    let n = strata.len();
+    if n <= max_points {
+        return (0..n).collect();
+    }
+    let mut groups: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+    for (i, &s) in strata.iter().enumerate() {
+        groups.entry(s).or_default().push(i);
+    }
+    let mut quotas: Vec<(u32, usize, f64)> = groups
+        .iter()
+        .map(|(&s, rows)| {
+            let exact = rows.len() as f64 * max_points as f64 / n as f64;
+            (s, exact.floor() as usize, exact - exact.floor())
+        })
+        .collect();
+    let assigned: usize = quotas.iter().map(|q| q.1).sum();
+    let mut order: Vec<usize> = (0..quotas.len()).collect();
+    order.sort_by(|&a, &b| quotas[b].2.total_cmp(&quotas[a].2).then(a.cmp(&b)));
+    for &g in order.iter().take(max_points - assigned) {
+        quotas[g].1 += 1;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(max_points);
+    for (s, quota, _) in quotas {
+        let mut rows = groups[&s].clone();
+        let (chosen, _) = rows.partial_shuffle(&mut rng, quota);
+        out.extend_from_slice(chosen);
+    }
+    out.sort_unstable();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subsample_is_proportional_and_seeded() {
+        let strata: Vec<u32> = (0..1000)
+            .map(|i| if i < 700 { 0 } else { 1 + (i % 3) })
+            .collect();
+        let a = stratified_subsample(&strata, 100, 5);
+        assert_eq!(a.len(), 100);
+        assert!(a.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(a.iter().filter(|&&i| strata[i] == 0).count(), 70);
+        assert_eq!(a, stratified_subsample(&strata, 100, 5));
+        assert_ne!(a, stratified_subsample(&strata, 100, 6));
+        assert_eq!(stratified_subsample(&strata, 5000, 1).len(), 1000);
+    }
+}
