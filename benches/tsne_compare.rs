@@ -29,12 +29,19 @@ fn main() -> anyhow::Result<()> {
         last = Some(out);
     }
     let out = last.expect("at least one run");
+    let t = Instant::now();
+    let aff = dannscope::tsne::affinities(x.view(), &params)?;
+    let setup_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let _ = aff.kl_divergence(out.coords.view())?;
+    let kl_s = t.elapsed().as_secs_f64();
     write_npy(&args[1], &out.coords)?;
     println!(
         "{}",
         serde_json::json!({
             "n": x.nrows(), "d": x.ncols(), "times_s": times,
             "kl_divergence": out.kl_divergence, "threads": rayon::current_num_threads(),
+            "setup_s": setup_s, "kl_s": kl_s,
         })
     );
     Ok(())

@@ -49,6 +49,11 @@ fn smooth_at_least(n: usize) -> usize {
 pub struct FftRepulsion {
     params: FftParams,
     planner: FftPlanner<f64>,
+    /// Grids reused across calls: charges (two), kernel spectrum, transpose buffer.
+    a: Vec<C64>,
+    b: Vec<C64>,
+    k: Vec<C64>,
+    tmp: Vec<C64>,
 }
 
 fn fft_rows(buf: &mut [C64], width: usize, rows: usize, fft: &Arc<dyn Fft<f64>>) {
@@ -59,8 +64,7 @@ fn fft_rows(buf: &mut [C64], width: usize, rows: usize, fft: &Arc<dyn Fft<f64>>)
     );
 }
 
-fn transpose(src: &[C64], n: usize) -> Vec<C64> {
-    let mut dst = vec![C64::default(); n * n];
+fn transpose_into(src: &[C64], dst: &mut [C64], n: usize) {
     const B: usize = 32;
     dst.par_chunks_mut(B * n)
         .enumerate()
@@ -75,7 +79,6 @@ fn transpose(src: &[C64], n: usize) -> Vec<C64> {
                 }
             }
         });
-    dst
 }
 
 /// Lagrange weights of the `p` nodes at local positions (k+0.5)/p, evaluated at `u`.
@@ -99,6 +102,10 @@ impl FftRepulsion {
         Self {
             params,
             planner: FftPlanner::new(),
+            a: Vec::new(),
+            b: Vec::new(),
+            k: Vec::new(),
+            tmp: Vec::new(),
         }
     }
 
@@ -132,8 +139,16 @@ impl FftRepulsion {
             y.par_iter().map(|q| (locate(q[0]), locate(q[1]))).collect();
 
         // Spread charges (1, x) and (y, x²+y²) as two complex grids.
-        let mut a = vec![C64::default(); n2 * n2];
-        let mut b = vec![C64::default(); n2 * n2];
+        let (mut a, mut b, mut k, mut tmp) = (
+            std::mem::take(&mut self.a),
+            std::mem::take(&mut self.b),
+            std::mem::take(&mut self.k),
+            std::mem::take(&mut self.tmp),
+        );
+        for buf in [&mut a, &mut b, &mut k, &mut tmp] {
+            buf.clear();
+            buf.resize(n2 * n2, C64::default());
+        }
         for (q, ((gx, wx), (gy, wy))) in y.iter().zip(weights.iter()) {
             let ca = C64::new(1.0, q[0]);
             let cb = C64::new(q[1], q[0] * q[0] + q[1] * q[1]);
@@ -157,7 +172,6 @@ impl FftRepulsion {
                 Some((n2 - i) as f64 * delta)
             }
         };
-        let mut k = vec![C64::default(); n2 * n2];
         k.par_chunks_mut(n2).enumerate().for_each(|(r, row)| {
             if let Some(dy) = off(r) {
                 for (c, v) in row.iter_mut().enumerate() {
@@ -172,21 +186,22 @@ impl FftRepulsion {
         let fwd = self.planner.plan_fft_forward(n2);
         let inv = self.planner.plan_fft_inverse(n2);
         fft_rows(&mut k, n2, n2, &fwd);
-        let mut kt = transpose(&k, n2);
-        drop(k);
-        fft_rows(&mut kt, n2, n2, &fwd);
+        transpose_into(&k, &mut tmp, n2);
+        std::mem::swap(&mut k, &mut tmp);
+        fft_rows(&mut k, n2, n2, &fwd);
         let scale = 1.0 / (n2 * n2) as f64;
-        kt.par_iter_mut().for_each(|v| *v *= scale);
+        k.par_iter_mut().for_each(|v| *v *= scale);
 
-        let convolve = |g: &mut Vec<C64>| {
+        let kt = &k;
+        let mut convolve = |g: &mut Vec<C64>| {
             fft_rows(g, n2, m, &fwd);
-            let mut gt = transpose(g, n2);
-            fft_rows(&mut gt, n2, n2, &fwd);
-            gt.par_iter_mut()
+            transpose_into(g, &mut tmp, n2);
+            fft_rows(&mut tmp, n2, n2, &fwd);
+            tmp.par_iter_mut()
                 .zip(kt.par_iter())
                 .for_each(|(x, kv)| *x *= kv);
-            fft_rows(&mut gt, n2, n2, &inv);
-            *g = transpose(&gt, n2);
+            fft_rows(&mut tmp, n2, n2, &inv);
+            transpose_into(&tmp, g, n2);
             fft_rows(g, n2, m, &inv);
         };
         convolve(&mut a);
@@ -212,6 +227,10 @@ impl FftRepulsion {
                 *z = (1.0 + r2) * phi0 - 2.0 * (q[0] * phi1 + q[1] * phi2) + phi3 - 1.0;
                 *o = [q[0] * phi0 - phi1, q[1] * phi0 - phi2];
             });
+        self.a = a;
+        self.b = b;
+        self.k = k;
+        self.tmp = tmp;
         zs.iter().sum()
     }
 }
