@@ -22,7 +22,7 @@ fn without_ort() -> Command {
 
 #[test]
 fn every_subcommand_help_shows_an_example() {
-    for sub in ["split", "embed", "eval"] {
+    for sub in ["split", "embed", "eval", "tsne"] {
         dannscope().args([sub, "--help"]).assert().success().stdout(
             predicate::str::contains("Example:")
                 .and(predicate::str::contains(format!("dannscope {sub}"))),

@@ -35,9 +35,9 @@ pub struct Common {
     /// Domain code override, e.g. "Real World=W" (repeatable). Default: first letter.
     #[arg(long = "domain-code", value_name = "NAME=CODE")]
     pub domain_code: Vec<String>,
-    /// Seed of a newly made split.
-    #[arg(long)]
-    pub seed: Option<u64>,
+    /// Seed of a newly made split (see `dannscope split`).
+    #[arg(long = "split-seed", value_name = "SEED")]
+    pub split_seed: Option<u64>,
 }
 
 /// Engine options.
@@ -124,7 +124,7 @@ impl Common {
             out: self.out_dir(cfg),
             classes: self.classes.clone().or_else(|| cfg.classes.clone()),
             domain_codes: codes,
-            seed: self.seed.or(cfg.seed).unwrap_or(0),
+            seed: self.split_seed.or(cfg.seed).unwrap_or(0),
             ..ProjectOptions::default()
         })
     }

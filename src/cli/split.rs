@@ -46,7 +46,7 @@ pub fn run(a: Args) -> Result<()> {
         out: None,
         classes: a.classes.clone(),
         domain_code: a.domain_code.clone(),
-        seed: a.seed,
+        split_seed: a.seed,
     };
     let cfg = common.config()?;
     let opts = common.project_options(&cfg)?;
