@@ -134,6 +134,9 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (results are "
                     "bit-reproducible for a fixed thread count)")
     ap.add_argument("--no-augment", action="store_true")
+    ap.add_argument("--no-bn-recalibrate", action="store_true",
+                    help="keep BatchNorm running statistics from training instead of re-estimating "
+                    "them on the train images after each epoch")
     ap.add_argument("--out", help="final ONNX file")
     ap.add_argument("--curves", help="curves CSV (epoch,domain,split,metric,value)")
     ap.add_argument("--export-every-epoch", metavar="DIR",
@@ -183,23 +186,33 @@ def main(argv=None):
     interp = {"bilinear": T.InterpolationMode.BILINEAR,
               "bicubic": T.InterpolationMode.BICUBIC}[cfg["interpolation"]]
     resize = int(round(size / crop))
-    norm = [T.ToTensor(), T.Normalize(cfg["mean"], cfg["std"])]
-    eval_tf = T.Compose([T.Resize(resize, interpolation=interp), T.CenterCrop(size)] + norm)
-    if a.no_augment:
-        train_tf = eval_tf
-    else:
-        train_tf = T.Compose([
-            T.Resize(resize, interpolation=interp), T.RandomCrop(size),
-            T.RandomAffine(degrees=10, translate=(0.04, 0.04), scale=(0.92, 1.08), interpolation=interp),
-            T.RandomHorizontalFlip(), T.ColorJitter(0.15, 0.15, 0.15)] + norm)
+    # Deterministic evaluation preprocessing of the contract; images are decoded and
+    # preprocessed once, then normalised per batch.
+    base_tf = T.Compose([T.Resize(resize, interpolation=interp), T.CenterCrop(size), T.ToTensor()])
+    mean = torch.tensor(cfg["mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(cfg["std"]).view(1, 3, 1, 1)
 
-    cache = {}
+    def normalise(x):
+        return (x - mean) / std
 
-    def image(rel):
-        if rel not in cache:
-            with Image.open(os.path.join(a.data_root, rel)) as im:
-                cache[rel] = im.convert("RGB")
-        return cache[rel]
+    def augment(x):
+        """Light train-only augmentation on [0, 1] tensors: horizontal flip, a shift of up to
+        size/16 pixels, brightness and contrast jitter of +-15 %."""
+        if a.no_augment:
+            return x
+        flip = torch.rand(len(x)) < 0.5
+        x = torch.where(flip[:, None, None, None], x.flip(3), x)
+        m = max(1, size // 16)
+        dy, dx = (int(v) for v in torch.randint(-m, m + 1, (2,)))
+        x = torch.roll(x, (dy, dx), (2, 3))
+        b = 1 + 0.3 * (torch.rand(len(x), 1, 1, 1) - 0.5)
+        c = 1 + 0.3 * (torch.rand(len(x), 1, 1, 1) - 0.5)
+        mu = x.mean((1, 2, 3), keepdim=True)
+        return (((x - mu) * c + mu) * b).clamp(0, 1)
+
+    def load(rel):
+        with Image.open(os.path.join(a.data_root, rel)) as im:
+            return base_tf(im.convert("RGB"))
 
     def subset(dom, split):
         sel = [(r[0], cidx[r[2]]) for r in rows if r[1] == dom and r[3] == split]
@@ -214,7 +227,7 @@ def main(argv=None):
         if n_cls < len(classes):
             print(f"warning: {d} {s} has {n_cls} of {len(classes)} classes; AUROC may be undefined",
                   file=sys.stderr)
-    eval_x = {k: torch.stack([eval_tf(image(p)) for p, _ in v]) for k, v in sets.items()}
+    eval_x = {k: torch.stack([load(p) for p, _ in v]) for k, v in sets.items()}
     eval_y = {k: np.array([y for _, y in v]) for k, v in sets.items()}
 
     G = ex.create_backbone(a.arch, pretrained_file=a.pretrained_file)
@@ -248,10 +261,26 @@ def main(argv=None):
     total = steps * a.epochs
     t_order, t_pos = torch.randperm(len(t_train), generator=gen).tolist(), 0
 
-    def batch_of(items, idx):
-        x = torch.stack([train_tf(image(items[i][0])) for i in idx])
-        y = torch.tensor([items[i][1] for i in idx])
-        return x, y
+    xs_all, ys_all = eval_x[("source", "train")], torch.tensor(eval_y[("source", "train")])
+    xt_all = eval_x[("target", "train")]
+
+    def recalibrate_bn():
+        """Re-estimates BatchNorm statistics (cumulative average) on the unaugmented source
+        and target training images, so eval mode matches the final weights."""
+        bns = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        if not bns or a.no_bn_recalibrate:
+            return
+        saved = [m.momentum for m in bns]
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None
+        G.train()
+        with torch.no_grad():
+            for x in (xs_all, xt_all):
+                for j in range(0, len(x), a.batch_size):
+                    embed(normalise(x[j:j + a.batch_size]))
+        for m, mom in zip(bns, saved):
+            m.momentum = mom
 
     curves = []
     code = lambda d: d[:1].upper()  # noqa: E731
@@ -271,8 +300,8 @@ def main(argv=None):
                     t_order, t_pos = torch.randperm(len(t_train), generator=gen).tolist(), 0
                 t_idx.append(t_order[t_pos])
                 t_pos += 1
-            xs, ys = batch_of(s_train, s_idx)
-            xt, _ = batch_of(t_train, t_idx)  # target labels are never used in training
+            xs, ys = normalise(augment(xs_all[s_idx])), ys_all[s_idx]
+            xt = normalise(augment(xt_all[t_idx]))  # target labels are never used in training
             fs, ft = embed(xs), embed(xt)
             loss_c = F.cross_entropy(C(fs), ys)
             ds = D(GradReverse.apply(fs, lam)).squeeze(1)
@@ -284,11 +313,13 @@ def main(argv=None):
             loss.backward()
             opt.step()
             sums += [loss_c.item(), loss_d.item(), 1]
+        recalibrate_bn()
         G.eval(), C.eval(), D.eval()
         line = []
         with torch.no_grad():
             for (d, s), x in eval_x.items():
-                logits = torch.cat([C(embed(x[j:j + 256])) for j in range(0, len(x), 256)])
+                logits = torch.cat([C(embed(normalise(x[j:j + 256])))
+                                    for j in range(0, len(x), 256)])
                 prob = torch.softmax(logits, 1).numpy().astype(np.float64)
                 y = eval_y[(d, s)]
                 acc = accuracy_score(y, prob.argmax(1))

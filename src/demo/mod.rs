@@ -198,8 +198,8 @@ impl DemoClass {
 /// Parameters of [`generate`]; build with [`DemoParams::new`] and the setters, validated by
 /// [`DemoParams::check`] (which [`generate`] calls).
 ///
-/// Defaults: 64 px square images, 36 images per (domain, class) (1,440 images; a 2/3, 1/6, 1/6
-/// split leaves 6 per class in valid and test), seed 42, JPEG quality 90, no overwriting.
+/// Defaults: 64 px square images, 48 images per (domain, class) (1,920 images; a 2/3, 1/6, 1/6
+/// split leaves 8 per class in valid and test), seed 42, JPEG quality 90, no overwriting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoParams {
     image_size: u32,
@@ -229,7 +229,7 @@ impl DemoParams {
     pub fn new() -> Self {
         Self {
             image_size: 64,
-            images_per_class: 36,
+            images_per_class: 48,
             seed: 42,
             jpeg_quality: 90,
             overwrite: false,

@@ -226,7 +226,7 @@ pub(crate) fn render(
                     p0.y + rng.gen_range(-n..n) * 0.4,
                 );
                 let col = mix(a, hsv(rng.gen(), 0.4, rng.gen_range(0.2..0.9)), 0.5);
-                c.stroke(p0, p1, unit * rng.gen_range(1.0f32..4.0), col, 0.5);
+                c.stroke(p0, p1, unit * rng.gen_range(1.0f32..3.0), col, 0.3);
             }
             let (sx, sy) = (
                 unit * rng.gen_range(-3.0f32..3.0),
@@ -236,11 +236,14 @@ pub(crate) fn render(
                 |x, y| 0.4 * coverage(sdf_px(x - sx, y - sy), 3.0 * unit),
                 |_, _| [0.05, 0.05, 0.05],
             );
-            let base = hsv(
-                rng.gen(),
-                rng.gen_range(0.3..0.85),
-                rng.gen_range(0.35..0.95),
-            );
+            // The object contrasts with the background: bright on dark, dark on bright.
+            let bg_v = (a.iter().chain(b.iter()).sum::<f32>() / 6.0).clamp(0.0, 1.0);
+            let obj_v = if bg_v < 0.45 {
+                rng.gen_range(0.75..1.0)
+            } else {
+                rng.gen_range(0.1..0.3)
+            };
+            let base = hsv(rng.gen(), rng.gen_range(0.3..0.85), obj_v);
             let light = rng.gen_range(-PI..PI);
             let (lx, ly) = (light.cos(), light.sin());
             c.blend_with(
@@ -258,7 +261,7 @@ pub(crate) fn render(
                 rng.gen_range(0.92f32..1.08),
                 rng.gen_range(0.92f32..1.08),
             ];
-            let sigma = rng.gen_range(0.025f32..0.05);
+            let sigma = rng.gen_range(0.015f32..0.035);
             let mut noise = Vec::with_capacity((size * size * 3) as usize);
             for _ in 0..size * size * 3 {
                 noise.push(normal(rng) * sigma);
