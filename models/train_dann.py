@@ -141,6 +141,8 @@ def main(argv=None):
     ap.add_argument("--curves", help="curves CSV (epoch,domain,split,metric,value)")
     ap.add_argument("--export-every-epoch", metavar="DIR",
                     help="also export each epoch to DIR/<arch>_<S>-<T>_epNN.onnx")
+    ap.add_argument("--export-interval", type=int, default=1, metavar="K",
+                    help="with --export-every-epoch, export only epochs divisible by K (and the last)")
     ap.add_argument("--save-checkpoints", metavar="DIR", help="save G.pt, C.pt, D.pt state dicts")
     a = ap.parse_args(argv)
 
@@ -331,7 +333,7 @@ def main(argv=None):
                 line.append(f"{d[0]}{s[0]} acc {acc:.3f} auc {auc:.3f}")
         print(f"epoch {epoch:2d} lam {lam:.3f} loss_c {sums[0] / sums[2]:.3f} "
               f"loss_d {sums[1] / sums[2]:.3f} | " + " | ".join(line) + f" ({time.time() - t0:.1f} s)")
-        if a.export_every_epoch:
+        if a.export_every_epoch and (epoch % max(1, a.export_interval) == 0 or epoch == a.epochs):
             path = os.path.join(a.export_every_epoch, f"{a.arch}_{pair}_ep{epoch:02d}.onnx")
             ex.export_model(G, C, D, path, arch=a.arch, config=cfg, classes=classes, source=src,
                             target=tgt, epoch=epoch, quiet=True)
