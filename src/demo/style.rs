@@ -217,9 +217,9 @@ pub(crate) fn render(
                 let t = (0.5 + ((x - n / 2.0) * gx + (y - n / 2.0) * gy) / n).clamp(0.0, 1.0);
                 let tex = value_noise(x * freq, y * freq, noise_seed)
                     + 0.5 * value_noise(x * freq * 3.0, y * freq * 3.0, noise_seed ^ 1);
-                scale(mix(a, b, t), 0.8 + 0.27 * tex)
+                scale(mix(a, b, t), 0.87 + 0.15 * tex)
             });
-            for _ in 0..rng.gen_range(2..5) {
+            for _ in 0..rng.gen_range(1..3) {
                 let p0 = V2::new(rng.gen_range(0.0..n), rng.gen_range(0.0..n));
                 let p1 = V2::new(
                     p0.x + rng.gen_range(-n..n) * 0.4,
@@ -251,7 +251,7 @@ pub(crate) fn render(
                 |x, y| {
                     let q = ((x - cx) * lx + (y - cy) * ly) / radius;
                     let tex = value_noise(x * 0.3 / unit, y * 0.3 / unit, noise_seed ^ 2);
-                    scale(base, (1.0 + 0.35 * q) * (0.9 + 0.2 * tex))
+                    scale(base, (1.0 + 0.25 * q) * (0.95 + 0.1 * tex))
                 },
             );
             // Global exposure, colour cast, vignette and Gaussian sensor noise.
