@@ -1,1 +1,0 @@
-//! demo stage (placeholder until implemented).

@@ -1,0 +1,309 @@
+//! Tests of the demo dataset generator: determinism, layout, domain statistics, bad input.
+
+use dannscope::demo::{
+    generate, relative_path, render, DemoClass, DemoDomain, DemoError, DemoParams,
+};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+fn small() -> DemoParams {
+    DemoParams::new().images_per_class(6).seed(7)
+}
+
+/// SHA-256 of every file under `root`, keyed by relative path (walked independently of the summary).
+fn hashes(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, hex::encode(Sha256::digest(std::fs::read(&p).unwrap())));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn same_seed_same_bytes_at_any_thread_count() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let c = tempfile::tempdir().unwrap();
+    let one = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let three = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    one.install(|| generate(a.path(), &small().overwrite(true)))
+        .unwrap();
+    three
+        .install(|| generate(b.path(), &small().overwrite(true)))
+        .unwrap();
+    generate(c.path(), &small().seed(8).overwrite(true)).unwrap();
+    let (ha, hb, hc) = (hashes(a.path()), hashes(b.path()), hashes(c.path()));
+    assert_eq!(ha.len(), 240);
+    assert_eq!(ha, hb, "same seed must give identical files");
+    assert_eq!(ha.keys().collect::<Vec<_>>(), hc.keys().collect::<Vec<_>>());
+    let same = ha.iter().filter(|(k, v)| hc[*k] == **v).count();
+    assert_eq!(same, 0, "a different seed must change every image");
+}
+
+#[test]
+fn layout_counts_formats_and_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    let params = small().image_size(40);
+    let summary = generate(&root, &params).unwrap();
+    assert_eq!(
+        summary.domains,
+        ["Art", "Clipart", "Product", "Real World"].map(String::from)
+    );
+    let mut sorted = summary.classes.clone();
+    sorted.sort();
+    assert_eq!(sorted, summary.classes, "class folders are listed sorted");
+    assert_eq!(summary.classes.len(), 10);
+    assert_eq!(summary.image_count(), 4 * 10 * 6);
+
+    // Walk the folders independently and check what is on disk.
+    let mut on_disk = 0u64;
+    let mut count: HashMap<(String, String), usize> = HashMap::new();
+    for d in std::fs::read_dir(&root).unwrap() {
+        let d = d.unwrap();
+        let dname = d.file_name().to_string_lossy().into_owned();
+        for c in std::fs::read_dir(d.path()).unwrap() {
+            let c = c.unwrap();
+            let cname = c.file_name().to_string_lossy().into_owned();
+            for f in std::fs::read_dir(c.path()).unwrap() {
+                let f = f.unwrap().path();
+                let name = f.file_name().unwrap().to_string_lossy().into_owned();
+                assert!(!name.starts_with(".demo-"), "temporary file left: {name}");
+                let ext = f.extension().unwrap().to_string_lossy().into_owned();
+                let want = if dname == "Art" || dname == "Real World" {
+                    "jpg"
+                } else {
+                    "png"
+                };
+                assert_eq!(ext, want, "{}", f.display());
+                let fmt = image::ImageFormat::from_path(&f).unwrap();
+                let bytes = std::fs::read(&f).unwrap();
+                on_disk += bytes.len() as u64;
+                assert_eq!(image::guess_format(&bytes).unwrap(), fmt);
+                let img = image::load_from_memory(&bytes).unwrap();
+                assert_eq!((img.width(), img.height()), (40, 40));
+                *count.entry((dname.clone(), cname.clone())).or_default() += 1;
+            }
+        }
+    }
+    assert_eq!(on_disk, summary.bytes);
+    assert_eq!(count.len(), 40);
+    assert!(count.values().all(|&n| n == 6), "{count:?}");
+    for f in &summary.files {
+        assert!(root.join(f).is_file(), "{}", f.display());
+    }
+    assert_eq!(
+        relative_path(DemoDomain::RealWorld, DemoClass::Star, 3),
+        Path::new("Real World").join("star").join("star_003.jpg")
+    );
+    // PNG files are lossless: decoding gives back exactly the rendered pixels.
+    let png = image::open(root.join(relative_path(DemoDomain::Clipart, DemoClass::Ring, 2)))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(
+        png,
+        render(DemoDomain::Clipart, DemoClass::Ring, 2, &params).unwrap()
+    );
+}
+
+struct Stats {
+    mean: [f64; 3],
+    white: f64,
+    red_minus_blue: f64,
+    high_freq: f64,
+    flat: f64,
+}
+
+/// Colour statistics of one domain over all classes, from the rendered pixels.
+fn domain_stats(domain: DemoDomain, params: &DemoParams) -> Stats {
+    let (mut sum, mut white, mut hf, mut flat, mut px, mut imgs) =
+        ([0f64; 3], 0f64, 0f64, 0f64, 0f64, 0f64);
+    for class in DemoClass::ALL {
+        for i in 0..params.get_images_per_class() {
+            let img = render(domain, class, i, params).unwrap();
+            let mut modes: HashMap<[u8; 3], usize> = HashMap::new();
+            for (x, y, p) in img.enumerate_pixels() {
+                for (acc, &v) in sum.iter_mut().zip(p.0.iter()) {
+                    *acc += v as f64 / 255.0;
+                }
+                if p.0.iter().all(|&v| v > 230) {
+                    white += 1.0;
+                }
+                if x + 1 < img.width() {
+                    let q = img.get_pixel(x + 1, y);
+                    hf += (0..3)
+                        .map(|k| (p.0[k] as f64 - q.0[k] as f64).abs() / 255.0)
+                        .sum::<f64>()
+                        / 3.0;
+                }
+                *modes.entry(p.0).or_default() += 1;
+                px += 1.0;
+            }
+            flat += *modes.values().max().unwrap() as f64 / (img.width() * img.height()) as f64;
+            imgs += 1.0;
+        }
+    }
+    let mean = sum.map(|s| s / px);
+    Stats {
+        mean,
+        white: white / px,
+        red_minus_blue: mean[0] - mean[2],
+        high_freq: hf / px,
+        flat: flat / imgs,
+    }
+}
+
+#[test]
+fn domains_have_distinct_colour_statistics() {
+    let params = small();
+    let s: Vec<Stats> = DemoDomain::ALL
+        .iter()
+        .map(|&d| domain_stats(d, &params))
+        .collect();
+    let (art, clip, prod, real) = (&s[0], &s[1], &s[2], &s[3]);
+    // Every pair of domains differs clearly in mean colour.
+    for i in 0..4 {
+        for j in i + 1..4 {
+            let d: f64 = (0..3)
+                .map(|k| (s[i].mean[k] - s[j].mean[k]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            assert!(
+                d > 0.08,
+                "domains {i} and {j}: mean colours only {d:.3} apart"
+            );
+        }
+    }
+    // Product: mostly white studio background.
+    assert!(prod.white > 0.5, "product white fraction {}", prod.white);
+    for o in [art, clip, real] {
+        assert!(o.white < 0.1);
+    }
+    // Art: warm palette shift.
+    assert!(art.red_minus_blue > 0.15, "art R-B {}", art.red_minus_blue);
+    for o in [clip, prod, real] {
+        assert!(o.red_minus_blue < art.red_minus_blue - 0.1);
+    }
+    // Real World: darkest; sensor noise and texture make it busier than the clean styles.
+    let lum = |m: &[f64; 3]| (m[0] + m[1] + m[2]) / 3.0;
+    for o in [art, clip, prod] {
+        assert!(lum(&real.mean) < lum(&o.mean) - 0.15);
+    }
+    for o in [clip, prod] {
+        assert!(
+            real.high_freq > o.high_freq * 1.15,
+            "{} vs {}",
+            real.high_freq,
+            o.high_freq
+        );
+    }
+    // Clipart: flat colours, so one exact colour covers a large part of each image.
+    assert!(clip.flat > 0.3, "clipart flat fraction {}", clip.flat);
+    for o in [art, real] {
+        assert!(o.flat < 0.1);
+    }
+}
+
+#[test]
+fn classes_differ_in_shape() {
+    // The object mask (non-background pixels of Product images, whose background is
+    // near-white) has a class-dependent area: the ring covers far less than the circle.
+    let params = small();
+    let area = |class| {
+        (0..6)
+            .map(|i| {
+                let img = render(DemoDomain::Product, class, i, &params).unwrap();
+                img.pixels()
+                    .filter(|p| p.0.iter().any(|&v| v < 150))
+                    .count() as f64
+            })
+            .sum::<f64>()
+    };
+    let (circle, ring, star) = (
+        area(DemoClass::Circle),
+        area(DemoClass::Ring),
+        area(DemoClass::Star),
+    );
+    assert!(circle > 0.0 && ring > 0.0 && star > 0.0);
+    assert!(ring < 0.8 * circle, "ring {ring} circle {circle}");
+    assert!(star < 0.8 * circle, "star {star} circle {circle}");
+}
+
+#[test]
+fn bad_parameters_are_rejected_with_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (DemoParams::new().image_size(8), "image_size", "8"),
+        (DemoParams::new().image_size(5000), "image_size", "5000"),
+        (
+            DemoParams::new().images_per_class(0),
+            "images_per_class",
+            "0",
+        ),
+        (
+            DemoParams::new().images_per_class(5),
+            "images_per_class",
+            "5",
+        ),
+        (DemoParams::new().jpeg_quality(0), "jpeg_quality", "0"),
+        (DemoParams::new().jpeg_quality(101), "jpeg_quality", "101"),
+    ];
+    for (p, name, found) in cases {
+        match generate(&dir.path().join("x"), &p) {
+            Err(e @ DemoError::InvalidParam { .. }) => {
+                let msg = e.to_string();
+                assert!(msg.contains(name) && msg.contains(found), "{msg}");
+            }
+            other => panic!("expected InvalidParam for {name}, got {other:?}"),
+        }
+    }
+    assert!(
+        !dir.path().join("x").exists(),
+        "nothing written on bad params"
+    );
+    assert!(DemoParams::default().check().is_ok());
+    assert!(matches!(
+        render(DemoDomain::Art, DemoClass::Arrow, 6, &small()),
+        Err(DemoError::InvalidParam { name: "index", .. })
+    ));
+}
+
+#[test]
+fn refuses_non_empty_or_file_root_unless_overwriting() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keep.txt"), b"user data").unwrap();
+    let err = generate(dir.path(), &small()).unwrap_err();
+    assert!(matches!(err, DemoError::RootNotEmpty { .. }), "{err}");
+    assert!(err.to_string().contains("keep.txt"));
+
+    let file = dir.path().join("keep.txt");
+    let err = generate(&file, &small()).unwrap_err();
+    assert!(matches!(err, DemoError::RootNotDir(_)), "{err}");
+
+    let s1 = generate(dir.path(), &small().overwrite(true)).unwrap();
+    let h1 = hashes(dir.path());
+    let s2 = generate(dir.path(), &small().overwrite(true)).unwrap();
+    assert_eq!(s1, s2);
+    assert_eq!(
+        h1,
+        hashes(dir.path()),
+        "regenerating replaces files with identical bytes"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"user data");
+}
