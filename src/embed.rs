@@ -191,7 +191,13 @@ pub fn run(
     })
 }
 
-type Decoded = std::result::Result<Vec<f32>, String>;
+/// One decoded batch: the images' tensors back to back (`n · tensor_len` values) and per image `None`
+/// or why it could not be read (its slot then holds zeros: preprocessing writes only once it succeeded).
+struct DecodedBatch {
+    index: usize,
+    tensors: Vec<f32>,
+    failed: Vec<Option<String>>,
+}
 
 #[allow(clippy::too_many_arguments)]
 fn embed_domain(
@@ -211,7 +217,7 @@ fn embed_domain(
     let per = model.preprocess.tensor_len();
     let cfg = model.preprocess.clone();
     let root = job.data_root.clone();
-    let (tx, rx) = crossbeam_channel::bounded::<(usize, Vec<Decoded>)>(2);
+    let (tx, rx) = crossbeam_channel::bounded::<DecodedBatch>(2);
     let mut emb: Vec<f32> = Vec::new();
     let mut logits: Vec<f32> = Vec::new();
     let (mut dim, mut n_classes) = (0usize, 0usize);
@@ -222,20 +228,28 @@ fn embed_domain(
     let chunks: Vec<&[&Item]> = items.chunks(batch_size).collect();
     std::thread::scope(|scope| -> Result<()> {
         let producer = scope.spawn(move || {
-            for (bi, chunk) in chunks.iter().enumerate() {
-                let decoded: Vec<Decoded> = chunk
-                    .par_iter()
+            for (index, chunk) in chunks.iter().enumerate() {
+                // Each image is decoded straight into its slot of the batch buffer that goes to the
+                // engine: no per-image allocation and no copy on the consumer side.
+                let mut tensors = vec![0f32; chunk.len() * per];
+                let failed: Vec<Option<String>> = tensors
+                    .par_chunks_mut(per)
+                    .zip(chunk.par_iter())
                     .map_init(
                         || Preprocessor::new(cfg.clone()),
-                        |p, it| {
-                            let mut buf = vec![0f32; per];
-                            p.process_file(&root.join(&it.rel_path), &mut buf)
-                                .map(|_| buf)
-                                .map_err(|e| e.to_string())
+                        |p, (slot, it)| {
+                            p.process_file(&root.join(&it.rel_path), slot)
+                                .err()
+                                .map(|e| e.to_string())
                         },
                     )
                     .collect();
-                if tx.send((bi, decoded)).is_err() {
+                let batch = DecodedBatch {
+                    index,
+                    tensors,
+                    failed,
+                };
+                if tx.send(batch).is_err() {
                     break; // the consumer stopped (error); nothing more to do
                 }
             }
@@ -243,19 +257,29 @@ fn embed_domain(
         let mut done = 0usize;
         loop {
             let tw = Instant::now();
-            let Ok((bi, decoded)) = rx.recv() else { break };
+            let Ok(DecodedBatch {
+                index,
+                mut tensors,
+                failed,
+            }) = rx.recv()
+            else {
+                break;
+            };
             wait_s += tw.elapsed().as_secs_f64();
-            let start = bi * batch_size;
-            let mut input = Vec::with_capacity(decoded.len() * per);
-            let mut rows = Vec::new();
-            for (k, d) in decoded.into_iter().enumerate() {
+            let start = index * batch_size;
+            let mut rows = Vec::with_capacity(failed.len());
+            for (k, f) in failed.into_iter().enumerate() {
                 let it = items[start + k];
-                match d {
-                    Ok(buf) => {
-                        input.extend_from_slice(&buf);
+                match f {
+                    None => {
+                        // Close the gaps left by failed images, keeping the order.
+                        let to = rows.len();
+                        if to != k {
+                            tensors.copy_within(k * per..(k + 1) * per, to * per);
+                        }
                         rows.push(start + k);
                     }
-                    Err(reason) => {
+                    Some(reason) => {
                         let path = job.data_root.join(&it.rel_path);
                         if job.strict {
                             drop(rx);
@@ -269,6 +293,8 @@ fn embed_domain(
                     }
                 }
             }
+            tensors.truncate(rows.len() * per);
+            let input = tensors;
             if !rows.is_empty() {
                 let ti = Instant::now();
                 let out = eng.run(&input, rows.len())?;

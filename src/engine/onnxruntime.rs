@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
-use ort::value::Tensor;
+use ort::value::TensorRef;
 
 use super::{
     available_cores, standard_library_dirs, BatchOutput, Device, Engine, EngineInfo, EngineOptions,
@@ -176,6 +176,11 @@ impl OrtEngine {
                 .map_err(mk)?
                 .with_intra_threads(threads)
                 .map_err(mk)?;
+            // Idle intra-op workers sleep instead of spinning: during `embed` the decoding threads
+            // share the cores with inference, and spinning workers would take their time.
+            // `DANNSCOPE_ORT_SPIN=1` turns spinning back on (for comparisons).
+            let spin = std::env::var("DANNSCOPE_ORT_SPIN").is_ok_and(|v| v == "1");
+            b = b.with_intra_op_spinning(spin).map_err(mk)?;
             if cuda {
                 b = b
                     .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
@@ -237,7 +242,15 @@ impl Engine for OrtEngine {
 
     fn run(&mut self, input: &[f32], n: usize) -> Result<BatchOutput> {
         let s = self.size;
-        let tensor = Tensor::from_array(([n, 3, s, s], input.to_vec().into_boxed_slice()))
+        if input.len() != n * 3 * s * s {
+            return Err(Error::Invalid(format!(
+                "the input batch has {} values, expected {n} × 3 × {s} × {s} = {}",
+                input.len(),
+                n * 3 * s * s
+            )));
+        }
+        // Borrow the batch: no copy of the input on the way in.
+        let tensor = TensorRef::from_array_view(([n, 3, s, s], input))
             .map_err(|e| Error::Invalid(format!("cannot build the input tensor: {e}")))?;
         let outs = self
             .session
