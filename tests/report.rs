@@ -1,5 +1,7 @@
 //! Tests of the report stage: numbers in `results.csv` against the evaluation structs, the study table
 //! layout, LaTeX escaping and booktabs rules, and a self-contained HTML page.
+//!
+//! Set `DANNSCOPE_REPORT_OUT` to a folder to keep a rendered report for inspection.
 
 use std::path::{Path, PathBuf};
 
@@ -230,6 +232,10 @@ fn written() -> Written {
     let input = input(&figs);
     let dir = tmp.path().join("report");
     let files = write_report(&dir, &input).unwrap();
+    // Set DANNSCOPE_REPORT_OUT to a folder to keep a copy of the report for inspection.
+    if let Some(keep) = std::env::var_os("DANNSCOPE_REPORT_OUT") {
+        write_report(Path::new(&keep), &input).unwrap();
+    }
     Written {
         _tmp: tmp,
         input,
@@ -475,6 +481,11 @@ fn latex_tables_use_booktabs_and_escape() {
     );
     assert!(!tex.contains(ODD));
     assert!(tex.contains("R$\\to$P"));
+    assert!(
+        tex.contains("Broken\\textless{}Net\\textgreater{} (failed: C$\\to$A)"),
+        "{tex}"
+    );
+    assert!(tex.is_ascii(), "plain ASCII for pdflatex");
     assert!(tex.contains("proxy\\_a\\_distance"));
     // Every `_`, `&` used as text is escaped: outside math and commands, the unescaped `&` only separates
     // columns, so each tabular row has exactly one `&` per column boundary.
@@ -613,4 +624,29 @@ fn check_self_contained_rejects_outside_references() {
         r##"<a href="#top">x</a><img src="data:image/png;base64,AA==">"##
     )
     .is_ok());
+}
+
+#[test]
+fn csv_exporter_keeps_full_precision_percentages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = input(tmp.path());
+    let t = &study_tables(&input.runs)[0];
+    let text = dannscope::report::CsvExporter.table(t);
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, ["model", "metric", "R-P", "P-C", "C-A", "average"]);
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    let m = rows
+        .iter()
+        .find(|r| &r[0] == "MobileNetV3" && &r[1] == "accuracy")
+        .unwrap();
+    let v: f64 = m[2].parse().unwrap();
+    assert_eq!(v.to_bits(), (target_acc(&input.runs[1]) * 100.0).to_bits());
+    assert_eq!(&m[4], "", "missing cell is empty");
+    assert!(
+        rows.iter().any(|r| &r[0] == ODD),
+        "names with commas or quotes stay one field"
+    );
+    let base: Vec<_> = rows.iter().filter(|r| &r[0] == "Baseline").collect();
+    assert_eq!(base.len(), 1, "baseline without AUROC has one row");
 }

@@ -153,8 +153,9 @@ impl Exporter for LatexExporter {
             let label = match l.model {
                 Some(r) => {
                     let mut x = latex_escape(&r.model);
-                    if let Some(n) = failed_note(r) {
-                        x.push_str(&format!(" ({})", latex_escape(&n)));
+                    if !r.failed.is_empty() {
+                        let pairs: Vec<String> = r.failed.iter().map(|p| tex_pair(p)).collect();
+                        x.push_str(&format!(" (failed: {})", pairs.join(", ")));
                     }
                     if i > 0 {
                         s.push_str("    \\addlinespace\n");
