@@ -1,1 +1,0 @@
-//! report stage (placeholder until implemented).

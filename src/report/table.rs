@@ -1,0 +1,290 @@
+//! The study tables (accuracy and AUROC of the target domain per model and pair) and the cohesion table,
+//! as plain data for the exporters.
+
+use super::RunOutcome;
+
+/// Text of a missing cell.
+pub const MISSING: &str = "—";
+
+/// One table of the study: rows are models, columns are pairs and their average.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StudyTable {
+    /// The group the table shows (`forward`, `reversed`, ...).
+    pub group: String,
+    /// Caption, e.g. "Forward pairs: target accuracy / AUROC (%)".
+    pub caption: String,
+    /// Column pairs in domain codes (`R-P`), in configuration order.
+    pub pairs: Vec<String>,
+    /// Rows, baselines first, then models in configuration order.
+    pub rows: Vec<ModelRows>,
+}
+
+/// The rows of one model: accuracy and (unless it has none) AUROC, in percent, one cell per pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelRows {
+    /// Display name.
+    pub model: String,
+    /// Whether the row is a baseline.
+    pub baseline: bool,
+    /// Target accuracy in percent per pair (`None` when missing).
+    pub accuracy: Vec<Option<f64>>,
+    /// Target macro AUROC in percent per pair; `None` for a baseline without any AUROC (the row is left
+    /// out).
+    pub auroc: Option<Vec<Option<f64>>>,
+    /// Pairs (codes) of this row whose run failed.
+    pub failed: Vec<String>,
+}
+
+/// Mean of the cells when every cell holds a value (an average over fewer pairs would not compare with
+/// the other rows), else `None`.
+pub fn average(cells: &[Option<f64>]) -> Option<f64> {
+    if cells.is_empty() {
+        return None;
+    }
+    let mut sum = 0.0;
+    for c in cells {
+        sum += (*c)?;
+    }
+    Some(sum / cells.len() as f64)
+}
+
+impl ModelRows {
+    /// Average accuracy over the pairs (see [`average`]).
+    pub fn accuracy_average(&self) -> Option<f64> {
+        average(&self.accuracy)
+    }
+
+    /// Average AUROC over the pairs (see [`average`]).
+    pub fn auroc_average(&self) -> Option<f64> {
+        self.auroc.as_deref().and_then(average)
+    }
+}
+
+/// A cell as text: `decimals` places, or [`MISSING`]. A value that rounds to zero is shown without sign.
+pub fn format_cell(v: Option<f64>, decimals: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => {
+            let s = format!("{x:.decimals$}");
+            if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+                s[1..].to_string()
+            } else {
+                s
+            }
+        }
+        _ => MISSING.to_string(),
+    }
+}
+
+fn group_of(r: &RunOutcome) -> String {
+    let g = r.group.trim();
+    if g.is_empty() {
+        "forward".into()
+    } else {
+        g.to_ascii_lowercase()
+    }
+}
+
+fn caption(group: &str) -> String {
+    let what = match group {
+        "forward" => "Forward pairs".to_string(),
+        "reversed" => "Reversed pairs".to_string(),
+        g => format!("Group \u{201c}{g}\u{201d}"),
+    };
+    format!("{what}: target-domain accuracy / macro AUROC (%)")
+}
+
+/// Builds the study tables: one per non-baseline group (`forward` first, then `reversed`, then others in
+/// configuration order). Baseline runs are shown in every table holding their pair; a baseline whose pair
+/// is in no table goes to the forward table (adding its column). Two runs of one model on one pair in one
+/// group give two rows (the second named "name #2").
+pub fn study_tables(runs: &[RunOutcome]) -> Vec<StudyTable> {
+    let mut groups: Vec<String> = Vec::new();
+    for r in runs.iter().filter(|r| !r.is_baseline()) {
+        let g = group_of(r);
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    groups.sort_by_key(|g| match g.as_str() {
+        "forward" => 0,
+        "reversed" => 1,
+        _ => 2,
+    });
+    let mut tables: Vec<StudyTable> = groups
+        .iter()
+        .map(|g| StudyTable {
+            group: g.clone(),
+            caption: caption(g),
+            pairs: Vec::new(),
+            rows: Vec::new(),
+        })
+        .collect();
+    for r in runs.iter().filter(|r| !r.is_baseline()) {
+        let g = group_of(r);
+        let t = tables.iter_mut().find(|t| t.group == g);
+        if let Some(t) = t {
+            if !t.pairs.contains(&r.pair) {
+                t.pairs.push(r.pair.clone());
+            }
+        }
+    }
+    // Baselines without a table holding their pair go to the forward table.
+    for r in runs.iter().filter(|r| r.is_baseline()) {
+        if !tables.iter().any(|t| t.pairs.contains(&r.pair)) {
+            if !tables.iter().any(|t| t.group == "forward") {
+                tables.insert(
+                    0,
+                    StudyTable {
+                        group: "forward".into(),
+                        caption: caption("forward"),
+                        pairs: Vec::new(),
+                        rows: Vec::new(),
+                    },
+                );
+            }
+            if let Some(t) = tables.iter_mut().find(|t| t.group == "forward") {
+                t.pairs.push(r.pair.clone());
+            }
+        }
+    }
+    for t in &mut tables {
+        let n = t.pairs.len();
+        let mut base_rows: Vec<ModelRows> = Vec::new();
+        let mut rows: Vec<ModelRows> = Vec::new();
+        for r in runs {
+            let Some(col) = t.pairs.iter().position(|p| p == &r.pair) else {
+                continue;
+            };
+            let target = if r.is_baseline() {
+                &mut base_rows
+            } else if group_of(r) == t.group {
+                &mut rows
+            } else {
+                continue;
+            };
+            place(target, r, col, n);
+        }
+        for row in &mut base_rows {
+            if row
+                .auroc
+                .as_ref()
+                .is_some_and(|a| a.iter().all(Option::is_none))
+            {
+                row.auroc = None;
+            }
+        }
+        base_rows.extend(rows);
+        t.rows = base_rows;
+    }
+    tables
+}
+
+fn place(rows: &mut Vec<ModelRows>, r: &RunOutcome, col: usize, n: usize) {
+    let free = |row: &ModelRows| {
+        row.accuracy[col].is_none()
+            && row.auroc.as_ref().is_none_or(|a| a[col].is_none())
+            && !row.failed.contains(&r.pair)
+    };
+    let mut k = 1;
+    let idx = loop {
+        let label = if k == 1 {
+            r.name.clone()
+        } else {
+            format!("{} #{k}", r.name)
+        };
+        match rows.iter().position(|row| row.model == label) {
+            Some(i) if free(&rows[i]) => break i,
+            Some(_) => k += 1,
+            None => {
+                rows.push(ModelRows {
+                    model: label,
+                    baseline: r.is_baseline(),
+                    accuracy: vec![None; n],
+                    auroc: Some(vec![None; n]),
+                    failed: Vec::new(),
+                });
+                break rows.len() - 1;
+            }
+        }
+    };
+    let row = &mut rows[idx];
+    if r.failed() {
+        row.failed.push(r.pair.clone());
+        return;
+    }
+    row.accuracy[col] = r.target_accuracy().map(|a| a * 100.0);
+    if let Some(a) = &mut row.auroc {
+        a[col] = r.target_auroc().map(|a| a * 100.0);
+    }
+}
+
+/// Cohesion measures of every run that has them: rows are runs, columns are measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CohesionTable {
+    /// Measure names, in the order they first appear.
+    pub metrics: Vec<String>,
+    /// One row per run with cohesion results.
+    pub rows: Vec<CohesionRow>,
+}
+
+/// One run's cohesion measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CohesionRow {
+    /// Index of the run in [`super::ReportInput::runs`].
+    pub run: usize,
+    /// Display name of the model.
+    pub model: String,
+    /// Pair in domain codes.
+    pub pair: String,
+    /// Group of the run.
+    pub group: String,
+    /// Values per measure (`None`: undefined or not computed).
+    pub values: Vec<Option<f64>>,
+}
+
+/// Builds the cohesion table from the runs' pair results (failed runs and runs without one are left
+/// out).
+pub fn cohesion_table(runs: &[RunOutcome]) -> CohesionTable {
+    let mut metrics: Vec<String> = Vec::new();
+    for r in runs {
+        if let Some(p) = r.pair_result() {
+            for m in &p.cohesion.metrics {
+                if !metrics.contains(&m.name) {
+                    metrics.push(m.name.clone());
+                }
+            }
+        }
+    }
+    let rows = runs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let p = r.pair_result()?;
+            Some(CohesionRow {
+                run: i,
+                model: r.name.clone(),
+                pair: r.pair.clone(),
+                group: group_of(r),
+                values: metrics.iter().map(|m| p.cohesion.value(m)).collect(),
+            })
+        })
+        .collect();
+    CohesionTable { metrics, rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_and_averages() {
+        assert_eq!(format_cell(Some(87.756), 2), "87.76");
+        assert_eq!(format_cell(Some(-0.0004), 3), "0.000");
+        assert_eq!(format_cell(Some(-0.5), 1), "-0.5");
+        assert_eq!(format_cell(None, 2), MISSING);
+        assert_eq!(format_cell(Some(f64::NAN), 2), MISSING);
+        assert_eq!(average(&[Some(1.0), Some(2.0)]), Some(1.5));
+        assert_eq!(average(&[Some(1.0), None]), None);
+        assert_eq!(average(&[]), None);
+    }
+}

@@ -1,0 +1,652 @@
+//! Tests of the report stage: numbers in `results.csv` against the evaluation structs, the study table
+//! layout, LaTeX escaping and booktabs rules, and a self-contained HTML page.
+//!
+//! Set `DANNSCOPE_REPORT_OUT` to a folder to keep a rendered report for inspection.
+
+use std::path::{Path, PathBuf};
+
+use dannscope::config::RunConfig;
+use dannscope::metrics::eval::{DomainResult, EvalResults, EvalSettings, PairResult};
+use dannscope::metrics::{
+    classification_report, cohesion, ClassificationParams, CohesionParams, DomainData,
+};
+use dannscope::plot::{tsne_figure, TsneFigure};
+use dannscope::report::{
+    check_self_contained, html_escape, run_ids, study_tables, write_report, Exporter,
+    LatexExporter, MarkdownExporter, ReportInput, RunOutcome, RESULTS_HEADER,
+};
+use ndarray::{Array1, Array2};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const CLASSES: [&str; 4] = ["Bed", "File_Cabinet", "Webcam", "Drill"];
+
+/// One synthetic domain: class-clustered embeddings and logits whose true-class margin is `skill`.
+fn domain_arrays(
+    seed: u64,
+    n: usize,
+    shift: f32,
+    skill: f32,
+) -> (Array2<f32>, Array2<f32>, Array1<i64>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let c = CLASSES.len();
+    let d = 6;
+    let labels: Array1<i64> = (0..n).map(|i| (i % c) as i64).collect();
+    let emb = Array2::from_shape_fn((n, d), |(i, j)| {
+        let centre = if j == (i % c) { 3.0 } else { 0.0 };
+        centre + shift + rng.gen_range(-1.0f32..1.0)
+    });
+    let logits = Array2::from_shape_fn((n, c), |(i, j)| {
+        let bump = if j == i % c { skill } else { 0.0 };
+        bump + rng.gen_range(-1.0f32..1.0)
+    });
+    (emb, logits, labels)
+}
+
+fn domain_name(code: &str) -> &'static str {
+    match code {
+        "A" => "Art",
+        "C" => "Clipart",
+        "P" => "Product",
+        _ => "Real World",
+    }
+}
+
+/// A real evaluation of one pair, built with the metrics stage.
+fn eval_of(model: &str, pair: &str, seed: u64, skill: f32) -> EvalResults {
+    let (s, t) = pair.split_once('-').unwrap();
+    let cls = ClassificationParams::default().n_resamples(40).seed(seed);
+    let coh = CohesionParams::default().seed(seed);
+    let (se, sl, sy) = domain_arrays(seed, 48, 0.0, skill + 1.0);
+    let (te, tl, ty) = domain_arrays(seed + 1000, 40, 0.7, skill);
+    let names: Vec<String> = CLASSES.iter().map(|s| s.to_string()).collect();
+    let mut domains = Vec::new();
+    for (code, l, y) in [(s, &sl, &sy), (t, &tl, &ty)] {
+        let r = classification_report(l.view(), y.view(), CLASSES.len(), &cls).unwrap();
+        domains.push(DomainResult {
+            domain: domain_name(code).into(),
+            code: code.into(),
+            n: y.len(),
+            classification: Some(r),
+        });
+    }
+    let c = cohesion(
+        &DomainData::new(se.view(), Some(sl.view()), sy.view()),
+        &DomainData::new(te.view(), Some(tl.view()), ty.view()),
+        &coh,
+    )
+    .unwrap();
+    EvalResults {
+        model: model.into(),
+        model_sha256: format!("{:064x}", seed),
+        split: "test".into(),
+        class_names: names,
+        domains,
+        pairs: vec![PairResult {
+            pair: pair.into(),
+            source: domain_name(s).into(),
+            target: domain_name(t).into(),
+            cohesion: c,
+        }],
+        settings: EvalSettings {
+            bootstrap_resamples: 40,
+            level: 0.95,
+            seed,
+            knn_k: 5,
+            purity_k: 10,
+        },
+        notices: vec!["Product: a <notice> & more".into()],
+        dannscope_version: "test".into(),
+    }
+}
+
+fn run(name: &str, group: &str, pair: &str, seed: u64, skill: f32) -> RunOutcome {
+    let (s, t) = pair.split_once('-').unwrap();
+    let cfg = RunConfig {
+        model: PathBuf::from(format!("models/{}.onnx", name.replace(' ', "_"))),
+        pair: pair.into(),
+        name: Some(name.into()),
+        group: Some(group.into()),
+        curves: None,
+        checkpoints: vec![],
+    };
+    let mut r = RunOutcome::new(cfg, name, group, pair);
+    let e = eval_of(name, pair, seed, skill);
+    r.model_sha256 = Some(e.model_sha256.clone());
+    r.eval = Some(e);
+    r.source = domain_name(s).into();
+    r.target = domain_name(t).into();
+    r
+}
+
+const ODD: &str = "ResMLP_12 <distilled> & 5%";
+const ERROR: &str = "engine: cannot open models/broken.onnx: expected an ONNX file, found 0 bytes";
+
+/// Forward runs of two models (one without the P-C pair), a baseline without AUROC, a reversed run, and a
+/// failed run.
+fn input(fig_dir: &Path) -> ReportInput {
+    let mut runs = vec![
+        run("MobileNetV3", "forward", "R-P", 1, 1.1),
+        run("MobileNetV3", "forward", "P-C", 2, 0.9),
+        run(ODD, "forward", "R-P", 3, 0.6),
+        run("MobileNetV3", "reversed", "P-R", 4, 1.0),
+    ];
+    let mut base = run("Baseline", "baseline", "R-P", 5, 0.3);
+    for d in &mut base.eval.as_mut().unwrap().domains {
+        let c = d.classification.as_mut().unwrap();
+        c.auroc = None;
+        c.auroc_ci = None;
+    }
+    base.eval.as_mut().unwrap().pairs.clear();
+    runs.insert(0, base);
+    let mut failed = RunOutcome::new(
+        RunConfig {
+            model: "models/broken.onnx".into(),
+            pair: "C-A".into(),
+            name: Some("Broken<Net>".into()),
+            group: None,
+            curves: None,
+            checkpoints: vec![],
+        },
+        "Broken<Net>",
+        "forward",
+        "C-A",
+    );
+    failed.error = Some(ERROR.into());
+    runs.push(failed);
+
+    // Real figure files for the first MobileNetV3 run.
+    let n = 40;
+    let coords = Array2::from_shape_fn((n, 2), |(i, j)| ((i * 7 + j * 3) % 11) as f32);
+    let is_target: Vec<bool> = (0..n).map(|i| i >= n / 2).collect();
+    let labels: Vec<u32> = (0..n).map(|i| (i % 4) as u32).collect();
+    let class_names: Vec<String> = CLASSES.iter().map(|s| s.to_string()).collect();
+    let svg = fig_dir.join("tsne.svg");
+    let png = fig_dir.join("tsne.png");
+    tsne_figure(
+        &TsneFigure {
+            coords: coords.view(),
+            is_target: &is_target,
+            labels: &labels,
+            class_names: &class_names,
+            source_name: "Real World".into(),
+            target_name: "Product".into(),
+            title: "MobileNetV3 R→P".into(),
+            subtitle: None,
+        },
+        &svg,
+        &png,
+    )
+    .unwrap();
+    let evo = fig_dir.join("evolution.png");
+    image::RgbImage::from_pixel(3, 2, image::Rgb([10, 200, 30]))
+        .save(&evo)
+        .unwrap();
+    runs[1].tsne_svg = Some(svg);
+    runs[1].tsne_png = Some(png);
+    runs[1].evolution_png = Some(evo);
+
+    ReportInput {
+        title: "DANN study: OfficeHome".into(),
+        split: "test".into(),
+        runs,
+        settings: vec![
+            ("data root".into(), "/data/OfficeHome".into()),
+            ("seed".into(), "0".into()),
+        ],
+    }
+}
+
+fn target_acc(r: &RunOutcome) -> f64 {
+    let e = r.eval.as_ref().unwrap();
+    e.domain(&r.target)
+        .unwrap()
+        .classification
+        .as_ref()
+        .unwrap()
+        .accuracy
+}
+
+fn target_auroc(r: &RunOutcome) -> f64 {
+    let e = r.eval.as_ref().unwrap();
+    e.domain(&r.target)
+        .unwrap()
+        .classification
+        .as_ref()
+        .unwrap()
+        .auroc
+        .unwrap()
+}
+
+struct Written {
+    _tmp: tempfile::TempDir,
+    input: ReportInput,
+    dir: PathBuf,
+    files: dannscope::report::ReportFiles,
+}
+
+fn written() -> Written {
+    let tmp = tempfile::tempdir().unwrap();
+    let figs = tmp.path().join("runs");
+    std::fs::create_dir_all(&figs).unwrap();
+    let input = input(&figs);
+    let dir = tmp.path().join("report");
+    let files = write_report(&dir, &input).unwrap();
+    // Set DANNSCOPE_REPORT_OUT to a folder to keep a copy of the report for inspection.
+    if let Some(keep) = std::env::var_os("DANNSCOPE_REPORT_OUT") {
+        write_report(Path::new(&keep), &input).unwrap();
+    }
+    Written {
+        _tmp: tmp,
+        input,
+        dir,
+        files,
+    }
+}
+
+#[test]
+fn results_csv_holds_the_exact_eval_numbers() {
+    let w = written();
+    let mut rd = csv::Reader::from_path(&w.files.results_csv).unwrap();
+    let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, RESULTS_HEADER);
+    assert_eq!(
+        std::fs::read_to_string(&w.files.results_csv)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+        "model,pair,split,domain,metric,value"
+    );
+    let rows: Vec<Vec<String>> = rd
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    let find = |model: &str, pair: &str, domain: &str, metric: &str| -> Option<f64> {
+        let hits: Vec<&Vec<String>> = rows
+            .iter()
+            .filter(|r| r[0] == model && r[1] == pair && r[3] == domain && r[4] == metric)
+            .collect();
+        assert!(
+            hits.len() <= 1,
+            "duplicate rows for {model} {pair} {domain} {metric}"
+        );
+        hits.first().map(|r| {
+            assert_eq!(r[2], "test");
+            if r[5].is_empty() {
+                f64::NAN
+            } else {
+                r[5].parse::<f64>().unwrap()
+            }
+        })
+    };
+    let mut checked = 0;
+    for r in w.input.runs.iter().filter(|r| r.error.is_none()) {
+        let e = r.eval.as_ref().unwrap();
+        for d in &e.domains {
+            let c = d.classification.as_ref().unwrap();
+            let acc = find(&r.name, &r.pair, &d.domain, "accuracy").unwrap();
+            assert_eq!(
+                acc.to_bits(),
+                c.accuracy.to_bits(),
+                "{} {}",
+                r.name,
+                d.domain
+            );
+            let au = find(&r.name, &r.pair, &d.domain, "auroc").unwrap();
+            match c.auroc {
+                Some(v) => assert_eq!(au.to_bits(), v.to_bits()),
+                None => assert!(au.is_nan(), "missing AUROC must be an empty field"),
+            }
+            assert_eq!(find(&r.name, &r.pair, &d.domain, "n"), Some(d.n as f64));
+            let ci = c.accuracy_ci.as_ref().unwrap();
+            assert_eq!(
+                find(&r.name, &r.pair, &d.domain, "accuracy_ci_low")
+                    .unwrap()
+                    .to_bits(),
+                ci.lower.to_bits()
+            );
+            checked += 1;
+        }
+        for p in &e.pairs {
+            for m in &p.cohesion.metrics {
+                let v = find(&r.name, &r.pair, "pair", &m.name).unwrap();
+                match m.value {
+                    Some(x) => assert_eq!(v.to_bits(), x.to_bits(), "{}", m.name),
+                    None => assert!(v.is_nan()),
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 30, "only {checked} values checked");
+    assert!(
+        rows.iter().all(|r| r[0] != "Broken<Net>"),
+        "a failed run has no rows"
+    );
+}
+
+fn table_line<'a>(md: &'a str, start: &str) -> Vec<&'a str> {
+    md.lines().filter(|l| l.starts_with(start)).collect()
+}
+
+fn cells(line: &str) -> Vec<String> {
+    line.trim()
+        .trim_matches('|')
+        .split(" | ")
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn markdown_tables_have_the_study_layout() {
+    let w = written();
+    let md = std::fs::read_to_string(&w.files.report_md).unwrap();
+    let runs = &w.input.runs;
+    let (mrp, mpc, odd, mrev, base) = (&runs[1], &runs[2], &runs[3], &runs[4], &runs[0]);
+    let p2 = |x: f64| format!("{:.2}", x * 100.0);
+
+    // Forward table: columns R→P, P→C, C→A (the failed run's pair), Average.
+    let headers = table_line(&md, "| Model | Metric |");
+    assert_eq!(
+        headers.len(),
+        2,
+        "one forward and one reversed table:\n{md}"
+    );
+    assert_eq!(
+        cells(headers[0]),
+        ["Model", "Metric", "R→P", "P→C", "C→A", "Average"]
+    );
+    assert_eq!(cells(headers[1]), ["Model", "Metric", "P→R", "Average"]);
+
+    // Baseline first, accuracy only, no average (P→C and C→A missing).
+    let b = table_line(&md, "| Baseline |");
+    assert_eq!(b.len(), 1);
+    assert_eq!(
+        cells(b[0]),
+        ["Baseline", "Accuracy", &p2(target_acc(base)), "—", "—", "—"]
+    );
+    let after_base = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| Baseline |"))
+        .nth(1)
+        .unwrap();
+    assert!(
+        after_base.starts_with("| MobileNetV3 |"),
+        "baseline has no AUROC line: {after_base}"
+    );
+
+    // MobileNetV3: both forward pairs, C→A missing, so no average.
+    let m = table_line(&md, "| MobileNetV3 | Accuracy |");
+    assert_eq!(m.len(), 2, "forward and reversed rows");
+    assert_eq!(
+        cells(m[0]),
+        [
+            "MobileNetV3",
+            "Accuracy",
+            &p2(target_acc(mrp)),
+            &p2(target_acc(mpc)),
+            "—",
+            "—"
+        ]
+    );
+    let au = md.lines().skip_while(|l| *l != m[0]).nth(1).unwrap();
+    assert_eq!(
+        cells(au),
+        [
+            "",
+            "AUROC",
+            &p2(target_auroc(mrp)),
+            &p2(target_auroc(mpc)),
+            "—",
+            "—"
+        ]
+    );
+    // Reversed table: one pair, so the average equals it.
+    assert_eq!(
+        cells(m[1]),
+        [
+            "MobileNetV3",
+            "Accuracy",
+            &p2(target_acc(mrev)),
+            &p2(target_acc(mrev))
+        ]
+    );
+    // The odd name is escaped and its row has only R→P.
+    let o = table_line(&md, "| ResMLP\\_12 \\<distilled\\> & 5% | Accuracy |");
+    assert_eq!(o.len(), 1, "{md}");
+    assert_eq!(cells(o[0])[2], p2(target_acc(odd)));
+    assert_eq!(cells(o[0])[3], "—");
+    // Failed run: its row is marked, cells missing.
+    let f = table_line(&md, "| Broken\\<Net\\> (failed: C→A) | Accuracy |");
+    assert_eq!(f.len(), 1, "{md}");
+    assert_eq!(cells(f[0])[2..], ["—", "—", "—", "—"]);
+    // Two decimals everywhere in the study tables.
+    for l in md
+        .lines()
+        .filter(|l| l.contains("| Accuracy |") || l.contains("| AUROC |"))
+    {
+        for c in &cells(l)[2..] {
+            assert!(
+                c == "—" || (c.split_once('.').is_some_and(|(_, d)| d.len() == 2)),
+                "{c} in {l}"
+            );
+        }
+    }
+    // Figures copied next to the report and linked relatively.
+    assert!(md.contains("](figures/mobilenetv3-r-p-tsne.png)"), "{md}");
+    assert!(w.dir.join("figures/mobilenetv3-r-p-tsne.png").is_file());
+    assert!(w
+        .dir
+        .join("figures/mobilenetv3-r-p-evolution.png")
+        .is_file());
+    assert_eq!(w.files.figures.len(), 2);
+    assert!(md.contains(ERROR));
+    assert!(md.contains("## Failed runs"));
+}
+
+#[test]
+fn averages_use_unrounded_values() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = run("Net", "forward", "R-P", 11, 1.0);
+    let b = run("Net", "forward", "P-C", 12, 1.0);
+    let c = run("Net", "forward", "C-A", 13, 1.0);
+    let runs = vec![a, b, c];
+    let t = study_tables(&runs);
+    assert_eq!(t.len(), 1);
+    let want: f64 = runs.iter().map(target_acc).sum::<f64>() / 3.0 * 100.0;
+    let got = t[0].rows[0].accuracy_average().unwrap();
+    assert!((got - want).abs() < 1e-12, "{got} vs {want}");
+    let md = MarkdownExporter.table(&t[0]);
+    assert!(md.contains(&format!("| {want:.2} |")), "{md}");
+    let want_au: f64 = runs.iter().map(target_auroc).sum::<f64>() / 3.0 * 100.0;
+    assert!(md.contains(&format!("| {want_au:.2} |")), "{md}");
+    drop(tmp);
+}
+
+#[test]
+fn latex_tables_use_booktabs_and_escape() {
+    let w = written();
+    let tex = std::fs::read_to_string(&w.files.tables_tex).unwrap();
+    assert_eq!(
+        tex.matches("\\toprule").count(),
+        3,
+        "two study tables and the cohesion table"
+    );
+    assert_eq!(tex.matches("\\midrule").count(), 3);
+    assert_eq!(tex.matches("\\bottomrule").count(), 3);
+    assert!(
+        tex.contains("ResMLP\\_12 \\textless{}distilled\\textgreater{} \\& 5\\%"),
+        "{tex}"
+    );
+    assert!(!tex.contains(ODD));
+    assert!(tex.contains("R$\\to$P"));
+    assert!(
+        tex.contains("Broken\\textless{}Net\\textgreater{} (failed: C$\\to$A)"),
+        "{tex}"
+    );
+    assert!(tex.is_ascii(), "plain ASCII for pdflatex");
+    assert!(tex.contains("proxy\\_a\\_distance"));
+    // Every `_`, `&` used as text is escaped: outside math and commands, the unescaped `&` only separates
+    // columns, so each tabular row has exactly one `&` per column boundary.
+    for l in tex.lines().filter(|l| l.trim_end().ends_with("\\\\")) {
+        assert!(!l.contains(" _") && !l.contains("a_"), "unescaped _ in {l}");
+    }
+    let forward = &study_tables(&w.input.runs)[0];
+    let one = LatexExporter.table(forward);
+    for l in one.lines().filter(|l| l.trim_end().ends_with("\\\\")) {
+        let bare = l.replace("\\&", "");
+        assert_eq!(bare.matches('&').count(), forward.pairs.len() + 2, "{l}");
+    }
+}
+
+#[test]
+fn html_page_is_self_contained_and_complete() {
+    let w = written();
+    let html = std::fs::read_to_string(&w.files.index_html).unwrap();
+    check_self_contained(&html).unwrap();
+    for r in &w.input.runs {
+        assert!(html.contains(&html_escape(&r.name)), "missing {}", r.name);
+    }
+    assert!(!html.contains("<distilled>"), "names must be escaped");
+    assert!(!html.contains("Broken<Net>"));
+    assert!(html.contains(&html_escape(ERROR)));
+    assert!(html.contains("&lt;notice&gt; &amp; more"));
+    // t-SNE inline, the evolution bitmap as a data URI, two charts per domain of every successful run.
+    assert!(html.contains("data:image/png;base64,"));
+    assert!(!html.contains("<?xml"));
+    let ok_domains: usize = w.input.runs.iter().filter(|r| r.error.is_none()).count() * 2;
+    assert_eq!(html.matches("<svg").count(), 1 + 2 * ok_domains);
+    assert!(html.contains("Confusion matrix: MobileNetV3 R→P: Product"));
+    let ids = run_ids(&w.input.runs);
+    for id in &ids {
+        assert!(html.contains(&format!("id=\"run-{id}\"")));
+        assert!(html.contains(&format!("href=\"#run-{id}\"")));
+    }
+    assert!(html.contains("/data/OfficeHome"));
+    assert!(html.contains(&"0".repeat(63)), "model sha256 shown");
+}
+
+#[test]
+fn output_is_deterministic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let figs = tmp.path().join("runs");
+    std::fs::create_dir_all(&figs).unwrap();
+    let input = input(&figs);
+    let a = write_report(&tmp.path().join("a"), &input).unwrap();
+    let b = write_report(&tmp.path().join("b"), &input).unwrap();
+    for (x, y) in [
+        (&a.results_csv, &b.results_csv),
+        (&a.report_md, &b.report_md),
+        (&a.tables_tex, &b.tables_tex),
+        (&a.index_html, &b.index_html),
+    ] {
+        assert_eq!(
+            std::fs::read(x).unwrap(),
+            std::fs::read(y).unwrap(),
+            "{}",
+            x.display()
+        );
+    }
+    // Rewriting in place leaves no temporary files.
+    write_report(&tmp.path().join("a"), &input).unwrap();
+    for e in std::fs::read_dir(tmp.path().join("a")).unwrap() {
+        let n = e.unwrap().file_name().to_string_lossy().to_string();
+        assert!(!n.ends_with(".tmp"), "{n}");
+    }
+}
+
+#[test]
+fn missing_figure_is_a_warning_and_no_runs_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut r = run("Net", "forward", "R-P", 21, 1.0);
+    r.tsne_png = Some(tmp.path().join("gone.png"));
+    r.curves_svg = Some(tmp.path().join("gone.svg"));
+    let input = ReportInput {
+        title: "t".into(),
+        split: "test".into(),
+        runs: vec![r],
+        settings: vec![],
+    };
+    let f = write_report(&tmp.path().join("out"), &input).unwrap();
+    assert_eq!(f.warnings.len(), 2, "{:?}", f.warnings);
+    assert!(f.warnings[0].contains("gone.png"));
+    let html = std::fs::read_to_string(&f.index_html).unwrap();
+    assert!(html.contains("gone.svg"));
+    check_self_contained(&html).unwrap();
+
+    let empty = ReportInput {
+        title: "t".into(),
+        split: "test".into(),
+        runs: vec![],
+        settings: vec![],
+    };
+    let e = write_report(&tmp.path().join("none"), &empty).unwrap_err();
+    assert!(e.to_string().contains("at least one run"), "{e}");
+}
+
+#[test]
+fn figure_already_inside_the_report_is_referenced_not_copied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    std::fs::create_dir_all(dir.join("plots")).unwrap();
+    let png = dir.join("plots/my tsne.png");
+    image::RgbImage::from_pixel(2, 2, image::Rgb([1, 2, 3]))
+        .save(&png)
+        .unwrap();
+    let before = std::fs::read(&png).unwrap();
+    let mut r = run("Net", "forward", "R-P", 31, 1.0);
+    r.tsne_png = Some(png.clone());
+    let input = ReportInput {
+        title: "t".into(),
+        split: "test".into(),
+        runs: vec![r],
+        settings: vec![],
+    };
+    let f = write_report(&dir, &input).unwrap();
+    assert!(f.figures.is_empty());
+    assert_eq!(std::fs::read(&png).unwrap(), before);
+    let md = std::fs::read_to_string(&f.report_md).unwrap();
+    assert!(md.contains("](plots/my%20tsne.png)"), "{md}");
+}
+
+#[test]
+fn check_self_contained_rejects_outside_references() {
+    assert!(check_self_contained(r#"<p>x</p><img src="x.png">"#).is_err());
+    assert!(check_self_contained(r#"<a href="http://example.org/">x</a>"#).is_err());
+    assert!(check_self_contained(r#"<a href="https://example.org/">x</a>"#).is_err());
+    assert!(check_self_contained(r#"<script src="a.js"></script>"#).is_err());
+    assert!(check_self_contained(r#"<style>@import url(x.css);</style>"#).is_err());
+    assert!(check_self_contained(r#"<div style="background:url(x.png)"></div>"#).is_err());
+    let e = check_self_contained(r#"<img alt="a" src="x.png">"#).unwrap_err();
+    assert!(e.contains("x.png"), "{e}");
+    assert!(check_self_contained(
+        r##"<a href="#top">x</a><img src="data:image/png;base64,AA==">"##
+    )
+    .is_ok());
+}
+
+#[test]
+fn csv_exporter_keeps_full_precision_percentages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = input(tmp.path());
+    let t = &study_tables(&input.runs)[0];
+    let text = dannscope::report::CsvExporter.table(t);
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, ["model", "metric", "R-P", "P-C", "C-A", "average"]);
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    let m = rows
+        .iter()
+        .find(|r| &r[0] == "MobileNetV3" && &r[1] == "accuracy")
+        .unwrap();
+    let v: f64 = m[2].parse().unwrap();
+    assert_eq!(v.to_bits(), (target_acc(&input.runs[1]) * 100.0).to_bits());
+    assert_eq!(&m[4], "", "missing cell is empty");
+    assert!(
+        rows.iter().any(|r| &r[0] == ODD),
+        "names with commas or quotes stay one field"
+    );
+    let base: Vec<_> = rows.iter().filter(|r| &r[0] == "Baseline").collect();
+    assert_eq!(base.len(), 1, "baseline without AUROC has one row");
+}
