@@ -153,14 +153,15 @@ pub fn map_pair(
             }
         }
     }
-    let x = concatenate(
-        Axis(0),
-        &[source.embedding.view(), target.embedding.view()],
-    )
-    .map_err(|e| Error::Invalid(format!("cannot join source and target: {e}")))?;
-    let idx: Vec<usize> = sel.iter().map(|&(t, i)| if t { ns + i } else { i }).collect();
+    let x = concatenate(Axis(0), &[source.embedding.view(), target.embedding.view()])
+        .map_err(|e| Error::Invalid(format!("cannot join source and target: {e}")))?;
+    let idx: Vec<usize> = sel
+        .iter()
+        .map(|&(t, i)| if t { ns + i } else { i })
+        .collect();
     let x = x.select(Axis(0), &idx);
-    let out = tsne::fit(x.view(), &set.params).map_err(|e| Error::Invalid(format!("t-SNE: {e}")))?;
+    let out =
+        tsne::fit(x.view(), &set.params).map_err(|e| Error::Invalid(format!("t-SNE: {e}")))?;
     let map = PairMap {
         coords: out.coords,
         is_target,
@@ -199,7 +200,12 @@ fn read_coords(path: &Path) -> Result<Array2<f32>> {
         .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
 }
 
-fn write_map(files: &MapFiles, m: &PairMap, s: &DomainEmbeddings, t: &DomainEmbeddings) -> Result<()> {
+fn write_map(
+    files: &MapFiles,
+    m: &PairMap,
+    s: &DomainEmbeddings,
+    t: &DomainEmbeddings,
+) -> Result<()> {
     let npz = files.with("npz");
     let mut buf = std::io::Cursor::new(Vec::new());
     {
@@ -222,7 +228,11 @@ fn write_map(files: &MapFiles, m: &PairMap, s: &DomainEmbeddings, t: &DomainEmbe
         c.write_record(["x", "y", "domain", "role", "label", "class", "row", "path"])
             .map_err(err)?;
         for i in 0..m.coords.nrows() {
-            let (d, role) = if m.is_target[i] { (t, "target") } else { (s, "source") };
+            let (d, role) = if m.is_target[i] {
+                (t, "target")
+            } else {
+                (s, "source")
+            };
             let r = m.rows[i];
             c.write_record([
                 format!("{}", m.coords[[i, 0]]),

@@ -3,13 +3,14 @@
 //! Data flows one way through the stages, one module each:
 //! [`dataset`] → [`preprocess`] → [`engine`] → [`store`] → {[`metrics`], [`tsne`] → [`plot`]} → [`report`].
 
+pub mod batch;
 pub mod config;
 pub mod dataset;
 pub mod demo;
 pub mod embed;
-pub mod jobs;
 pub mod engine;
 pub mod error;
+pub mod jobs;
 pub mod metrics;
 pub mod model;
 pub mod plot;

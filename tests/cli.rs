@@ -22,7 +22,7 @@ fn without_ort() -> Command {
 
 #[test]
 fn every_subcommand_help_shows_an_example() {
-    for sub in ["split", "embed", "eval", "tsne"] {
+    for sub in ["split", "embed", "eval", "tsne", "curves", "report", "demo"] {
         dannscope().args([sub, "--help"]).assert().success().stdout(
             predicate::str::contains("Example:")
                 .and(predicate::str::contains(format!("dannscope {sub}"))),
@@ -284,4 +284,61 @@ fn eval_of_an_embedding_only_model_skips_classification() {
         "{coh}"
     );
     assert!(coh.contains("A-R,snd,\n"), "snd needs logits: {coh}");
+}
+
+#[test]
+fn report_marks_a_broken_run_and_agrees_with_the_metrics_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let tiny = fixtures().join("models/tiny.onnx");
+    std::fs::write(
+        dir.path().join("dannscope.toml"),
+        format!(
+            "data = {:?}\nout = \"out\"\nsplit = \"all\"\n\n\
+             [[run]]\nmodel = {:?}\npair = \"R-A\"\nname = \"tiny\"\n\n\
+             [[run]]\nmodel = \"missing.onnx\"\npair = \"A-R\"\nname = \"gone\"\ngroup = \"reversed\"\n",
+            fixtures().join("data"),
+            tiny
+        ),
+    )
+    .unwrap();
+    without_ort()
+        .current_dir(dir.path())
+        .args(["report", "--bootstrap", "50"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("1 of 2 runs failed"))
+        .stdout(predicate::str::contains("report: out/report/index.html"));
+    let report = dir.path().join("out/report");
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    dannscope::report::check_self_contained(&html).unwrap();
+    assert!(
+        html.contains("missing.onnx"),
+        "the broken run is named in the report"
+    );
+    // Every number in results.csv equals the one in the run's metrics.json.
+    let m = dannscope::metrics::eval::read(&dir.path().join("out/metrics/tiny/all")).unwrap();
+    let csv = std::fs::read_to_string(report.join("results.csv")).unwrap();
+    let mut checked = 0;
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (domain, metric, value) = (f[3], f[4], f[5]);
+        let want = if domain == "pair" {
+            m.pairs[0].cohesion.value(metric)
+        } else {
+            let c = m.domain(domain).unwrap().classification.as_ref().unwrap();
+            match metric {
+                "accuracy" => Some(c.accuracy),
+                "auroc" => c.auroc,
+                _ => continue,
+            }
+        };
+        let got: Option<f64> = if value.is_empty() {
+            None
+        } else {
+            Some(value.parse().unwrap())
+        };
+        assert_eq!(got, want, "{line}");
+        checked += 1;
+    }
+    assert!(checked >= 4 + 11, "only {checked} values checked");
 }

@@ -1,8 +1,10 @@
 //! Argument parsing and command dispatch. Library errors get context here (anyhow).
 
 mod common;
+mod curves;
 mod embed;
 mod eval;
+mod report;
 mod split;
 mod tsne;
 
@@ -39,8 +41,23 @@ enum Command {
     Eval(eval::Args),
     /// Joint t-SNE of source and target embeddings (one fit), drawn to SVG and PNG; with several
     /// checkpoints, the training evolution as a grid and an animated GIF.
-    #[command(after_help = "Examples:\n  dannscope tsne --pair R-P --model models/mobilenetv3.onnx\n  dannscope tsne --pair R-P --model checkpoints/   # one map per epoch, grid + GIF")]
+    #[command(
+        after_help = "Example:\n  dannscope tsne --pair R-P --model models/mobilenetv3.onnx\n  dannscope tsne --pair R-P --model checkpoints/   # one map per epoch, grid + GIF"
+    )]
     Tsne(tsne::Args),
+    /// Batch report of every [[run]] in dannscope.toml: tables for slides (Markdown, LaTeX, CSV), and a
+    /// self-contained index.html with every figure.
+    #[command(after_help = "Example:\n  dannscope report --config dannscope.toml")]
+    Report(report::Args),
+    /// Training curves (accuracy and AUROC per epoch; source dashed, target solid) from a tidy CSV log.
+    #[command(
+        after_help = "Example:\n  dannscope curves --log models/demo/demo_cnn_P-C.curves.csv"
+    )]
+    Curves(curves::Args),
+    /// Generate a small procedurally drawn dataset, run the committed demo models on it and write the
+    /// full report (no data, download or GPU needed).
+    #[command(after_help = "Example:\n  dannscope demo --out outputs/demo")]
+    Demo(report::DemoArgs),
 }
 
 /// Entry point: parse, run, print errors with their causes.
@@ -51,6 +68,9 @@ pub fn main() -> ExitCode {
         Command::Embed(a) => embed::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Tsne(a) => tsne::run(a),
+        Command::Report(a) => report::run(a),
+        Command::Curves(a) => curves::run(a),
+        Command::Demo(a) => report::demo(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

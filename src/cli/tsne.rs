@@ -4,14 +4,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
+use dannscope::batch::{self, BatchSettings};
 use dannscope::dataset::{parse_pair, Domain};
 use dannscope::engine::{Device, EngineKind, EngineOptions};
-use dannscope::jobs::{self, EpochData, MapFiles, MapSettings};
+use dannscope::jobs::{self, MapFiles, MapSettings};
 use dannscope::metrics::eval;
 use dannscope::model::{ModelInfo, OutputOverrides};
-use dannscope::plot::{ColorBy, EvolutionStyle};
 use dannscope::project::gather_embeddings;
-use dannscope::store::DomainEmbeddings;
 use dannscope::tsne::{Init, TsneEngine, TsneParams};
 
 use super::common::Reporter;
@@ -62,8 +61,12 @@ pub struct Args {
 
 fn engine_options(a: &Args) -> Result<EngineOptions> {
     Ok(EngineOptions {
-        kind: EngineKind::parse(&a.embed_engine)
-            .with_context(|| format!("--embed-engine \"{}\": expected auto, ort or tract", a.embed_engine))?,
+        kind: EngineKind::parse(&a.embed_engine).with_context(|| {
+            format!(
+                "--embed-engine \"{}\": expected auto, ort or tract",
+                a.embed_engine
+            )
+        })?,
         device: Device::parse(&a.device)
             .with_context(|| format!("--device \"{}\": expected auto, cuda or cpu", a.device))?,
         ..EngineOptions::default()
@@ -75,8 +78,16 @@ fn settings(a: &Args) -> Result<MapSettings> {
         .perplexity(a.perplexity)
         .n_iter(a.iterations)
         .seed(a.seed)
-        .init(if a.init == "random" { Init::Random } else { Init::Pca })
-        .engine(if a.engine == "linfa" { TsneEngine::Linfa } else { TsneEngine::Native });
+        .init(if a.init == "random" {
+            Init::Random
+        } else {
+            Init::Pca
+        })
+        .engine(if a.engine == "linfa" {
+            TsneEngine::Linfa
+        } else {
+            TsneEngine::Native
+        });
     params.check().map_err(|e| anyhow::anyhow!("{e}"))?;
     if a.max_points.is_some_and(|m| m < 5) {
         bail!("--max-points must be at least 5");
@@ -100,7 +111,10 @@ fn model_files(a: &Args, cfg_model: Option<PathBuf>) -> Result<Vec<PathBuf>> {
             let mut v: Vec<PathBuf> = std::fs::read_dir(&m)
                 .with_context(|| format!("cannot list {}", m.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("onnx")))
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|x| x.eq_ignore_ascii_case("onnx"))
+                })
                 .collect();
             v.sort();
             if v.is_empty() {
@@ -117,12 +131,19 @@ fn model_files(a: &Args, cfg_model: Option<PathBuf>) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn pick_pair(domains: &[Domain], pair: &Option<String>, model: &ModelInfo) -> Result<(usize, usize)> {
+fn pick_pair(
+    domains: &[Domain],
+    pair: &Option<String>,
+    model: &ModelInfo,
+) -> Result<(usize, usize)> {
     match pair {
         Some(p) => Ok(parse_pair(domains, p)?),
         None => match (&model.source, &model.target) {
             (Some(s), Some(t)) => Ok(parse_pair(domains, &format!("{s}-{t}"))?),
-            _ => bail!("no --pair given and {} names no dannscope.source/target", model.path.display()),
+            _ => bail!(
+                "no --pair given and {} names no dannscope.source/target",
+                model.path.display()
+            ),
         },
     }
 }
@@ -133,7 +154,11 @@ fn pct(v: f64) -> String {
 
 pub fn run(a: Args) -> Result<()> {
     let cfg = a.common.config()?;
-    let split = a.split.clone().or_else(|| cfg.split.clone()).unwrap_or_else(|| "valid".into());
+    let split = a
+        .split
+        .clone()
+        .or_else(|| cfg.split.clone())
+        .unwrap_or_else(|| "valid".into());
     let files = model_files(&a, cfg.model.clone())?;
     let mut models = files
         .iter()
@@ -148,19 +173,35 @@ pub fn run(a: Args) -> Result<()> {
     let rep = Reporter::new();
     if models.len() == 1 {
         let model = &models[0];
-        let (domains, data, notices) = gather_embeddings(&opts, model, &split, &eng, &|e| rep.event(e))?;
+        let (domains, data, notices) =
+            gather_embeddings(&opts, model, &split, &eng, &|e| rep.event(e))?;
         notices.iter().for_each(|n| eprintln!("note: {n}"));
         let (s, t) = pick_pair(&domains, &a.pair, model)?;
         let dir = jobs::tsne_dir(&opts.out, &model.stem, &split);
         let mf = MapFiles::new(&dir, &domains[s], &domains[t]);
         let m = jobs::map_pair(&data[s], &data[t], &mf, &set)?;
         m.notices.iter().for_each(|n| eprintln!("note: {n}"));
-        let title = format!("{} · {} → {} · {split}", model.arch, domains[s].name, domains[t].name);
+        let title = format!(
+            "{} · {} → {} · {split}",
+            model.arch, domains[s].name, domains[t].name
+        );
         let subtitle = eval_subtitle(&opts.out, model, &split, &domains[t].name);
-        jobs::draw_pair(&mf, &m, &data[s].record.class_names, &domains[s].name, &domains[t].name, title, subtitle)?;
+        jobs::draw_pair(
+            &mf,
+            &m,
+            &data[s].record.class_names,
+            &domains[s].name,
+            &domains[t].name,
+            title,
+            subtitle,
+        )?;
         println!(
             "{} {} points (KL {:.3}, perplexity {:.1}) → {}.{{svg,png,npz,csv}}",
-            if m.cached { "reused the map of" } else { "mapped" },
+            if m.cached {
+                "reused the map of"
+            } else {
+                "mapped"
+            },
             m.coords.nrows(),
             m.kl_divergence,
             m.perplexity,
@@ -169,44 +210,32 @@ pub fn run(a: Args) -> Result<()> {
         return Ok(());
     }
     // Training evolution: checkpoints ordered by dannscope.epoch, then file name.
-    models.sort_by(|x, y| (x.epoch, &x.path).cmp(&(y.epoch, &y.path)));
-    let mut epochs = Vec::new();
-    let mut names: Option<(Vec<Domain>, usize, usize)> = None;
-    for (k, model) in models.iter().enumerate() {
-        let (domains, mut data, _) = gather_embeddings(&opts, model, &split, &eng, &|e| rep.event(e))?;
-        let (s, t) = pick_pair(&domains, &a.pair, model)?;
-        let target: DomainEmbeddings = data.swap_remove(t.max(s));
-        let source: DomainEmbeddings = data.swap_remove(s.min(t));
-        let (source, target) = if s < t { (source, target) } else { (target, source) };
-        let epoch = model.epoch.unwrap_or(k as u32 + 1);
-        let title = match jobs::target_scores(&target) {
-            Some((acc, Some(auc))) => format!("Epoch {epoch:02} acc {} auroc {}", pct(acc), pct(auc)),
-            Some((acc, None)) => format!("Epoch {epoch:02} acc {}", pct(acc)),
-            None => format!("Epoch {epoch:02}"),
-        };
-        let dir = jobs::tsne_dir(&opts.out, &model.stem, &split);
-        epochs.push(EpochData {
-            epoch,
-            files: MapFiles::new(&dir, &domains[s], &domains[t]),
-            source,
-            target,
-            title,
-        });
-        names = Some((domains, s, t));
-        eprintln!("epoch {epoch:02}: {}", model.path.display());
-    }
-    let Some((domains, s, t)) = names else { bail!("no checkpoints") };
-    let last = models.last().map(|m| m.stem.clone()).unwrap_or_default();
-    let style = EvolutionStyle {
-        class_names: epochs[0].source.record.class_names.clone(),
-        source_name: domains[s].name.clone(),
-        target_name: domains[t].name.clone(),
-        title: format!("{} · {} → {} · {split} · training evolution", models[0].arch, domains[s].name, domains[t].name),
-        color_by: ColorBy::Class,
+    let pair = match &a.pair {
+        Some(p) => p.clone(),
+        None => match (&models[0].source, &models[0].target) {
+            (Some(s), Some(t)) => format!("{s}-{t}"),
+            _ => bail!(
+                "no --pair given and {} names no dannscope.source/target",
+                models[0].path.display()
+            ),
+        },
     };
-    let base = jobs::tsne_dir(&opts.out, &last, &split).join(format!("{}-{}_evolution", domains[s].code, domains[t].code));
-    jobs::evolution(&epochs, &set, &style, &base, a.cols)?;
-    println!("drew {} epochs → {}.{{svg,png,gif}}", epochs.len(), base.display());
+    models.sort_by(|x, y| (x.epoch, &x.path).cmp(&(y.epoch, &y.path)));
+    let set = BatchSettings {
+        project: opts,
+        split,
+        engine: eng,
+        map: set,
+        classification: Default::default(),
+        cohesion: Default::default(),
+    };
+    let name = models[0].arch.clone();
+    let base = batch::evolution(&files, &pair, &set, &name, a.cols, &|e| rep.event(e))?;
+    println!(
+        "drew {} epochs → {}.{{svg,png,gif}}",
+        models.len(),
+        base.display()
+    );
     Ok(())
 }
 

@@ -15,6 +15,7 @@
 //! its own [`ChaCha8Rng`] stream (seed from [`DemoParams::seed`], stream = image index), so the
 //! output bytes depend only on the parameters, never on the number of threads.
 
+pub mod bundle;
 mod raster;
 mod style;
 
