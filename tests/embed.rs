@@ -380,3 +380,28 @@ fn embedding_only_models_write_no_logits() {
     assert_eq!(d.embedding.ncols(), 16);
     assert_eq!(d.record.n_classes, 0);
 }
+
+#[test]
+fn rows_after_skipped_images_hold_their_own_embeddings() {
+    // odd/Art/Circle mixes three readable images with three unreadable ones in one batch; each kept row
+    // must equal that image run alone.
+    let out = tempfile::tempdir().unwrap();
+    let p = Project::open(&ProjectOptions {
+        data: Some(fixtures().join("odd")),
+        out: out.path().to_path_buf(),
+        ..Default::default()
+    })
+    .unwrap();
+    let m = tiny();
+    embed::run(&all_job(&p), &m, &engine(EngineKind::Tract), &|_| {}).unwrap();
+    let got = store::read_domain(&store::embeddings_dir(out.path(), "tiny", "all"), "Art").unwrap();
+    let mut e = dannscope::engine::open(&m, &engine(EngineKind::Tract)).unwrap();
+    let mut pre = dannscope::preprocess::Preprocessor::new(m.preprocess.clone());
+    for (row, path) in got.record.paths.iter().enumerate() {
+        let mut buf = vec![0f32; m.preprocess.tensor_len()];
+        pre.process_file(&fixtures().join("odd").join(path), &mut buf).unwrap();
+        let alone = e.run(&buf, 1).unwrap();
+        let d = max_diff(got.embedding.row(row), ndarray::ArrayView1::from(&alone.embedding[..]));
+        assert!(d <= 1e-5, "{path}: row {row} differs from the image alone by {d}");
+    }
+}
