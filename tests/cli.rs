@@ -342,3 +342,42 @@ fn report_marks_a_broken_run_and_agrees_with_the_metrics_files() {
     }
     assert!(checked >= 4 + 11, "only {checked} values checked");
 }
+
+#[test]
+fn tsne_maps_source_and_target_jointly_and_reproducibly() {
+    let out = tempfile::tempdir().unwrap();
+    let run = || {
+        without_ort()
+            .args(["tsne", "--pair", "R-A", "--model"])
+            .arg(fixtures().join("models/tiny.onnx"))
+            .arg("--data")
+            .arg(fixtures().join("data"))
+            .arg("--out")
+            .arg(out.path())
+            .args(["--split", "all", "--seed", "5"])
+            .assert()
+            .success()
+    };
+    run().stderr(predicate::str::contains("perplexity reduced"));
+    let base = out.path().join("tsne/tiny/all/R-A");
+    let npz = base.with_extension("npz");
+    let mut z = ndarray_npy::NpzReader::new(std::fs::File::open(&npz).unwrap()).unwrap();
+    let coords: ndarray::Array2<f32> = z.by_name("coords").unwrap();
+    let domain: ndarray::Array1<i64> = z.by_name("domain").unwrap();
+    // One map for both domains: 32 source rows, then 32 target rows.
+    assert_eq!(coords.dim(), (64, 2));
+    assert!(domain.iter().take(32).all(|&d| d == 0) && domain.iter().skip(32).all(|&d| d == 1));
+    let csv = std::fs::read_to_string(base.with_extension("csv")).unwrap();
+    assert_eq!(csv.lines().count(), 65);
+    assert!(csv.starts_with("x,y,domain,role,label,class,row,path\n"));
+    let png = image::open(base.with_extension("png")).unwrap();
+    assert!(png.width() >= 1600, "PNG is {} px wide", png.width());
+    let svg = std::fs::read_to_string(base.with_extension("svg")).unwrap();
+    assert!(roxmltree::Document::parse(&svg).is_ok());
+    // Same inputs and seed: the same coordinates, byte for byte (after removing the cached map).
+    let first = std::fs::read(&npz).unwrap();
+    std::fs::remove_file(base.with_extension("json")).unwrap();
+    run().stdout(predicate::str::contains("mapped 64 points"));
+    assert_eq!(std::fs::read(&npz).unwrap(), first);
+    run().stdout(predicate::str::contains("reused the map"));
+}

@@ -399,9 +399,16 @@ fn rows_after_skipped_images_hold_their_own_embeddings() {
     let mut pre = dannscope::preprocess::Preprocessor::new(m.preprocess.clone());
     for (row, path) in got.record.paths.iter().enumerate() {
         let mut buf = vec![0f32; m.preprocess.tensor_len()];
-        pre.process_file(&fixtures().join("odd").join(path), &mut buf).unwrap();
+        pre.process_file(&fixtures().join("odd").join(path), &mut buf)
+            .unwrap();
         let alone = e.run(&buf, 1).unwrap();
-        let d = max_diff(got.embedding.row(row), ndarray::ArrayView1::from(&alone.embedding[..]));
-        assert!(d <= 1e-5, "{path}: row {row} differs from the image alone by {d}");
+        let d = max_diff(
+            got.embedding.row(row),
+            ndarray::ArrayView1::from(&alone.embedding[..]),
+        );
+        assert!(
+            d <= 1e-5,
+            "{path}: row {row} differs from the image alone by {d}"
+        );
     }
 }
