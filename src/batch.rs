@@ -70,20 +70,13 @@ pub fn run_all(
         let outcome = match r {
             Ok(o) => o,
             Err(e) => RunOutcome {
-                run: run.clone(),
-                name: display_name(run, None),
-                group: run.group.clone().unwrap_or_else(|| "forward".into()),
-                pair: run.pair.clone(),
-                model_sha256: None,
-                eval: None,
-                source: String::new(),
-                target: String::new(),
-                tsne_png: None,
-                tsne_svg: None,
-                evolution_png: None,
-                curves_png: None,
-                curves_svg: None,
                 error: Some(e.to_string()),
+                ..RunOutcome::new(
+                    run.clone(),
+                    &display_name(run, None),
+                    run.group.as_deref().unwrap_or("forward"),
+                    &run.pair,
+                )
             },
         };
         on_event(BatchEvent::RunDone(i, outcome.error.as_deref()));

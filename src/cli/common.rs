@@ -87,6 +87,28 @@ impl EngineArgs {
         }
     }
 
+    /// The model of a command (`--model`, else `model` of the config), loaded and checked before any
+    /// image is read, and the split (`--split`, else the config's, else `valid`).
+    pub fn model_and_split(
+        &self,
+        model: Option<&std::path::Path>,
+        split: Option<&str>,
+        cfg: &Config,
+    ) -> Result<(ModelInfo, String)> {
+        let path = model
+            .map(|p| p.to_path_buf())
+            .or_else(|| cfg.model.clone())
+            .context("no model: give --model FILE (or `model = \"FILE\"` in dannscope.toml)")?;
+        let split = split
+            .map(str::to_string)
+            .or_else(|| cfg.split.clone())
+            .unwrap_or_else(|| "valid".into());
+        let m = self
+            .load_model(&path)
+            .with_context(|| format!("cannot use the model {}", path.display()))?;
+        Ok((m, split))
+    }
+
     /// Load a model with the output overrides.
     pub fn load_model(&self, path: &std::path::Path) -> Result<ModelInfo> {
         let mut m = ModelInfo::load(

@@ -34,21 +34,10 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let cfg = a.common.config()?;
-    let model_path = a
-        .model
-        .clone()
-        .or_else(|| cfg.model.clone())
-        .context("no model: give --model FILE (or `model = \"FILE\"` in dannscope.toml)")?;
-    let split = a
-        .split
-        .clone()
-        .or_else(|| cfg.split.clone())
-        .unwrap_or_else(|| "valid".into());
     // The model is checked before any image is read.
-    let model = a
+    let (model, split) = a
         .engine
-        .load_model(&model_path)
-        .with_context(|| format!("cannot use the model {}", model_path.display()))?;
+        .model_and_split(a.model.as_deref(), a.split.as_deref(), &cfg)?;
     let project = a.common.project(&cfg)?;
     let domains = match &a.domains {
         None => (0..project.domains.len()).collect(),
@@ -60,7 +49,7 @@ pub fn run(a: Args) -> Result<()> {
     let job = project.embed_job(&split, domains, a.force, a.strict)?;
     let rep = Reporter::new();
     let summary = dannscope::embed::run(&job, &model, &a.engine.options(), &|e| rep.event(e))
-        .with_context(|| format!("embedding with {} failed", model_path.display()))?;
+        .with_context(|| format!("embedding with {} failed", model.path.display()))?;
     let n: usize = summary.domains.iter().map(|d| d.n).sum();
     let skipped: usize = summary.domains.iter().map(|d| d.skipped).sum();
     println!(

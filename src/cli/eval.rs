@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args as ClapArgs;
 use dannscope::dataset::{find_domain, parse_pair};
 use dannscope::metrics::eval::{self, metrics_dir};
@@ -39,20 +39,10 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<()> {
     let cfg = a.common.config()?;
-    let model_path = a
-        .model
-        .clone()
-        .or_else(|| cfg.model.clone())
-        .context("no model: give --model FILE (or `model = \"FILE\"` in dannscope.toml)")?;
-    let split = a
-        .split
-        .clone()
-        .or_else(|| cfg.split.clone())
-        .unwrap_or_else(|| "valid".into());
-    let model = a
+    // The model is checked before any image is read.
+    let (model, split) = a
         .engine
-        .load_model(&model_path)
-        .with_context(|| format!("cannot use the model {}", model_path.display()))?;
+        .model_and_split(a.model.as_deref(), a.split.as_deref(), &cfg)?;
     let opts = a.common.project_options(&cfg)?;
     let rep = Reporter::new();
     let (domains, data, notices) =
