@@ -303,6 +303,12 @@ def _finish(path, names, meta):
     outs = [o.name for o in model.graph.output]
     if outs != list(names):
         raise RuntimeError(f"expected outputs {list(names)}, found {outs}")
+    # Exporter stack traces hold local file paths: drop them, keep the rest.
+    for n in model.graph.node:
+        n.doc_string = ""
+        keep = [q for q in n.metadata_props if q.key != "pkg.torch.onnx.stack_trace"]
+        del n.metadata_props[:]
+        n.metadata_props.extend(keep)
     del model.metadata_props[:]
     for k, v in meta.items():
         p = model.metadata_props.add()
