@@ -310,7 +310,16 @@ pub fn evolution(
         }
         let mut m = map_pair(&e.source, &e.target, &e.files, &s)?;
         if same_rows {
-            m.coords = tsne::procrustes_align(maps[k - 1].coords.view(), m.coords.view());
+            // Rotate/reflect onto the previous map, but keep this epoch's own spread: a scaled
+            // alignment would compound from epoch to epoch and shrink later maps.
+            let spread = |c: &Array2<f32>| c.std(0.0).max(1e-12);
+            let own = spread(&m.coords);
+            let aligned = tsne::procrustes_align(maps[k - 1].coords.view(), m.coords.view());
+            let mean = aligned
+                .mean_axis(Axis(0))
+                .unwrap_or_else(|| Array1::zeros(2));
+            let f = own / spread(&aligned);
+            m.coords = (&aligned - &mean) * f + &mean;
         }
         maps.push(m);
     }
