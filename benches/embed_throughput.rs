@@ -5,7 +5,7 @@
 //! - `R_prep`: decode + resize + crop + normalise of every image on all cores (rayon, the
 //!   [`Preprocessor`] that `embed` uses);
 //! - `R_infer`: ONNX Runtime on the CPU over the pre-decoded tensors, in batches, all cores;
-//! - `R_e2e`: `dannscope::embed::run` with `force` (JPEG → ONNX Runtime → `.npz`).
+//! - `R_e2e`: `dannscope::pipeline::embed::run` with `force` (JPEG → ONNX Runtime → `.npz`).
 //!
 //! When preprocessing and inference share the cores, the best end-to-end rate is
 //! `1 / (1/R_prep + 1/R_infer)`; the bench prints each rate, that bound and `R_e2e / bound`, and writes
@@ -22,9 +22,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use dannscope::embed;
 use dannscope::engine::{self, Device, Engine, EngineKind, EngineOptions};
 use dannscope::model::{ModelInfo, OutputOverrides};
+use dannscope::pipeline::embed;
 use dannscope::preprocess::Preprocessor;
 use dannscope::project::{Project, ProjectOptions};
 use rayon::prelude::*;
@@ -111,7 +111,20 @@ fn run() -> Result<()> {
         out: out.path().to_path_buf(),
         ..Default::default()
     })?;
-    let job = project.embed_job("all", (0..project.domains.len()).collect(), true, true)?;
+    let dir =
+        dannscope::layout::Layout::new(&project.out).embeddings(&dannscope::layout::StoreKey {
+            model: model.stem.clone(),
+            split: dannscope::settings::SplitSel::All,
+            fast_decode: model.preprocess.jpeg_dct_scaling,
+        })?;
+    let mut job = embed::EmbedJob::new(
+        &project,
+        dannscope::settings::SplitSel::All,
+        (0..project.domains.len()).collect(),
+        dir,
+    );
+    job.force = true;
+    job.strict = true;
     let files: Vec<PathBuf> = job
         .items
         .iter()

@@ -9,7 +9,21 @@
 //! classes = ["Bed", "Drill"]        # --classes
 //! model = "models/mobilenetv3.onnx" # --model (default model)
 //! split = "valid"                   # --split
-//! seed = 0                          # --seed (splits)
+//! seed = 0                          # --seed: default of the three seeds below
+//! split_seed = 0                    # --split-seed: order of a newly made split
+//! map_seed = 0                      # --map-seed: t-SNE layout and subsampling
+//! metrics_seed = 0                  # --metrics-seed: bootstrap and metric subsamples
+//! engine = "auto"                   # --engine: auto, ort, tract
+//! device = "auto"                   # --device: auto, cuda, cpu
+//! batch_size = 16                   # --batch-size
+//! threads = 0                       # --threads (0 = one per core)
+//! embedding_output = "feat"         # --embedding-output
+//! logits_output = "scores"          # --logits-output
+//! fast_decode = false               # --fast-decode
+//! perplexity = 30.0                 # --perplexity
+//! iterations = 500                  # --iterations
+//! max_points = 20000                # --max-points
+//! bootstrap = 1000                  # --bootstrap
 //!
 //! [domain_codes]                    # --domain-code "Real World=R"
 //! "Real World" = "R"
@@ -66,9 +80,37 @@ pub struct Config {
     /// Default model.
     pub model: Option<PathBuf>,
     /// Default split.
-    pub split: Option<String>,
-    /// Seed for new splits.
+    pub split: Option<crate::settings::SplitSel>,
+    /// Default of the three seeds.
     pub seed: Option<u64>,
+    /// Seed of a newly made split.
+    pub split_seed: Option<u64>,
+    /// Seed of the t-SNE maps.
+    pub map_seed: Option<u64>,
+    /// Seed of the bootstrap and metric subsamples.
+    pub metrics_seed: Option<u64>,
+    /// Inference engine.
+    pub engine: Option<crate::engine::EngineKind>,
+    /// Inference device.
+    pub device: Option<crate::engine::Device>,
+    /// Images per inference batch.
+    pub batch_size: Option<u32>,
+    /// Engine threads (0 = one per core).
+    pub threads: Option<usize>,
+    /// Name of the embedding output.
+    pub embedding_output: Option<String>,
+    /// Name of the logits output.
+    pub logits_output: Option<String>,
+    /// Reduced-DCT JPEG decoding.
+    pub fast_decode: Option<bool>,
+    /// t-SNE perplexity.
+    pub perplexity: Option<f64>,
+    /// t-SNE iterations after early exaggeration.
+    pub iterations: Option<usize>,
+    /// Cap on the points of a map.
+    pub max_points: Option<usize>,
+    /// Bootstrap resamples.
+    pub bootstrap: Option<usize>,
     /// Domain code overrides.
     #[serde(default)]
     pub domain_codes: BTreeMap<String, String>,

@@ -107,10 +107,12 @@ pub fn default_domain_code(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Assign codes to domain folder names, checking that they are unique.
+/// Assign codes to domain folder names, checking that they are unique and that names and codes are safe
+/// in output paths. `origin` says where the names come from (a manifest, a data folder), for errors.
 pub fn assign_domain_codes(
     names: &[String],
     overrides: &BTreeMap<String, String>,
+    origin: &str,
 ) -> Result<Vec<Domain>> {
     for key in overrides.keys() {
         if !names.contains(key) {
@@ -120,22 +122,26 @@ pub fn assign_domain_codes(
             )));
         }
     }
-    let domains: Vec<Domain> = names
-        .iter()
-        .map(|n| Domain {
+    let mut domains = Vec::with_capacity(names.len());
+    for n in names {
+        crate::layout::check_name("domain name", n, Some(origin))?;
+        let code = match overrides.get(n) {
+            Some(c) => crate::layout::check_name("domain code", c, Some("a domain-code override"))?
+                .to_string(),
+            None => default_domain_code(n),
+        };
+        crate::layout::check_name("domain code", &code, Some(n))?;
+        domains.push(Domain {
             name: n.clone(),
-            code: overrides
-                .get(n)
-                .cloned()
-                .unwrap_or_else(|| default_domain_code(n)),
-        })
-        .collect();
+            code,
+        });
+    }
     let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
     for d in &domains {
         if let Some(other) = seen.insert(&d.code, &d.name) {
             return Err(Error::Invalid(format!(
-                "domains \"{other}\" and \"{}\" both have the code \"{}\"; give distinct codes, \
-                 e.g. --domain-code \"{}={}2\"",
+                "domains \"{other}\" and \"{}\" both have the code \"{}\"; give them distinct codes \
+                 (a domain-code override such as \"{}={}2\")",
                 d.name, d.code, d.name, d.code
             )));
         }
@@ -210,7 +216,11 @@ impl Dataset {
             None => all_classes,
             Some(wanted) => select_classes(&all_classes, wanted, root)?,
         };
-        let domains = assign_domain_codes(&domain_names, &opts.domain_codes)?;
+        let domains = assign_domain_codes(
+            &domain_names,
+            &opts.domain_codes,
+            &root.display().to_string(),
+        )?;
         let mut images: Vec<ImageEntry> = raw
             .into_iter()
             .filter_map(|(domain, cname, rel_path)| {
@@ -350,7 +360,7 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        let d = assign_domain_codes(&names, &BTreeMap::new()).unwrap();
+        let d = assign_domain_codes(&names, &BTreeMap::new(), "test").unwrap();
         assert_eq!(d[3].code, "R");
         assert_eq!(parse_pair(&d, "R-P").unwrap(), (3, 2));
         assert_eq!(parse_pair(&d, "real world->art").unwrap(), (3, 0));
@@ -361,9 +371,12 @@ mod tests {
             .to_string()
             .contains("known domains"));
         let clash: Vec<String> = vec!["Paint".into(), "Photo".into()];
-        assert!(assign_domain_codes(&clash, &BTreeMap::new()).is_err());
+        assert!(assign_domain_codes(&clash, &BTreeMap::new(), "test").is_err());
         let mut o = BTreeMap::new();
         o.insert("Photo".to_string(), "H".to_string());
-        assert_eq!(assign_domain_codes(&clash, &o).unwrap()[1].code, "H");
+        assert_eq!(
+            assign_domain_codes(&clash, &o, "test").unwrap()[1].code,
+            "H"
+        );
     }
 }

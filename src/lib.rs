@@ -2,21 +2,25 @@
 //!
 //! Data flows one way through the stages, one module each:
 //! [`dataset`] → [`preprocess`] → [`engine`] → [`store`] → {[`metrics`], [`tsne`] → [`plot`]} → [`report`].
+//! [`settings`] holds what a command resolved from its flags and `dannscope.toml`; [`pipeline`] holds
+//! the jobs that chain the stages; [`layout`] owns every output path; [`atomic`] is the one way files
+//! are written. `docs/architecture.md` is the map.
 
-pub mod batch;
+pub mod atomic;
 pub mod config;
 pub mod dataset;
 pub mod demo;
-pub mod embed;
 pub mod engine;
 pub mod error;
-pub mod jobs;
+pub mod layout;
 pub mod metrics;
 pub mod model;
+pub mod pipeline;
 pub mod plot;
 pub mod preprocess;
 pub mod project;
 pub mod report;
+pub mod settings;
 pub mod split;
 pub mod store;
 pub mod tsne;

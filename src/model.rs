@@ -12,7 +12,7 @@ use crate::preprocess::{Interpolation, PreprocessConfig};
 use crate::store::{ModelRecord, OutputNames};
 
 /// Which outputs to read, when the model does not use the contract's names.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutputOverrides {
     /// Name of the embedding output (default `embedding`).
     pub embedding: Option<String>,
@@ -268,8 +268,8 @@ impl ModelInfo {
                     return Err(contract_err(
                         path,
                         format!(
-                            "expected an output named \"embedding\" [N, D] (or --embedding-output NAME), \
-                             found outputs: {}",
+                            "expected an output named \"embedding\" [N, D] (or an embedding-output name \
+                             override), found outputs: {}",
                             listing()
                         ),
                     ))

@@ -1,17 +1,27 @@
 //! A project: the data root, its split manifest, domains and classes, and the output root, resolved from
-//! flags and `dannscope.toml`. Commands that need embeddings get them through [`Project::embeddings`],
-//! which reads the store and runs the embed job only for what is missing.
+//! the settings. Opening a project reads; it writes nothing. An automatic manifest (made when none is
+//! given) is written by [`Project::save_manifest`], which the pipeline calls once the rest of the
+//! command's settings have been checked against the project (so a typo in a pair makes no manifest).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::dataset::{assign_domain_codes, Dataset, DatasetOptions, Domain};
-use crate::embed::{self, EmbedJob, EmbedSummary, Event, Item};
-use crate::engine::EngineOptions;
 use crate::error::{Error, Result};
-use crate::model::ModelInfo;
-use crate::split::{Manifest, Split, SplitRatios};
-use crate::store::{self, DomainEmbeddings};
+use crate::layout::Layout;
+use crate::settings::SplitSel;
+use crate::split::{Manifest, SplitRatios};
+
+/// One image of a split: its path, domain and class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// Path relative to the data root.
+    pub rel_path: String,
+    /// Index into [`Project::domains`].
+    pub domain: usize,
+    /// Index into [`Project::classes`].
+    pub class: usize,
+}
 
 /// Settings that locate a project.
 #[derive(Debug, Clone, Default)]
@@ -49,30 +59,25 @@ pub struct Project {
     pub out: PathBuf,
     /// Things the user should know (stray files, manifest updates).
     pub notices: Vec<String>,
-}
-
-/// Where an automatically made manifest for `root` is kept.
-pub fn auto_manifest_path(out: &Path, root: &Path) -> PathBuf {
-    use sha2::{Digest, Sha256};
-    let abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let h = hex::encode(Sha256::digest(abs.to_string_lossy().as_bytes()));
-    let name = abs
-        .file_name()
-        .map(|n| n.to_string_lossy().replace(' ', "_"))
-        .unwrap_or_else(|| "data".into());
-    out.join("manifests")
-        .join(format!("{name}-{}.csv", &h[..8]))
+    /// The automatic manifest is new or changed and not yet written.
+    manifest_unsaved: bool,
 }
 
 impl Project {
-    /// Resolve a project. Needs a data root.
+    /// Resolve a project (reads only; see [`Project::save_manifest`]). Needs a data root.
+    ///
+    /// Without a user manifest, the automatic one under the output root is read and brought up to date:
+    /// rows whose image still exists keep their split, deleted images are dropped (and reported with a
+    /// count and the first paths), new images are assigned without moving any existing one.
     pub fn open(opts: &ProjectOptions) -> Result<Project> {
         let root = opts.data.clone().ok_or_else(|| {
             Error::Invalid(
-                "no data folder: give --data DIR (or `data = \"DIR\"` in dannscope.toml)".into(),
+                "no data folder was given: name the data root laid out as <root>/<Domain>/<Class>/<image>"
+                    .into(),
             )
         })?;
         let mut notices = Vec::new();
+        let mut unsaved = false;
         let (manifest, manifest_path) = match &opts.manifest {
             Some(m) => (Manifest::read(m, &root)?, m.clone()),
             None => {
@@ -89,38 +94,65 @@ impl Project {
                 if ds.stray.len() > 20 {
                     notices.push(format!("… and {} more skipped files", ds.stray.len() - 20));
                 }
-                let path = auto_manifest_path(&opts.out, &root);
+                let path = Layout::new(&opts.out).auto_manifest(&root);
                 let m = if path.is_file() {
-                    let old = Manifest::read(&path, &root).or_else(|_| {
-                        // An old manifest that lists vanished files: keep the rows that still exist.
-                        Ok::<_, Error>(Manifest::default())
+                    let old = Manifest::read_with(&path, &root, false).map_err(|e| {
+                        e.context(format!(
+                            "the automatic split manifest {} cannot be read; delete it to make a new \
+                             split (images may then change splits)",
+                            path.display()
+                        ))
                     })?;
                     let (m, s) = old.update(&ds, &opts.ratios, opts.seed);
                     if s.added > 0 || s.removed > 0 {
-                        notices.push(format!(
-                            "manifest {} updated: {} new images added, {} gone, {} kept",
+                        let mut n = format!(
+                            "manifest {}: {} kept in their splits, {} new added",
                             path.display(),
-                            s.added,
-                            s.removed,
-                            s.kept
-                        ));
-                        m.write(&path)?;
+                            s.kept,
+                            s.added
+                        );
+                        if s.removed > 0 {
+                            n.push_str(&format!(
+                                ", {} deleted image{} dropped ({}{})",
+                                s.removed,
+                                if s.removed == 1 { "" } else { "s" },
+                                s.removed_paths.join(", "),
+                                if s.removed > s.removed_paths.len() {
+                                    ", …"
+                                } else {
+                                    ""
+                                }
+                            ));
+                        }
+                        notices.push(n);
+                        unsaved = true;
                     }
                     m
                 } else {
-                    let m = Manifest::create(&ds, &opts.ratios, opts.seed);
-                    m.write(&path)?;
                     notices.push(format!(
                         "made a stratified split (seed {}) at {}",
                         opts.seed,
                         path.display()
                     ));
-                    m
+                    unsaved = true;
+                    Manifest::create(&ds, &opts.ratios, opts.seed)
                 };
                 (m, path)
             }
         };
-        Self::from_manifest(root, manifest, manifest_path, opts, notices)
+        let mut p = Self::from_manifest(root, manifest, manifest_path, opts, notices)?;
+        p.manifest_unsaved = unsaved;
+        Ok(p)
+    }
+
+    /// Write the automatic manifest when it is new or changed (a no-op otherwise, and for a user
+    /// manifest, which is never written).
+    pub fn save_manifest(&mut self) -> Result<()> {
+        if self.manifest_unsaved {
+            self.manifest.write(&self.manifest_path)?;
+            self.manifest_unsaved = false;
+        }
+        Ok(())
     }
 
     fn from_manifest(
@@ -156,7 +188,11 @@ impl Project {
                 .rows
                 .retain(|r| classes.binary_search(&r.class).is_ok());
         }
-        let domains = assign_domain_codes(&domain_names, &opts.domain_codes)?;
+        let domains = assign_domain_codes(
+            &domain_names,
+            &opts.domain_codes,
+            &manifest_path.display().to_string(),
+        )?;
         Ok(Project {
             root,
             manifest,
@@ -165,6 +201,7 @@ impl Project {
             classes,
             out: opts.out.clone(),
             notices,
+            manifest_unsaved: false,
         })
     }
 
@@ -173,12 +210,13 @@ impl Project {
         crate::dataset::find_domain(&self.domains, key)
     }
 
-    /// The images of a split (all splits when `None`).
-    pub fn items(&self, split: Option<Split>) -> Vec<Item> {
+    /// The images of a split.
+    pub fn items(&self, split: SplitSel) -> Vec<Item> {
+        let want = split.manifest_split();
         self.manifest
             .rows
             .iter()
-            .filter(|r| split.is_none_or(|s| r.split == s))
+            .filter(|r| want.is_none_or(|s| r.split == s))
             .filter_map(|r| {
                 let domain = self.domains.iter().position(|d| d.name == r.domain)?;
                 let class = self.classes.binary_search(&r.class).ok()?;
@@ -190,135 +228,4 @@ impl Project {
             })
             .collect()
     }
-
-    /// An embed job for `split` (`all` for every split) and the given domains.
-    pub fn embed_job(
-        &self,
-        split: &str,
-        domains: Vec<usize>,
-        force: bool,
-        strict: bool,
-    ) -> Result<EmbedJob> {
-        let which = if split == "all" {
-            None
-        } else {
-            Some(Split::parse(split).ok_or_else(|| {
-                Error::Invalid(format!(
-                    "split \"{split}\": expected train, valid, test or all"
-                ))
-            })?)
-        };
-        Ok(EmbedJob {
-            data_root: self.root.clone(),
-            domains: self.domains.clone(),
-            domains_wanted: domains,
-            classes: self.classes.clone(),
-            items: self.items(which),
-            split: which
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_else(|| "all".into()),
-            out: self.out.clone(),
-            force,
-            strict,
-        })
-    }
-
-    /// Make sure the embeddings of `domains` exist for `model` and `split` (running the embed job through
-    /// its cache), then read them.
-    pub fn embeddings(
-        &self,
-        model: &ModelInfo,
-        split: &str,
-        domains: &[usize],
-        engine: &EngineOptions,
-        on_event: &(dyn Fn(Event) + Sync),
-    ) -> Result<(Vec<DomainEmbeddings>, EmbedSummary)> {
-        let job = self.embed_job(split, domains.to_vec(), false, false)?;
-        let summary = embed::run(&job, model, engine, on_event)?;
-        let dir = store::embeddings_dir(&self.out, &model.stem, &job.split);
-        let data = domains
-            .iter()
-            .map(|&d| store::read_domain(&dir, &self.domains[d].name))
-            .collect::<Result<Vec<_>>>()?;
-        Ok((data, summary))
-    }
-}
-
-/// Read stored embeddings of one model, split and domain (no data root needed).
-pub fn read_stored(
-    out: &Path,
-    model_stem: &str,
-    split: &str,
-    domain: &str,
-) -> Result<DomainEmbeddings> {
-    let dir = store::embeddings_dir(out, model_stem, split);
-    let (npz, _) = store::domain_files(&dir, domain);
-    if !npz.is_file() {
-        return Err(Error::Invalid(format!(
-            "no embeddings at {}: run `dannscope embed` first, or give --data so they are computed",
-            npz.display()
-        )));
-    }
-    store::read_domain(&dir, domain)
-}
-
-/// Embeddings of every domain of `split` for `model`: computed through the cache when a data root is
-/// configured, else read from the store (written earlier by `embed`).
-pub fn gather_embeddings(
-    opts: &ProjectOptions,
-    model: &ModelInfo,
-    split: &str,
-    engine: &EngineOptions,
-    on_event: &(dyn Fn(Event) + Sync),
-) -> Result<(Vec<Domain>, Vec<DomainEmbeddings>, Vec<String>)> {
-    if opts.data.is_some() {
-        let p = Project::open(opts)?;
-        let all: Vec<usize> = (0..p.domains.len()).collect();
-        let (data, _) = p.embeddings(model, split, &all, engine, on_event)?;
-        return Ok((p.domains.clone(), data, p.notices));
-    }
-    let dir = store::embeddings_dir(&opts.out, &model.stem, split);
-    let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .map_err(|_| {
-            Error::Invalid(format!(
-                "no embeddings in {}: give --data DIR so they are computed, or run `dannscope embed` first",
-                dir.display()
-            ))
-        })?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let stem = name.strip_suffix(".json")?.to_string();
-            (!stem.starts_with('.') && dir.join(format!("{stem}.npz")).is_file()).then_some(stem)
-        })
-        .collect();
-    names.sort();
-    if names.is_empty() {
-        return Err(Error::Invalid(format!(
-            "no embeddings in {}: give --data DIR so they are computed, or run `dannscope embed` first",
-            dir.display()
-        )));
-    }
-    let data = names
-        .iter()
-        .map(|n| store::read_domain(&dir, n))
-        .collect::<Result<Vec<_>>>()?;
-    if let Some(d) = data.iter().find(|d| d.record.model.sha256 != model.sha256) {
-        return Err(Error::Invalid(format!(
-            "{}: these embeddings were made by another model file (sha256 {}…), not {} ({}…); \
-             give --data DIR to recompute them",
-            dir.join(format!("{}.json", d.record.domain)).display(),
-            &d.record.model.sha256[..12.min(d.record.model.sha256.len())],
-            model.path.display(),
-            &model.sha256[..12]
-        )));
-    }
-    let mut codes = BTreeMap::new();
-    for d in &data {
-        codes.insert(d.record.domain.clone(), d.record.domain_code.clone());
-    }
-    let mut overrides = codes;
-    overrides.extend(opts.domain_codes.clone());
-    let domains = assign_domain_codes(&names, &overrides)?;
-    Ok((domains, data, Vec::new()))
 }

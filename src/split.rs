@@ -156,6 +156,13 @@ pub struct UpdateSummary {
     pub added: usize,
     /// Rows dropped because the image is gone from the dataset.
     pub removed: usize,
+    /// The first few dropped paths (at most [`UpdateSummary::LISTED`]), in path order.
+    pub removed_paths: Vec<String>,
+}
+
+impl UpdateSummary {
+    /// How many dropped paths are listed.
+    pub const LISTED: usize = 5;
 }
 
 fn rank_key(seed: u64, path: &str) -> [u8; 32] {
@@ -237,13 +244,22 @@ impl Manifest {
             }
         }
         summary.removed = self.rows.len() - summary.kept;
+        let present: std::collections::HashSet<&str> =
+            ds.images.iter().map(|im| im.rel_path.as_str()).collect();
+        summary.removed_paths = self
+            .rows
+            .iter()
+            .filter(|r| !present.contains(r.path.as_str()))
+            .take(UpdateSummary::LISTED)
+            .map(|r| r.path.clone())
+            .collect();
         rows.sort_by(|a, b| a.path.cmp(&b.path));
         (Manifest { rows }, summary)
     }
 
     /// Write the manifest CSV atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
-        crate::store::atomic_write(path, |w| {
+        crate::atomic::write_with(path, |w| {
             let mut wr = csv::Writer::from_writer(w);
             wr.write_record(["path", "domain", "class", "split"])
                 .map_err(std::io::Error::other)?;
@@ -254,11 +270,22 @@ impl Manifest {
             wr.flush()?;
             Ok(())
         })
+        .map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })
     }
 
     /// Read and validate a manifest: the header, split values, paths inside `root`, files that exist.
     /// Accepts a UTF-8 BOM and CRLF line ends. Errors name the file and line.
     pub fn read(path: &Path, root: &Path) -> Result<Manifest> {
+        Self::read_with(path, root, true)
+    }
+
+    /// [`Manifest::read`], optionally without requiring every listed image to exist (an automatic
+    /// manifest whose images were deleted is read as it is, then [`Manifest::update`] drops the gone
+    /// rows and keeps every other row in its split).
+    pub fn read_with(path: &Path, root: &Path, require_files: bool) -> Result<Manifest> {
         let bytes = std::fs::read(path).map_err(|e| Error::Io {
             path: path.to_path_buf(),
             source: e,
@@ -320,7 +347,7 @@ impl Manifest {
             })?;
             check_inside(&p).map_err(|m| at(line, m))?;
             let full = root.join(&p);
-            if !full.is_file() {
+            if require_files && !full.is_file() {
                 return Err(at(
                     line,
                     format!("image \"{p}\" does not exist under {}", root.display()),

@@ -1,67 +1,36 @@
 //! Store stage: where embeddings live on disk and how they are written and read.
 //!
-//! Layout under the output root:
-//! `embeddings/<model stem>/<split>/<Domain>.npz` (arrays `embedding` f32 `[N,D]`, `logits` f32 `[N,C]` when
-//! the model has them, `label` i64 `[N]`) with `<Domain>.json` beside it (row order, classes, provenance).
-//! Every file is written to a temporary file in the same folder and renamed into place, so a failed or
-//! interrupted run never leaves a partial file.
+//! One domain's results are `<Domain>.npz` (arrays `embedding` f32 `[N,D]`, `logits` f32 `[N,C]` when the
+//! model has them, `label` i64 `[N]`, and `fingerprint` u8, the ASCII of the inputs' fingerprint) with
+//! `<Domain>.json` beside it (row order, classes, provenance, the same fingerprint), in the folder that
+//! [`crate::layout::Layout::embeddings`] names. Both files are written atomically (see
+//! [`crate::atomic`]), the arrays first; a pair whose fingerprints differ (a write interrupted between
+//! the two files) is never read as finished.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ndarray::{Array1, Array2};
 use ndarray_npy::{NpzReader, NpzWriter};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::layout::Layout;
 
-/// Write a file atomically: `fill` writes into a temporary file in the same folder, which is then renamed
-/// to `path`. Parent folders are created. On error nothing is left at `path` (an older file stays intact).
+/// Write a file atomically (see [`crate::atomic::write_with`]), errors naming the file.
 pub fn atomic_write<F>(path: &Path, fill: F) -> Result<()>
 where
-    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    F: FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 {
-    let io = |e: std::io::Error| Error::Io {
+    crate::atomic::write_with(path, fill).map_err(|e| Error::Io {
         path: path.to_path_buf(),
         source: e,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
-        path: dir.clone(),
-        source: e,
-    })?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(io)?;
-    {
-        let mut w = BufWriter::new(tmp.as_file());
-        fill(&mut w).map_err(io)?;
-        w.flush().map_err(io)?;
-    }
-    tmp.as_file().sync_all().map_err(io)?;
-    // Temporary files are private (0600); results are ordinary files.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644)).map_err(io)?;
-    }
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    })
 }
 
-/// Write bytes atomically.
+/// Write bytes atomically (see [`crate::atomic::write_bytes`]), errors naming the file.
 pub fn atomic_write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
-    atomic_write(path, |w| w.write_all(bytes))
+    atomic_write(path, |w| std::io::Write::write_all(w, bytes))
 }
 
 /// Write a value as pretty JSON atomically.
@@ -79,19 +48,6 @@ pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     })?;
     serde_json::from_slice(&bytes)
         .map_err(|e| Error::Invalid(format!("{}: not the expected JSON: {e}", path.display())))
-}
-
-/// The folder holding one model's embeddings of one split.
-pub fn embeddings_dir(out: &Path, model_stem: &str, split: &str) -> PathBuf {
-    out.join("embeddings").join(model_stem).join(split)
-}
-
-/// Paths of one domain's `.npz` and `.json` files.
-pub fn domain_files(dir: &Path, domain: &str) -> (PathBuf, PathBuf) {
-    (
-        dir.join(format!("{domain}.npz")),
-        dir.join(format!("{domain}.json")),
-    )
 }
 
 /// Model provenance recorded with every embedding file.
@@ -205,7 +161,7 @@ pub struct DomainEmbeddings {
 
 /// Write one domain's arrays and record (npz first, then json: the json marks the pair complete).
 pub fn write_domain(dir: &Path, d: &DomainEmbeddings) -> Result<()> {
-    let (npz, json) = domain_files(dir, &d.record.domain);
+    let (npz, json) = Layout::domain_files(dir, &d.record.domain)?;
     // The zip writer needs to seek: build the archive in memory, then write it atomically.
     let mut buf = std::io::Cursor::new(Vec::new());
     {
@@ -216,6 +172,8 @@ pub fn write_domain(dir: &Path, d: &DomainEmbeddings) -> Result<()> {
             z.add_array("logits", l).map_err(e)?;
         }
         z.add_array("label", &d.label).map_err(e)?;
+        let fp: Array1<u8> = d.record.fingerprint.bytes().collect();
+        z.add_array("fingerprint", &fp).map_err(e)?;
         z.finish().map_err(e)?;
     }
     atomic_write_bytes(&npz, buf.get_ref())?;
@@ -224,7 +182,7 @@ pub fn write_domain(dir: &Path, d: &DomainEmbeddings) -> Result<()> {
 
 /// Read one domain's arrays and record, checking shapes and finiteness (errors name the file and row).
 pub fn read_domain(dir: &Path, domain: &str) -> Result<DomainEmbeddings> {
-    let (npz, json) = domain_files(dir, domain);
+    let (npz, json) = Layout::domain_files(dir, domain)?;
     let record: EmbeddingRecord = read_json(&json)?;
     let f = File::open(&npz).map_err(|e| Error::Io {
         path: npz.clone(),
@@ -248,6 +206,18 @@ pub fn read_domain(dir: &Path, domain: &str) -> Result<DomainEmbeddings> {
     let label: Array1<i64> = z
         .by_name("label")
         .map_err(|e| bad(format!("array \"label\" (i64, 1-D): {e}")))?;
+    if has("fingerprint") {
+        let fp: Array1<u8> = z
+            .by_name("fingerprint")
+            .map_err(|e| bad(format!("array \"fingerprint\" (u8, 1-D): {e}")))?;
+        if fp.as_slice() != Some(record.fingerprint.as_bytes()) {
+            return Err(bad(format!(
+                "these arrays do not belong to {} (a write was interrupted between the two files); \
+                 embed this domain again",
+                json.display()
+            )));
+        }
+    }
     let n = embedding.nrows();
     if label.len() != n || logits.as_ref().is_some_and(|l| l.nrows() != n) || record.n != n {
         return Err(bad(format!(
@@ -267,6 +237,30 @@ pub fn read_domain(dir: &Path, domain: &str) -> Result<DomainEmbeddings> {
         label,
         record,
     })
+}
+
+/// Whether `<domain>.npz` and `<domain>.json` in `dir` form a finished pair with this fingerprint.
+pub fn is_finished(dir: &Path, domain: &str, fingerprint: &str) -> bool {
+    let Ok((npz, json)) = Layout::domain_files(dir, domain) else {
+        return false;
+    };
+    if !npz.is_file() {
+        return false;
+    }
+    match read_json::<EmbeddingRecord>(&json) {
+        Ok(rec) if rec.fingerprint == fingerprint => {
+            // The arrays carry the fingerprint too: check that they are the ones this record describes.
+            let Ok(f) = File::open(&npz) else {
+                return false;
+            };
+            let Ok(mut z) = NpzReader::new(f) else {
+                return false;
+            };
+            let fp: Result<Array1<u8>, _> = z.by_name("fingerprint");
+            fp.is_ok_and(|a| a.as_slice() == Some(fingerprint.as_bytes()))
+        }
+        _ => false,
+    }
 }
 
 /// Error naming the file, row and image when a matrix holds NaN or infinity.
@@ -302,27 +296,4 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 /// Current time as RFC 3339 UTC.
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn atomic_write_keeps_old_file_on_error() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("sub/x.txt");
-        atomic_write_bytes(&p, b"old").unwrap();
-        let r = atomic_write(&p, |w| {
-            w.write_all(b"partial")?;
-            Err(std::io::Error::other("boom"))
-        });
-        assert!(r.is_err());
-        assert_eq!(std::fs::read(&p).unwrap(), b"old");
-        let leftovers: Vec<_> = std::fs::read_dir(p.parent().unwrap())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(leftovers.len(), 1, "temp files left: {leftovers:?}");
-    }
 }

@@ -305,8 +305,10 @@ fn report_marks_a_broken_run_and_agrees_with_the_metrics_files() {
         .current_dir(dir.path())
         .args(["report", "--bootstrap", "50"])
         .assert()
-        .success()
+        // Every run is finished and the report written, then the status says that a run failed.
+        .code(3)
         .stderr(predicate::str::contains("1 of 2 runs failed"))
+        .stderr(predicate::str::contains("gone A-R"))
         .stdout(predicate::str::contains("report: out/report/index.html"));
     let report = dir.path().join("out/report");
     let html = std::fs::read_to_string(report.join("index.html")).unwrap();
@@ -316,7 +318,7 @@ fn report_marks_a_broken_run_and_agrees_with_the_metrics_files() {
         "the broken run is named in the report"
     );
     // Every number in results.csv equals the one in the run's metrics.json.
-    let m = dannscope::metrics::eval::read(&dir.path().join("out/metrics/tiny/all")).unwrap();
+    let m = dannscope::pipeline::eval::read(&dir.path().join("out/metrics/tiny/all")).unwrap();
     let csv = std::fs::read_to_string(report.join("results.csv")).unwrap();
     let mut checked = 0;
     for line in csv.lines().skip(1) {

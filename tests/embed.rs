@@ -8,10 +8,12 @@ use std::fs::File;
 use std::path::Path;
 
 use common::{fixtures, ort_available, temp_files};
-use dannscope::embed::{self, EmbedJob};
 use dannscope::engine::{Discovery, EngineKind, EngineOptions};
+use dannscope::layout::{Layout, StoreKey};
 use dannscope::model::{ModelInfo, OutputOverrides};
+use dannscope::pipeline::embed::{self, EmbedJob};
 use dannscope::project::{Project, ProjectOptions};
+use dannscope::settings::SplitSel;
 use dannscope::store;
 use ndarray::Array2;
 use ndarray_npy::NpzReader;
@@ -43,9 +45,39 @@ fn engine(kind: EngineKind) -> EngineOptions {
     }
 }
 
-fn all_job(p: &Project) -> EmbedJob {
-    p.embed_job("all", (0..p.domains.len()).collect(), false, false)
+fn dir(out: &Path, model: &str, split: SplitSel) -> std::path::PathBuf {
+    Layout::new(out)
+        .embeddings(&StoreKey {
+            model: model.into(),
+            split,
+            fast_decode: false,
+        })
         .unwrap()
+}
+
+fn job(
+    p: &Project,
+    model: &str,
+    split: SplitSel,
+    domains: Vec<usize>,
+    force: bool,
+    strict: bool,
+) -> EmbedJob {
+    let mut j = EmbedJob::new(p, split, domains, dir(&p.out, model, split));
+    j.force = force;
+    j.strict = strict;
+    j
+}
+
+fn all_job(p: &Project) -> EmbedJob {
+    job(
+        p,
+        "tiny",
+        SplitSel::All,
+        (0..p.domains.len()).collect(),
+        false,
+        false,
+    )
 }
 
 fn reference(domain: &str) -> (HashMap<String, usize>, Array2<f32>, Array2<f32>) {
@@ -85,7 +117,7 @@ fn check_against_reference(kind: EngineKind) -> Vec<store::DomainEmbeddings> {
     assert_eq!(summary.domains.len(), 2);
     let mut all = Vec::new();
     for d in ["Art", "Real World"] {
-        let got = store::read_domain(&store::embeddings_dir(out.path(), "tiny", "all"), d).unwrap();
+        let got = store::read_domain(&dir(out.path(), "tiny", SplitSel::All), d).unwrap();
         let (idx, emb, logits) = reference(d);
         let mut compared = 0;
         for (row, path) in got.record.paths.iter().enumerate() {
@@ -146,7 +178,7 @@ fn both_engines_agree_on_every_image() {
         let out = tempfile::tempdir().unwrap();
         let p = project(out.path());
         embed::run(&all_job(&p), &m, &engine(kind), &|_| {}).unwrap();
-        let dir = store::embeddings_dir(out.path(), "tiny", "all");
+        let dir = dir(out.path(), "tiny", SplitSel::All);
         results.push(store::read_domain(&dir, "Real World").unwrap());
     }
     let (a, b) = (&results[0], &results[1]);
@@ -200,7 +232,7 @@ fn rerun_reuses_finished_domains_and_force_recomputes() {
     let out = tempfile::tempdir().unwrap();
     let p = project(out.path());
     let m = tiny();
-    let job = p.embed_job("valid", vec![0], false, false).unwrap();
+    let job = job(&p, "tiny", SplitSel::Valid, vec![0], false, false);
     let first = embed::run(&job, &m, &engine(EngineKind::Tract), &|_| {}).unwrap();
     assert!(!first.domains[0].cached);
     let npz = &first.domains[0].npz;
@@ -262,7 +294,7 @@ fn odd_images_are_decoded_or_skipped_with_a_count() {
             "{name} not reported: {skipped:?}"
         );
     }
-    let got = store::read_domain(&store::embeddings_dir(out.path(), "tiny", "all"), "Art").unwrap();
+    let got = store::read_domain(&dir(out.path(), "tiny", SplitSel::All), "Art").unwrap();
     for name in ["one_pixel.png", "sixteen_bit.png", "cmyk.jpg"] {
         assert!(
             got.record.paths.iter().any(|p| p.ends_with(name)),
@@ -280,12 +312,12 @@ fn odd_images_are_decoded_or_skipped_with_a_count() {
         ..Default::default()
     })
     .unwrap();
-    let strict = p2.embed_job("all", vec![0], false, true).unwrap();
+    let strict = job(&p2, "tiny", SplitSel::All, vec![0], false, true);
     let err = embed::run(&strict, &m, &engine(EngineKind::Tract), &|_| {})
         .unwrap_err()
         .to_string();
     assert!(err.contains("odd/Art/Circle/"), "{err}");
-    let dir = store::embeddings_dir(out2.path(), "tiny", "all");
+    let dir = dir(out2.path(), "tiny", SplitSel::All);
     assert!(!dir.join("Art.npz").exists() && !dir.join("Art.json").exists());
     assert!(temp_files(out2.path()).is_empty());
 }
@@ -369,10 +401,10 @@ fn embedding_only_models_write_no_logits() {
         &OutputOverrides::default(),
     )
     .unwrap();
-    let job = p.embed_job("test", vec![1], false, false).unwrap();
+    let job = job(&p, "embedding_only", SplitSel::Test, vec![1], false, false);
     embed::run(&job, &m, &engine(EngineKind::Tract), &|_| {}).unwrap();
     let d = store::read_domain(
-        &store::embeddings_dir(out.path(), "embedding_only", "test"),
+        &dir(out.path(), "embedding_only", SplitSel::Test),
         "Real World",
     )
     .unwrap();
@@ -394,7 +426,7 @@ fn rows_after_skipped_images_hold_their_own_embeddings() {
     .unwrap();
     let m = tiny();
     embed::run(&all_job(&p), &m, &engine(EngineKind::Tract), &|_| {}).unwrap();
-    let got = store::read_domain(&store::embeddings_dir(out.path(), "tiny", "all"), "Art").unwrap();
+    let got = store::read_domain(&dir(out.path(), "tiny", SplitSel::All), "Art").unwrap();
     let mut e = dannscope::engine::open(&m, &engine(EngineKind::Tract)).unwrap();
     let mut pre = dannscope::preprocess::Preprocessor::new(m.preprocess.clone());
     for (row, path) in got.record.paths.iter().enumerate() {

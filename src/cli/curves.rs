@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
+use dannscope::layout::{with_ext, Layout};
 use dannscope::plot::{curves_figure, read_curves};
+
+use super::resolve;
 
 /// Arguments of `curves`.
 #[derive(Debug, ClapArgs)]
@@ -12,9 +15,12 @@ pub struct Args {
     /// Training log: a tidy CSV `epoch,domain,split,metric,value` (domain source|target or a domain name).
     #[arg(long, value_name = "LOG.csv")]
     log: PathBuf,
-    /// Output root; the figure goes to <out>/curves/<log stem>.{svg,png}.
-    #[arg(long, default_value = "outputs")]
-    out: PathBuf,
+    /// Config file (default: ./dannscope.toml when present); only its `out` is used.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Output root; the figure goes to <out>/curves/<log name>.{svg,png} [default: outputs].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Domain name to draw as the source (dashed) when the log names domains instead of source/target.
     #[arg(long)]
     source: Option<String>,
@@ -24,16 +30,31 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
+    let project = super::args::ProjectArgs {
+        config: a.config.clone(),
+        ..Default::default()
+    };
+    let cfg = resolve::config(Some(&project))?;
+    let out = a
+        .out
+        .clone()
+        .or_else(|| cfg.out.clone())
+        .unwrap_or_else(|| PathBuf::from("outputs"));
     let mut curves = read_curves(&a.log).context("cannot read the training log")?;
     curves.source_domain = a.source.clone();
-    let stem = a
+    // The log's file name without its last extension: `a.v1.csv` and `a.v2.csv` stay apart.
+    let name = a
         .log
-        .file_stem()
+        .file_name()
         .map(|s| s.to_string_lossy().into_owned())
+        .map(|n| match n.rsplit_once('.') {
+            Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+            _ => n,
+        })
         .unwrap_or_else(|| "curves".into());
-    let base = a.out.join("curves").join(&stem);
-    let (svg, png) = (base.with_extension("svg"), base.with_extension("png"));
-    let title = a.title.clone().unwrap_or_else(|| stem.clone());
+    let base = Layout::new(out).curves(&name)?;
+    let (svg, png) = (with_ext(&base, "svg"), with_ext(&base, "png"));
+    let title = a.title.clone().unwrap_or_else(|| name.clone());
     curves_figure(&curves, &title, &svg, &png)?;
     println!("wrote {} and {}", svg.display(), png.display());
     Ok(())

@@ -4,23 +4,26 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
+use dannscope::pipeline::Workspace;
 
-use super::common::{EngineArgs, Reporter};
-use super::Common;
+use super::args::{EngineArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::progress::Reporter;
+use super::resolve::{self, Flags};
 
 /// Arguments of `embed`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     #[command(flatten)]
-    common: Common,
+    project: ProjectArgs,
+    #[command(flatten)]
+    seeds: SeedArgs,
+    #[command(flatten)]
+    split: SplitArgs,
     #[command(flatten)]
     engine: EngineArgs,
     /// ONNX model following the dannscope model contract.
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
-    /// Split to embed: train, valid, test or all.
-    #[arg(long)]
-    split: Option<String>,
     /// Domains to embed (codes or names, comma-separated). Default: all.
     #[arg(long, value_delimiter = ',', value_name = "R,P,...")]
     domains: Option<Vec<String>>,
@@ -33,22 +36,36 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = a.common.config()?;
+    let cfg = resolve::config(Some(&a.project))?;
+    let settings = resolve::settings(
+        &Flags {
+            project: Some(&a.project),
+            seeds: Some(&a.seeds),
+            split: a.split.split,
+            engine: Some(&a.engine),
+            ..Flags::default()
+        },
+        &cfg,
+    )?;
+    let path = super::model_path(a.model.as_deref(), &cfg)?;
     // The model is checked before any image is read.
-    let (model, split) = a
-        .engine
-        .model_and_split(a.model.as_deref(), a.split.as_deref(), &cfg)?;
-    let project = a.common.project(&cfg)?;
+    let model = super::load_model(&settings, &path)?;
+    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
+    super::notes(ws.notices());
+    let project = ws
+        .project()
+        .context("no data folder: give --data DIR (or `data = \"DIR\"` in dannscope.toml)")?;
     let domains = match &a.domains {
-        None => (0..project.domains.len()).collect(),
-        Some(keys) => keys
-            .iter()
-            .map(|k| project.domain(k))
-            .collect::<dannscope::Result<Vec<_>>>()?,
+        None => None,
+        Some(keys) => Some(
+            keys.iter()
+                .map(|k| project.domain(k))
+                .collect::<dannscope::Result<Vec<_>>>()?,
+        ),
     };
-    let job = project.embed_job(&split, domains, a.force, a.strict)?;
     let rep = Reporter::new();
-    let summary = dannscope::embed::run(&job, &model, &a.engine.options(), &|e| rep.event(e))
+    let summary = ws
+        .embed(&model, domains, a.force, a.strict, &|e| rep.event(e))
         .with_context(|| format!("embedding with {} failed", model.path.display()))?;
     let n: usize = summary.domains.iter().map(|d| d.n).sum();
     let skipped: usize = summary.domains.iter().map(|d| d.skipped).sum();

@@ -2,78 +2,77 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use dannscope::dataset::{find_domain, parse_pair};
-use dannscope::metrics::eval::{self, metrics_dir};
-use dannscope::metrics::{ClassificationParams, CohesionParams};
-use dannscope::project::gather_embeddings;
+use dannscope::metrics::eval::EvalResults;
+use dannscope::pipeline::{eval, Workspace};
+use dannscope::settings::Pair;
 
-use super::common::{EngineArgs, Reporter};
-use super::Common;
+use super::args::{EngineArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::progress::Reporter;
+use super::resolve::{self, Flags};
 
 /// Arguments of `eval`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     #[command(flatten)]
-    common: Common,
+    project: ProjectArgs,
+    #[command(flatten)]
+    seeds: SeedArgs,
+    #[command(flatten)]
+    split: SplitArgs,
     #[command(flatten)]
     engine: EngineArgs,
+    #[command(flatten)]
+    metrics: MetricArgs,
     /// ONNX model following the dannscope model contract.
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
-    /// Split to evaluate: train, valid, test or all.
-    #[arg(long)]
-    split: Option<String>,
     /// Source-target pair for the cohesion measures, e.g. R-P (repeatable). Default: the model's
     /// dannscope.source / dannscope.target.
     #[arg(long = "pair", value_name = "S-T")]
-    pairs: Vec<String>,
-    /// Bootstrap resamples for the 95% intervals (0 = none).
-    #[arg(long, default_value_t = 1000)]
-    bootstrap: usize,
-    /// Seed of the bootstrap, the proxy A-distance split and subsamples.
-    #[arg(long = "metrics-seed", default_value_t = 0)]
-    metrics_seed: u64,
+    pairs: Vec<Pair>,
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = a.common.config()?;
-    // The model is checked before any image is read.
-    let (model, split) = a
-        .engine
-        .model_and_split(a.model.as_deref(), a.split.as_deref(), &cfg)?;
-    let opts = a.common.project_options(&cfg)?;
-    let rep = Reporter::new();
-    let (domains, data, notices) =
-        gather_embeddings(&opts, &model, &split, &a.engine.options(), &|e| {
-            rep.event(e)
-        })?;
-    for n in notices {
-        eprintln!("note: {n}");
-    }
-    let mut pairs = Vec::new();
-    for p in &a.pairs {
-        pairs.push(parse_pair(&domains, p)?);
-    }
+    let cfg = resolve::config(Some(&a.project))?;
+    let settings = resolve::settings(
+        &Flags {
+            project: Some(&a.project),
+            seeds: Some(&a.seeds),
+            split: a.split.split,
+            engine: Some(&a.engine),
+            metrics: Some(&a.metrics),
+            ..Flags::default()
+        },
+        &cfg,
+    )?;
+    let path = super::model_path(a.model.as_deref(), &cfg)?;
+    let model = super::load_model(&settings, &path)?;
+    let mut pairs = a.pairs.clone();
     if pairs.is_empty() {
-        if let (Some(s), Some(t)) = (&model.source, &model.target) {
-            pairs.push((find_domain(&domains, s)?, find_domain(&domains, t)?));
-        } else {
-            eprintln!("note: no --pair given and the model names no source/target: cohesion measures skipped");
+        match Pair::of_model(&model) {
+            Some(p) => pairs.push(p),
+            None => eprintln!(
+                "note: no --pair given and the model names no source/target: cohesion measures skipped"
+            ),
         }
     }
-    let cls = ClassificationParams::default()
-        .n_resamples(a.bootstrap)
-        .seed(a.metrics_seed);
-    let coh = CohesionParams::default().seed(a.metrics_seed);
-    let r = eval::evaluate(&model.stem, &split, &domains, &data, &pairs, &cls, &coh)?;
-    let dir = metrics_dir(&opts.out, &model.stem, &split);
+    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
+    super::notes(ws.notices());
+    // Unknown domains in a pair fail here, before a manifest is made or a domain embedded.
+    ws.check_pairs(&pairs)?;
+    let rep = Reporter::new();
+    let e = ws.embeddings(&model, &|ev| rep.event(ev))?;
+    let idx = pairs
+        .iter()
+        .map(|p| e.pair(p))
+        .collect::<dannscope::Result<Vec<_>>>()?;
+    let r = eval::evaluate(&model.stem, &e, &idx, &ws.settings.metrics)?;
+    let dir = ws.layout.metrics(&e.key)?;
     eval::write(&dir, &r)?;
-    for n in &r.notices {
-        eprintln!("note: {n}");
-    }
-    print_table(&r, &pairs, &domains);
+    super::notes(&r.notices);
+    print_table(&r, &idx, &e.domains);
     println!(
         "wrote {}/{{classification.csv,cohesion.csv,metrics.json}}",
         dir.display()
@@ -86,11 +85,7 @@ fn pct(v: Option<f64>) -> String {
         .unwrap_or_else(|| "n/a".into())
 }
 
-fn print_table(
-    r: &eval::EvalResults,
-    pairs: &[(usize, usize)],
-    domains: &[dannscope::dataset::Domain],
-) {
+fn print_table(r: &EvalResults, pairs: &[(usize, usize)], domains: &[dannscope::dataset::Domain]) {
     println!("{} · {} split", r.model, r.split);
     println!(
         "{:<16} {:>6} {:>9} {:>9}",

@@ -1,18 +1,32 @@
-//! Argument parsing and command dispatch. Library errors get context here (anyhow).
+//! Argument parsing and command dispatch. Flags and `dannscope.toml` are resolved into one typed
+//! settings value ([`resolve`]) before any work; library errors get context here (anyhow).
 
-mod common;
+mod args;
 mod curves;
 mod embed;
 mod eval;
+mod progress;
 mod report;
+mod resolve;
 mod split;
 mod tsne;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use dannscope::config::Config;
+use dannscope::model::ModelInfo;
+use dannscope::settings::Settings;
 
-pub use common::Common;
+/// Exit status: the command did its work.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: an error stopped the command (bad input, unreadable files, a failed stage).
+pub const EXIT_ERROR: u8 = 1;
+// Status 2 is clap's: the command line itself is wrong (unknown flag, bad value).
+/// Exit status: `report` or `demo` finished every run and wrote the report, but some runs failed.
+pub const EXIT_RUNS_FAILED: u8 = 3;
 
 /// Show how well a domain-adaptation (DANN) model has aligned its domains.
 #[derive(Debug, Parser)]
@@ -60,26 +74,47 @@ enum Command {
     Demo(report::DemoArgs),
 }
 
-/// Entry point: parse, run, print errors with their causes.
+/// Entry point: parse, run, print errors with their causes, and exit with an honest status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.command {
-        Command::Split(a) => split::run(a),
-        Command::Embed(a) => embed::run(a),
-        Command::Eval(a) => eval::run(a),
-        Command::Tsne(a) => tsne::run(a),
+        Command::Split(a) => split::run(a).map(|()| EXIT_OK),
+        Command::Embed(a) => embed::run(a).map(|()| EXIT_OK),
+        Command::Eval(a) => eval::run(a).map(|()| EXIT_OK),
+        Command::Tsne(a) => tsne::run(a).map(|()| EXIT_OK),
         Command::Report(a) => report::run(a),
-        Command::Curves(a) => curves::run(a),
+        Command::Curves(a) => curves::run(a).map(|()| EXIT_OK),
         Command::Demo(a) => report::demo(a),
     };
     match r {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e}");
             for cause in e.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            ExitCode::from(1)
+            ExitCode::from(EXIT_ERROR)
         }
+    }
+}
+
+/// The model of a command: the flag, else `model` of the config.
+fn model_path(flag: Option<&Path>, cfg: &Config) -> Result<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(|| cfg.model.clone())
+        .context("no model: give --model FILE (or `model = \"FILE\"` in dannscope.toml)")
+}
+
+/// Load and check a model under the settings (before any image is read).
+fn load_model(s: &Settings, path: &Path) -> Result<ModelInfo> {
+    s.model(path)
+        .load()
+        .with_context(|| format!("cannot use the model {}", path.display()))
+}
+
+/// Print notices on stderr.
+fn notes<S: AsRef<str>>(notices: &[S]) {
+    for n in notices {
+        eprintln!("note: {}", n.as_ref());
     }
 }

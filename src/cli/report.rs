@@ -4,49 +4,53 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
-use dannscope::batch::{self, BatchEvent, BatchSettings};
 use dannscope::config::RunConfig;
-use dannscope::engine::{Device, EngineKind, EngineOptions};
-use dannscope::jobs::MapSettings;
-use dannscope::metrics::{ClassificationParams, CohesionParams};
-use dannscope::project::ProjectOptions;
+use dannscope::pipeline::batch::{self, BatchEvent};
+use dannscope::pipeline::Workspace;
 use dannscope::report::{write_report, ReportInput};
-use dannscope::tsne::TsneParams;
+use dannscope::settings::{Pair, Settings};
 
-use super::common::Reporter;
-use super::Common;
+use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::progress::Reporter;
+use super::resolve::{self, Flags};
+use super::{EXIT_OK, EXIT_RUNS_FAILED};
 
 /// Options shared by `report` and `demo`.
 #[derive(Debug, Clone, ClapArgs)]
 pub struct BatchArgs {
-    /// Split evaluated and mapped.
-    #[arg(long)]
-    split: Option<String>,
+    #[command(flatten)]
+    seeds: SeedArgs,
+    #[command(flatten)]
+    split: SplitArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[command(flatten)]
+    map: MapArgs,
+    #[command(flatten)]
+    metrics: MetricArgs,
     /// Report title.
     #[arg(long)]
     title: Option<String>,
-    /// Inference engine: auto (ONNX Runtime when found, else tract), ort, tract.
-    #[arg(long, default_value = "auto")]
-    embed_engine: String,
-    /// Device for inference: auto, cuda, cpu.
-    #[arg(long, default_value = "auto")]
-    device: String,
-    /// Bootstrap resamples for the 95% intervals.
-    #[arg(long, default_value_t = 1000)]
-    bootstrap: usize,
-    /// Seed of the t-SNE maps, bootstrap and subsamples.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// t-SNE perplexity.
-    #[arg(long, default_value_t = 30.0)]
-    perplexity: f64,
+}
+
+impl BatchArgs {
+    fn flags<'a>(&'a self, project: Option<&'a ProjectArgs>) -> Flags<'a> {
+        Flags {
+            project,
+            seeds: Some(&self.seeds),
+            split: self.split.split,
+            engine: Some(&self.engine),
+            map: Some(&self.map),
+            metrics: Some(&self.metrics),
+        }
+    }
 }
 
 /// Arguments of `report`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     #[command(flatten)]
-    common: Common,
+    project: ProjectArgs,
     #[command(flatten)]
     batch: BatchArgs,
 }
@@ -61,48 +65,12 @@ pub struct DemoArgs {
     batch: BatchArgs,
 }
 
-fn settings(b: &BatchArgs, project: ProjectOptions, split: String) -> Result<BatchSettings> {
-    let params = TsneParams::new().perplexity(b.perplexity).seed(b.seed);
-    params.check().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(BatchSettings {
-        project,
-        split,
-        engine: EngineOptions {
-            kind: EngineKind::parse(&b.embed_engine).with_context(|| {
-                format!(
-                    "--embed-engine \"{}\": expected auto, ort or tract",
-                    b.embed_engine
-                )
-            })?,
-            device: Device::parse(&b.device).with_context(|| {
-                format!("--device \"{}\": expected auto, cuda or cpu", b.device)
-            })?,
-            ..EngineOptions::default()
-        },
-        map: MapSettings {
-            params,
-            max_points: None,
-        },
-        classification: ClassificationParams::default()
-            .n_resamples(b.bootstrap)
-            .seed(b.seed),
-        cohesion: CohesionParams::default().seed(b.seed),
-    })
-}
-
-fn run_batch(runs: &[RunConfig], set: &BatchSettings, title: String) -> Result<PathBuf> {
-    let rep = Reporter::new();
-    let outcomes = batch::run_all(runs, set, &|e| match e {
-        BatchEvent::RunStart(i, n, pair) => {
-            eprintln!("[{}/{n}] {} {pair}", i + 1, runs[i].model.display())
-        }
-        BatchEvent::Embed(ev) => rep.event(ev),
-        BatchEvent::RunDone(_, Some(err)) => eprintln!("  failed: {err}"),
-        BatchEvent::RunDone(_, None) => {}
-    });
-    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
-    let p = &set.project;
-    let mut settings = vec![
+/// Settings shown in the report.
+fn shown_settings(s: &Settings) -> Vec<(String, String)> {
+    let p = &s.project;
+    let t = s.map.params();
+    let c = s.metrics.classification();
+    vec![
         (
             "data".to_string(),
             p.data
@@ -119,29 +87,52 @@ fn run_batch(runs: &[RunConfig], set: &BatchSettings, title: String) -> Result<P
                     format!("made under {}/manifests (seed {})", p.out.display(), p.seed)
                 }),
         ),
-        ("split".to_string(), set.split.clone()),
+        ("split".to_string(), s.split.to_string()),
         (
             "t-SNE".to_string(),
             format!(
                 "native engine, perplexity {}, {} + {} iterations, seed {}",
-                set.map.params.perplexity,
-                set.map.params.early_exaggeration_iter,
-                set.map.params.n_iter,
-                set.map.params.seed
+                t.perplexity, t.early_exaggeration_iter, t.n_iter, t.seed
             ),
         ),
         (
             "bootstrap".to_string(),
             format!(
                 "{} resamples, 95% percentile intervals, seed {}",
-                set.classification.n_resamples, set.classification.seed
+                c.n_resamples, c.seed
             ),
         ),
         (
             "dannscope".to_string(),
             env!("CARGO_PKG_VERSION").to_string(),
         ),
-    ];
+    ]
+}
+
+/// Run the batch and write the report; the exit status says whether every run succeeded.
+fn run_batch(settings: Settings, runs: &[RunConfig], title: String) -> Result<u8> {
+    // Every run's pair is checked before any work.
+    let pairs = runs
+        .iter()
+        .map(|r| {
+            r.pair
+                .parse::<Pair>()
+                .with_context(|| format!("run {}", r.model.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
+    super::notes(ws.notices());
+    ws.check_pairs(&pairs)?;
+    let rep = Reporter::new();
+    let outcomes = batch::run_all(&mut ws, runs, &|e| match e {
+        BatchEvent::RunStart(i, n, run) => {
+            eprintln!("[{}/{n}] {} {}", i + 1, run.model.display(), run.pair)
+        }
+        BatchEvent::Embed(ev) => rep.event(ev),
+        BatchEvent::RunDone(_, Some(err)) => eprintln!("  failed: {err}"),
+        BatchEvent::RunDone(_, None) => {}
+    });
+    let mut settings = shown_settings(&ws.settings);
     for o in &outcomes {
         if let Some(sha) = &o.model_sha256 {
             settings.push((
@@ -150,48 +141,51 @@ fn run_batch(runs: &[RunConfig], set: &BatchSettings, title: String) -> Result<P
             ));
         }
     }
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.failed())
+        .map(|o| format!("{} {}", o.name, o.pair))
+        .collect();
     let input = ReportInput {
         title,
-        split: set.split.clone(),
+        split: ws.settings.split.to_string(),
         runs: outcomes,
         settings,
     };
-    let dir = p.out.join("report");
-    let files = write_report(&dir, &input)?;
-    if failed > 0 {
+    let files = write_report(&ws.layout.report(), &input)?;
+    println!("report: {}", files.index_html.display());
+    if failed.is_empty() {
+        Ok(EXIT_OK)
+    } else {
         eprintln!(
-            "{failed} of {} runs failed; they are marked in the report",
-            runs.len()
+            "error: {} of {} runs failed (marked in the report): {}",
+            failed.len(),
+            runs.len(),
+            failed.join("; ")
         );
+        Ok(EXIT_RUNS_FAILED)
     }
-    Ok(files.index_html)
 }
 
-pub fn run(a: Args) -> Result<()> {
-    let cfg = a.common.config()?;
+pub fn run(a: Args) -> Result<u8> {
+    let cfg = resolve::config(Some(&a.project))?;
     if cfg.runs.is_empty() {
         bail!("no runs to report: add [[run]] tables (model, pair, name, group) to dannscope.toml or the file given with --config");
     }
-    let split = a
-        .batch
-        .split
-        .clone()
-        .or_else(|| cfg.split.clone())
-        .unwrap_or_else(|| "valid".into());
-    let set = settings(&a.batch, a.common.project_options(&cfg)?, split)?;
+    let settings = resolve::settings(&a.batch.flags(Some(&a.project)), &cfg)?;
     let title = a
         .batch
         .title
         .clone()
         .or_else(|| cfg.title.clone())
         .unwrap_or_else(|| "dannscope report".into());
-    let index = run_batch(&cfg.runs, &set, title)?;
-    println!("report: {}", index.display());
-    Ok(())
+    run_batch(settings, &cfg.runs, title)
 }
 
-pub fn demo(a: DemoArgs) -> Result<()> {
+pub fn demo(a: DemoArgs) -> Result<u8> {
     let t0 = std::time::Instant::now();
+    // Settings first: a bad flag fails before the demo data is drawn.
+    let mut settings = resolve::settings(&a.batch.flags(None), &Default::default())?;
     let b = dannscope::demo::bundle::install(&a.out).context("cannot set up the demo")?;
     eprintln!(
         "demo data {} {} ({:.1} s)",
@@ -203,24 +197,15 @@ pub fn demo(a: DemoArgs) -> Result<()> {
         b.data.display(),
         t0.elapsed().as_secs_f64()
     );
-    let project = ProjectOptions {
-        data: Some(b.data.clone()),
-        manifest: Some(b.manifest.clone()),
-        out: a.out.clone(),
-        ..ProjectOptions::default()
-    };
-    let split = a.batch.split.clone().unwrap_or_else(|| "valid".into());
-    let set = settings(&a.batch, project, split)?;
+    settings.project.data = Some(b.data.clone());
+    settings.project.manifest = Some(b.manifest.clone());
+    settings.project.out = a.out.clone();
     let title = a
         .batch
         .title
         .clone()
         .unwrap_or_else(|| "dannscope demo: DANN on procedurally drawn shapes".into());
-    let index = run_batch(&b.runs, &set, title)?;
-    println!(
-        "demo report ({:.0} s): {}",
-        t0.elapsed().as_secs_f64(),
-        index.display()
-    );
-    Ok(())
+    let code = run_batch(settings, &b.runs, title)?;
+    eprintln!("demo finished in {:.0} s", t0.elapsed().as_secs_f64());
+    Ok(code)
 }

@@ -7,7 +7,8 @@ use clap::Args as ClapArgs;
 use dannscope::dataset::{Dataset, DatasetOptions};
 use dannscope::split::{write_summary, Manifest, SplitRatios};
 
-use super::Common;
+use super::args::{ProjectArgs, SeedArgs};
+use super::resolve::{self, Flags};
 
 /// Arguments of `split`.
 #[derive(Debug, ClapArgs)]
@@ -22,11 +23,10 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     classes: Option<Vec<String>>,
     /// Domain code override, e.g. "Real World=W" (repeatable).
-    #[arg(long = "domain-code", value_name = "NAME=CODE")]
-    domain_code: Vec<String>,
-    /// Seed of the split.
-    #[arg(long)]
-    seed: Option<u64>,
+    #[arg(long = "domain-code", value_name = "NAME=CODE", value_parser = super::args::parse_domain_code)]
+    domain_code: Vec<(String, String)>,
+    #[command(flatten)]
+    seeds: SeedArgs,
     /// Manifest to write. An existing file is updated: its rows keep their split, new images are added.
     #[arg(long = "out", value_name = "FILE", default_value = "splits.csv")]
     manifest_out: PathBuf,
@@ -39,22 +39,28 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let common = Common {
+    let project = ProjectArgs {
         config: a.config.clone(),
         data: a.data.clone(),
-        manifest: None,
-        out: None,
         classes: a.classes.clone(),
         domain_code: a.domain_code.clone(),
-        split_seed: a.seed,
+        ..ProjectArgs::default()
     };
-    let cfg = common.config()?;
-    let opts = common.project_options(&cfg)?;
+    let cfg = resolve::config(Some(&project))?;
+    let ratios = SplitRatios::parse(&a.ratios)?;
+    let opts = resolve::settings(
+        &Flags {
+            project: Some(&project),
+            seeds: Some(&a.seeds),
+            ..Flags::default()
+        },
+        &cfg,
+    )?
+    .project;
     let data = opts
         .data
         .clone()
         .context("no data folder: give --data DIR (or `data = \"DIR\"` in dannscope.toml)")?;
-    let ratios = SplitRatios::parse(&a.ratios)?;
     let ds = Dataset::scan(
         &data,
         &DatasetOptions {
@@ -67,7 +73,7 @@ pub fn run(a: Args) -> Result<()> {
         eprintln!("note: skipped {}: {}", s.rel_path, s.reason);
     }
     let m = if a.manifest_out.is_file() && !a.fresh {
-        let old = Manifest::read(&a.manifest_out, &data).with_context(|| {
+        let old = Manifest::read_with(&a.manifest_out, &data, false).with_context(|| {
             format!(
                 "cannot update {} (use --fresh to replace it)",
                 a.manifest_out.display()
@@ -75,11 +81,16 @@ pub fn run(a: Args) -> Result<()> {
         })?;
         let (m, s) = old.update(&ds, &ratios, opts.seed);
         eprintln!(
-            "updated {}: {} kept, {} added, {} removed",
+            "updated {}: {} kept, {} added, {} removed{}",
             a.manifest_out.display(),
             s.kept,
             s.added,
-            s.removed
+            s.removed,
+            if s.removed_paths.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", s.removed_paths.join(", "))
+            }
         );
         m
     } else {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::{generate, DemoParams};
 use crate::config::RunConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Files of `models/demo/`, compiled in so that `dannscope demo` works from any folder.
 const FILES: &[(&str, &[u8])] = &[
@@ -127,8 +127,7 @@ pub fn install(root: &Path) -> Result<Bundle> {
     let complete = marker.is_file();
     let generated = !complete;
     if !complete {
-        generate(&data, &DemoParams::default().overwrite(true))
-            .map_err(|e| Error::Invalid(format!("demo data: {e}")))?;
+        generate(&data, &DemoParams::default().overwrite(true))?;
         crate::store::atomic_write_bytes(&marker, b"complete\n")?;
     }
     let runs = PAIRS

@@ -22,7 +22,6 @@ mod style;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Errors of the demo dataset generator.
@@ -437,20 +436,9 @@ fn encode(
     Ok(buf)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Writes `bytes` to `path` atomically (see [`crate::atomic`]).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DemoError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".demo-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err(dir))?;
-    tmp.write_all(bytes).map_err(io_err(path))?;
-    tmp.persist(path).map_err(|e| DemoError::Io {
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
-    Ok(())
+    crate::atomic::write_bytes(path, bytes).map_err(io_err(path))
 }
 
 /// Generates the demo dataset under `root` (created if missing) and returns what was written.

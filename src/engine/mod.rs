@@ -11,17 +11,37 @@ use std::path::PathBuf;
 
 pub use self::onnxruntime::{find_onnxruntime, Discovery, OrtEngine};
 pub use self::tract::TractEngine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::ModelInfo;
 
+/// Why an engine could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No ONNX Runtime shared library was found.
+    #[error("no ONNX Runtime library found (tried: {}); install one with `pip install onnxruntime` or set ORT_DYLIB_PATH to libonnxruntime", tried.join("; "))]
+    NoLibrary {
+        /// What was tried, in order.
+        tried: Vec<String>,
+    },
+    /// An ONNX Runtime library was found but could not be loaded or initialised.
+    #[error("the ONNX Runtime library {library} could not be loaded: {reason}")]
+    LibraryLoad {
+        /// The library file.
+        library: PathBuf,
+        /// What the loader said.
+        reason: String,
+    },
+}
+
 /// Which engine to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     /// ONNX Runtime when a library is found, else tract.
     #[default]
     Auto,
     /// ONNX Runtime only (an error when no library is found).
+    #[serde(alias = "onnxruntime")]
     Ort,
     /// The pure-Rust engine.
     Tract,
@@ -40,13 +60,14 @@ impl EngineKind {
 }
 
 /// Which device to run on (ONNX Runtime only; tract always runs on the CPU).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Device {
     /// CUDA when its execution provider registers, else CPU.
     #[default]
     Auto,
     /// CUDA or an error.
+    #[serde(alias = "gpu")]
     Cuda,
     /// CPU.
     Cpu,
@@ -140,40 +161,28 @@ pub fn open(model: &ModelInfo, opts: &EngineOptions) -> Result<Box<dyn Engine>> 
     match opts.kind {
         EngineKind::Tract => Ok(Box::new(TractEngine::open(model, opts, Vec::new())?)),
         EngineKind::Ort => {
-            let lib = find_onnxruntime(&opts.discovery).map_err(|tried| {
-                Error::Invalid(format!(
-                    "--engine ort: no ONNX Runtime library found (tried: {}). Install it with \
-                     `pip install onnxruntime` or set ORT_DYLIB_PATH",
-                    tried.join("; ")
-                ))
-            })?;
+            let lib = find_onnxruntime(&opts.discovery)
+                .map_err(|tried| EngineError::NoLibrary { tried })?;
             Ok(Box::new(OrtEngine::open(model, opts, &lib)?))
         }
         EngineKind::Auto => match find_onnxruntime(&opts.discovery) {
             Ok(lib) => match OrtEngine::open(model, opts, &lib) {
                 Ok(e) => Ok(Box::new(e)),
-                Err(e) if is_library_failure(&e) => {
-                    let note = format!(
-                        "ONNX Runtime at {} could not be used ({e}); using tract",
-                        lib.display()
-                    );
+                Err(crate::Error::Engine(e @ EngineError::LibraryLoad { .. })) => {
+                    let note = format!("{e}; using the pure-Rust engine (tract)");
                     Ok(Box::new(TractEngine::open(model, opts, vec![note])?))
                 }
                 Err(e) => Err(e),
             },
             Err(tried) => {
                 let note = format!(
-                    "no ONNX Runtime library found (tried: {}); using the pure-Rust engine (tract)",
-                    tried.join("; ")
+                    "{}; using the pure-Rust engine (tract)",
+                    EngineError::NoLibrary { tried }
                 );
                 Ok(Box::new(TractEngine::open(model, opts, vec![note])?))
             }
         },
     }
-}
-
-fn is_library_failure(e: &Error) -> bool {
-    matches!(e, Error::Invalid(m) if m.starts_with(onnxruntime::LOAD_FAILURE))
 }
 
 /// Paths searched for ONNX Runtime in standard library folders.

@@ -13,9 +13,6 @@ use super::{
 use crate::error::{Error, Result};
 use crate::model::ModelInfo;
 
-/// Prefix of errors that mean "the library itself could not be used" (so `auto` falls back to tract).
-pub(super) const LOAD_FAILURE: &str = "ONNX Runtime library failed to load";
-
 /// Where to look for the ONNX Runtime shared library, in order.
 #[derive(Debug, Clone, Default)]
 pub struct Discovery {
@@ -123,8 +120,12 @@ fn load_library(lib: &Path) -> Result<&'static (ort::environment::Environment, P
             .map_err(|e| e.to_string())?;
         Ok((env, lib.to_path_buf(), ort_version(lib)))
     });
-    r.as_ref()
-        .map_err(|e| Error::Invalid(format!("{LOAD_FAILURE}: {e}")))
+    r.as_ref().map_err(|e| {
+        Error::from(super::EngineError::LibraryLoad {
+            library: lib.to_path_buf(),
+            reason: e.clone(),
+        })
+    })
 }
 
 /// The library version from a versioned file name (`libonnxruntime.so.1.31.1` → `1.31.1`), else the

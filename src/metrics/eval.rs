@@ -1,34 +1,13 @@
-//! The `eval` job: classification reports per domain and cohesion measures per pair, computed from stored
-//! embeddings, written as `classification.csv`, `cohesion.csv` and `metrics.json`.
-
-use std::path::{Path, PathBuf};
+//! What `eval` computes for one model and split, as data: classification results per domain and
+//! cohesion measures per pair. Pure computation; reading embeddings and writing the files is the
+//! pipeline's job ([`crate::pipeline::eval`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::{
     classification_report, cohesion, ClassificationParams, ClassificationReport, CohesionParams,
-    CohesionReport, DomainData,
+    CohesionReport, DomainData, MetricsResult,
 };
-use crate::dataset::Domain;
-use crate::error::{Error, Result};
-use crate::store::{self, DomainEmbeddings};
-
-/// Header of `classification.csv`.
-pub const CLASSIFICATION_HEADER: [&str; 10] = [
-    "model",
-    "split",
-    "domain",
-    "n",
-    "accuracy",
-    "auroc",
-    "accuracy_ci_low",
-    "accuracy_ci_high",
-    "auroc_ci_low",
-    "auroc_ci_high",
-];
-
-/// Header of `cohesion.csv`.
-pub const COHESION_HEADER: [&str; 5] = ["model", "split", "pair", "metric", "value"];
 
 /// Classification result of one domain.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -101,152 +80,85 @@ impl EvalResults {
     }
 }
 
-fn view(d: &DomainEmbeddings) -> DomainData<'_> {
-    DomainData::new(
-        d.embedding.view(),
-        d.logits.as_ref().map(|l| l.view()),
-        d.label.view(),
-    )
+/// One domain's data for [`domain_result`].
+#[derive(Debug, Clone)]
+pub struct EvalDomain<'a> {
+    /// Domain name.
+    pub name: &'a str,
+    /// Domain code.
+    pub code: &'a str,
+    /// Embeddings, logits and labels.
+    pub data: DomainData<'a>,
 }
 
-/// Compute the results. `data[i]` belongs to `domains[i]`; `pairs` index into them.
-pub fn evaluate(
-    model: &str,
-    split: &str,
-    domains: &[Domain],
-    data: &[DomainEmbeddings],
-    pairs: &[(usize, usize)],
+/// The classification result of one domain, with notices (classes left out of the AUROC mean, or no
+/// logits).
+pub fn domain_result(
+    d: &EvalDomain,
+    n_classes: usize,
     cls: &ClassificationParams,
-    coh: &CohesionParams,
-) -> Result<EvalResults> {
-    let first = data
-        .first()
-        .ok_or_else(|| Error::Invalid("nothing to evaluate: no domains".into()))?;
-    let class_names = first.record.class_names.clone();
+) -> MetricsResult<(DomainResult, Vec<String>)> {
     let mut notices = Vec::new();
-    let mut out = Vec::new();
-    for (dom, d) in domains.iter().zip(data) {
-        if d.record.class_names != class_names {
-            return Err(Error::Invalid(format!(
-                "domain \"{}\" was embedded with other class names than \"{}\"",
-                dom.name, domains[0].name
-            )));
+    let classification = match d.data.logits {
+        Some(l) => {
+            let r = classification_report(l, d.data.labels, n_classes, cls)?;
+            notices.extend(r.notices.iter().map(|n| format!("{}: {n}", d.name)));
+            Some(r)
         }
-        let classification = match &d.logits {
-            Some(l) => {
-                let r = classification_report(l.view(), d.label.view(), class_names.len(), cls)
-                    .map_err(|e| metric_err(&d.record, e))?;
-                notices.extend(r.notices.iter().map(|n| format!("{}: {n}", dom.name)));
-                Some(r)
-            }
-            None => {
-                notices.push(format!(
-                    "{}: the model has no logits; accuracy and AUROC are skipped",
-                    dom.name
-                ));
-                None
-            }
-        };
-        out.push(DomainResult {
-            domain: dom.name.clone(),
-            code: dom.code.clone(),
-            n: d.embedding.nrows(),
+        None => {
+            notices.push(format!(
+                "{}: the model has no logits; accuracy and AUROC are skipped",
+                d.name
+            ));
+            None
+        }
+    };
+    Ok((
+        DomainResult {
+            domain: d.name.to_string(),
+            code: d.code.to_string(),
+            n: d.data.len(),
             classification,
-        });
-    }
-    let mut pair_results = Vec::new();
-    for &(s, t) in pairs {
-        let c = cohesion(&view(&data[s]), &view(&data[t]), coh).map_err(|e| {
-            Error::Invalid(format!("pair {}-{}: {e}", domains[s].code, domains[t].code))
-        })?;
-        for m in &c.metrics {
-            if let Some(r) = &m.reason {
-                notices.push(format!(
-                    "{}-{}: {}: {r}",
-                    domains[s].code, domains[t].code, m.name
-                ));
-            }
-        }
-        pair_results.push(PairResult {
-            pair: format!("{}-{}", domains[s].code, domains[t].code),
-            source: domains[s].name.clone(),
-            target: domains[t].name.clone(),
-            cohesion: c,
-        });
-    }
-    Ok(EvalResults {
-        model: model.to_string(),
-        model_sha256: first.record.model.sha256.clone(),
-        split: split.to_string(),
-        class_names,
-        domains: out,
-        pairs: pair_results,
-        settings: EvalSettings {
-            bootstrap_resamples: cls.n_resamples,
-            level: cls.level,
-            seed: cls.seed,
-            knn_k: coh.knn_k,
-            purity_k: coh.purity_k,
         },
         notices,
-        dannscope_version: env!("CARGO_PKG_VERSION").into(),
-    })
+    ))
 }
 
-fn metric_err(rec: &store::EmbeddingRecord, e: super::MetricsError) -> Error {
-    Error::Invalid(format!("{} ({} split): {e}", rec.domain, rec.split))
+/// The cohesion measures of one pair, with a notice per measure that could not be computed.
+pub fn pair_result(
+    source: &EvalDomain,
+    target: &EvalDomain,
+    coh: &CohesionParams,
+) -> MetricsResult<(PairResult, Vec<String>)> {
+    let pair = format!("{}-{}", source.code, target.code);
+    let c = cohesion(&source.data, &target.data, coh)?;
+    let notices = c
+        .metrics
+        .iter()
+        .filter_map(|m| {
+            m.reason
+                .as_ref()
+                .map(|r| format!("{pair}: {}: {r}", m.name))
+        })
+        .collect();
+    Ok((
+        PairResult {
+            pair,
+            source: source.name.to_string(),
+            target: target.name.to_string(),
+            cohesion: c,
+        },
+        notices,
+    ))
 }
 
-/// Folder of one model's metrics of one split.
-pub fn metrics_dir(out: &Path, model_stem: &str, split: &str) -> PathBuf {
-    out.join("metrics").join(model_stem).join(split)
-}
-
-fn num(v: Option<f64>) -> String {
-    v.map(|x| format!("{x}")).unwrap_or_default()
-}
-
-/// Write `classification.csv`, `cohesion.csv` and `metrics.json` into `dir` (atomically, each).
-pub fn write(dir: &Path, r: &EvalResults) -> Result<()> {
-    let csv_err = |e: csv::Error| std::io::Error::other(e.to_string());
-    store::atomic_write(&dir.join("classification.csv"), |w| {
-        let mut c = csv::Writer::from_writer(w);
-        c.write_record(CLASSIFICATION_HEADER).map_err(csv_err)?;
-        for d in &r.domains {
-            let Some(cl) = &d.classification else {
-                continue;
-            };
-            c.write_record([
-                r.model.clone(),
-                r.split.clone(),
-                d.domain.clone(),
-                d.n.to_string(),
-                format!("{}", cl.accuracy),
-                num(cl.auroc),
-                num(cl.accuracy_ci.as_ref().map(|i| i.lower)),
-                num(cl.accuracy_ci.as_ref().map(|i| i.upper)),
-                num(cl.auroc_ci.as_ref().map(|i| i.lower)),
-                num(cl.auroc_ci.as_ref().map(|i| i.upper)),
-            ])
-            .map_err(csv_err)?;
-        }
-        c.flush()
-    })?;
-    store::atomic_write(&dir.join("cohesion.csv"), |w| {
-        let mut c = csv::Writer::from_writer(w);
-        c.write_record(COHESION_HEADER).map_err(csv_err)?;
-        for p in &r.pairs {
-            for m in &p.cohesion.metrics {
-                c.write_record([&r.model, &r.split, &p.pair, &m.name, &num(m.value)])
-                    .map_err(csv_err)?;
-            }
-        }
-        c.flush()
-    })?;
-    store::write_json(&dir.join("metrics.json"), r)
-}
-
-/// Read `metrics.json` back.
-pub fn read(dir: &Path) -> Result<EvalResults> {
-    store::read_json(&dir.join("metrics.json"))
+/// The settings recorded with the results.
+pub fn settings(cls: &ClassificationParams, coh: &CohesionParams) -> EvalSettings {
+    EvalSettings {
+        bootstrap_resamples: cls.n_resamples,
+        level: cls.level,
+        seed: cls.seed,
+        knn_k: coh.knn_k,
+        purity_k: coh.purity_k,
+    }
 }

@@ -1,7 +1,11 @@
 //! The embed job: decode (in parallel, overlapping inference) → run the engine → store per domain.
 //!
 //! Finished domains are skipped on a rerun with the same inputs (same fingerprint of model, image list
-//! and preprocessing) unless `force` is set.
+//! and preprocessing) unless `force` is set. Each domain is computed under an advisory lock on its
+//! output folder, so two processes embedding into the same output root take turns (the second one
+//! then finds the first one's result and reuses it); a process killed mid-domain leaves no file under
+//! a final name, and its half-written pair is never mistaken for a finished one (see
+//! [`crate::store::is_finished`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -13,20 +17,12 @@ use sha2::{Digest, Sha256};
 use crate::dataset::Domain;
 use crate::engine::{self, Engine, EngineInfo, EngineOptions};
 use crate::error::{Error, Result};
+use crate::layout::Layout;
 use crate::model::ModelInfo;
 use crate::preprocess::Preprocessor;
+use crate::project::{Item, Project};
+use crate::settings::SplitSel;
 use crate::store::{self, DomainEmbeddings, EmbeddingRecord, SkippedImage, Timings};
-
-/// One image to embed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    /// Path relative to the data root.
-    pub rel_path: String,
-    /// Index into [`EmbedJob::domains`].
-    pub domain: usize,
-    /// Index into [`EmbedJob::classes`] (dataset order).
-    pub class: usize,
-}
 
 /// What to embed and where to put it.
 #[derive(Debug, Clone)]
@@ -41,14 +37,36 @@ pub struct EmbedJob {
     pub classes: Vec<String>,
     /// Images of the split, any order (they are sorted by path per domain).
     pub items: Vec<Item>,
-    /// Split name used in the output path.
-    pub split: String,
-    /// Output root.
-    pub out: PathBuf,
+    /// The split.
+    pub split: SplitSel,
+    /// Output folder of this model's embeddings of this split ([`Layout::embeddings`]).
+    pub dir: PathBuf,
     /// Recompute even when a finished result with the same fingerprint exists.
     pub force: bool,
     /// Fail on the first unreadable image instead of skipping it.
     pub strict: bool,
+}
+
+impl EmbedJob {
+    /// A job for the images of `split` in `project`, writing into `dir`.
+    pub fn new(
+        project: &Project,
+        split: SplitSel,
+        domains_wanted: Vec<usize>,
+        dir: PathBuf,
+    ) -> EmbedJob {
+        EmbedJob {
+            data_root: project.root.clone(),
+            domains: project.domains.clone(),
+            domains_wanted,
+            classes: project.classes.clone(),
+            items: project.items(split),
+            split,
+            dir,
+            force: false,
+            strict: false,
+        }
+    }
 }
 
 /// Progress events, for a progress bar or a log.
@@ -58,6 +76,8 @@ pub enum Event<'a> {
     Engine(&'a EngineInfo, usize),
     /// A domain starts with this many images.
     DomainStart(&'a str, usize),
+    /// Another process holds the lock of this output folder; waiting for it.
+    Waiting(&'a Path),
     /// Images done so far in the current domain.
     Progress(usize),
     /// An image was skipped.
@@ -100,7 +120,7 @@ fn fingerprint(model: &ModelInfo, job: &EmbedJob, items: &[&Item], labels: &[i64
     h.update(model.sha256.as_bytes());
     h.update(serde_json::to_vec(&model.preprocess).unwrap_or_default());
     h.update(serde_json::to_vec(&model.outputs).unwrap_or_default());
-    h.update(job.split.as_bytes());
+    h.update(job.split.as_str().as_bytes());
     for (it, l) in items.iter().zip(labels) {
         h.update(it.rel_path.as_bytes());
         h.update(b"\0");
@@ -126,7 +146,7 @@ pub fn run(
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<EmbedSummary> {
     let (class_map, class_names) = model.class_mapping(&job.classes)?;
-    let dir = store::embeddings_dir(&job.out, &model.stem, &job.split);
+    let dir = job.dir.clone();
     let mut engine: Option<Box<dyn Engine>> = None;
     let mut reports = Vec::new();
     for &d in &job.domains_wanted {
@@ -141,23 +161,33 @@ pub fn run(
         }
         let labels: Vec<i64> = items.iter().map(|i| class_map[i.class] as i64).collect();
         let fp = fingerprint(model, job, &items, &labels);
-        let (npz, json) = store::domain_files(&dir, &domain.name);
-        if !job.force && npz.is_file() {
-            if let Ok(rec) = store::read_json::<EmbeddingRecord>(&json) {
-                if rec.fingerprint == fp {
-                    let r = DomainReport {
-                        domain: domain.name.clone(),
-                        n: rec.n,
-                        skipped: rec.skipped.len(),
-                        cached: true,
-                        npz: npz.clone(),
-                        timings: Timings::default(),
-                    };
-                    on_event(Event::DomainDone(&r, true));
-                    reports.push(r);
-                    continue;
-                }
+        let cached = |fp: &str| -> Option<DomainReport> {
+            if job.force || !store::is_finished(&dir, &domain.name, fp) {
+                return None;
             }
+            let (npz, json) = Layout::domain_files(&dir, &domain.name).ok()?;
+            let rec = store::read_json::<EmbeddingRecord>(&json).ok()?;
+            Some(DomainReport {
+                domain: domain.name.clone(),
+                n: rec.n,
+                skipped: rec.skipped.len(),
+                cached: true,
+                npz,
+                timings: Timings::default(),
+            })
+        };
+        if let Some(r) = cached(&fp) {
+            on_event(Event::DomainDone(&r, true));
+            reports.push(r);
+            continue;
+        }
+        // One process at a time computes a domain of this folder; a process that waited finds the
+        // other's finished result.
+        let _lock = lock_dir(&dir, &|p| on_event(Event::Waiting(p)))?;
+        if let Some(r) = cached(&fp) {
+            on_event(Event::DomainDone(&r, true));
+            reports.push(r);
+            continue;
         }
         if engine.is_none() {
             let e = engine::open(model, engine_opts)?;
@@ -360,7 +390,7 @@ fn embed_domain(
         dannscope_version: env!("CARGO_PKG_VERSION").into(),
         domain: domain.name.clone(),
         domain_code: domain.code.clone(),
-        split: job.split.clone(),
+        split: job.split.to_string(),
         n,
         dim,
         n_classes,
@@ -384,20 +414,43 @@ fn embed_domain(
         label: Array1::from(kept_labels),
         record,
     };
-    let dir = store::embeddings_dir(&job.out, &model.stem, &job.split);
+    // Non-finite outputs are refused before anything is cached.
     store::check_finite(&de.embedding, "embedding", &model.path, &de.record)?;
-    store::write_domain(&dir, &de)?;
+    if let Some(l) = &de.logits {
+        store::check_finite(l, "logits", &model.path, &de.record)?;
+    }
+    store::write_domain(&job.dir, &de)?;
     Ok(DomainReport {
         domain: domain.name.clone(),
         n,
         skipped: skipped.len(),
         cached: false,
-        npz: store::domain_files(&dir, &domain.name).0,
+        npz: Layout::domain_files(&job.dir, &domain.name)?.0,
         timings,
     })
 }
 
-/// Default output folder of a model's embeddings.
-pub fn output_dir(out: &Path, model: &ModelInfo, split: &str) -> PathBuf {
-    store::embeddings_dir(out, &model.stem, split)
+/// Take the advisory lock of an output folder (`<dir>/.lock`), calling `waiting` once when another
+/// process holds it. The lock is released when the returned file is dropped (or the process dies).
+fn lock_dir(dir: &Path, waiting: &dyn Fn(&Path)) -> Result<std::fs::File> {
+    let io = |e: std::io::Error| Error::Io {
+        path: dir.join(".lock"),
+        source: e,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".lock"))
+        .map_err(io)?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            waiting(dir);
+            f.lock().map_err(io)?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+    }
+    Ok(f)
 }

@@ -1,9 +1,10 @@
-//! Jobs that chain the t-SNE and plot stages: the joint map of a source/target pair with its files and
-//! figure, and the training-evolution view across checkpoints.
+//! The map job: the joint t-SNE map of a source/target pair (one fit over both domains) with its
+//! coordinate files and its figure.
 //!
-//! A pair's map is written under `<out>/tsne/<model stem>/<split>/<S>-<T>.{npz,csv,json,svg,png}`; the
-//! rows are the source rows then the target rows, each in the row order of `embed`'s files. A map whose
-//! inputs and settings are unchanged is reused.
+//! A pair's files are `<S>-<T>.{npz,csv,json,svg,png}` in [`crate::layout::Layout::tsne`]; the rows are
+//! the source rows then the target rows, each in the row order of `embed`'s files. A map whose inputs
+//! and settings are unchanged is reused: the cache key is a versioned SHA-256 of both domains'
+//! fingerprints and of every t-SNE parameter (values, not their printed form).
 
 use std::path::{Path, PathBuf};
 
@@ -12,18 +13,11 @@ use sha2::{Digest, Sha256};
 
 use crate::dataset::Domain;
 use crate::error::{Error, Result};
-use crate::plot::{self, EvolutionFrame, EvolutionStyle, TsneFigure};
+use crate::layout::{with_ext, Layout};
+use crate::plot::{self, TsneFigure};
+use crate::settings::MapSettings;
 use crate::store::{self, DomainEmbeddings};
-use crate::tsne::{self, Init, TsneParams};
-
-/// Settings of a pair map.
-#[derive(Debug, Clone)]
-pub struct MapSettings {
-    /// t-SNE hyper-parameters.
-    pub params: TsneParams,
-    /// Keep at most this many points (stratified by domain and class, seeded).
-    pub max_points: Option<usize>,
-}
+use crate::tsne::{self, Init, LearningRate, NegativeGradient, TsneEngine, TsneParams};
 
 /// A pair's joint map.
 #[derive(Debug, Clone)]
@@ -55,22 +49,15 @@ pub struct MapFiles {
 
 impl MapFiles {
     /// Files for `<dir>/<S>-<T>`.
-    pub fn new(dir: &Path, source: &Domain, target: &Domain) -> MapFiles {
-        MapFiles {
-            base: dir.join(format!("{}-{}", source.code, target.code)),
-        }
+    pub fn new(dir: &Path, source: &Domain, target: &Domain) -> Result<MapFiles> {
+        Ok(MapFiles {
+            base: Layout::pair_base(dir, &source.code, &target.code, "")?,
+        })
     }
     /// A file with this extension.
     pub fn with(&self, ext: &str) -> PathBuf {
-        let mut p = self.base.clone().into_os_string();
-        p.push(format!(".{ext}"));
-        PathBuf::from(p)
+        with_ext(&self.base, ext)
     }
-}
-
-/// Folder of one model's maps of one split.
-pub fn tsne_dir(out: &Path, model_stem: &str, split: &str) -> PathBuf {
-    out.join("tsne").join(model_stem).join(split)
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -85,12 +72,78 @@ struct MapRecord {
     n_target: usize,
 }
 
+/// Feed every t-SNE parameter into `h` by value (a new parameter fails to compile here until it is
+/// added, so the cache key can never miss one).
+fn hash_params(h: &mut Sha256, p: &TsneParams, max_points: Option<usize>) {
+    let TsneParams {
+        perplexity,
+        n_iter,
+        early_exaggeration_iter,
+        early_exaggeration,
+        exaggeration,
+        learning_rate,
+        theta,
+        init,
+        seed,
+        engine,
+        pca_dims,
+        negative_gradient,
+        n_interpolation_points,
+        min_num_intervals,
+        ints_in_interval,
+    } = p;
+    let f = |h: &mut Sha256, x: f64| h.update(x.to_le_bytes());
+    let u = |h: &mut Sha256, x: u64| h.update(x.to_le_bytes());
+    f(h, *perplexity);
+    u(h, *n_iter as u64);
+    u(h, *early_exaggeration_iter as u64);
+    f(h, *early_exaggeration);
+    f(h, *exaggeration);
+    match learning_rate {
+        LearningRate::Auto => h.update(b"lr-auto"),
+        LearningRate::Fixed(x) => {
+            h.update(b"lr-fixed");
+            f(h, *x)
+        }
+    }
+    f(h, *theta);
+    match init {
+        Init::Pca => h.update(b"init-pca"),
+        Init::Random => h.update(b"init-random"),
+        Init::Given(a) => {
+            h.update(b"init-given");
+            u(h, a.nrows() as u64);
+            u(h, a.ncols() as u64);
+            for v in a.iter() {
+                h.update(v.to_le_bytes());
+            }
+        }
+    }
+    u(h, *seed);
+    h.update(match engine {
+        TsneEngine::Native => b"engine-native".as_slice(),
+        TsneEngine::Linfa => b"engine-linfa".as_slice(),
+    });
+    u(h, pca_dims.map_or(u64::MAX, |d| d as u64));
+    h.update(match negative_gradient {
+        NegativeGradient::Auto => b"neg-auto".as_slice(),
+        NegativeGradient::BarnesHut => b"neg-bh".as_slice(),
+        NegativeGradient::Fft => b"neg-fft".as_slice(),
+    });
+    u(h, *n_interpolation_points as u64);
+    u(h, *min_num_intervals as u64);
+    f(h, *ints_in_interval);
+    u(h, max_points.map_or(u64::MAX, |m| m as u64));
+}
+
 fn fingerprint(s: &DomainEmbeddings, t: &DomainEmbeddings, set: &MapSettings) -> String {
     let mut h = Sha256::new();
-    h.update(b"dannscope-map-v1\0");
+    h.update(b"dannscope-map-v2\0");
     h.update(s.record.fingerprint.as_bytes());
+    h.update(b"\0");
     h.update(t.record.fingerprint.as_bytes());
-    h.update(format!("{:?}|{:?}", set.params, set.max_points).as_bytes());
+    h.update(b"\0");
+    hash_params(&mut h, set.params(), set.max_points());
     hex::encode(h.finalize())
 }
 
@@ -115,7 +168,7 @@ pub fn map_pair(
         .map(|i| (false, i))
         .chain((0..target.embedding.nrows()).map(|i| (true, i)))
         .collect();
-    if let Some(m) = set.max_points {
+    if let Some(m) = set.max_points() {
         if m < sel.len() {
             let strata: Vec<u32> = sel
                 .iter()
@@ -124,7 +177,7 @@ pub fn map_pair(
                     (l as u32) * 2 + t as u32
                 })
                 .collect();
-            let keep = tsne::stratified_subsample(&strata, m, set.params.seed);
+            let keep = tsne::stratified_subsample(&strata, m, set.params().seed);
             sel = keep.into_iter().map(|k| sel[k]).collect();
         }
     }
@@ -160,8 +213,7 @@ pub fn map_pair(
         .map(|&(t, i)| if t { ns + i } else { i })
         .collect();
     let x = x.select(Axis(0), &idx);
-    let out =
-        tsne::fit(x.view(), &set.params).map_err(|e| Error::Invalid(format!("t-SNE: {e}")))?;
+    let out = tsne::fit(x.view(), set.params())?;
     let map = PairMap {
         coords: out.coords,
         is_target,
@@ -220,9 +272,13 @@ fn write_map(
         z.add_array("row", &row).map_err(e)?;
         z.finish().map_err(e)?;
     }
-    store::atomic_write_bytes(&npz, buf.get_ref())?;
+    crate::atomic::write_bytes(&npz, buf.get_ref()).map_err(|e| Error::Io {
+        path: npz.clone(),
+        source: e,
+    })?;
     let names = &s.record.class_names;
-    store::atomic_write(&files.with("csv"), |w| {
+    let csv_path = files.with("csv");
+    crate::atomic::write_with(&csv_path, |w| {
         let mut c = csv::Writer::from_writer(w);
         let err = |e: csv::Error| std::io::Error::other(e.to_string());
         c.write_record(["x", "y", "domain", "role", "label", "class", "row", "path"])
@@ -248,6 +304,10 @@ fn write_map(
         }
         c.flush()
     })
+    .map_err(|e| Error::Io {
+        path: csv_path.clone(),
+        source: e,
+    })
 }
 
 /// Draw a pair map to `<base>.svg` and `<base>.png`.
@@ -270,79 +330,11 @@ pub fn draw_pair(
         title,
         subtitle,
     };
-    plot::tsne_figure(&fig, &files.with("svg"), &files.with("png"))
-        .map_err(|e| Error::Invalid(format!("figure {}: {e}", files.base.display())))
-}
-
-/// One checkpoint's data for the evolution view.
-pub struct EpochData {
-    /// Epoch number.
-    pub epoch: u32,
-    /// Source embeddings.
-    pub source: DomainEmbeddings,
-    /// Target embeddings.
-    pub target: DomainEmbeddings,
-    /// Panel title.
-    pub title: String,
-    /// Where this epoch's map files go.
-    pub files: MapFiles,
-}
-
-/// Fit one map per epoch, each started from the previous epoch's layout (rescaled) and aligned to it by
-/// Procrustes, then draw the grid and the animated GIF. Returns the maps.
-pub fn evolution(
-    epochs: &[EpochData],
-    set: &MapSettings,
-    style: &EvolutionStyle,
-    base: &Path,
-    cols: usize,
-) -> Result<Vec<PairMap>> {
-    let mut maps: Vec<PairMap> = Vec::new();
-    for (k, e) in epochs.iter().enumerate() {
-        let same_rows = maps.last().is_some_and(|p: &PairMap| {
-            p.coords.nrows() == e.source.embedding.nrows() + e.target.embedding.nrows()
-        }) && set.max_points.is_none();
-        let mut s = set.clone();
-        if same_rows {
-            let prev = &maps[k - 1].coords;
-            let sd = prev.column(0).std(0.0).max(1e-12);
-            s.params.init = Init::Given(prev.mapv(|v| v * 1e-4 / sd));
-        }
-        let mut m = map_pair(&e.source, &e.target, &e.files, &s)?;
-        if same_rows {
-            // Rotate/reflect onto the previous map, but keep this epoch's own spread: a scaled
-            // alignment would compound from epoch to epoch and shrink later maps.
-            let spread = |c: &Array2<f32>| c.std(0.0).max(1e-12);
-            let own = spread(&m.coords);
-            let aligned = tsne::procrustes_align(maps[k - 1].coords.view(), m.coords.view());
-            let mean = aligned
-                .mean_axis(Axis(0))
-                .unwrap_or_else(|| Array1::zeros(2));
-            let f = own / spread(&aligned);
-            m.coords = (&aligned - &mean) * f + &mean;
-        }
-        maps.push(m);
-    }
-    let frames: Vec<EvolutionFrame> = maps
-        .iter()
-        .zip(epochs)
-        .map(|(m, e)| EvolutionFrame {
-            coords: m.coords.view(),
-            is_target: &m.is_target,
-            labels: &m.labels,
-            title: e.title.clone(),
-        })
-        .collect();
-    let with = |ext: &str| {
-        let mut p = base.as_os_str().to_owned();
-        p.push(format!(".{ext}"));
-        PathBuf::from(p)
-    };
-    plot::evolution_grid(&frames, style, cols.max(1), &with("svg"), &with("png"))
-        .map_err(|e| Error::Invalid(format!("evolution grid: {e}")))?;
-    plot::evolution_gif(&frames, style, &with("gif"), 700)
-        .map_err(|e| Error::Invalid(format!("evolution GIF: {e}")))?;
-    Ok(maps)
+    Ok(plot::tsne_figure(
+        &fig,
+        &files.with("svg"),
+        &files.with("png"),
+    )?)
 }
 
 /// Target accuracy and macro AUROC (fractions) of stored embeddings, when they have logits.

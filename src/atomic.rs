@@ -1,0 +1,92 @@
+//! The one way dannscope writes a file: into a temporary file in the destination folder, flushed and
+//! synced, given ordinary permissions (0644 on Unix, like any file the user writes), then renamed over
+//! the destination. A reader sees the old file or the new one, never a partial one; a failed or
+//! interrupted write leaves the old file intact and no file under the final name.
+//!
+//! Every stage writes through here ([`crate::store`], [`crate::plot`], [`crate::demo`], [`crate::report`],
+//! the pipeline), each wrapping the `io::Error` into its own error type with the path.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Permissions of every file dannscope writes (Unix).
+pub const FILE_MODE: u32 = 0o644;
+
+/// Write `path` atomically: `fill` writes into a temporary file in the same folder, which is then synced
+/// and renamed to `path`. Parent folders are created.
+pub fn write_with<F>(path: &Path, fill: F) -> std::io::Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
+{
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Temporary names start with a dot and end in `.tmp`: listings of outputs skip them.
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(&dir)?;
+    {
+        let mut w = BufWriter::new(tmp.as_file());
+        fill(&mut w)?;
+        w.flush()?;
+    }
+    tmp.as_file().sync_all()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(FILE_MODE))?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Write bytes atomically (see [`write_with`]).
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_with(path, |w| w.write_all(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_content_with_ordinary_permissions_and_no_leftovers() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("sub/x.txt");
+        write_bytes(&p, b"one").unwrap();
+        write_bytes(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, FILE_MODE);
+        }
+        let names: Vec<_> = std::fs::read_dir(d.path().join("sub"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn a_failed_fill_keeps_the_old_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.txt");
+        write_bytes(&p, b"old").unwrap();
+        let r = write_with(&p, |w| {
+            w.write_all(b"partial")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(r.is_err());
+        assert_eq!(std::fs::read(&p).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,133 @@
+//! Flag groups shared by the commands. Every flag is optional here so that the resolver can tell a
+//! given flag from a default (flags win over `dannscope.toml`, which wins over the defaults named in
+//! each help text). Values are parsed and range-checked by clap, before any work starts.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use dannscope::engine::{Device, EngineKind};
+use dannscope::settings::SplitSel;
+
+/// Where the data and the outputs are.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProjectArgs {
+    /// Config file (default: ./dannscope.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data root laid out as <root>/<Domain>/<Class>/<image>.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Split manifest CSV (path,domain,class,split). Without one, a stratified split is made under
+    /// <out>/manifests/.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
+    /// Output root [default: outputs].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Keep only these classes (comma-separated folder names).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub classes: Option<Vec<String>>,
+    /// Domain code override, e.g. "Real World=W" (repeatable). Default: first letter.
+    #[arg(long = "domain-code", value_name = "NAME=CODE", value_parser = parse_domain_code)]
+    pub domain_code: Vec<(String, String)>,
+}
+
+pub fn parse_domain_code(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(format!(
+            "\"{s}\": expected NAME=CODE, e.g. \"Real World=R\""
+        )),
+    }
+}
+
+/// Seeds, named for what they seed; `--seed` is the default of all three.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SeedArgs {
+    /// Default of every seed below [default: 0].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Seed of a newly made split manifest (image order within each domain × class).
+    #[arg(long = "split-seed", value_name = "N")]
+    pub split_seed: Option<u64>,
+    /// Seed of the t-SNE initial layout and of map subsampling.
+    #[arg(long = "map-seed", value_name = "N")]
+    pub map_seed: Option<u64>,
+    /// Seed of the bootstrap, the proxy A-distance split and metric subsamples.
+    #[arg(long = "metrics-seed", value_name = "N")]
+    pub metrics_seed: Option<u64>,
+}
+
+/// The split worked on.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SplitArgs {
+    /// Split: train, valid, test or all [default: valid].
+    #[arg(long, value_name = "SPLIT")]
+    pub split: Option<SplitSel>,
+}
+
+/// Inference engine and input pipeline: every command that may compute embeddings takes them.
+#[derive(Debug, Clone, Default, Args)]
+pub struct EngineArgs {
+    /// Engine: auto (ONNX Runtime when found, else tract), ort, tract [default: auto].
+    #[arg(long, value_name = "ENGINE", value_parser = parse_engine)]
+    pub engine: Option<EngineKind>,
+    /// Device: auto (CUDA when its execution provider registers), cuda, cpu [default: auto].
+    #[arg(long, value_name = "DEVICE", value_parser = parse_device)]
+    pub device: Option<Device>,
+    /// Images per inference batch [default: 16].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub batch_size: Option<u32>,
+    /// Engine threads, 0 = one per core [default: 0].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Name of the embedding output, when the model does not call it "embedding".
+    #[arg(long, value_name = "NAME")]
+    pub embedding_output: Option<String>,
+    /// Name of the logits output, when the model does not call it "logits".
+    #[arg(long, value_name = "NAME")]
+    pub logits_output: Option<String>,
+    /// Decode large JPEGs at a reduced DCT scale: faster, but not the training pipeline's exact input.
+    /// Results are stored apart (<split>-fast-decode) and never mixed with exact ones.
+    #[arg(long)]
+    pub fast_decode: bool,
+}
+
+fn parse_engine(s: &str) -> Result<EngineKind, String> {
+    EngineKind::parse(s).ok_or_else(|| format!("\"{s}\": expected auto, ort or tract"))
+}
+
+fn parse_device(s: &str) -> Result<Device, String> {
+    Device::parse(s).ok_or_else(|| format!("\"{s}\": expected auto, cuda or cpu"))
+}
+
+/// Joint t-SNE map settings.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MapArgs {
+    /// Perplexity, reduced with a notice for small sets [default: 30].
+    #[arg(long, value_name = "P")]
+    pub perplexity: Option<f64>,
+    /// Iterations after the 250 early-exaggeration iterations [default: 500].
+    #[arg(long, value_name = "N")]
+    pub iterations: Option<usize>,
+    /// Keep at most this many points per map (stratified by domain and class, seeded).
+    #[arg(long, value_name = "N")]
+    pub max_points: Option<usize>,
+    /// Initial layout: pca or random [default: pca].
+    #[arg(long, value_name = "INIT", value_parser = ["pca", "random"])]
+    pub init: Option<String>,
+    /// t-SNE implementation: native (reproducible) or linfa (linfa-tsne; not reproducible)
+    /// [default: native].
+    #[arg(long = "tsne-engine", value_name = "ENGINE", value_parser = ["native", "linfa"])]
+    pub tsne_engine: Option<String>,
+}
+
+/// Metric settings.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MetricArgs {
+    /// Bootstrap resamples for the 95% intervals, 0 = none [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub bootstrap: Option<usize>,
+}

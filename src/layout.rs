@@ -1,0 +1,268 @@
+//! Every path dannscope writes under the output root, in one place, and the check that keeps names
+//! from manifests, folders, model metadata, the config and flags from escaping it.
+//!
+//! ```text
+//! <out>/manifests/<data folder>-<hash>.csv                 automatic split manifests
+//! <out>/embeddings/<model>/<split>/<Domain>.{npz,json}     embed
+//! <out>/metrics/<model>/<split>/{classification,cohesion}.csv, metrics.json
+//! <out>/tsne/<model>/<split>/<S>-<T>.{npz,csv,json,svg,png}
+//! <out>/tsne/<model>/<split>/<S>-<T>_evolution.{svg,png,gif}, <S>-<T>_curves.{svg,png}
+//! <out>/curves/<log name>.{svg,png}
+//! <out>/report/...
+//! ```
+//!
+//! `<split>` is the split name (`train`, `valid`, `test`, `all`), with `-fast-decode` appended when the
+//! embeddings were computed with the reduced JPEG decode: such results never share a folder with (or
+//! overwrite) the exact ones, and everything derived from them (metrics, maps) inherits the suffix.
+
+use std::path::{Path, PathBuf};
+
+use crate::settings::SplitSel;
+
+/// Longest name accepted as one path component, in bytes (file systems allow 255; the rest is left for
+/// extensions and temporary-file suffixes).
+pub const MAX_NAME_BYTES: usize = 200;
+
+/// A name that cannot be used as a path component.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {value:?}{}: {reason}; names used in output paths must be one non-empty path component (no '/', '\\', NUL or control characters, not '.' or '..', not starting with '.', at most {MAX_NAME_BYTES} bytes)", origin.as_deref().map(|o| format!(" (from {o})")).unwrap_or_default())]
+pub struct NameError {
+    /// What the name is (e.g. "domain name").
+    pub what: &'static str,
+    /// The offending value.
+    pub value: String,
+    /// Where it came from (e.g. the manifest file), when known.
+    pub origin: Option<String>,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+/// Check that `value` is safe as one path component under the output root.
+pub fn check_name<'a>(
+    what: &'static str,
+    value: &'a str,
+    origin: Option<&str>,
+) -> Result<&'a str, NameError> {
+    let reason = if value.is_empty() {
+        Some("it is empty")
+    } else if value == "." || value == ".." {
+        Some("it names a folder, not a file")
+    } else if value.starts_with('.') {
+        Some("a leading '.' is reserved for temporary files")
+    } else if value.contains(['/', '\\']) {
+        Some("it contains a path separator")
+    } else if value.contains('\0') {
+        Some("it contains a NUL character")
+    } else if value.chars().any(char::is_control) {
+        Some("it contains a control character")
+    } else if value.len() > MAX_NAME_BYTES {
+        Some("it is too long")
+    } else {
+        None
+    };
+    match reason {
+        None => Ok(value),
+        Some(reason) => Err(NameError {
+            what,
+            value: value.chars().take(80).collect(),
+            origin: origin.map(str::to_string),
+            reason,
+        }),
+    }
+}
+
+/// Which stored embeddings (and everything derived from them) a path is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StoreKey {
+    /// Model file stem.
+    pub model: String,
+    /// Split.
+    pub split: SplitSel,
+    /// Embedded with the reduced (fast) JPEG decode.
+    pub fast_decode: bool,
+}
+
+impl StoreKey {
+    /// The split folder name: the split, plus `-fast-decode` for reduced-decode embeddings.
+    pub fn split_dir(&self) -> String {
+        if self.fast_decode {
+            format!("{}-fast-decode", self.split)
+        } else {
+            self.split.to_string()
+        }
+    }
+}
+
+/// The output root and every path under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+/// `base` with `.ext` appended (not replacing anything after a dot in the name).
+pub fn with_ext(base: &Path, ext: &str) -> PathBuf {
+    let mut p = base.as_os_str().to_owned();
+    p.push(".");
+    p.push(ext);
+    PathBuf::from(p)
+}
+
+impl Layout {
+    /// The layout under `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Layout {
+        Layout { root: root.into() }
+    }
+
+    /// The output root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where an automatically made manifest for the data root `data` is kept: named after the data
+    /// folder and a hash of its absolute path.
+    pub fn auto_manifest(&self, data: &Path) -> PathBuf {
+        use sha2::{Digest, Sha256};
+        let abs = std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf());
+        let h = hex::encode(Sha256::digest(abs.to_string_lossy().as_bytes()));
+        let name: String = abs
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "data".into())
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(64)
+            .collect();
+        self.root
+            .join("manifests")
+            .join(format!("{name}-{}.csv", &h[..8]))
+    }
+
+    fn keyed(&self, stage: &str, key: &StoreKey) -> Result<PathBuf, NameError> {
+        check_name("model name", &key.model, None)?;
+        Ok(self.root.join(stage).join(&key.model).join(key.split_dir()))
+    }
+
+    /// Folder of one model's embeddings of one split.
+    pub fn embeddings(&self, key: &StoreKey) -> Result<PathBuf, NameError> {
+        self.keyed("embeddings", key)
+    }
+
+    /// Folder of one model's metrics of one split.
+    pub fn metrics(&self, key: &StoreKey) -> Result<PathBuf, NameError> {
+        self.keyed("metrics", key)
+    }
+
+    /// Folder of one model's maps and figures of one split.
+    pub fn tsne(&self, key: &StoreKey) -> Result<PathBuf, NameError> {
+        self.keyed("tsne", key)
+    }
+
+    /// Base path (no extension) of a pair's files in `dir`, e.g. `<dir>/R-P`, with `suffix` appended to
+    /// the pair (e.g. `_evolution`).
+    pub fn pair_base(
+        dir: &Path,
+        source_code: &str,
+        target_code: &str,
+        suffix: &str,
+    ) -> Result<PathBuf, NameError> {
+        check_name("domain code", source_code, None)?;
+        check_name("domain code", target_code, None)?;
+        Ok(dir.join(format!("{source_code}-{target_code}{suffix}")))
+    }
+
+    /// The `.npz` and `.json` files of one domain in an embeddings folder.
+    pub fn domain_files(dir: &Path, domain: &str) -> Result<(PathBuf, PathBuf), NameError> {
+        check_name("domain name", domain, None)?;
+        Ok((
+            dir.join(format!("{domain}.npz")),
+            dir.join(format!("{domain}.json")),
+        ))
+    }
+
+    /// Base path (no extension) of a training-curves figure named after its log file.
+    pub fn curves(&self, log_name: &str) -> Result<PathBuf, NameError> {
+        check_name("training-log name", log_name, None)?;
+        Ok(self.root.join("curves").join(log_name))
+    }
+
+    /// Folder of the batch report.
+    pub fn report(&self) -> PathBuf {
+        self.root.join("report")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_names_are_refused_with_their_origin() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            "/abs",
+            "nul\0x",
+            "tab\tx",
+            ".hidden",
+            &"x".repeat(MAX_NAME_BYTES + 1),
+        ] {
+            let e = check_name("domain name", bad, Some("splits.csv")).unwrap_err();
+            let msg = e.to_string();
+            assert!(
+                msg.contains("domain name") && msg.contains("splits.csv"),
+                "{msg}"
+            );
+        }
+        for good in ["Real World", "Art", "Clipart_2", "Ünïcode", "a.b"] {
+            assert_eq!(check_name("domain name", good, None).unwrap(), good);
+        }
+    }
+
+    #[test]
+    fn paths_stay_under_the_root_and_fast_decode_has_its_own_folder() {
+        let l = Layout::new("/o");
+        let exact = StoreKey {
+            model: "m".into(),
+            split: SplitSel::Valid,
+            fast_decode: false,
+        };
+        let fast = StoreKey {
+            fast_decode: true,
+            ..exact.clone()
+        };
+        assert_eq!(
+            l.embeddings(&exact).unwrap(),
+            PathBuf::from("/o/embeddings/m/valid")
+        );
+        assert_eq!(
+            l.metrics(&fast).unwrap(),
+            PathBuf::from("/o/metrics/m/valid-fast-decode")
+        );
+        let bad = StoreKey {
+            model: "..".into(),
+            ..exact
+        };
+        assert!(l.tsne(&bad).is_err());
+        assert!(Layout::domain_files(Path::new("/o"), "../../etc").is_err());
+        assert!(Layout::pair_base(Path::new("/o"), "R", "/P", "").is_err());
+    }
+
+    #[test]
+    fn extensions_are_appended_so_dotted_names_do_not_collide() {
+        let l = Layout::new("o");
+        let a = with_ext(&l.curves("a.v1").unwrap(), "svg");
+        let b = with_ext(&l.curves("a.v2").unwrap(), "svg");
+        assert_ne!(a, b);
+        assert_eq!(a, PathBuf::from("o/curves/a.v1.svg"));
+    }
+}

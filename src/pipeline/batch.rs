@@ -1,0 +1,149 @@
+//! The batch job behind `report` and `demo`: every configured run goes through embed → eval → map →
+//! figures (reusing what is cached), and a failed run is recorded in its outcome while the others
+//! complete.
+
+use super::embed::Event;
+use super::map::{self, MapFiles};
+use super::{eval, evolution, Workspace};
+use crate::config::RunConfig;
+use crate::error::Result;
+use crate::layout::{with_ext, Layout};
+use crate::model::ModelInfo;
+use crate::plot;
+use crate::report::RunOutcome;
+use crate::settings::Pair;
+
+/// Progress of a batch.
+#[derive(Debug, Clone)]
+pub enum BatchEvent<'a> {
+    /// Run `i` of `n` starts.
+    RunStart(usize, usize, &'a RunConfig),
+    /// An embed event of the current run.
+    Embed(Event<'a>),
+    /// The run finished (with the error and its causes when it failed).
+    RunDone(usize, Option<&'a str>),
+}
+
+/// Display name of a run: its `name`, else the model's arch, else the file stem.
+fn display_name(run: &RunConfig, model: Option<&ModelInfo>) -> String {
+    run.name.clone().unwrap_or_else(|| {
+        model.map(|m| m.arch.clone()).unwrap_or_else(|| {
+            run.model
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+    })
+}
+
+/// Run every configured run; never fails as a whole because one run fails.
+pub fn run_all(
+    ws: &mut Workspace,
+    runs: &[RunConfig],
+    on_event: &(dyn Fn(BatchEvent) + Sync),
+) -> Vec<RunOutcome> {
+    let mut out = Vec::with_capacity(runs.len());
+    for (i, run) in runs.iter().enumerate() {
+        on_event(BatchEvent::RunStart(i, runs.len(), run));
+        let r = run_one(ws, run, &|e| on_event(BatchEvent::Embed(e)));
+        let outcome = match r {
+            Ok(o) => o,
+            Err(e) => RunOutcome {
+                error: Some(e.chain_text()),
+                ..RunOutcome::new(
+                    run.clone(),
+                    &display_name(run, None),
+                    run.group.as_deref().unwrap_or("forward"),
+                    &run.pair,
+                )
+            },
+        };
+        on_event(BatchEvent::RunDone(i, outcome.error.as_deref()));
+        out.push(outcome);
+    }
+    out
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}", 100.0 * v)
+}
+
+/// The subtitle of a pair figure: target accuracy and AUROC, when the model has logits.
+pub fn scores_subtitle(target: &crate::store::DomainEmbeddings) -> Option<String> {
+    map::target_scores(target).map(|(acc, auc)| match auc {
+        Some(a) => format!("target accuracy {}% · AUROC {}%", pct(acc), pct(a)),
+        None => format!("target accuracy {}%", pct(acc)),
+    })
+}
+
+fn run_one(
+    ws: &mut Workspace,
+    run: &RunConfig,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> Result<RunOutcome> {
+    let pair: Pair = run.pair.parse()?;
+    let model = ws.settings.model(&run.model).load()?;
+    let e = ws.embeddings(&model, on_event)?;
+    let (s, t) = e.pair(&pair)?;
+    let r = eval::evaluate(&model.stem, &e, &[(s, t)], &ws.settings.metrics)?;
+    eval::write(&ws.layout.metrics(&e.key)?, &r)?;
+    let dir = ws.layout.tsne(&e.key)?;
+    let files = MapFiles::new(&dir, &e.domains[s], &e.domains[t])?;
+    let mp = map::map_pair(&e.data[s], &e.data[t], &files, &ws.settings.map)?;
+    let name = display_name(run, Some(&model));
+    let split = ws.settings.split;
+    map::draw_pair(
+        &files,
+        &mp,
+        &e.data[s].record.class_names,
+        &e.domains[s].name,
+        &e.domains[t].name,
+        format!(
+            "{name} · {} → {} · {split}",
+            e.domains[s].name, e.domains[t].name
+        ),
+        scores_subtitle(&e.data[t]),
+    )?;
+    let (mut curves_png, mut curves_svg) = (None, None);
+    if let Some(c) = &run.curves {
+        let curves = plot::read_curves(c)?;
+        let base = Layout::pair_base(&dir, &e.domains[s].code, &e.domains[t].code, "_curves")?;
+        let (svg, png) = (with_ext(&base, "svg"), with_ext(&base, "png"));
+        plot::curves_figure(
+            &curves,
+            &format!("{name} · {} training curves", run.pair),
+            &svg,
+            &png,
+        )?;
+        curves_png = Some(png);
+        curves_svg = Some(svg);
+    }
+    let evolution_png = if run.checkpoints.is_empty() {
+        None
+    } else {
+        let files = evolution::checkpoint_files(&run.checkpoints)?;
+        let mut models = files
+            .iter()
+            .map(|p| ws.settings.model(p).load())
+            .collect::<Result<Vec<_>>>()?;
+        evolution::sort_checkpoints(&mut models);
+        let base = evolution::evolution(ws, &models, &pair, &name, 5, on_event)?;
+        Some(with_ext(&base, "png"))
+    };
+    Ok(RunOutcome {
+        run: run.clone(),
+        name,
+        group: run.group.clone().unwrap_or_else(|| "forward".into()),
+        pair: format!("{}-{}", e.domains[s].code, e.domains[t].code),
+        model_sha256: Some(model.sha256.clone()),
+        eval: Some(r),
+        source: e.domains[s].name.clone(),
+        target: e.domains[t].name.clone(),
+        tsne_png: Some(files.with("png")),
+        tsne_svg: Some(files.with("svg")),
+        evolution_png,
+        curves_png,
+        curves_svg,
+        error: None,
+    })
+}
