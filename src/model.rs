@@ -11,6 +11,9 @@ use crate::error::{Error, Result};
 use crate::preprocess::{Interpolation, PreprocessConfig};
 use crate::store::{ModelRecord, OutputNames};
 
+/// Largest accepted `dannscope.input_size` (a larger one would ask for gigabytes per image).
+pub const MAX_INPUT_SIZE: u32 = 8192;
+
 /// Which outputs to read, when the model does not use the contract's names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutputOverrides {
@@ -333,8 +336,14 @@ impl ModelInfo {
             Some(v) => v
                 .parse::<u32>()
                 .ok()
-                .filter(|&s| s > 0)
-                .ok_or_else(|| bad_meta("dannscope.input_size", &v, "a positive integer"))?,
+                .filter(|&s| s > 0 && s <= MAX_INPUT_SIZE)
+                .ok_or_else(|| {
+                    bad_meta(
+                        "dannscope.input_size",
+                        &v,
+                        "a positive integer of at most 8192",
+                    )
+                })?,
             None => static_hw.unwrap_or(224),
         };
         if let Some(hw) = static_hw {
