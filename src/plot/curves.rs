@@ -7,8 +7,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::canvas::{derr, fit_size, text, text_width, write_svg_png, Figure, INK, MUTED};
-use super::{class_color, PlotError, FONT_FAMILY, SOURCE_COLOR, TARGET_COLOR};
+use super::canvas::{derr, text, write_svg_png, Figure, INK, MUTED};
+use super::error::PlotError;
+use super::font::{fit_size, text_width, FONT_FAMILY};
+use super::palette::{class_color, SOURCE_COLOR, TARGET_COLOR};
 
 /// One measurement: a metric's value for one domain and split at one epoch.
 #[derive(Debug, Clone, PartialEq)]
