@@ -134,7 +134,8 @@ fn run_one(
     )?;
     let (mut curves_png, mut curves_svg) = (None, None);
     if let Some(c) = &run.curves {
-        let curves = plot::read_curves(c).map_err(|e| Error::Invalid(e.to_string()))?;
+        let curves =
+            crate::traininglog::read_curves(c).map_err(|e| Error::Invalid(e.to_string()))?;
         let base = dir.join(format!("{}-{}_curves", domains[s].code, domains[t].code));
         let (svg, png) = (base.with_extension("svg"), base.with_extension("png"));
         plot::curves_figure(

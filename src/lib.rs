@@ -19,6 +19,7 @@ pub mod project;
 pub mod report;
 pub mod split;
 pub mod store;
+pub mod traininglog;
 pub mod tsne;
 
 pub use error::{Error, Result};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use dannscope::plot::{curves_figure, read_curves};
+use dannscope::{plot::curves_figure, traininglog::read_curves};
 
 /// Arguments of `curves`.
 #[derive(Debug, ClapArgs)]

@@ -57,16 +57,6 @@ pub enum PlotError {
         /// The value found.
         found: f64,
     },
-    /// A line of a curves CSV file could not be used.
-    #[error("{path}:{line}: {message}")]
-    Csv {
-        /// The CSV file.
-        path: PathBuf,
-        /// 1-based line number in the file.
-        line: u64,
-        /// What was expected and what was found.
-        message: String,
-    },
     /// An argument is not usable (e.g. zero grid columns).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

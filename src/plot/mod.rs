@@ -3,7 +3,7 @@
 //!
 //! Files: `font` (the embedded face, text measuring, bitmap text), `canvas` (rendering and writing
 //! a figure, text styles), `panel` (scatter panels, markers, legends), `palette`, `error`, and one
-//! file per figure kind (`tsne`, `evolution`, `curves`, `report_charts`).
+//! file per figure kind (`tsne`, `evolution`, `curves`, `report_charts`). Training logs are read by [`crate::traininglog`].
 //!
 //! Every function here is pure with respect to its inputs: it takes data, draws it and either
 //! returns an SVG string or writes files. Files are written atomically (a temporary file in the
@@ -24,7 +24,7 @@ mod panel;
 mod report_charts;
 mod tsne;
 
-pub use curves::{curves_figure, read_curves, CurvePoint, Curves, Role};
+pub use curves::curves_figure;
 pub use error::PlotError;
 pub use evolution::{evolution_gif, evolution_grid, EvolutionFrame, EvolutionStyle};
 pub use font::FONT_FAMILY;
