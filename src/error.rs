@@ -41,6 +41,9 @@ pub enum Error {
     /// A figure could not be drawn or written.
     #[error(transparent)]
     Plot(#[from] crate::plot::PlotError),
+    /// A training log could not be read.
+    #[error(transparent)]
+    TrainingLog(#[from] crate::traininglog::TrainingLogError),
     /// The demo data could not be generated.
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),

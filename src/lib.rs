@@ -23,6 +23,7 @@ pub mod report;
 pub mod settings;
 pub mod split;
 pub mod store;
+pub mod traininglog;
 pub mod tsne;
 
 pub use error::{Error, Result};

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 
 use dannscope::plot::{
     class_color, confusion_heatmap, confusion_heatmap_svg, curves_figure, evolution_gif,
-    evolution_grid, per_class_bars_svg, read_curves, tsne_figure, tsne_figure_svg, ColorBy,
-    EvolutionFrame, EvolutionStyle, PlotError, TsneFigure, SOURCE_COLOR, TARGET_COLOR,
+    evolution_grid, per_class_bars_svg, tsne_figure, tsne_figure_svg, ColorBy, EvolutionFrame,
+    EvolutionStyle, PlotError, TsneFigure, SOURCE_COLOR, TARGET_COLOR,
 };
+use dannscope::traininglog::{read_curves, TrainingLogError};
 use image::AnimationDecoder;
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
@@ -563,7 +564,7 @@ fn curves_errors_name_file_and_line() {
     let s = csv_error("epoch,domain,split,metric,value\n");
     assert!(s.contains("no data rows"), "{s}");
     let missing = read_curves(Path::new("/nonexistent/curves.csv")).unwrap_err();
-    assert!(matches!(missing, PlotError::Io { .. }));
+    assert!(matches!(missing, TrainingLogError::Io { .. }));
 }
 
 #[test]

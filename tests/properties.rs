@@ -147,7 +147,7 @@ fn training_log_csv_never_panics() {
     runner(3000)
         .run(&text, |t| {
             let p = write(d.path(), "log.csv", t.as_bytes());
-            if let Err(e) = dannscope::plot::read_curves(&p) {
+            if let Err(e) = dannscope::traininglog::read_curves(&p) {
                 prop_assert!(e.to_string().contains("log.csv"), "unnamed: {e}");
             }
             Ok(())

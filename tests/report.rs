@@ -12,8 +12,9 @@ use dannscope::metrics::{
 };
 use dannscope::plot::{tsne_figure, TsneFigure};
 use dannscope::report::{
-    check_self_contained, html_escape, run_ids, study_tables, write_report, Exporter,
-    LatexExporter, MarkdownExporter, ReportInput, RunOutcome, RESULTS_HEADER,
+    check_self_contained, html_escape, run_ids, study_tables, write_report, CsvExporter, Exporter,
+    HtmlExporter, LatexExporter, MarkdownExporter, ReportInput, RunOutcome, StudyOutline,
+    RESULTS_HEADER,
 };
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
@@ -457,7 +458,7 @@ fn averages_use_unrounded_values() {
     let want: f64 = runs.iter().map(target_acc).sum::<f64>() / 3.0 * 100.0;
     let got = t[0].rows[0].accuracy_average().unwrap();
     assert!((got - want).abs() < 1e-12, "{got} vs {want}");
-    let md = MarkdownExporter.table(&t[0]);
+    let md = MarkdownExporter.table(&StudyOutline::new(&t[0]));
     assert!(md.contains(&format!("| {want:.2} |")), "{md}");
     let want_au: f64 = runs.iter().map(target_auroc).sum::<f64>() / 3.0 * 100.0;
     assert!(md.contains(&format!("| {want_au:.2} |")), "{md}");
@@ -493,7 +494,7 @@ fn latex_tables_use_booktabs_and_escape() {
         assert!(!l.contains(" _") && !l.contains("a_"), "unescaped _ in {l}");
     }
     let forward = &study_tables(&w.input.runs)[0];
-    let one = LatexExporter.table(forward);
+    let one = LatexExporter.table(&StudyOutline::new(forward));
     for l in one.lines().filter(|l| l.trim_end().ends_with("\\\\")) {
         let bare = l.replace("\\&", "");
         assert_eq!(bare.matches('&').count(), forward.pairs.len() + 2, "{l}");
@@ -631,7 +632,7 @@ fn csv_exporter_keeps_full_precision_percentages() {
     let tmp = tempfile::tempdir().unwrap();
     let input = input(tmp.path());
     let t = &study_tables(&input.runs)[0];
-    let text = dannscope::report::CsvExporter.table(t);
+    let text = CsvExporter.table(&StudyOutline::new(t));
     let mut rd = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(header, ["model", "metric", "R-P", "P-C", "C-A", "average"]);
@@ -649,4 +650,46 @@ fn csv_exporter_keeps_full_precision_percentages() {
     );
     let base: Vec<_> = rows.iter().filter(|r| &r[0] == "Baseline").collect();
     assert_eq!(base.len(), 1, "baseline without AUROC has one row");
+}
+
+#[test]
+fn every_format_renders_the_same_outline_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = input(tmp.path());
+    for table in study_tables(&input.runs) {
+        let outline = StudyOutline::new(&table);
+        let want: usize = outline.models.iter().map(|b| b.lines.len()).sum();
+        let md = MarkdownExporter.table(&outline);
+        // Header and rule, then one line per outline line.
+        assert_eq!(md.lines().count() - 2, want, "{md}");
+        let tex = LatexExporter.table(&outline);
+        // Rows end in `\\`; the header row is one of them.
+        assert_eq!(tex.matches("\\\\\n").count() - 1, want, "{tex}");
+        let html = HtmlExporter.table(&outline);
+        let body = &html[html.find("<tbody>").unwrap()..];
+        assert_eq!(body.matches("<tr").count(), want, "{html}");
+        // One `rowspan` per model block, spanning its lines.
+        for b in &outline.models {
+            assert!(
+                html.contains(&format!("rowspan=\"{}\">", b.lines.len())),
+                "{html}"
+            );
+        }
+        let csv = CsvExporter.table(&outline);
+        assert_eq!(csv.lines().count() - 1, want, "{csv}");
+        for b in &outline.models {
+            for l in &b.lines {
+                let label = l.metric.label();
+                assert!(md.contains(&format!(" | {label} |")), "{md}");
+                assert!(tex.contains(&format!(" & {label}")), "{tex}");
+                assert!(html.contains(&format!("<td>{label}</td>")), "{html}");
+                assert!(csv.contains(&format!(",{},", l.metric.key())), "{csv}");
+            }
+        }
+    }
+    // A table-only format writes no document.
+    assert_eq!(CsvExporter.file_name(), None);
+    assert_eq!(MarkdownExporter.file_name(), Some("report.md"));
+    assert_eq!(LatexExporter.file_name(), Some("tables.tex"));
+    assert_eq!(HtmlExporter.file_name(), Some("index.html"));
 }

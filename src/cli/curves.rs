@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use dannscope::layout::{with_ext, Layout};
-use dannscope::plot::{curves_figure, read_curves};
+use dannscope::{plot::curves_figure, traininglog::read_curves};
 
 use super::resolve;
 

@@ -106,7 +106,7 @@ fn run_one(
     )?;
     let (mut curves_png, mut curves_svg) = (None, None);
     if let Some(c) = &run.curves {
-        let curves = plot::read_curves(c)?;
+        let curves = crate::traininglog::read_curves(c)?;
         let base = Layout::pair_base(&dir, &e.domains[s].code, &e.domains[t].code, "_curves")?;
         let (svg, png) = (with_ext(&base, "svg"), with_ext(&base, "png"));
         plot::curves_figure(

@@ -7,11 +7,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::canvas::{
-    derr, draw_frame, ellipsize, fit_size, text, to_rgb, write_svg_png, Bounds, Figure, Legend,
-    LegendItem, Marker, Rect, Scatter, View, INK,
-};
-use super::{class_color, write_atomic, ColorBy, PlotError, SOURCE_COLOR, TARGET_COLOR};
+use super::canvas::{derr, text, to_rgb, write_atomic, write_svg_png, Figure, INK};
+use super::error::PlotError;
+use super::font::{ellipsize, fit_size};
+use super::palette::{class_color, ColorBy, SOURCE_COLOR, TARGET_COLOR};
+use super::panel::{draw_frame, Bounds, Legend, LegendItem, Marker, Rect, Scatter, View};
 
 /// One epoch's 2-D map.
 #[derive(Debug, Clone)]

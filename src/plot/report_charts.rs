@@ -6,12 +6,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::canvas::{
-    derr, ellipsize, fit_size, text, text_up, text_width, to_svg_string, write_svg_png, Figure,
-    GRID, INK, MUTED,
-};
+use super::canvas::{derr, text, text_up, to_svg_string, write_svg_png, Figure, GRID, INK, MUTED};
+use super::error::PlotError;
+use super::font::{ellipsize, fit_size, text_width};
 use super::palette::blues;
-use super::PlotError;
 
 const MAX_LABEL_W: i32 = 260;
 

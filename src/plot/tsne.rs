@@ -7,11 +7,11 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::canvas::{
-    derr, draw_frame, fit_size, text, to_svg_string, write_svg_png, Bounds, Figure, Legend,
-    LegendItem, Marker, Rect, Scatter, View, INK, MUTED,
-};
-use super::{class_color, ColorBy, PlotError, SOURCE_COLOR, TARGET_COLOR};
+use super::canvas::{derr, text, to_svg_string, write_svg_png, Figure, INK, MUTED};
+use super::error::PlotError;
+use super::font::fit_size;
+use super::palette::{class_color, ColorBy, SOURCE_COLOR, TARGET_COLOR};
+use super::panel::{draw_frame, Bounds, Legend, LegendItem, Marker, Rect, Scatter, View};
 
 /// Data and labels of a joint t-SNE figure.
 ///

@@ -1,16 +1,15 @@
-//! Figure files of the runs: copied into `figures/` for the Markdown report and turned into inline
-//! markup for the HTML page.
+//! Figure files of the runs: copied into `figures/` (for documents that link to them) and read into
+//! inline content (for documents that embed them).
 
 use std::path::{Path, PathBuf};
 
 use super::base64;
-use super::html::html_escape;
-use super::selfcontained::check_self_contained;
-use super::RunOutcome;
+use super::input::RunOutcome;
+use super::selfcontained::inline_svg;
 
 /// Kinds of figure a run may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
+pub enum Kind {
     /// Joint t-SNE map.
     Tsne,
     /// Evolution over checkpoints.
@@ -20,9 +19,11 @@ pub(super) enum Kind {
 }
 
 impl Kind {
-    pub(super) const ALL: [Kind; 3] = [Kind::Tsne, Kind::Evolution, Kind::Curves];
+    /// Every kind, in the order of [`Figures::runs`] entries.
+    pub const ALL: [Kind; 3] = [Kind::Tsne, Kind::Evolution, Kind::Curves];
 
-    pub(super) fn slug(self) -> &'static str {
+    /// Short name used in copied file names.
+    pub fn slug(self) -> &'static str {
         match self {
             Kind::Tsne => "tsne",
             Kind::Evolution => "evolution",
@@ -30,7 +31,8 @@ impl Kind {
         }
     }
 
-    pub(super) fn title(self) -> &'static str {
+    /// Title shown in captions and headings.
+    pub fn title(self) -> &'static str {
         match self {
             Kind::Tsne => "Joint t-SNE",
             Kind::Evolution => "Evolution over training",
@@ -47,18 +49,29 @@ impl Kind {
     }
 }
 
+/// A figure's content, ready to embed in a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inline {
+    /// An SVG element that references nothing outside itself (prolog and comments dropped).
+    Svg(String),
+    /// A bitmap as a `data:` URI (`data:image/png;base64,...`).
+    DataUri(String),
+}
+
 /// One figure of one run.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Figure {
-    /// Path relative to the report folder, `/`-separated, for Markdown links.
+pub struct Figure {
+    /// Path relative to the report folder, `/`-separated and percent-encoded, for links.
     pub rel: Option<String>,
-    /// Self-contained HTML markup (inline `<svg>` or `<img src="data:...">`).
-    pub html: Option<String>,
+    /// Text alternative: "`kind title` of `run name` (`pair`)", e.g. "Joint t-SNE of Net (R-P)".
+    pub alt: String,
+    /// The content to embed: the SVG file when it can be inlined, else the bitmap.
+    pub inline: Option<Inline>,
 }
 
 /// The figures of every run and what happened while collecting them.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Figures {
+pub struct Figures {
     /// Per run, per [`Kind::ALL`] entry.
     pub runs: Vec<[Figure; 3]>,
     /// Files written into `figures/`.
@@ -80,23 +93,6 @@ fn mime(path: &Path) -> &'static str {
         Some("svg") => "image/svg+xml",
         _ => "image/png",
     }
-}
-
-/// An SVG document made fit to inline: the XML declaration, doctype and comments before `<svg` are
-/// dropped; the result must start with `<svg` and reference nothing outside itself.
-pub(super) fn inline_svg(text: &str) -> Result<String, String> {
-    let Some(p) = text.find("<svg") else {
-        return Err("no <svg> element".into());
-    };
-    let svg = text[p..].trim_end();
-    if !svg.ends_with("</svg>") {
-        return Err("the <svg> element is not closed".into());
-    }
-    if svg.to_ascii_lowercase().contains("<script") {
-        return Err("holds a <script> element".into());
-    }
-    check_self_contained(svg)?;
-    Ok(svg.to_string())
 }
 
 fn percent_path(rel: &str) -> String {
@@ -123,15 +119,15 @@ fn relative_inside(dir: &Path, file: &Path) -> Option<String> {
 }
 
 /// Collects the figures of every run: bitmaps are copied into `dir/figures/<run id>-<kind>.<ext>`
-/// (unless they already lie inside `dir`); the HTML markup prefers the SVG file and falls back to the
-/// bitmap as a `data:` URI. A file that cannot be read becomes a warning.
+/// (unless they already lie inside `dir`); the inline content prefers the SVG file and falls back to
+/// the bitmap as a `data:` URI. A file that cannot be read becomes a warning.
 pub(super) fn collect(dir: &Path, runs: &[RunOutcome], ids: &[String]) -> crate::Result<Figures> {
     let mut out = Figures::default();
     for (r, id) in runs.iter().zip(ids) {
         let mut figs: [Figure; 3] = Default::default();
         for (k, fig) in Kind::ALL.into_iter().zip(figs.iter_mut()) {
             let (bitmap, svg) = k.files(r);
-            let alt = format!("{} of {} ({})", k.title(), r.name, r.pair);
+            fig.alt = format!("{} of {} ({})", k.title(), r.name, r.pair);
             let mut bytes = None;
             if let Some(src) = bitmap {
                 match std::fs::read(src) {
@@ -163,12 +159,7 @@ pub(super) fn collect(dir: &Path, runs: &[RunOutcome], ids: &[String]) -> crate:
             if let Some(src) = svg {
                 match std::fs::read_to_string(src) {
                     Ok(text) => match inline_svg(&text) {
-                        Ok(s) => {
-                            fig.html = Some(format!(
-                                "<div class=\"svg\" role=\"img\" aria-label=\"{}\">{s}</div>",
-                                html_escape(&alt)
-                            ))
-                        }
+                        Ok(s) => fig.inline = Some(Inline::Svg(s)),
                         Err(e) => out.warnings.push(format!(
                             "{} of run {id}: {} cannot be inlined: {e}",
                             k.title(),
@@ -182,14 +173,13 @@ pub(super) fn collect(dir: &Path, runs: &[RunOutcome], ids: &[String]) -> crate:
                     )),
                 }
             }
-            if fig.html.is_none() {
+            if fig.inline.is_none() {
                 if let (Some(b), Some(src)) = (bytes, bitmap) {
-                    fig.html = Some(format!(
-                        "<img alt=\"{}\" src=\"data:{};base64,{}\">",
-                        html_escape(&alt),
+                    fig.inline = Some(Inline::DataUri(format!(
+                        "data:{};base64,{}",
                         mime(src),
                         base64::encode(&b)
-                    ));
+                    )));
                 }
             }
         }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::ReportInput;
+use super::input::ReportInput;
 
 /// Header of `results.csv`.
 pub const RESULTS_HEADER: [&str; 6] = ["model", "pair", "split", "domain", "metric", "value"];

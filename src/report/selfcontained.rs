@@ -1,4 +1,4 @@
-//! A check that an HTML page needs nothing outside itself.
+//! A check that an HTML page needs nothing outside itself, and SVG documents made fit to inline in one.
 
 /// Attributes whose value is fetched or followed: only `#fragment` and `data:` values stay inside the
 /// page.
@@ -77,6 +77,23 @@ pub fn check_self_contained(html: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// An SVG document made fit to inline: the XML declaration, doctype and comments before `<svg` are
+/// dropped; the result must start with `<svg` and reference nothing outside itself.
+pub fn inline_svg(text: &str) -> Result<String, String> {
+    let Some(p) = text.find("<svg") else {
+        return Err("no <svg> element".into());
+    };
+    let svg = text[p..].trim_end();
+    if !svg.ends_with("</svg>") {
+        return Err("the <svg> element is not closed".into());
+    }
+    if svg.to_ascii_lowercase().contains("<script") {
+        return Err("holds a <script> element".into());
+    }
+    check_self_contained(svg)?;
+    Ok(svg.to_string())
 }
 
 type Attr = (String, String, usize);
@@ -281,5 +298,15 @@ mod tests {
         ] {
             assert!(check_self_contained(bad).is_err(), "accepted: {bad}");
         }
+    }
+
+    #[test]
+    fn inline_svg_drops_the_prolog_and_rejects_scripts() {
+        let doc = "<?xml version=\"1.0\"?>\n<!-- c -->\n<svg width=\"1\"><rect/></svg>\n";
+        assert_eq!(inline_svg(doc).unwrap(), "<svg width=\"1\"><rect/></svg>");
+        assert!(inline_svg("<p>no svg</p>").is_err());
+        assert!(inline_svg("<svg><rect/>").is_err());
+        assert!(inline_svg("<svg><script>x()</script></svg>").is_err());
+        assert!(inline_svg("<svg><image href=\"x.png\"/></svg>").is_err());
     }
 }

@@ -1,7 +1,7 @@
 //! The study tables (accuracy and AUROC of the target domain per model and pair) and the cohesion table,
 //! as plain data for the exporters.
 
-use super::RunOutcome;
+use super::input::RunOutcome;
 
 /// Text of a missing cell.
 pub const MISSING: &str = "—";
@@ -49,12 +49,12 @@ pub fn average(cells: &[Option<f64>]) -> Option<f64> {
 }
 
 impl ModelRows {
-    /// Average accuracy over the pairs (see [`average`]).
+    /// Average accuracy over the pairs: the mean when every pair has a value, else `None`.
     pub fn accuracy_average(&self) -> Option<f64> {
         average(&self.accuracy)
     }
 
-    /// Average AUROC over the pairs (see [`average`]).
+    /// Average AUROC over the pairs: the mean when every pair has a value, else `None`.
     pub fn auroc_average(&self) -> Option<f64> {
         self.auroc.as_deref().and_then(average)
     }
@@ -230,7 +230,7 @@ pub struct CohesionTable {
 /// One run's cohesion measures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CohesionRow {
-    /// Index of the run in [`super::ReportInput::runs`].
+    /// Index of the run in [`ReportInput::runs`](super::ReportInput::runs).
     pub run: usize,
     /// Display name of the model.
     pub model: String,

@@ -1,4 +1,5 @@
-//! Bitmap text rendering that matches the SVG output.
+//! Text: the embedded DejaVu Sans face, its registration with plotters, glyph metrics and text
+//! measuring, and the bitmap text renderer that matches the SVG output.
 //!
 //! plotters' own bitmap text path places each glyph at the left edge of its advance box,
 //! dropping the glyph's left side bearing (a centred glyph such as `·` ends up glued to the
@@ -11,14 +12,40 @@
 use std::sync::OnceLock;
 
 use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
+use plotters::style::FontStyle;
 use plotters_backend::text_anchor::{HPos, VPos};
 use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind,
     FontTransform,
 };
 
-use super::canvas::FONT_BYTES;
+use super::error::PlotError;
 
+/// Font family name used for every text element in every figure.
+///
+/// The embedded DejaVu Sans face is registered under this exact name; the name is also a valid
+/// CSS font-family list, which is what ends up in SVG `font-family` attributes.
+pub const FONT_FAMILY: &str = "DejaVu Sans, sans-serif";
+
+/// The DejaVu Sans face (see `assets/fonts/LICENSE-DejaVu`).
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Register the embedded font with plotters (under [`FONT_FAMILY`]) once per process.
+pub(crate) fn ensure_font() -> Result<(), PlotError> {
+    static DONE: OnceLock<bool> = OnceLock::new();
+    let ok = *DONE.get_or_init(|| {
+        plotters::style::register_font(FONT_FAMILY, FontStyle::Normal, FONT_BYTES).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(PlotError::Font(
+            "the embedded DejaVu Sans font could not be parsed".to_string(),
+        ))
+    }
+}
+
+/// The embedded face parsed for `ab_glyph` (once); `None` if it cannot be parsed.
 fn font() -> Option<&'static FontRef<'static>> {
     static FONT: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
     FONT.get_or_init(|| FontRef::try_from_slice(FONT_BYTES).ok())
@@ -219,6 +246,35 @@ impl<DB: DrawingBackend> DrawingBackend for TextFix<DB> {
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
         self.0.blit_bitmap(pos, iwh, src)
     }
+}
+
+/// Width in pixels of `s` at font size `size` (0 when the font cannot measure it).
+pub(crate) fn text_width(s: &str, size: f64) -> i32 {
+    text_advance(s, size).ceil() as i32
+}
+
+/// The largest font size in `min..=start` (stepping down by 1) at which `s` fits in `max_w`.
+pub(crate) fn fit_size(s: &str, max_w: i32, start: f64, min: f64) -> f64 {
+    let mut size = start;
+    while size > min && text_width(s, size) > max_w {
+        size -= 1.0;
+    }
+    size
+}
+
+/// Shorten `s` with an ellipsis until it fits in `max_w` at `size`.
+pub(crate) fn ellipsize(s: &str, max_w: i32, size: f64) -> String {
+    if text_width(s, size) <= max_w {
+        return s.to_string();
+    }
+    let chars: Vec<char> = s.chars().collect();
+    for keep in (1..chars.len()).rev() {
+        let t: String = chars[..keep].iter().collect::<String>() + "…";
+        if text_width(&t, size) <= max_w {
+            return t;
+        }
+    }
+    "…".to_string()
 }
 
 #[cfg(test)]

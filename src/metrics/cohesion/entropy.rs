@@ -1,0 +1,81 @@
+//! Measures on the target's predicted class distributions (no labels needed): information
+//! maximisation and soft neighbourhood density.
+
+use ndarray::ArrayView2;
+
+use crate::metrics::distance::{for_each_tile, par_row_blocks, Prepared};
+use crate::metrics::{check_finite, softmax_f64, MetricsError, MetricsResult};
+
+fn entropy(p: impl Iterator<Item = f64>) -> f64 {
+    -p.filter(|&v| v > 0.0).map(|v| v * v.ln()).sum::<f64>()
+}
+
+/// Information maximisation `H(mean_i p_i) − mean_i H(p_i)` on the softmax of `logits` (natural log).
+/// Higher is better (confident and diverse predictions). No labels needed.
+pub fn information_maximization(logits: ArrayView2<f32>) -> MetricsResult<f64> {
+    let n = logits.nrows();
+    if n == 0 {
+        return Err(MetricsError::TooFewPoints {
+            metric: "information_maximization".into(),
+            needed: 1,
+            found: 0,
+        });
+    }
+    check_finite(logits, "logits")?;
+    let p = softmax_f64(logits);
+    let mean_h = p
+        .outer_iter()
+        .map(|r| entropy(r.iter().copied()))
+        .sum::<f64>()
+        / n as f64;
+    let pbar = p.sum_axis(ndarray::Axis(0)) / n as f64;
+    Ok(entropy(pbar.iter().copied()) - mean_h)
+}
+
+/// Soft neighbourhood density: softmax rows L2-normalised, cosine similarities with self left out, each
+/// row turned into a distribution by `softmax(sim / temperature)`, score = mean row entropy (natural log).
+/// Higher is better. No labels needed. Computed in `f64` over tiles of rows.
+pub fn snd(logits: ArrayView2<f32>, temperature: f64) -> MetricsResult<f64> {
+    let n = logits.nrows();
+    if n < 2 {
+        return Err(MetricsError::TooFewPoints {
+            metric: "snd".into(),
+            needed: 2,
+            found: n,
+        });
+    }
+    check_finite(logits, "logits")?;
+    let mut p = softmax_f64(logits);
+    for mut r in p.outer_iter_mut() {
+        let norm = r.dot(&r).sqrt().max(1e-12);
+        r /= norm;
+    }
+    let x = Prepared {
+        data: p,
+        norms: vec![0.0; n],
+    };
+    let inv_t = 1.0 / temperature;
+    let blocks = par_row_blocks(n, |rows| {
+        let mut z = vec![0.0f64; rows.len()];
+        let mut a = vec![0.0f64; rows.len()];
+        for_each_tile(&x, rows.clone(), &x, |r0, c0, g| {
+            for (i, grow) in g.outer_iter().enumerate() {
+                for (j, &sim) in grow.iter().enumerate() {
+                    if r0 + i == c0 + j {
+                        continue;
+                    }
+                    // shift by the largest possible cosine (1) so exp never overflows
+                    let u = (sim - 1.0) * inv_t;
+                    let e = u.exp();
+                    z[i] += e;
+                    a[i] += e * u;
+                }
+            }
+        });
+        z.iter()
+            .zip(&a)
+            .map(|(&zi, &ai)| zi.ln() - ai / zi)
+            .collect::<Vec<_>>()
+    });
+    Ok(blocks.into_iter().flatten().sum::<f64>() / n as f64)
+}

@@ -1,0 +1,110 @@
+//! Nearest-neighbour measures: kNN transfer accuracy (source labels voting for target points) and
+//! domain kNN purity.
+
+use ndarray::ArrayView2;
+
+use super::shared::{check_dims, prep, undefined};
+use crate::metrics::distance::{knn_indices, pooled_mean, prepare, Elem, Precision};
+use crate::metrics::{DomainData, MetricsError, MetricsResult};
+
+/// Majority class among `neighbours` (nearest first); ties go to the tied class met first, i.e. the one
+/// holding the nearest neighbour among the tied classes.
+fn vote(neighbours: &[usize], labels: &[i64]) -> i64 {
+    let mut counts: Vec<(i64, usize)> = Vec::new();
+    for &j in neighbours {
+        match counts.iter_mut().find(|c| c.0 == labels[j]) {
+            Some(c) => c.1 += 1,
+            None => counts.push((labels[j], 1)),
+        }
+    }
+    let mut best = counts[0];
+    for &c in &counts[1..] {
+        if c.1 > best.1 {
+            best = c;
+        }
+    }
+    best.0
+}
+
+fn knn_impl<T: Elem>(source: &DomainData, target: &DomainData, k: usize) -> f64 {
+    let mean = pooled_mean(&[source.embedding.view(), target.embedding.view()]);
+    let s = prepare::<T>(&[source.embedding], &mean);
+    let t = prepare::<T>(&[target.embedding], &mean);
+    let nn = knn_indices(&t, &s, k, false);
+    let sl = source.labels.to_vec();
+    let hits = nn
+        .iter()
+        .zip(target.labels.iter())
+        .filter(|(nb, &y)| vote(nb, &sl) == y)
+        .count();
+    hits as f64 / target.len() as f64
+}
+
+/// Share of target points whose label equals the majority label of their `k` nearest source points
+/// (Euclidean; equal distances ordered by source index; vote ties go to the class of the nearest of the
+/// tied neighbours). Needs source and target labels.
+pub fn knn_transfer_accuracy(
+    source: &DomainData,
+    target: &DomainData,
+    k: usize,
+    precision: Precision,
+) -> MetricsResult<f64> {
+    check_dims(source.embedding, target.embedding)?;
+    if k == 0 || source.len() < k {
+        return Err(MetricsError::TooFewPoints {
+            metric: format!("knn_transfer_accuracy (k = {k})"),
+            needed: k.max(1),
+            found: source.len(),
+        });
+    }
+    if target.is_empty() {
+        return Err(MetricsError::TooFewPoints {
+            metric: "knn_transfer_accuracy (target)".into(),
+            needed: 1,
+            found: 0,
+        });
+    }
+    Ok(match precision {
+        Precision::F32 => knn_impl::<f32>(source, target, k),
+        Precision::F64 => knn_impl::<f64>(source, target, k),
+    })
+}
+
+fn purity_impl<T: Elem>(source: ArrayView2<f32>, target: ArrayView2<f32>, k: usize) -> f64 {
+    let x = prep::<T>(&[source.view(), target.view()]);
+    let ns = source.nrows();
+    let nn = knn_indices(&x, &x, k, true);
+    let total: f64 = nn
+        .iter()
+        .enumerate()
+        .map(|(i, nb)| nb.iter().filter(|&&j| (j < ns) == (i < ns)).count() as f64 / k as f64)
+        .sum();
+    total / nn.len() as f64
+}
+
+/// Mean over all pooled points of the share of their `k` nearest pooled neighbours (self excluded,
+/// equal distances ordered by pooled index) that come from their own domain. 0.5-ish means mixed domains
+/// (for equal sizes); 1 means separated. No labels needed.
+pub fn domain_knn_purity(
+    source: ArrayView2<f32>,
+    target: ArrayView2<f32>,
+    k: usize,
+    precision: Precision,
+) -> MetricsResult<f64> {
+    check_dims(source, target)?;
+    let n = source.nrows() + target.nrows();
+    if k == 0 || n < k + 1 {
+        return Err(MetricsError::TooFewPoints {
+            metric: format!("domain_knn_purity (k = {k})"),
+            needed: k + 1,
+            found: n,
+        });
+    }
+    if source.nrows() == 0 || target.nrows() == 0 {
+        return Err(undefined("domain_knn_purity", "one domain is empty"));
+    }
+    Ok(match precision {
+        Precision::F32 => purity_impl::<f32>(source, target, k),
+        Precision::F64 => purity_impl::<f64>(source, target, k),
+    })
+}

@@ -1,0 +1,552 @@
+//! HTML: `<table>` elements and `index.html`, one self-contained page (inline CSS, inline SVG, bitmaps
+//! as `data:` URIs).
+
+use std::fmt::Write as _;
+
+use crate::metrics::eval::DomainResult;
+use crate::report::exporter::Exporter;
+use crate::report::figures::{Figure, Inline, Kind};
+use crate::report::input::{pair_arrow, RunOutcome};
+use crate::report::outline::{DomainLine, Outline, RunSection, Section, StudyOutline};
+use crate::report::selfcontained::{check_self_contained, inline_svg};
+use crate::report::table::{format_cell, CohesionTable, MISSING};
+
+/// Decimals of the study tables (percent).
+const STUDY_DECIMALS: usize = 2;
+/// Decimals of the cohesion table.
+const COHESION_DECIMALS: usize = 3;
+
+/// The page's style sheet.
+const CSS: &str = include_str!("html.css");
+
+/// HTML `<table>` elements (classes `study` and `cohesion`), every text escaped; the document is
+/// `index.html`, checked to reference nothing outside itself.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HtmlExporter;
+
+/// Escapes `& < > " '` for HTML text and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The `id` of a section's element (and the target of its link in the contents).
+fn section_id(s: Section) -> &'static str {
+    match s {
+        Section::Results => "results",
+        Section::Cohesion => "cohesion",
+        Section::Runs => "runs",
+        Section::FailedRuns => "failed",
+        Section::Warnings => "warnings",
+        Section::Settings => "settings",
+    }
+}
+
+fn cell_html(v: Option<f64>, decimals: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => {
+            format!("<td class=\"num\">{}</td>", format_cell(Some(x), decimals))
+        }
+        _ => format!("<td class=\"num missing\">{MISSING}</td>"),
+    }
+}
+
+impl Exporter for HtmlExporter {
+    fn table(&self, t: &StudyOutline<'_>) -> String {
+        let mut s = String::from("<table class=\"study\">\n");
+        s.push_str(&format!("<caption>{}</caption>\n", html_escape(t.caption)));
+        s.push_str("<thead><tr><th>Model</th><th>Metric</th>");
+        for p in t.pairs {
+            s.push_str(&format!(
+                "<th class=\"num\">{}</th>",
+                html_escape(&pair_arrow(p))
+            ));
+        }
+        s.push_str("<th class=\"num\">Average</th></tr></thead>\n<tbody>\n");
+        for b in &t.models {
+            let mut model = html_escape(b.model);
+            if b.baseline {
+                model = format!("<em>{model}</em>");
+            }
+            if let Some(n) = b.failed_note() {
+                model.push_str(&format!(
+                    " <span class=\"failed\">{}</span>",
+                    html_escape(&n)
+                ));
+            }
+            for (i, l) in b.lines.iter().enumerate() {
+                let mut row = format!("<td>{}</td>", l.metric.label());
+                for c in l.cells {
+                    row.push_str(&cell_html(*c, STUDY_DECIMALS));
+                }
+                row.push_str(
+                    &cell_html(l.average, STUDY_DECIMALS)
+                        .replace("<td class=\"num\"", "<td class=\"num avg\""),
+                );
+                if i == 0 {
+                    s.push_str(&format!(
+                        "<tr class=\"first\"><th scope=\"row\" rowspan=\"{}\">{model}</th>{row}</tr>\n",
+                        b.lines.len()
+                    ));
+                } else {
+                    s.push_str(&format!("<tr>{row}</tr>\n"));
+                }
+            }
+        }
+        s.push_str("</tbody>\n</table>\n");
+        s
+    }
+
+    fn cohesion(&self, t: &CohesionTable) -> String {
+        let mut s =
+            String::from("<table class=\"cohesion\">\n<thead><tr><th>Model</th><th>Pair</th>");
+        for m in &t.metrics {
+            s.push_str(&format!("<th class=\"num\">{}</th>", html_escape(m)));
+        }
+        s.push_str("</tr></thead>\n<tbody>\n");
+        for r in &t.rows {
+            s.push_str(&format!(
+                "<tr><th scope=\"row\">{}</th><td>{}</td>",
+                html_escape(&r.model),
+                html_escape(&pair_arrow(&r.pair))
+            ));
+            for v in &r.values {
+                s.push_str(&cell_html(*v, COHESION_DECIMALS));
+            }
+            s.push_str("</tr>\n");
+        }
+        s.push_str("</tbody>\n</table>\n");
+        s
+    }
+
+    fn file_name(&self) -> Option<&'static str> {
+        Some("index.html")
+    }
+
+    fn document(&self, o: &Outline<'_>) -> Option<String> {
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>{}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n",
+            html_escape(o.title)
+        );
+        let _ = writeln!(
+            s,
+            "<header><h1>{}</h1><p class=\"sub\">Split <strong>{}</strong> · {} run{} · {}</p></header>",
+            html_escape(o.title),
+            html_escape(o.split),
+            o.runs.len(),
+            if o.runs.len() == 1 { "" } else { "s" },
+            if o.n_failed == 0 {
+                "none failed".to_string()
+            } else {
+                format!("<span class=\"failed\">{} failed</span>", o.n_failed)
+            }
+        );
+        s.push_str("<main>\n<nav class=\"toc\"><h2>Contents</h2><ol>\n");
+        for &sec in &o.sections {
+            let _ = write!(
+                s,
+                "<li><a href=\"#{}\">{}</a>",
+                section_id(sec),
+                sec.title()
+            );
+            if sec == Section::Runs {
+                s.push_str("<ol>\n");
+                for r in &o.runs {
+                    let _ = writeln!(
+                        s,
+                        "<li><a href=\"#run-{}\">{} · {}</a>{}</li>",
+                        r.id,
+                        html_escape(&r.run.name),
+                        html_escape(&pair_arrow(&r.run.pair)),
+                        if r.run.failed() {
+                            " <span class=\"failed\">failed</span>"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                s.push_str("</ol>");
+            }
+            s.push_str("</li>\n");
+        }
+        s.push_str("</ol></nav>\n");
+        for &sec in &o.sections {
+            let _ = writeln!(
+                s,
+                "<section id=\"{}\">\n<h2>{}</h2>",
+                section_id(sec),
+                sec.title()
+            );
+            match sec {
+                Section::Results => self.results(&mut s, o),
+                Section::Cohesion => {
+                    if o.cohesion.rows.is_empty() {
+                        s.push_str("<p>No cohesion measures.</p>\n");
+                    } else {
+                        s.push_str("<div class=\"scroll\">");
+                        s.push_str(&self.cohesion(o.cohesion));
+                        s.push_str("</div>\n");
+                    }
+                }
+                Section::Runs => {
+                    for r in &o.runs {
+                        s.push_str(&run_article(r));
+                    }
+                }
+                Section::FailedRuns => {
+                    s.push_str("<ul>\n");
+                    for r in o.failed_runs() {
+                        let _ = writeln!(
+                            s,
+                            "<li><a href=\"#run-{}\"><strong>{}</strong> · {}</a>: <span class=\"failed\">{}</span></li>",
+                            r.id,
+                            html_escape(&r.run.name),
+                            html_escape(&pair_arrow(&r.run.pair)),
+                            html_escape(r.run.error.as_deref().unwrap_or(""))
+                        );
+                    }
+                    s.push_str("</ul>\n");
+                }
+                Section::Warnings => {
+                    s.push_str("<ul>\n");
+                    for w in o.warnings {
+                        let _ = writeln!(s, "<li>{}</li>", html_escape(w));
+                    }
+                    s.push_str("</ul>\n");
+                }
+                Section::Settings => settings(&mut s, o),
+            }
+            s.push_str("</section>\n");
+        }
+        s.push_str("</main>\n");
+        let _ = writeln!(
+            s,
+            "<footer>dannscope {}</footer>\n</body>\n</html>",
+            env!("CARGO_PKG_VERSION")
+        );
+        Some(s)
+    }
+
+    /// The page must reference nothing outside itself.
+    fn check(&self, document: &str) -> Result<(), String> {
+        check_self_contained(document).map_err(|e| format!("would not be self-contained: {e}"))
+    }
+}
+
+impl HtmlExporter {
+    fn results(&self, s: &mut String, o: &Outline<'_>) {
+        if o.tables.is_empty() {
+            s.push_str("<p>No run produced results.</p>\n");
+        }
+        for t in &o.tables {
+            s.push_str("<div class=\"scroll\">");
+            s.push_str(&self.table(t));
+            s.push_str("</div>\n");
+        }
+        let _ = writeln!(
+            s,
+            "<p class=\"sub\">Accuracy and macro one-vs-rest AUROC of the target domain of each pair, in %. \
+             The average is taken over all pairs of the table and shown only when every pair has a value; \
+             {MISSING} marks a missing value.</p>"
+        );
+    }
+}
+
+fn settings(s: &mut String, o: &Outline<'_>) {
+    s.push_str("<table class=\"settings\"><tbody>\n");
+    for (k, v) in &o.settings {
+        let _ = writeln!(
+            s,
+            "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
+            html_escape(k),
+            html_escape(v)
+        );
+    }
+    s.push_str("</tbody></table>\n<h3>Models</h3>\n<div class=\"scroll\"><table class=\"models\"><thead><tr><th>Run</th><th>Pair</th><th>Group</th><th>Model file</th><th>SHA-256</th></tr></thead><tbody>\n");
+    for r in o.runs.iter().map(|r| r.run) {
+        let _ = writeln!(
+            s,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+            html_escape(&r.name),
+            html_escape(&pair_arrow(&r.pair)),
+            html_escape(&r.group),
+            html_escape(&r.run.model.display().to_string()),
+            html_escape(r.model_sha256.as_deref().unwrap_or(MISSING))
+        );
+    }
+    s.push_str("</tbody></table></div>\n");
+}
+
+/// A figure's markup: the inline SVG in a labelled `<div>`, or the bitmap as an `<img>`.
+fn figure_markup(f: &Figure) -> Option<String> {
+    Some(match f.inline.as_ref()? {
+        Inline::Svg(svg) => format!(
+            "<div class=\"svg\" role=\"img\" aria-label=\"{}\">{svg}</div>",
+            html_escape(&f.alt)
+        ),
+        Inline::DataUri(uri) => format!("<img alt=\"{}\" src=\"{uri}\">", html_escape(&f.alt)),
+    })
+}
+
+fn pct(v: Option<f64>) -> String {
+    format_cell(v.map(|x| x * 100.0), 2)
+}
+
+fn num_td(text: String) -> String {
+    if text == MISSING {
+        format!("<td class=\"num missing\">{text}</td>")
+    } else {
+        format!("<td class=\"num\">{text}</td>")
+    }
+}
+
+fn domain_rows(domains: &[DomainLine<'_>]) -> String {
+    if domains.is_empty() {
+        return String::new();
+    }
+    let ci = |i: Option<(f64, f64)>| match i {
+        Some((lower, upper)) => format!("{}–{}", pct(Some(lower)), pct(Some(upper))),
+        None => MISSING.into(),
+    };
+    let mut s = String::new();
+    for d in domains {
+        let _ = writeln!(
+            s,
+            "<tr><th scope=\"row\">{}</th><td>{}</td>{}{}{}{}{}</tr>",
+            html_escape(d.name),
+            d.role,
+            num_td(d.result.n.to_string()),
+            num_td(pct(d.accuracy)),
+            num_td(ci(d.accuracy_ci)),
+            num_td(pct(d.auroc)),
+            num_td(ci(d.auroc_ci)),
+        );
+    }
+    format!(
+        "<div class=\"scroll\"><table class=\"domains\"><thead><tr><th>Domain</th><th>Role</th>\
+         <th class=\"num\">n</th><th class=\"num\">Accuracy (%)</th><th class=\"num\">Accuracy CI</th>\
+         <th class=\"num\">AUROC (%)</th><th class=\"num\">AUROC CI</th></tr></thead>\n<tbody>\n{s}</tbody></table></div>\n"
+    )
+}
+
+/// Confusion heat map and per-class bars of one domain, inline; a chart that cannot be drawn is
+/// replaced by a note.
+fn domain_charts(r: &RunOutcome, d: &DomainResult, role: &str) -> String {
+    let Some(c) = &d.classification else {
+        return String::new();
+    };
+    let classes = r
+        .eval
+        .as_ref()
+        .map(|e| e.class_names.clone())
+        .unwrap_or_default();
+    let label = format!("{} {}: {}", r.name, pair_arrow(&r.pair), d.domain);
+    let chart = |svg: Result<String, crate::plot::PlotError>, what: &str| match svg
+        .map_err(|e| e.to_string())
+        .and_then(|s| inline_svg(&s))
+    {
+        Ok(s) => format!(
+            "<div role=\"img\" aria-label=\"{}\">{s}</div>",
+            html_escape(&format!("{what} of {label}"))
+        ),
+        Err(e) => format!(
+            "<div><p class=\"missing\">{} unavailable: {}</p></div>",
+            html_escape(what),
+            html_escape(&e)
+        ),
+    };
+    let heat = chart(
+        crate::plot::confusion_heatmap_svg(
+            &c.confusion,
+            &classes,
+            &format!("Confusion matrix: {label}"),
+        ),
+        "Confusion matrix",
+    );
+    let values: Vec<(String, Option<f64>)> = c
+        .per_class
+        .iter()
+        .map(|p| {
+            (
+                classes
+                    .get(p.class)
+                    .cloned()
+                    .unwrap_or_else(|| format!("class {}", p.class)),
+                p.accuracy,
+            )
+        })
+        .collect();
+    let bars = chart(
+        crate::plot::per_class_bars_svg(&values, &format!("Per-class accuracy: {label}")),
+        "Per-class accuracy",
+    );
+    format!(
+        "<h4>{} domain: {}</h4>\n<div class=\"charts\">{heat}{bars}</div>\n",
+        if role == "source" { "Source" } else { "Target" },
+        html_escape(&d.domain)
+    )
+}
+
+fn run_cohesion(r: &RunOutcome) -> String {
+    let Some(p) = r.pair_result() else {
+        return String::new();
+    };
+    let mut s = String::from(
+        "<h4>Cohesion</h4>\n<table class=\"measures\"><thead><tr><th>Measure</th><th class=\"num\">Value</th><th>Note</th></tr></thead><tbody>\n",
+    );
+    for m in &p.cohesion.metrics {
+        let _ = writeln!(
+            s,
+            "<tr><th scope=\"row\">{}</th>{}<td class=\"missing\">{}</td></tr>",
+            html_escape(&m.name),
+            num_td(format_cell(m.value, 3)),
+            html_escape(m.reason.as_deref().unwrap_or(""))
+        );
+    }
+    s.push_str("</tbody></table>\n");
+    s
+}
+
+fn run_article(sec: &RunSection<'_>) -> String {
+    let (r, id, figs) = (sec.run, sec.id, sec.figures);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "<article class=\"run{}\" id=\"run-{id}\">\n<h3>{} <span class=\"tag\">{}</span> <span class=\"tag\">{}</span>{}</h3>",
+        if r.failed() { " failed" } else { "" },
+        html_escape(&r.name),
+        html_escape(&pair_arrow(&r.pair)),
+        html_escape(&r.group),
+        if r.failed() {
+            " <span class=\"badge\">failed</span>"
+        } else {
+            ""
+        }
+    );
+    s.push_str("<dl class=\"facts\">");
+    let _ = write!(
+        s,
+        "<dt>Run</dt><dd><code>{}</code></dd><dt>Model</dt><dd><code>{}</code></dd>",
+        html_escape(id),
+        html_escape(&r.run.model.display().to_string())
+    );
+    if let Some(h) = &r.model_sha256 {
+        let _ = write!(
+            s,
+            "<dt>SHA-256</dt><dd><code>{}</code></dd>",
+            html_escape(h)
+        );
+    }
+    if !r.source.is_empty() || !r.target.is_empty() {
+        let _ = write!(
+            s,
+            "<dt>Source → target</dt><dd>{} → {}</dd>",
+            html_escape(&r.source),
+            html_escape(&r.target)
+        );
+    }
+    s.push_str("</dl>\n");
+    if let Some(e) = &r.error {
+        let _ = writeln!(
+            s,
+            "<p class=\"failed\">This run failed:</p>\n<pre class=\"error\">{}</pre>\n</article>",
+            html_escape(e)
+        );
+        return s;
+    }
+    s.push_str(&domain_rows(&sec.domains));
+    for (k, f) in Kind::ALL.iter().zip(figs) {
+        if *k != Kind::Tsne {
+            continue;
+        }
+        if let Some(h) = figure_markup(f) {
+            let _ = writeln!(
+                s,
+                "<figure>{h}<figcaption>{} of {} ({})</figcaption></figure>",
+                k.title(),
+                html_escape(&r.name),
+                html_escape(&pair_arrow(&r.pair))
+            );
+        }
+    }
+    for d in &sec.domains {
+        if d.role == "target" && r.target == r.source {
+            continue;
+        }
+        s.push_str(&domain_charts(r, d.result, d.role));
+    }
+    s.push_str(&run_cohesion(r));
+    for (k, f) in Kind::ALL.iter().zip(figs) {
+        if *k == Kind::Tsne {
+            continue;
+        }
+        if let Some(h) = figure_markup(f) {
+            let _ = writeln!(
+                s,
+                "<h4>{}</h4>\n<figure>{h}<figcaption>{} of {} ({})</figcaption></figure>",
+                k.title(),
+                k.title(),
+                html_escape(&r.name),
+                html_escape(&pair_arrow(&r.pair))
+            );
+        }
+    }
+    if let Some(e) = &r.eval {
+        if !e.notices.is_empty() {
+            s.push_str("<h4>Notices</h4>\n<ul class=\"notices\">");
+            for n in &e.notices {
+                let _ = write!(s, "<li>{}</li>", html_escape(n));
+            }
+            s.push_str("</ul>\n");
+        }
+    }
+    s.push_str("</article>\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(
+            html_escape(r#"<b a="x">&'"#),
+            "&lt;b a=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn figures_are_labelled_svg_or_data_uri_images() {
+        let mut f = Figure {
+            rel: None,
+            alt: "Joint t-SNE of <m> (R-P)".into(),
+            inline: None,
+        };
+        assert_eq!(figure_markup(&f), None);
+        f.inline = Some(Inline::Svg("<svg></svg>".into()));
+        assert_eq!(
+            figure_markup(&f).unwrap(),
+            "<div class=\"svg\" role=\"img\" aria-label=\"Joint t-SNE of &lt;m&gt; (R-P)\"><svg></svg></div>"
+        );
+        f.inline = Some(Inline::DataUri("data:image/png;base64,AA==".into()));
+        assert_eq!(
+            figure_markup(&f).unwrap(),
+            "<img alt=\"Joint t-SNE of &lt;m&gt; (R-P)\" src=\"data:image/png;base64,AA==\">"
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! LaTeX: booktabs tables and `tables.tex`.
+
+use crate::report::exporter::Exporter;
+use crate::report::outline::{Outline, StudyOutline};
+use crate::report::table::{format_cell, CohesionTable};
+
+/// Decimals of the study tables (percent).
+const STUDY_DECIMALS: usize = 2;
+/// Decimals of the cohesion table.
+const COHESION_DECIMALS: usize = 3;
+
+/// LaTeX `table` environments with booktabs rules (`\usepackage{booktabs}`); missing cells are `---`.
+/// The document is `tables.tex`: every study table, then the cohesion table.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LatexExporter;
+
+/// Escapes text for LaTeX: `\ & % $ # _ { } ~ ^` become commands or escaped characters; line breaks
+/// become spaces.
+pub fn latex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\textbackslash{}"),
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '~' => out.push_str("\\textasciitilde{}"),
+            '^' => out.push_str("\\textasciicircum{}"),
+            '<' => out.push_str("\\textless{}"),
+            '>' => out.push_str("\\textgreater{}"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn tex_cell(v: Option<f64>, decimals: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => format_cell(Some(x), decimals),
+        _ => "---".into(),
+    }
+}
+
+fn tex_pair(p: &str) -> String {
+    match p.split_once('-') {
+        Some((a, b)) => format!("{}$\\to${}", latex_escape(a), latex_escape(b)),
+        None => latex_escape(p),
+    }
+}
+
+impl Exporter for LatexExporter {
+    fn table(&self, t: &StudyOutline<'_>) -> String {
+        let mut s = String::new();
+        s.push_str("\\begin{table}[htbp]\n  \\centering\n");
+        s.push_str(&format!("  \\caption{{{}}}\n", latex_escape(t.caption)));
+        s.push_str(&format!(
+            "  \\begin{{tabular}}{{ll{}r}}\n    \\toprule\n    Model & Metric",
+            "r".repeat(t.pairs.len())
+        ));
+        for p in t.pairs {
+            s.push_str(&format!(" & {}", tex_pair(p)));
+        }
+        s.push_str(" & Average \\\\\n    \\midrule\n");
+        for (k, b) in t.models.iter().enumerate() {
+            for (i, l) in b.lines.iter().enumerate() {
+                let label = if i == 0 {
+                    let mut x = latex_escape(b.model);
+                    if !b.failed.is_empty() {
+                        let pairs: Vec<String> = b.failed.iter().map(|p| tex_pair(p)).collect();
+                        x.push_str(&format!(" (failed: {})", pairs.join(", ")));
+                    }
+                    if k > 0 {
+                        s.push_str("    \\addlinespace\n");
+                    }
+                    x
+                } else {
+                    String::new()
+                };
+                s.push_str(&format!("    {label} & {}", l.metric.label()));
+                for c in l.cells {
+                    s.push_str(&format!(" & {}", tex_cell(*c, STUDY_DECIMALS)));
+                }
+                s.push_str(&format!(
+                    " & {} \\\\\n",
+                    tex_cell(l.average, STUDY_DECIMALS)
+                ));
+            }
+        }
+        s.push_str("    \\bottomrule\n  \\end{tabular}\n\\end{table}\n");
+        s
+    }
+
+    fn cohesion(&self, t: &CohesionTable) -> String {
+        let mut s = String::new();
+        s.push_str("\\begin{table}[htbp]\n  \\centering\n");
+        s.push_str("  \\caption{Cohesion and alignment measures per run}\n");
+        s.push_str(&format!(
+            "  \\begin{{tabular}}{{ll{}}}\n    \\toprule\n    Model & Pair",
+            "r".repeat(t.metrics.len())
+        ));
+        for m in &t.metrics {
+            s.push_str(&format!(" & {}", latex_escape(m)));
+        }
+        s.push_str(" \\\\\n    \\midrule\n");
+        for r in &t.rows {
+            s.push_str(&format!(
+                "    {} & {}",
+                latex_escape(&r.model),
+                tex_pair(&r.pair)
+            ));
+            for v in &r.values {
+                s.push_str(&format!(" & {}", tex_cell(*v, COHESION_DECIMALS)));
+            }
+            s.push_str(" \\\\\n");
+        }
+        s.push_str("    \\bottomrule\n  \\end{tabular}\n\\end{table}\n");
+        s
+    }
+
+    fn file_name(&self) -> Option<&'static str> {
+        Some("tables.tex")
+    }
+
+    /// A comment header, every study table, then the cohesion table (when it has rows).
+    fn document(&self, o: &Outline<'_>) -> Option<String> {
+        let mut s = String::new();
+        s.push_str(&format!(
+            "% {}: split {}\n% Requires \\usepackage{{booktabs}}.\n\n",
+            latex_escape(o.title),
+            latex_escape(o.split)
+        ));
+        for t in &o.tables {
+            s.push_str(&self.table(t));
+            s.push('\n');
+        }
+        if !o.cohesion.rows.is_empty() {
+            s.push_str(&self.cohesion(o.cohesion));
+        }
+        Some(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::latex_escape;
+
+    #[test]
+    fn escapes_specials() {
+        assert_eq!(
+            latex_escape(r"a_b & 50% $x# {y} ~^\"),
+            r"a\_b \& 50\% \$x\# \{y\} \textasciitilde{}\textasciicircum{}\textbackslash{}"
+        );
+    }
+}

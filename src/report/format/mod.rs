@@ -1,0 +1,13 @@
+//! The report formats, one file each. Every format implements [`Exporter`](super::Exporter) on the
+//! shared [`Outline`](super::Outline): its own escaping, its table renderer and, where it writes one,
+//! its document. Adding a format means adding one file here.
+
+mod csv;
+mod html;
+mod latex;
+mod markdown;
+
+pub use self::csv::CsvExporter;
+pub use self::html::{html_escape, HtmlExporter};
+pub use self::latex::{latex_escape, LatexExporter};
+pub use self::markdown::{markdown_escape, MarkdownExporter};

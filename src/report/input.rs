@@ -1,0 +1,161 @@
+//! What the report is made of: the outcome of every run and the report's own settings, with the
+//! identifiers and labels derived from them.
+
+use std::path::PathBuf;
+
+use crate::config::RunConfig;
+use crate::metrics::eval::{DomainResult, EvalResults, PairResult};
+
+/// The outcome of one configured run (one model on one source→target pair).
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The run as configured.
+    pub run: RunConfig,
+    /// Display name (row label of the tables), e.g. "MobileNetV3".
+    pub name: String,
+    /// Group: `forward` (default), `reversed`, `baseline`, or any other name (one table per group).
+    pub group: String,
+    /// Pair in domain codes, e.g. `R-P`.
+    pub pair: String,
+    /// SHA-256 of the model file, hex.
+    pub model_sha256: Option<String>,
+    /// Per-domain classification and pair cohesion.
+    pub eval: Option<EvalResults>,
+    /// Source domain name.
+    pub source: String,
+    /// Target domain name.
+    pub target: String,
+    /// Joint t-SNE figure, PNG.
+    pub tsne_png: Option<PathBuf>,
+    /// Joint t-SNE figure, SVG.
+    pub tsne_svg: Option<PathBuf>,
+    /// Evolution figure over checkpoints, PNG.
+    pub evolution_png: Option<PathBuf>,
+    /// Training curves, PNG.
+    pub curves_png: Option<PathBuf>,
+    /// Training curves, SVG.
+    pub curves_svg: Option<PathBuf>,
+    /// Why the run failed; a failed run has nothing else.
+    pub error: Option<String>,
+}
+
+impl RunOutcome {
+    /// A run with only the fields every run has; the rest is `None`.
+    pub fn new(run: RunConfig, name: &str, group: &str, pair: &str) -> Self {
+        Self {
+            run,
+            name: name.to_string(),
+            group: group.to_string(),
+            pair: pair.to_string(),
+            model_sha256: None,
+            eval: None,
+            source: String::new(),
+            target: String::new(),
+            tsne_png: None,
+            tsne_svg: None,
+            evolution_png: None,
+            curves_png: None,
+            curves_svg: None,
+            error: None,
+        }
+    }
+
+    /// Whether the run failed.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// The classification result of a domain (by name) of this run's evaluation.
+    pub fn domain(&self, name: &str) -> Option<&DomainResult> {
+        self.eval.as_ref()?.domain(name)
+    }
+
+    /// The cohesion result of this run's pair: the entry whose code pair equals [`RunOutcome::pair`],
+    /// else the one with the same source and target names.
+    pub fn pair_result(&self) -> Option<&PairResult> {
+        let e = self.eval.as_ref()?;
+        e.pairs.iter().find(|p| p.pair == self.pair).or_else(|| {
+            e.pairs
+                .iter()
+                .find(|p| p.source == self.source && p.target == self.target)
+        })
+    }
+
+    /// Target-domain accuracy (fraction).
+    pub fn target_accuracy(&self) -> Option<f64> {
+        Some(self.domain(&self.target)?.classification.as_ref()?.accuracy)
+    }
+
+    /// Target-domain macro one-vs-rest AUROC (fraction).
+    pub fn target_auroc(&self) -> Option<f64> {
+        self.domain(&self.target)?.classification.as_ref()?.auroc
+    }
+
+    /// Whether the run belongs to the baseline group.
+    pub fn is_baseline(&self) -> bool {
+        self.group.eq_ignore_ascii_case("baseline")
+    }
+}
+
+/// Everything the report shows.
+#[derive(Debug, Clone)]
+pub struct ReportInput {
+    /// Title of the report.
+    pub title: String,
+    /// Split the numbers were computed on.
+    pub split: String,
+    /// The runs, in configuration order.
+    pub runs: Vec<RunOutcome>,
+    /// Settings shown in the report (data root, manifest, seeds, versions, engine, ...), in order.
+    pub settings: Vec<(String, String)>,
+}
+
+/// A stable identifier per run, usable in file names and HTML anchors: the lower-case name with other
+/// characters turned into `-`, the pair, the group unless `forward` or already part of the name, and a
+/// number when still not unique.
+pub fn run_ids(runs: &[RunOutcome]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::with_capacity(runs.len());
+    for r in runs {
+        let mut base = slug(&r.name);
+        for extra in [r.pair.as_str(), r.group.as_str()] {
+            let e = slug(extra);
+            if e.is_empty() || (extra == r.group.as_str() && (e == "forward" || base.contains(&e)))
+            {
+                continue;
+            }
+            base.push('-');
+            base.push_str(&e);
+        }
+        if base.trim_matches('-').is_empty() {
+            base = "run".into();
+        }
+        let mut id = base.clone();
+        let mut k = 2;
+        while ids.contains(&id) {
+            id = format!("{base}-{k}");
+            k += 1;
+        }
+        ids.push(id);
+    }
+    ids
+}
+
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// Pair codes `R-P` shown as `R→P`.
+pub fn pair_arrow(pair: &str) -> String {
+    match pair.split_once('-') {
+        Some((s, t)) => format!("{s}→{t}"),
+        None => pair.to_string(),
+    }
+}
