@@ -13,8 +13,8 @@ use dannscope::metrics::{
 use dannscope::plot::{tsne_figure, TsneFigure};
 use dannscope::report::{
     check_self_contained, html_escape, run_ids, study_tables, write_report, CsvExporter, Exporter,
-    HtmlExporter, LatexExporter, MarkdownExporter, ReportInput, RunOutcome, StudyOutline,
-    RESULTS_HEADER,
+    HtmlExporter, LatexExporter, MarkdownExporter, ReportInput, RunOutcome, RunResults, RunStatus,
+    StudyOutline, RESULTS_HEADER,
 };
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
@@ -111,13 +111,32 @@ fn run(name: &str, group: &str, pair: &str, seed: u64, skill: f32) -> RunOutcome
         curves: None,
         checkpoints: vec![],
     };
-    let mut r = RunOutcome::new(cfg, name, group, pair);
     let e = eval_of(name, pair, seed, skill);
-    r.model_sha256 = Some(e.model_sha256.clone());
-    r.eval = Some(e);
-    r.source = domain_name(s).into();
-    r.target = domain_name(t).into();
-    r
+    RunOutcome::done(
+        cfg,
+        name,
+        group,
+        pair,
+        RunResults {
+            model_sha256: e.model_sha256.clone(),
+            eval: e,
+            source: domain_name(s).into(),
+            target: domain_name(t).into(),
+            tsne_png: None,
+            tsne_svg: None,
+            evolution_png: None,
+            curves_png: None,
+            curves_svg: None,
+        },
+    )
+}
+
+/// The results of a finished test run, to change.
+fn results(r: &mut RunOutcome) -> &mut RunResults {
+    match &mut r.status {
+        RunStatus::Done(d) => d,
+        RunStatus::Failed(_) => panic!("a failed run has no results"),
+    }
 }
 
 const ODD: &str = "ResMLP_12 <distilled> & 5%";
@@ -133,14 +152,14 @@ fn input(fig_dir: &Path) -> ReportInput {
         run("MobileNetV3", "reversed", "P-R", 4, 1.0),
     ];
     let mut base = run("Baseline", "baseline", "R-P", 5, 0.3);
-    for d in &mut base.eval.as_mut().unwrap().domains {
+    for d in &mut results(&mut base).eval.domains {
         let c = d.classification.as_mut().unwrap();
         c.auroc = None;
         c.auroc_ci = None;
     }
-    base.eval.as_mut().unwrap().pairs.clear();
+    results(&mut base).eval.pairs.clear();
     runs.insert(0, base);
-    let mut failed = RunOutcome::new(
+    let failed = RunOutcome::failed_with(
         RunConfig {
             model: "models/broken.onnx".into(),
             pair: "C-A".into(),
@@ -152,8 +171,8 @@ fn input(fig_dir: &Path) -> ReportInput {
         "Broken<Net>",
         "forward",
         "C-A",
+        ERROR,
     );
-    failed.error = Some(ERROR.into());
     runs.push(failed);
 
     // Real figure files for the first MobileNetV3 run.
@@ -183,9 +202,9 @@ fn input(fig_dir: &Path) -> ReportInput {
     image::RgbImage::from_pixel(3, 2, image::Rgb([10, 200, 30]))
         .save(&evo)
         .unwrap();
-    runs[1].tsne_svg = Some(svg);
-    runs[1].tsne_png = Some(png);
-    runs[1].evolution_png = Some(evo);
+    results(&mut runs[1]).tsne_svg = Some(svg);
+    results(&mut runs[1]).tsne_png = Some(png);
+    results(&mut runs[1]).evolution_png = Some(evo);
 
     ReportInput {
         title: "DANN study: OfficeHome".into(),
@@ -199,8 +218,8 @@ fn input(fig_dir: &Path) -> ReportInput {
 }
 
 fn target_acc(r: &RunOutcome) -> f64 {
-    let e = r.eval.as_ref().unwrap();
-    e.domain(&r.target)
+    let e = r.eval().unwrap();
+    e.domain(r.target())
         .unwrap()
         .classification
         .as_ref()
@@ -209,8 +228,8 @@ fn target_acc(r: &RunOutcome) -> f64 {
 }
 
 fn target_auroc(r: &RunOutcome) -> f64 {
-    let e = r.eval.as_ref().unwrap();
-    e.domain(&r.target)
+    let e = r.eval().unwrap();
+    e.domain(r.target())
         .unwrap()
         .classification
         .as_ref()
@@ -282,8 +301,8 @@ fn results_csv_holds_the_exact_eval_numbers() {
         })
     };
     let mut checked = 0;
-    for r in w.input.runs.iter().filter(|r| r.error.is_none()) {
-        let e = r.eval.as_ref().unwrap();
+    for r in w.input.runs.iter().filter(|r| r.error().is_none()) {
+        let e = r.eval().unwrap();
         for d in &e.domains {
             let c = d.classification.as_ref().unwrap();
             let acc = find(&r.name, &r.pair, &d.domain, "accuracy").unwrap();
@@ -516,7 +535,7 @@ fn html_page_is_self_contained_and_complete() {
     // t-SNE inline, the evolution bitmap as a data URI, two charts per domain of every successful run.
     assert!(html.contains("data:image/png;base64,"));
     assert!(!html.contains("<?xml"));
-    let ok_domains: usize = w.input.runs.iter().filter(|r| r.error.is_none()).count() * 2;
+    let ok_domains: usize = w.input.runs.iter().filter(|r| r.error().is_none()).count() * 2;
     assert_eq!(html.matches("<svg").count(), 1 + 2 * ok_domains);
     assert!(html.contains("Confusion matrix: MobileNetV3 R→P: Product"));
     let ids = run_ids(&w.input.runs);
@@ -561,8 +580,8 @@ fn output_is_deterministic() {
 fn missing_figure_is_a_warning_and_no_runs_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let mut r = run("Net", "forward", "R-P", 21, 1.0);
-    r.tsne_png = Some(tmp.path().join("gone.png"));
-    r.curves_svg = Some(tmp.path().join("gone.svg"));
+    results(&mut r).tsne_png = Some(tmp.path().join("gone.png"));
+    results(&mut r).curves_svg = Some(tmp.path().join("gone.svg"));
     let input = ReportInput {
         title: "t".into(),
         split: "test".into(),
@@ -597,7 +616,7 @@ fn figure_already_inside_the_report_is_referenced_not_copied() {
         .unwrap();
     let before = std::fs::read(&png).unwrap();
     let mut r = run("Net", "forward", "R-P", 31, 1.0);
-    r.tsne_png = Some(png.clone());
+    results(&mut r).tsne_png = Some(png.clone());
     let input = ReportInput {
         title: "t".into(),
         split: "test".into(),

@@ -134,7 +134,7 @@ fn run_batch(settings: Settings, runs: &[RunConfig], title: String) -> Result<u8
     });
     let mut settings = shown_settings(&ws.settings);
     for o in &outcomes {
-        if let Some(sha) = &o.model_sha256 {
+        if let Some(sha) = o.model_sha256() {
             settings.push((
                 format!("model {}", o.run.model.display()),
                 format!("sha256 {sha}"),

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::layout::{with_ext, Layout};
 use crate::model::ModelInfo;
 use crate::plot;
-use crate::report::RunOutcome;
+use crate::report::{RunOutcome, RunResults};
 use crate::settings::Pair;
 
 /// Progress of a batch.
@@ -48,17 +48,15 @@ pub fn run_all(
         let r = run_one(ws, run, &|e| on_event(BatchEvent::Embed(e)));
         let outcome = match r {
             Ok(o) => o,
-            Err(e) => RunOutcome {
-                error: Some(e.chain_text()),
-                ..RunOutcome::new(
-                    run.clone(),
-                    &display_name(run, None),
-                    run.group.as_deref().unwrap_or("forward"),
-                    &run.pair,
-                )
-            },
+            Err(e) => RunOutcome::failed_with(
+                run.clone(),
+                &display_name(run, None),
+                run.group.as_deref().unwrap_or("forward"),
+                &run.pair,
+                &e.chain_text(),
+            ),
         };
-        on_event(BatchEvent::RunDone(i, outcome.error.as_deref()));
+        on_event(BatchEvent::RunDone(i, outcome.error()));
         out.push(outcome);
     }
     out
@@ -130,20 +128,21 @@ fn run_one(
         let base = evolution::evolution(ws, &models, &pair, &name, 5, on_event)?;
         Some(with_ext(&base, "png"))
     };
-    Ok(RunOutcome {
-        run: run.clone(),
-        name,
-        group: run.group.clone().unwrap_or_else(|| "forward".into()),
-        pair: format!("{}-{}", e.domains[s].code, e.domains[t].code),
-        model_sha256: Some(model.sha256.clone()),
-        eval: Some(r),
-        source: e.domains[s].name.clone(),
-        target: e.domains[t].name.clone(),
-        tsne_png: Some(files.with("png")),
-        tsne_svg: Some(files.with("svg")),
-        evolution_png,
-        curves_png,
-        curves_svg,
-        error: None,
-    })
+    Ok(RunOutcome::done(
+        run.clone(),
+        &name,
+        run.group.as_deref().unwrap_or("forward"),
+        &format!("{}-{}", e.domains[s].code, e.domains[t].code),
+        RunResults {
+            model_sha256: model.sha256.clone(),
+            eval: r,
+            source: e.domains[s].name.clone(),
+            target: e.domains[t].name.clone(),
+            tsne_png: Some(files.with("png")),
+            tsne_svg: Some(files.with("svg")),
+            evolution_png,
+            curves_png,
+            curves_svg,
+        },
+    ))
 }

@@ -42,9 +42,15 @@ impl Kind {
 
     fn files(self, r: &RunOutcome) -> (Option<&PathBuf>, Option<&PathBuf>) {
         match self {
-            Kind::Tsne => (r.tsne_png.as_ref(), r.tsne_svg.as_ref()),
-            Kind::Evolution => (r.evolution_png.as_ref(), None),
-            Kind::Curves => (r.curves_png.as_ref(), r.curves_svg.as_ref()),
+            Kind::Tsne => (
+                r.results().and_then(|d| d.tsne_png.as_ref()),
+                r.results().and_then(|d| d.tsne_svg.as_ref()),
+            ),
+            Kind::Evolution => (r.results().and_then(|d| d.evolution_png.as_ref()), None),
+            Kind::Curves => (
+                r.results().and_then(|d| d.curves_png.as_ref()),
+                r.results().and_then(|d| d.curves_svg.as_ref()),
+            ),
         }
     }
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use crate::config::RunConfig;
 use crate::metrics::eval::{DomainResult, EvalResults, PairResult};
 
-/// The outcome of one configured run (one model on one source→target pair).
+/// The outcome of one configured run (one model on one source→target pair): what every run has, and
+/// either its results or why it failed.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     /// The run as configured.
@@ -17,10 +18,26 @@ pub struct RunOutcome {
     pub group: String,
     /// Pair in domain codes, e.g. `R-P`.
     pub pair: String,
+    /// Done, with its results, or failed, with the reason.
+    pub status: RunStatus,
+}
+
+/// Done or failed.
+#[derive(Debug, Clone)]
+pub enum RunStatus {
+    /// The run finished; its results and figures.
+    Done(Box<RunResults>),
+    /// The run failed; the error and its causes.
+    Failed(String),
+}
+
+/// What a finished run produced.
+#[derive(Debug, Clone)]
+pub struct RunResults {
     /// SHA-256 of the model file, hex.
-    pub model_sha256: Option<String>,
+    pub model_sha256: String,
     /// Per-domain classification and pair cohesion.
-    pub eval: Option<EvalResults>,
+    pub eval: EvalResults,
     /// Source domain name.
     pub source: String,
     /// Target domain name.
@@ -29,66 +46,107 @@ pub struct RunOutcome {
     pub tsne_png: Option<PathBuf>,
     /// Joint t-SNE figure, SVG.
     pub tsne_svg: Option<PathBuf>,
-    /// Evolution figure over checkpoints, PNG.
+    /// Evolution figure over checkpoints, PNG (runs with checkpoints).
     pub evolution_png: Option<PathBuf>,
-    /// Training curves, PNG.
+    /// Training curves, PNG (runs with a training log).
     pub curves_png: Option<PathBuf>,
     /// Training curves, SVG.
     pub curves_svg: Option<PathBuf>,
-    /// Why the run failed; a failed run has nothing else.
-    pub error: Option<String>,
 }
 
 impl RunOutcome {
-    /// A run with only the fields every run has; the rest is `None`.
-    pub fn new(run: RunConfig, name: &str, group: &str, pair: &str) -> Self {
+    /// A finished run.
+    pub fn done(run: RunConfig, name: &str, group: &str, pair: &str, results: RunResults) -> Self {
         Self {
             run,
             name: name.to_string(),
             group: group.to_string(),
             pair: pair.to_string(),
-            model_sha256: None,
-            eval: None,
-            source: String::new(),
-            target: String::new(),
-            tsne_png: None,
-            tsne_svg: None,
-            evolution_png: None,
-            curves_png: None,
-            curves_svg: None,
-            error: None,
+            status: RunStatus::Done(Box::new(results)),
         }
+    }
+
+    /// A failed run.
+    pub fn failed_with(run: RunConfig, name: &str, group: &str, pair: &str, error: &str) -> Self {
+        Self {
+            run,
+            name: name.to_string(),
+            group: group.to_string(),
+            pair: pair.to_string(),
+            status: RunStatus::Failed(error.to_string()),
+        }
+    }
+
+    /// The results of a finished run.
+    pub fn results(&self) -> Option<&RunResults> {
+        match &self.status {
+            RunStatus::Done(r) => Some(r),
+            RunStatus::Failed(_) => None,
+        }
+    }
+
+    /// Why the run failed.
+    pub fn error(&self) -> Option<&str> {
+        match &self.status {
+            RunStatus::Done(_) => None,
+            RunStatus::Failed(e) => Some(e),
+        }
+    }
+
+    /// The evaluation of a finished run.
+    pub fn eval(&self) -> Option<&EvalResults> {
+        self.results().map(|r| &r.eval)
+    }
+
+    /// The model's SHA-256 (finished runs).
+    pub fn model_sha256(&self) -> Option<&str> {
+        self.results().map(|r| r.model_sha256.as_str())
+    }
+
+    /// Source domain name ("" for a failed run).
+    pub fn source(&self) -> &str {
+        self.results().map_or("", |r| r.source.as_str())
+    }
+
+    /// Target domain name ("" for a failed run).
+    pub fn target(&self) -> &str {
+        self.results().map_or("", |r| r.target.as_str())
     }
 
     /// Whether the run failed.
     pub fn failed(&self) -> bool {
-        self.error.is_some()
+        matches!(self.status, RunStatus::Failed(_))
     }
 
     /// The classification result of a domain (by name) of this run's evaluation.
     pub fn domain(&self, name: &str) -> Option<&DomainResult> {
-        self.eval.as_ref()?.domain(name)
+        self.eval()?.domain(name)
     }
 
     /// The cohesion result of this run's pair: the entry whose code pair equals [`RunOutcome::pair`],
     /// else the one with the same source and target names.
     pub fn pair_result(&self) -> Option<&PairResult> {
-        let e = self.eval.as_ref()?;
+        let e = self.eval()?;
         e.pairs.iter().find(|p| p.pair == self.pair).or_else(|| {
             e.pairs
                 .iter()
-                .find(|p| p.source == self.source && p.target == self.target)
+                .find(|p| p.source == self.source() && p.target == self.target())
         })
     }
 
     /// Target-domain accuracy (fraction).
     pub fn target_accuracy(&self) -> Option<f64> {
-        Some(self.domain(&self.target)?.classification.as_ref()?.accuracy)
+        Some(
+            self.domain(self.target())?
+                .classification
+                .as_ref()?
+                .accuracy,
+        )
     }
 
     /// Target-domain macro one-vs-rest AUROC (fraction).
     pub fn target_auroc(&self) -> Option<f64> {
-        self.domain(&self.target)?.classification.as_ref()?.auroc
+        self.domain(self.target())?.classification.as_ref()?.auroc
     }
 
     /// Whether the run belongs to the baseline group.

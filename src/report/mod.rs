@@ -38,7 +38,7 @@ pub use format::{
     html_escape, latex_escape, markdown_escape, CsvExporter, HtmlExporter, LatexExporter,
     MarkdownExporter,
 };
-pub use input::{pair_arrow, run_ids, ReportInput, RunOutcome};
+pub use input::{pair_arrow, run_ids, ReportInput, RunOutcome, RunResults, RunStatus};
 pub use outline::{
     DomainLine, Metric, MetricLine, ModelBlock, Outline, RunSection, Section, StudyOutline,
 };

@@ -151,7 +151,7 @@ pub struct RunSection<'a> {
 
 fn domain_lines(r: &RunOutcome) -> Vec<DomainLine<'_>> {
     let mut out = Vec::new();
-    for (name, role) in [(&r.source, "source"), (&r.target, "target")] {
+    for (name, role) in [(r.source(), "source"), (r.target(), "target")] {
         let Some(d) = r.domain(name) else { continue };
         let c = d.classification.as_ref();
         out.push(DomainLine {

@@ -33,7 +33,7 @@ pub struct ResultRow {
 pub fn results_rows(input: &ReportInput) -> Vec<ResultRow> {
     let mut rows = Vec::new();
     for r in input.runs.iter().filter(|r| !r.failed()) {
-        let Some(eval) = &r.eval else { continue };
+        let Some(eval) = r.eval() else { continue };
         let split = if eval.split.is_empty() {
             input.split.clone()
         } else {
@@ -49,9 +49,9 @@ pub fn results_rows(input: &ReportInput) -> Vec<ResultRow> {
                 value,
             })
         };
-        let mut domains = vec![r.source.as_str()];
-        if r.target != r.source {
-            domains.push(r.target.as_str());
+        let mut domains = vec![r.source()];
+        if r.target() != r.source() {
+            domains.push(r.target());
         }
         for name in domains {
             let Some(d) = eval.domain(name) else { continue };

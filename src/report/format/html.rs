@@ -216,7 +216,7 @@ impl Exporter for HtmlExporter {
                             r.id,
                             html_escape(&r.run.name),
                             html_escape(&pair_arrow(&r.run.pair)),
-                            html_escape(r.run.error.as_deref().unwrap_or(""))
+                            html_escape(r.run.error().unwrap_or(""))
                         );
                     }
                     s.push_str("</ul>\n");
@@ -285,7 +285,7 @@ fn settings(s: &mut String, o: &Outline<'_>) {
             html_escape(&pair_arrow(&r.pair)),
             html_escape(&r.group),
             html_escape(&r.run.model.display().to_string()),
-            html_escape(r.model_sha256.as_deref().unwrap_or(MISSING))
+            html_escape(r.model_sha256().unwrap_or(MISSING))
         );
     }
     s.push_str("</tbody></table></div>\n");
@@ -349,11 +349,7 @@ fn domain_charts(r: &RunOutcome, d: &DomainResult, role: &str) -> String {
     let Some(c) = &d.classification else {
         return String::new();
     };
-    let classes = r
-        .eval
-        .as_ref()
-        .map(|e| e.class_names.clone())
-        .unwrap_or_default();
+    let classes = r.eval().map(|e| e.class_names.clone()).unwrap_or_default();
     let label = format!("{} {}: {}", r.name, pair_arrow(&r.pair), d.domain);
     let chart = |svg: Result<String, crate::plot::PlotError>, what: &str| match svg
         .map_err(|e| e.to_string())
@@ -444,23 +440,23 @@ fn run_article(sec: &RunSection<'_>) -> String {
         html_escape(id),
         html_escape(&r.run.model.display().to_string())
     );
-    if let Some(h) = &r.model_sha256 {
+    if let Some(h) = r.model_sha256() {
         let _ = write!(
             s,
             "<dt>SHA-256</dt><dd><code>{}</code></dd>",
             html_escape(h)
         );
     }
-    if !r.source.is_empty() || !r.target.is_empty() {
+    if !r.source().is_empty() || !r.target().is_empty() {
         let _ = write!(
             s,
             "<dt>Source → target</dt><dd>{} → {}</dd>",
-            html_escape(&r.source),
-            html_escape(&r.target)
+            html_escape(r.source()),
+            html_escape(r.target())
         );
     }
     s.push_str("</dl>\n");
-    if let Some(e) = &r.error {
+    if let Some(e) = r.error() {
         let _ = writeln!(
             s,
             "<p class=\"failed\">This run failed:</p>\n<pre class=\"error\">{}</pre>\n</article>",
@@ -484,7 +480,7 @@ fn run_article(sec: &RunSection<'_>) -> String {
         }
     }
     for d in &sec.domains {
-        if d.role == "target" && r.target == r.source {
+        if d.role == "target" && r.target() == r.source() {
             continue;
         }
         s.push_str(&domain_charts(r, d.result, d.role));
@@ -505,7 +501,7 @@ fn run_article(sec: &RunSection<'_>) -> String {
             );
         }
     }
-    if let Some(e) = &r.eval {
+    if let Some(e) = r.eval() {
         if !e.notices.is_empty() {
             s.push_str("<h4>Notices</h4>\n<ul class=\"notices\">");
             for n in &e.notices {

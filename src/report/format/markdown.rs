@@ -167,7 +167,7 @@ impl Exporter for MarkdownExporter {
                             "- **{}** ({}): {}",
                             markdown_escape(&r.run.name),
                             markdown_escape(&pair_arrow(&r.run.pair)),
-                            markdown_escape(r.run.error.as_deref().unwrap_or(""))
+                            markdown_escape(r.run.error().unwrap_or(""))
                         );
                     }
                     s.push('\n');
@@ -249,23 +249,22 @@ fn run(s: &mut String, sec: &RunSection<'_>) {
         sec.id,
         markdown_escape(&r.group),
         r.run.model.display().to_string().replace('`', "'"),
-        r.model_sha256
-            .as_ref()
+        r.model_sha256()
             .map(|h| format!(" · SHA-256 `{h}`"))
             .unwrap_or_default()
     );
-    if let Some(e) = &r.error {
+    if let Some(e) = r.error() {
         s.push_str("**This run failed:**\n\n");
         s.push_str(&fenced(e));
         s.push('\n');
         return;
     }
-    if !r.source.is_empty() || !r.target.is_empty() {
+    if !r.source().is_empty() || !r.target().is_empty() {
         let _ = writeln!(
             s,
             "Source **{}** → target **{}**\n",
-            markdown_escape(&r.source),
-            markdown_escape(&r.target)
+            markdown_escape(r.source()),
+            markdown_escape(r.target())
         );
     }
     let dt = domain_table(&sec.domains);
@@ -284,7 +283,7 @@ fn run(s: &mut String, sec: &RunSection<'_>) {
             );
         }
     }
-    if let Some(e) = &r.eval {
+    if let Some(e) = r.eval() {
         if !e.notices.is_empty() {
             s.push_str("Notices:\n\n");
             for n in &e.notices {
