@@ -104,7 +104,7 @@ fn main() -> ExitCode {
 fn run() -> Result<()> {
     let a = parse_args()?;
     let mut model = ModelInfo::load(&a.model, &OutputOverrides::default())?;
-    model.preprocess.jpeg_dct_scaling = true;
+    model.preprocess.fast_decode = true;
     let out = tempfile::tempdir()?;
     let project = Project::open(&ProjectOptions {
         data: Some(a.data.clone()),
@@ -252,7 +252,7 @@ fn run() -> Result<()> {
             "model": model.arch,
             "input_size": model.preprocess.input_size,
             "session_open_s": open_s,
-            "jpeg_dct_scaling": model.preprocess.jpeg_dct_scaling,
+            "fast_decode": model.preprocess.fast_decode,
             "prep_per_s": rp,
             "infer_per_s": ri,
             "embed_per_s": re,

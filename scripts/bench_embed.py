@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compare `dannscope embed` throughput with the usual Python pipeline, on the same images, in one run.
 
-Python pipeline: PIL decode + torchvision Resize(round(size / crop_pct)) / CenterCrop(size) / ToTensor /
+Python pipeline: PIL decode + torchvision Resize(floor(size / crop_pct)) / CenterCrop(size) / ToTensor /
 Normalize in a DataLoader (2 workers, batch 16), onnxruntime CPU session with default threads, embeddings
 and logits written per domain to .npz. Timed end to end (JPEG -> npz), median of --runs after a warm-up.
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -69,7 +70,7 @@ def model_config(path: str) -> dict:
     return {
         "input_size": size,
         "crop_pct": crop,
-        "resize": int(round(size / crop)),
+        "resize": math.floor(size / crop),  # timm's scale size
         "interpolation": meta.get("dannscope.interpolation", "bilinear"),
         "mean": [float(v) for v in meta.get("dannscope.mean", "0.485,0.456,0.406").split(",")],
         "std": [float(v) for v in meta.get("dannscope.std", "0.229,0.224,0.225").split(",")],

@@ -17,12 +17,12 @@ use ndarray::Array2;
 use ndarray_npy::NpzReader;
 
 fn tiny() -> ModelInfo {
-    let mut m = ModelInfo::load(
+    let m = ModelInfo::load(
         &fixtures().join("models/tiny.onnx"),
         &OutputOverrides::default(),
     )
     .unwrap();
-    m.preprocess.jpeg_dct_scaling = false;
+    assert!(!m.preprocess.fast_decode, "the exact decode is the default");
     m
 }
 
@@ -223,6 +223,30 @@ fn rerun_reuses_finished_domains_and_force_recomputes() {
 }
 
 #[test]
+fn fast_decode_is_recorded_and_changes_the_fingerprint() {
+    let out = tempfile::tempdir().unwrap();
+    let p = project(out.path());
+    let m = tiny();
+    let job = p.embed_job("valid", vec![0], false, false).unwrap();
+    let exact = embed::run(&job, &m, &engine(EngineKind::Tract), &|_| {}).unwrap();
+    let json = exact.domains[0].npz.with_extension("json");
+    let rec: serde_json::Value = serde_json::from_reader(File::open(&json).unwrap()).unwrap();
+    assert_eq!(rec["preprocess"]["fast_decode"], serde_json::json!(false));
+    // The same job with the fast decode is not taken for the exact one.
+    let fast = ModelInfo {
+        preprocess: m.preprocess.clone().with_fast_decode(true),
+        ..m.clone()
+    };
+    let again = embed::run(&job, &fast, &engine(EngineKind::Tract), &|_| {}).unwrap();
+    assert!(
+        !again.domains[0].cached,
+        "a fast-decode run must not reuse exact results"
+    );
+    let rec: serde_json::Value = serde_json::from_reader(File::open(&json).unwrap()).unwrap();
+    assert_eq!(rec["preprocess"]["fast_decode"], serde_json::json!(true));
+}
+
+#[test]
 fn odd_images_are_decoded_or_skipped_with_a_count() {
     let out = tempfile::tempdir().unwrap();
     let p = Project::open(&ProjectOptions {
@@ -353,7 +377,7 @@ fn models_that_break_the_contract_are_refused_with_reasons() {
     // Defaults from the contract when metadata is absent; the static 32×32 input sets the size.
     let m = load("tiny_nometa.onnx").unwrap();
     assert_eq!(m.preprocess.input_size, 32);
-    assert_eq!(m.preprocess.resize_shorter, 37);
+    assert_eq!(m.preprocess.resize_shorter, 36, "timm: floor(32 / 0.875)");
     assert_eq!(m.arch, "tiny_nometa");
     let m = load("tiny.onnx").unwrap();
     assert_eq!(m.epoch, Some(3));

@@ -61,8 +61,7 @@ pub struct EngineArgs {
     /// Name of the logits output, when the model does not call it "logits".
     #[arg(long, value_name = "NAME")]
     pub logits_output: Option<String>,
-    /// Decode JPEGs at full resolution even when a reduced DCT scale would do (slower, bit-exact with
-    /// a plain PIL decode).
+    /// Decode JPEGs at full resolution (the default now; kept until `--fast-decode` replaces it).
     #[arg(long)]
     pub exact_decode: bool,
 }
@@ -119,7 +118,7 @@ impl EngineArgs {
             },
         )?;
         if self.exact_decode {
-            m.preprocess.jpeg_dct_scaling = false;
+            m.preprocess.set_fast_decode(false);
         }
         Ok(m)
     }
