@@ -9,7 +9,7 @@ use std::path::Path;
 
 use common::{fixtures, ort_available, temp_files};
 use dannscope::embed::{self, EmbedJob};
-use dannscope::engine::{Discovery, EngineKind, EngineOptions};
+use dannscope::engine::{Device, Discovery, EngineKind, EngineOptions};
 use dannscope::model::{ModelInfo, OutputOverrides};
 use dannscope::project::{Project, ProjectOptions};
 use dannscope::store;
@@ -193,6 +193,39 @@ fn falls_back_to_tract_without_onnxruntime() {
         .unwrap()
         .to_string();
     assert!(err.contains("no ONNX Runtime library found"), "{err}");
+}
+
+#[test]
+fn cuda_that_cannot_load_is_explained_by_library_name() {
+    if !ort_available() {
+        return;
+    }
+    let m = tiny();
+    let opts = |device| EngineOptions {
+        device,
+        ..engine(EngineKind::Ort)
+    };
+    match dannscope::engine::open(&m, &opts(Device::Cuda)) {
+        // A machine with a working CUDA provider.
+        Ok(e) => assert_eq!(e.info().provider, "CUDA"),
+        Err(e) => {
+            let e = e.to_string();
+            eprintln!("--device cuda: {e}");
+            assert!(
+                e.contains("could not register CUDA") && e.contains(".so"),
+                "the error names the library: {e}"
+            );
+        }
+    }
+    let auto = dannscope::engine::open(&m, &opts(Device::Auto)).unwrap();
+    if auto.info().provider == "CPU" {
+        let note = auto.info().notes.join(" ");
+        eprintln!("--device auto: {note}");
+        assert!(
+            note.contains("CUDA execution provider unavailable") && note.contains(".so"),
+            "{note}"
+        );
+    }
 }
 
 #[test]
