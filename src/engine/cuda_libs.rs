@@ -101,6 +101,22 @@ pub(crate) fn plan(site_packages: Option<&Path>, major: u32) -> Vec<CudaLib> {
     out
 }
 
+/// A library that could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    /// File name (soname).
+    pub name: String,
+    /// Whether the CUDA provider can work without it.
+    pub optional: bool,
+    /// Simply absent (not in the wheel folder, not on the loader's path), as opposed to present but
+    /// unloadable (wrong architecture, missing symbol, ...).
+    pub not_found: bool,
+    /// The loader's words.
+    pub why: String,
+    /// The wheel folder where it was looked for.
+    pub dir: Option<PathBuf>,
+}
+
 /// What the preload did.
 #[derive(Debug, Default)]
 pub(crate) struct Preload {
@@ -108,31 +124,24 @@ pub(crate) struct Preload {
     pub cuda_version: Option<String>,
     /// Loaded, as `name (from)`.
     pub loaded: Vec<String>,
-    /// Could not be loaded: the library, whether optional, and why.
-    pub failed: Vec<(String, bool, String)>,
+    /// Could not be loaded.
+    pub failed: Vec<Failure>,
     #[cfg(unix)]
     handles: Vec<libloading::os::unix::Library>,
 }
 
 impl Preload {
-    /// Required libraries that failed, in words (empty when all loaded).
-    pub fn missing_required(&self) -> Vec<String> {
-        self.failed
-            .iter()
-            .filter(|(_, optional, _)| !optional)
-            .map(|(name, _, why)| format!("{name} ({why})"))
-            .collect()
-    }
-
     /// Optional libraries that failed, by name.
     pub fn missing_optional(&self) -> Vec<&str> {
         self.failed
             .iter()
-            .filter(|(_, optional, _)| *optional)
-            .map(|(name, _, _)| name.as_str())
+            .filter(|f| f.optional)
+            .map(|f| f.name.as_str())
             .collect()
     }
 }
+
+const NOT_FOUND: &str = "cannot open shared object file";
 
 /// `dlopen(path, RTLD_NOW | RTLD_GLOBAL)`; the error text is the loader's (it names what is missing).
 #[cfg(unix)]
@@ -165,43 +174,47 @@ pub(crate) fn load(libs: &[CudaLib], cuda_version: Option<String>) -> Preload {
             p.loaded.push(DRIVER_LIB.to_string());
             p.handles.push(h);
         }
-        Err(e) => p.failed.push((
-            DRIVER_LIB.to_string(),
-            false,
-            format!("the NVIDIA driver library: {e}"),
-        )),
+        Err(e) => p.failed.push(Failure {
+            name: DRIVER_LIB.to_string(),
+            optional: false,
+            not_found: e.contains(NOT_FOUND),
+            why: e,
+            dir: None,
+        }),
     }
     for lib in libs {
         let mut why = Vec::new();
-        let mut done = false;
-        if let Some(path) = lib.wheel_path.as_ref().filter(|p| p.is_file()) {
+        let in_wheel = lib.wheel_path.as_ref().filter(|w| w.is_file());
+        if let Some(path) = in_wheel {
             match dlopen_global(path.as_os_str()) {
                 Ok(h) => {
                     p.loaded.push(format!("{} ({})", lib.name, path.display()));
                     p.handles.push(h);
-                    done = true;
-                }
-                Err(e) => why.push(e),
-            }
-        } else if let Some(path) = &lib.wheel_path {
-            why.push(format!(
-                "not in {}",
-                path.parent().unwrap_or(path).display()
-            ));
-        }
-        if !done {
-            match dlopen_global(lib.name.as_ref()) {
-                Ok(h) => {
-                    p.loaded.push(format!("{} (system)", lib.name));
-                    p.handles.push(h);
-                    done = true;
+                    continue;
                 }
                 Err(e) => why.push(e),
             }
         }
-        if !done {
-            p.failed
-                .push((lib.name.clone(), lib.optional, why.join("; ")));
+        match dlopen_global(lib.name.as_ref()) {
+            Ok(h) => {
+                p.loaded.push(format!("{} (system)", lib.name));
+                p.handles.push(h);
+            }
+            Err(e) => {
+                let not_found = in_wheel.is_none() && e.contains(NOT_FOUND);
+                why.push(e);
+                p.failed.push(Failure {
+                    name: lib.name.clone(),
+                    optional: lib.optional,
+                    not_found,
+                    why: why.join("; "),
+                    dir: lib
+                        .wheel_path
+                        .as_ref()
+                        .and_then(|w| w.parent())
+                        .map(Path::to_path_buf),
+                });
+            }
         }
     }
     p
@@ -272,27 +285,69 @@ pub(crate) fn provider_load_error(lib: &Path) -> Option<String> {
 /// by name, and how to get them.
 pub(crate) fn diagnose(lib: &Path, pre: &Preload) -> String {
     let mut parts = Vec::new();
-    let missing = pre.missing_required();
-    if !missing.is_empty() {
-        parts.push(format!("missing {}", missing.join(", ")));
-    } else if let Some(e) = provider_load_error(lib) {
-        parts.push(format!("{PROVIDER_LIB} does not load: {e}"));
+    let names = |f: &dyn Fn(&Failure) -> bool| {
+        pre.failed
+            .iter()
+            .filter(|x| f(x))
+            .map(|x| x.name.as_str())
+            .collect::<Vec<_>>()
+    };
+    if pre.failed.iter().any(|f| f.name == DRIVER_LIB) {
+        parts.push(format!(
+            "no NVIDIA driver ({DRIVER_LIB} cannot be loaded: is there a GPU and its driver?)"
+        ));
+    }
+    let absent = names(&|f| f.name != DRIVER_LIB && !f.optional && f.not_found);
+    if !absent.is_empty() {
+        let mut dirs: Vec<&Path> = Vec::new();
+        for d in pre
+            .failed
+            .iter()
+            .filter(|f| !f.optional && f.not_found)
+            .filter_map(|f| f.dir.as_deref())
+        {
+            if !dirs.contains(&d) {
+                dirs.push(d);
+            }
+        }
+        let place = match dirs.as_slice() {
+            [] => "on the library path".to_string(),
+            dirs => format!(
+                "in {} nor on the library path",
+                dirs.iter()
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        parts.push(format!("missing {} (not {place})", absent.join(", ")));
+    }
+    for f in pre
+        .failed
+        .iter()
+        .filter(|f| f.name != DRIVER_LIB && !f.optional && !f.not_found)
+    {
+        parts.push(format!("{} does not load: {}", f.name, f.why));
+    }
+    if parts.is_empty() {
+        if let Some(e) = provider_load_error(lib) {
+            parts.push(format!("{PROVIDER_LIB} does not load: {e}"));
+        }
     }
     let optional = pre.missing_optional();
     if !optional.is_empty() {
-        parts.push(format!("also not found: {}", optional.join(", ")));
+        parts.push(format!("also missing (optional): {}", optional.join(", ")));
     }
     if !parts.is_empty() {
-        let hint = match &pre.cuda_version {
+        parts.push(match &pre.cuda_version {
             Some(v) => format!(
-                "this onnxruntime-gpu was built for CUDA {v}; `pip install \"onnxruntime-gpu[cuda,cudnn]\"` \
-                 installs the matching nvidia-* wheels beside it (the driver must support CUDA {v})"
+                "this onnxruntime-gpu is built for CUDA {v}: `pip install \"onnxruntime-gpu[cuda,cudnn]\"` \
+                 puts the matching nvidia-* wheels beside it, and the driver must support CUDA {v}"
             ),
             None => "put the CUDA and cuDNN libraries on LD_LIBRARY_PATH, or use the onnxruntime-gpu \
                      Python package with its [cuda,cudnn] extras"
                 .to_string(),
-        };
-        parts.push(hint);
+        });
     }
     parts.join("; ")
 }
@@ -394,32 +449,26 @@ mod tests {
         std::fs::write(lib.join("libcublasLt.so.13"), b"not an ELF file").unwrap();
         let libs = plan(Some(tmp.path()), 13);
         let pre = load(&libs[..2], Some("13.0".into()));
-        let failed: Vec<_> = pre.failed.iter().map(|f| f.0.as_str()).collect();
-        assert!(failed.contains(&"libcublasLt.so.13"), "{:?}", pre.failed);
-        assert!(failed.contains(&"libcublas.so.13"), "{:?}", pre.failed);
         let lt = pre
             .failed
             .iter()
-            .find(|f| f.0 == "libcublasLt.so.13")
+            .find(|f| f.name == "libcublasLt.so.13")
             .unwrap();
-        assert!(lt.2.contains("libcublasLt.so.13"), "{}", lt.2);
+        assert!(
+            !lt.not_found && lt.why.contains("libcublasLt.so.13"),
+            "{lt:?}"
+        );
         let blas = pre
             .failed
             .iter()
-            .find(|f| f.0 == "libcublas.so.13")
+            .find(|f| f.name == "libcublas.so.13")
             .unwrap();
-        assert!(
-            blas.2.contains("not in") && blas.2.contains("cu13"),
-            "{}",
-            blas.2
-        );
-        let missing = pre.missing_required().join(", ");
-        assert!(missing.contains("libcublas.so.13"), "{missing}");
+        assert!(blas.not_found && blas.why.contains(NOT_FOUND), "{blas:?}");
+        assert_eq!(blas.dir.as_deref(), Some(lib.as_path()));
         let d = diagnose(Path::new("/nonexistent/libonnxruntime.so"), &pre);
-        assert!(
-            d.contains("missing") && d.contains("libcublasLt.so.13"),
-            "{d}"
-        );
+        assert!(d.contains("missing libcublas.so.13 (not in"), "{d}");
+        assert!(d.contains("cu13/lib nor on the library path"), "{d}");
+        assert!(d.contains("libcublasLt.so.13 does not load: "), "{d}");
         assert!(d.contains("CUDA 13.0"), "{d}");
         // A real shared library at a wheel path is loaded from there (zlib standing in for cuRAND).
         let zlib = [
@@ -440,6 +489,7 @@ mod tests {
                 pre.loaded,
                 pre.failed
             );
+            assert!(pre.failed.iter().all(|f| f.name != "libcurand.so.10"));
         }
     }
 
