@@ -24,6 +24,7 @@
 #     and images/s of both devices printed.
 #
 # Environment: WORK (default outputs/gpu_check), PYTHON (python3), BATCH (64), THREADS (0 = all cores),
+# SPLIT (all: the 1,920 demo images; valid: 320),
 # MODEL (an extra .onnx instead of the export), ORT_GPU_SPEC (pip requirement of ONNX Runtime).
 set -euo pipefail
 
@@ -32,6 +33,7 @@ WORK="${WORK:-$REPO/outputs/gpu_check}"
 PYTHON="${PYTHON:-python3}"
 BATCH="${BATCH:-64}"
 THREADS="${THREADS:-0}"
+SPLIT="${SPLIT:-all}"
 CPU_ONLY=0
 SKIP_EXPORT=0
 for arg in "$@"; do
@@ -145,7 +147,7 @@ for m in "${MODELS[@]}"; do
       SMI_PID=$!
     fi
     t0=$(date +%s%N)
-    "$DS" embed --data "$DATA" --manifest "$MANIFEST" --model "$m" --split all --out "$out" \
+    "$DS" embed --data "$DATA" --manifest "$MANIFEST" --model "$m" --split "$SPLIT" --out "$out" \
       --batch-size "$BATCH" --threads "$THREADS" --force "${flags[@]}" 2>&1
     t1=$(date +%s%N)
     stop_smi
@@ -157,15 +159,15 @@ done
 step "compare"
 A="${RUNS[0]%%:*}"
 B="${RUNS[1]%%:*}"
-"$ORT_VENV/bin/python" - "$WORK" "$A" "$B" "${MODELS[@]}" <<'PY'
+"$ORT_VENV/bin/python" - "$WORK" "$A" "$B" "$SPLIT" "${MODELS[@]}" <<'PY'
 import glob, json, os, sys
 import numpy as np
 
-work, a, b, models = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+work, a, b, split, models = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
 failed = False
 
 def load(run, stem):
-    d = os.path.join(work, f"embed-{run}", "embeddings", stem, "all")
+    d = os.path.join(work, f"embed-{run}", "embeddings", stem, split)
     out, recs = {}, []
     for js in sorted(glob.glob(os.path.join(d, "*.json"))):
         rec = json.load(open(js))
