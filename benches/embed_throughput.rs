@@ -5,7 +5,9 @@
 //! - `R_prep`: decode + resize + crop + normalise of every image on all cores (rayon, the
 //!   [`Preprocessor`] that `embed` uses);
 //! - `R_infer`: ONNX Runtime on the CPU over the pre-decoded tensors, in batches, all cores;
-//! - `R_e2e`: `dannscope::pipeline::embed::run` with `force` (JPEG → ONNX Runtime → `.npz`).
+//! - `R_e2e`: `dannscope::pipeline::embed::run` with `force` (JPEG → ONNX Runtime → `.npz`);
+//! - `R_prep` and `R_e2e` again with the opt-in fast decode (`PreprocessConfig::fast_decode`,
+//!   reduced-DCT JPEG decoding) beside the default full decode.
 //!
 //! When preprocessing and inference share the cores, the best end-to-end rate is
 //! `1 / (1/R_prep + 1/R_infer)`; the bench prints each rate, that bound and `R_e2e / bound`, and writes
@@ -25,7 +27,7 @@ use anyhow::{bail, Context, Result};
 use dannscope::engine::{self, Device, Engine, EngineKind, EngineOptions};
 use dannscope::model::{ModelInfo, OutputOverrides};
 use dannscope::pipeline::embed;
-use dannscope::preprocess::Preprocessor;
+use dannscope::preprocess::{PreprocessConfig, Preprocessor};
 use dannscope::project::{Project, ProjectOptions};
 use rayon::prelude::*;
 
@@ -103,8 +105,12 @@ fn main() -> ExitCode {
 
 fn run() -> Result<()> {
     let a = parse_args()?;
-    let mut model = ModelInfo::load(&a.model, &OutputOverrides::default())?;
-    model.preprocess.jpeg_dct_scaling = true;
+    // The default (exact, full-resolution decode) and the opt-in fast decode, side by side.
+    let model = ModelInfo::load(&a.model, &OutputOverrides::default())?;
+    let fast_model = ModelInfo {
+        preprocess: model.preprocess.clone().with_fast_decode(true),
+        ..model.clone()
+    };
     let out = tempfile::tempdir()?;
     let project = Project::open(&ProjectOptions {
         data: Some(a.data.clone()),
@@ -115,7 +121,7 @@ fn run() -> Result<()> {
         dannscope::layout::Layout::new(&project.out).embeddings(&dannscope::layout::StoreKey {
             model: model.stem.clone(),
             split: dannscope::settings::SplitSel::All,
-            fast_decode: model.preprocess.jpeg_dct_scaling,
+            fast_decode: model.preprocess.fast_decode,
         })?;
     let mut job = embed::EmbedJob::new(
         &project,
@@ -143,11 +149,10 @@ fn run() -> Result<()> {
     };
     let cores = engine::available_cores();
     let per = model.preprocess.tensor_len();
-    let cfg = model.preprocess.clone();
 
     // Preprocessing alone: every image on all cores, each straight into its slot of one buffer, as
     // `embed` fills its batch buffers.
-    let prep = || -> Result<(f64, Vec<f32>)> {
+    let prep = |cfg: &PreprocessConfig| -> Result<(f64, Vec<f32>)> {
         let t = Instant::now();
         let mut tensors = vec![0f32; n * per];
         tensors
@@ -163,7 +168,8 @@ fn run() -> Result<()> {
             .collect::<Result<Vec<()>>>()?;
         Ok((n as f64 / t.elapsed().as_secs_f64(), tensors))
     };
-    let (_, tensors) = prep()?; // warm-up (page cache) and the inputs of the inference runs
+    prep(&fast_model.preprocess)?; // warm-up
+    let (_, tensors) = prep(&model.preprocess)?; // warm-up (page cache) and the inference inputs
 
     // Inference alone, with idle ONNX Runtime workers sleeping (the engine's default) and spinning; the
     // bound takes the faster of the two.
@@ -188,12 +194,12 @@ fn run() -> Result<()> {
     infer(&mut eng_sleep)?; // warm-up
     infer(&mut eng_spin)?;
 
-    let e2e = |spin: bool| -> Result<f64> {
+    let e2e = |model: &ModelInfo, spin: bool| -> Result<f64> {
         if spin {
             std::env::set_var("DANNSCOPE_ORT_SPIN", "1");
         }
         let t = Instant::now();
-        let s = embed::run(&job, &model, &opts, &|_| {});
+        let s = embed::run(&job, model, &opts, &|_| {});
         let rate = n as f64 / t.elapsed().as_secs_f64();
         std::env::remove_var("DANNSCOPE_ORT_SPIN");
         let s = s?;
@@ -203,26 +209,33 @@ fn run() -> Result<()> {
         }
         Ok(rate)
     };
-    e2e(false)?; // warm-up
+    e2e(&model, false)?; // warm-up
+    e2e(&fast_model, false)?;
 
     // Interleaved rounds, so that a change of machine load hits every measurement alike.
     let (mut rp, mut ri_sleep, mut ri_spin) = (Vec::new(), Vec::new(), Vec::new());
     let (mut re, mut re_spin) = (Vec::new(), Vec::new());
+    let (mut rp_fast, mut re_fast) = (Vec::new(), Vec::new());
     for r in 0..a.runs {
-        rp.push(prep()?.0);
+        rp.push(prep(&model.preprocess)?.0);
+        rp_fast.push(prep(&fast_model.preprocess)?.0);
         ri_sleep.push(infer(&mut eng_sleep)?);
         ri_spin.push(infer(&mut eng_spin)?);
-        re.push(e2e(false)?);
+        re.push(e2e(&model, false)?);
+        re_fast.push(e2e(&fast_model, false)?);
         if a.spin_ab {
-            re_spin.push(e2e(true)?);
+            re_spin.push(e2e(&model, true)?);
         }
         eprintln!(
-            "run {}: prep {:.1}, infer {:.1} (spinning {:.1}), embed {:.1}{} images/s",
+            "run {}: prep {:.1} (fast decode {:.1}), infer {:.1} (spinning {:.1}), embed {:.1} \
+             (fast decode {:.1}){} images/s",
             r + 1,
             rp[r],
+            rp_fast[r],
             ri_sleep[r],
             ri_spin[r],
             re[r],
+            re_fast[r],
             re_spin
                 .get(r)
                 .map(|v| format!(" (spinning {v:.1})"))
@@ -236,6 +249,7 @@ fn run() -> Result<()> {
         &ri_sleep
     };
     let (p, i, e) = (median(&rp), median(ri), median(&re));
+    let (p_fast, e_fast) = (median(&rp_fast), median(&re_fast));
     let bound = 1.0 / (1.0 / p + 1.0 / i);
     let ratio = e / bound;
     println!(
@@ -255,6 +269,11 @@ fn run() -> Result<()> {
         "  R_e2e / bound                         {:8.1} %",
         100.0 * ratio
     );
+    println!(
+        "  with the opt-in fast decode: R_prep {p_fast:.1} ({:.2}x), R_e2e {e_fast:.1} ({:.2}x) images/s",
+        p_fast / p,
+        e_fast / e
+    );
     if let Some(path) = &a.json {
         let j = serde_json::json!({
             "images": n,
@@ -265,14 +284,16 @@ fn run() -> Result<()> {
             "model": model.arch,
             "input_size": model.preprocess.input_size,
             "session_open_s": open_s,
-            "jpeg_dct_scaling": model.preprocess.jpeg_dct_scaling,
+            "fast_decode_prep_per_s": rp_fast,
+            "fast_decode_embed_per_s": re_fast,
             "prep_per_s": rp,
             "infer_per_s": ri,
             "embed_per_s": re,
             "infer_sleeping_per_s": ri_sleep,
             "infer_spinning_per_s": ri_spin,
             "embed_spinning_per_s": re_spin,
-            "median": {"prep": p, "infer": i, "embed": e, "bound": bound, "embed_over_bound": ratio},
+            "median": {"prep": p, "infer": i, "embed": e, "bound": bound, "embed_over_bound": ratio,
+                       "prep_fast_decode": p_fast, "embed_fast_decode": e_fast},
         });
         std::fs::write(path, serde_json::to_string_pretty(&j)?)
             .with_context(|| path.display().to_string())?;

@@ -187,7 +187,7 @@ def main(argv=None):
     size, crop = cfg["input_size"], cfg["crop_pct"]
     interp = {"bilinear": T.InterpolationMode.BILINEAR,
               "bicubic": T.InterpolationMode.BICUBIC}[cfg["interpolation"]]
-    resize = int(round(size / crop))
+    resize = math.floor(size / crop)  # timm: transforms_imagenet_eval scale_size
     # Deterministic evaluation preprocessing of the contract; images are decoded and
     # preprocessed once, then normalised per batch.
     base_tf = T.Compose([T.Resize(resize, interpolation=interp), T.CenterCrop(size), T.ToTensor()])

@@ -176,7 +176,7 @@ impl ModelSpec {
     /// Load and check the model (the contract), with the input pipeline applied.
     pub fn load(&self) -> Result<ModelInfo> {
         let mut m = ModelInfo::load(&self.path, &self.outputs)?;
-        m.preprocess.jpeg_dct_scaling = self.input.fast_decode;
+        m.preprocess.set_fast_decode(self.input.fast_decode);
         Ok(m)
     }
 }

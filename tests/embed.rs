@@ -8,7 +8,7 @@ use std::fs::File;
 use std::path::Path;
 
 use common::{fixtures, ort_available, temp_files};
-use dannscope::engine::{Discovery, EngineKind, EngineOptions};
+use dannscope::engine::{Device, Discovery, EngineKind, EngineOptions};
 use dannscope::layout::{Layout, StoreKey};
 use dannscope::model::{ModelInfo, OutputOverrides};
 use dannscope::pipeline::embed::{self, EmbedJob};
@@ -19,12 +19,12 @@ use ndarray::Array2;
 use ndarray_npy::NpzReader;
 
 fn tiny() -> ModelInfo {
-    let mut m = ModelInfo::load(
+    let m = ModelInfo::load(
         &fixtures().join("models/tiny.onnx"),
         &OutputOverrides::default(),
     )
     .unwrap();
-    m.preprocess.jpeg_dct_scaling = false;
+    assert!(!m.preprocess.fast_decode, "the exact decode is the default");
     m
 }
 
@@ -228,6 +228,39 @@ fn falls_back_to_tract_without_onnxruntime() {
 }
 
 #[test]
+fn cuda_that_cannot_load_is_explained_by_library_name() {
+    if !ort_available() {
+        return;
+    }
+    let m = tiny();
+    let opts = |device| EngineOptions {
+        device,
+        ..engine(EngineKind::Ort)
+    };
+    match dannscope::engine::open(&m, &opts(Device::Cuda)) {
+        // A machine with a working CUDA provider.
+        Ok(e) => assert_eq!(e.info().provider, "CUDA"),
+        Err(e) => {
+            let e = e.to_string();
+            eprintln!("--device cuda: {e}");
+            assert!(
+                e.contains("could not register CUDA") && e.contains(".so"),
+                "the error names the library: {e}"
+            );
+        }
+    }
+    let auto = dannscope::engine::open(&m, &opts(Device::Auto)).unwrap();
+    if auto.info().provider == "CPU" {
+        let note = auto.info().notes.join(" ");
+        eprintln!("--device auto: {note}");
+        assert!(
+            note.contains("CUDA execution provider unavailable") && note.contains(".so"),
+            "{note}"
+        );
+    }
+}
+
+#[test]
 fn rerun_reuses_finished_domains_and_force_recomputes() {
     let out = tempfile::tempdir().unwrap();
     let p = project(out.path());
@@ -252,6 +285,30 @@ fn rerun_reuses_finished_domains_and_force_recomputes() {
         "same inputs give the same file"
     );
     assert!(temp_files(out.path()).is_empty());
+}
+
+#[test]
+fn fast_decode_is_recorded_and_changes_the_fingerprint() {
+    let out = tempfile::tempdir().unwrap();
+    let p = project(out.path());
+    let m = tiny();
+    let job = job(&p, "tiny", SplitSel::Valid, vec![0], false, false);
+    let exact = embed::run(&job, &m, &engine(EngineKind::Tract), &|_| {}).unwrap();
+    let json = exact.domains[0].npz.with_extension("json");
+    let rec: serde_json::Value = serde_json::from_reader(File::open(&json).unwrap()).unwrap();
+    assert_eq!(rec["preprocess"]["fast_decode"], serde_json::json!(false));
+    // The same job with the fast decode is not taken for the exact one.
+    let fast = ModelInfo {
+        preprocess: m.preprocess.clone().with_fast_decode(true),
+        ..m.clone()
+    };
+    let again = embed::run(&job, &fast, &engine(EngineKind::Tract), &|_| {}).unwrap();
+    assert!(
+        !again.domains[0].cached,
+        "a fast-decode run must not reuse exact results"
+    );
+    let rec: serde_json::Value = serde_json::from_reader(File::open(&json).unwrap()).unwrap();
+    assert_eq!(rec["preprocess"]["fast_decode"], serde_json::json!(true));
 }
 
 #[test]
@@ -385,7 +442,7 @@ fn models_that_break_the_contract_are_refused_with_reasons() {
     // Defaults from the contract when metadata is absent; the static 32×32 input sets the size.
     let m = load("tiny_nometa.onnx").unwrap();
     assert_eq!(m.preprocess.input_size, 32);
-    assert_eq!(m.preprocess.resize_shorter, 37);
+    assert_eq!(m.preprocess.resize_shorter, 36, "timm: floor(32 / 0.875)");
     assert_eq!(m.arch, "tiny_nometa");
     let m = load("tiny.onnx").unwrap();
     assert_eq!(m.epoch, Some(3));

@@ -4,6 +4,7 @@
 //! execution provider when it registers) and a pure-Rust fallback (`tract`) for machines without an
 //! ONNX Runtime library.
 
+mod cuda_libs;
 mod onnxruntime;
 mod tract;
 

@@ -53,8 +53,19 @@ fn lib_in_dir(dir: &Path) -> Option<PathBuf> {
                 .is_some_and(|n| n.starts_with("libonnxruntime.so.") || n == "libonnxruntime.dylib")
         })
         .collect();
-    versioned.sort();
+    // Newest version first: 1.23 after 1.9 (sorted as numbers, not as text).
+    versioned
+        .sort_by_key(|p| library_version(p.file_name().and_then(|n| n.to_str()).unwrap_or("")));
     versioned.pop()
+}
+
+/// The version numbers of a library file name (`libonnxruntime.so.1.23.2` → `[1, 23, 2]`; none → `[]`).
+/// A part that is not a number counts as 0.
+pub(crate) fn library_version(file_name: &str) -> Vec<u64> {
+    match file_name.split_once(".so.") {
+        Some((_, v)) => v.split('.').map(|x| x.parse().unwrap_or(0)).collect(),
+        None => Vec::new(),
+    }
 }
 
 fn python_package_dir(python: &str) -> Option<PathBuf> {
@@ -183,21 +194,32 @@ impl OrtEngine {
             let spin = std::env::var("DANNSCOPE_ORT_SPIN").is_ok_and(|v| v == "1");
             b = b.with_intra_op_spinning(spin).map_err(mk)?;
             if cuda {
+                // The CUDA and cuDNN libraries of the nvidia-* wheels first (as Python's
+                // onnxruntime.preload_dlls()); a provider that still fails is explained by name.
+                let pre = super::cuda_libs::prepare(lib_path).map_err(|why| {
+                    Error::Invalid(format!(
+                        "{}: ONNX Runtime could not register CUDA: {why}",
+                        model.path.display()
+                    ))
+                })?;
+                let explain = |e: String| {
+                    let why = super::cuda_libs::diagnose(lib_path, pre);
+                    let msg = if why.is_empty() {
+                        e
+                    } else {
+                        format!("{why} ({e})")
+                    };
+                    ort_err(&model.path, "register CUDA", msg)
+                };
                 b = b
                     .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
-                    .map_err(mk)?;
+                    .map_err(|e| explain(e.to_string()))?;
+                return b
+                    .commit_from_file(&model.path)
+                    .map_err(|e| explain(e.to_string()));
             }
-            b.commit_from_file(&model.path).map_err(|e| {
-                ort_err(
-                    &model.path,
-                    if cuda {
-                        "register CUDA"
-                    } else {
-                        "load the model"
-                    },
-                    e,
-                )
-            })
+            b.commit_from_file(&model.path)
+                .map_err(|e| ort_err(&model.path, "load the model", e))
         };
         let (session, provider) = match opts.device {
             Device::Cpu => (build(false)?, "CPU"),
@@ -206,13 +228,12 @@ impl OrtEngine {
                 Ok(s) => (s, "CUDA"),
                 Err(e) => {
                     let why = e.to_string();
-                    let short = why
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .chars()
-                        .take(200)
-                        .collect::<String>();
+                    // The reason after the model path, which names the missing library first.
+                    let line = why.lines().next().unwrap_or("");
+                    let reason = line
+                        .split_once("could not register CUDA: ")
+                        .map_or(line, |(_, r)| r);
+                    let short = reason.chars().take(400).collect::<String>();
                     notes.push(format!(
                         "CUDA execution provider unavailable, using CPU ({short})"
                     ));
@@ -220,6 +241,18 @@ impl OrtEngine {
                 }
             },
         };
+        if provider == "CUDA" {
+            if let Ok(pre) = super::cuda_libs::prepare(lib_path) {
+                let optional = pre.missing_optional();
+                if !optional.is_empty() {
+                    notes.push(format!(
+                        "CUDA registered, but {} could not be loaded: a model that needs it \
+                         (cuDNN: convolutions; cuFFT, NVRTC: a few operators) will fail on CUDA",
+                        optional.join(", ")
+                    ));
+                }
+            }
+        }
         Ok(OrtEngine {
             session,
             info: EngineInfo {
@@ -296,4 +329,35 @@ pub(super) fn check_2d(shape: &[i64], n: usize, name: &str) -> Result<usize> {
         )));
     }
     Ok(shape[1] as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_versions_compare_as_numbers() {
+        assert_eq!(library_version("libonnxruntime.so.1.23.2"), [1, 23, 2]);
+        assert_eq!(library_version("libonnxruntime.so.1"), [1]);
+        assert!(library_version("libonnxruntime.dylib").is_empty());
+        assert!(
+            library_version("libonnxruntime.so.1.9.0")
+                < library_version("libonnxruntime.so.1.23.0")
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        for v in ["1.9.0", "1.23.2", "1.3.0", "1"] {
+            std::fs::write(tmp.path().join(format!("libonnxruntime.so.{v}")), b"").unwrap();
+        }
+        std::fs::write(tmp.path().join("libonnxruntime_providers_shared.so"), b"").unwrap();
+        assert_eq!(
+            lib_in_dir(tmp.path()),
+            Some(tmp.path().join("libonnxruntime.so.1.23.2"))
+        );
+        // The unversioned name wins when present.
+        std::fs::write(tmp.path().join("libonnxruntime.so"), b"").unwrap();
+        assert_eq!(
+            lib_in_dir(tmp.path()),
+            Some(tmp.path().join("libonnxruntime.so"))
+        );
+    }
 }
