@@ -2,6 +2,7 @@
 //!
 //! Data flows one way through the stages, one module each:
 //! [`dataset`] → [`preprocess`] → [`engine`] → [`store`] → {[`metrics`], [`tsne`] → [`plot`]} → [`report`].
+//! [`explore`] writes the interactive, offline map of a joint t-SNE (every dot an image).
 
 pub mod batch;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod demo;
 pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod explore;
 pub mod jobs;
 pub mod metrics;
 pub mod model;
