@@ -1,5 +1,5 @@
 // dannscope explore page: one offline file, every dot an image.
-// Data comes from the <script> blocks written by src/explore (see docs/explore.md for the format).
+// Data comes from the script elements written by src/explore (see docs/explore.md for the format).
 // Points are drawn by a small WebGL renderer (fills for source, rings for target) with a
 // canvas-2D fallback that stamps the same markers into an ImageData buffer.
 (function () {
@@ -150,7 +150,7 @@
 
   // ---------------------------------------------------------------- view
   const map = $('map');
-  const canvas = $('points');
+  let canvas = $('points');
   const overlay = $('overlay');
   const octx = overlay.getContext('2d');
   let W = 1, H = 1, dpr = 1;
@@ -185,7 +185,7 @@
     ' if (a_col.a == 0.0) { gl_Position = vec4(2.0, 2.0, 2.0, 1.0); gl_PointSize = 0.0; return; }' +
     ' gl_Position = vec4(a_pos * u_scale + u_offset, 0.0, 1.0); gl_PointSize = u_size; }';
   const FS = 'precision mediump float; varying vec4 v_col; varying float v_kind;' +
-    'uniform float u_size; uniform float u_inner;' +
+    'uniform highp float u_size; uniform float u_inner;' +
     'void main(){ vec2 c = gl_PointCoord * 2.0 - 1.0; float r = length(c); float aa = 2.0 / u_size;' +
     ' float a = 1.0 - smoothstep(1.0 - aa, 1.0, r);' +
     ' if (v_kind > 0.5) a *= smoothstep(u_inner - aa, u_inner, r);' +
@@ -202,11 +202,22 @@
       if (!gl) { gl = canvas.getContext('webgl', opts); name = 'webgl'; }
     } catch (e) { gl = null; }
     if (!gl) return null;
+    // Software WebGL (SwiftShader, llvmpipe) draws points far slower than the 2-D fallback
+    // (docs/explore.md has the numbers): leave it unless the hash asks for it (r=gl).
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const device = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    if (forced !== 'gl' && /swiftshader|llvmpipe|software/i.test(device)) {
+      const lose = gl.getExtension('WEBGL_lose_context');
+      if (lose) lose.loseContext();
+      return null;
+    }
     const sh = (type, src) => {
       const s = gl.createShader(type);
       gl.shaderSource(s, src);
       gl.compileShader(s);
-      return gl.getShaderParameter(s, gl.COMPILE_STATUS) ? s : null;
+      if (gl.getShaderParameter(s, gl.COMPILE_STATUS)) return s;
+      console.warn('WebGL shader: ' + gl.getShaderInfoLog(s));
+      return null;
     };
     const vs = sh(gl.VERTEX_SHADER, VS);
     const fs = sh(gl.FRAGMENT_SHADER, FS);
@@ -215,7 +226,10 @@
     gl.attachShader(prog, vs);
     gl.attachShader(prog, fs);
     gl.linkProgram(prog);
-    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) return null;
+    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) {
+      console.warn('WebGL program: ' + gl.getProgramInfoLog(prog));
+      return null;
+    }
     gl.useProgram(prog);
     const buf = (data, attr, size, type, norm, usage) => {
       const b = gl.createBuffer();
@@ -260,6 +274,11 @@
   }
 
   function make2D() {
+    // A canvas that tried WebGL may be tied to it: draw on a fresh one.
+    const fresh = canvas.cloneNode(false);
+    canvas.replaceWith(fresh);
+    canvas = fresh;
+    resize();
     const ctx = canvas.getContext('2d');
     let img = null, px = null, maskSize = -1, fillMask = null, ringMask = null;
     function masks(size) {
@@ -532,6 +551,18 @@
     if (!ul.children.length) ul.appendChild(el('li', 'muted', 'none'));
     return ul;
   }
+  // Pan the least needed to bring point i inside the map (with a margin).
+  function ensureVisible(i) {
+    const [x, y] = toScreen(coords[2 * i], coords[2 * i + 1]);
+    const m = Math.min(40, W / 4, H / 4);
+    const dx = x < m ? x - m : x > W - m ? x - (W - m) : 0;
+    const dy = y < m ? y - m : y > H - m ? y - (H - m) : 0;
+    if (dx || dy) {
+      S.cx += dx / S.scale;
+      S.cy -= dy / S.scale;
+      requestDraw();
+    }
+  }
   function showPoint(i) {
     const head = el('h2', '', meta.files[i]);
     openPanel([
@@ -546,6 +577,7 @@
     ]);
     body.dataset.view = 'point';
     body.dataset.index = String(i);
+    ensureVisible(i);
   }
   function select(i) {
     S.sel = i;
@@ -643,6 +675,7 @@
   }
   function setSelection(list) {
     selection = list && list.length ? list : null;
+    if (selection) S.sel = -1;
     recolor();
     if (selection) showSelection();
     else if (body.dataset.view === 'selection') closePanel();

@@ -420,7 +420,10 @@ pub fn build_page(
     if let Some(p) = input.domain_prob {
         cols.f32("disc", p.iter().copied());
     }
-    cols.u8("flags", input.is_target.iter().map(|&t| u8::from(t)).collect());
+    cols.u8(
+        "flags",
+        input.is_target.iter().map(|&t| u8::from(t)).collect(),
+    );
     cols.u32("dir", dir_of);
     cols.u32("thumb", thumbnail_of.iter().copied());
     cols.u8("thumb_wh", sizes);
@@ -539,7 +542,8 @@ mod tests {
 
     #[test]
     fn assets_hold_no_closing_script_tag() {
-        assert!(!JS.to_ascii_lowercase().contains("</script"));
+        let js = JS.to_ascii_lowercase();
+        assert!(!js.contains("</script") && !js.contains("<script") && !js.contains("<!--"));
         assert!(!CSS.to_ascii_lowercase().contains("</style"));
         for slot in ["{{TITLE}}", "{{CSS}}", "{{DATA}}", "{{JS}}"] {
             assert_eq!(TEMPLATE.matches(slot).count(), 1, "{slot}");

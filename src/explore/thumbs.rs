@@ -159,7 +159,12 @@ mod tests {
         // Strata: source class 0: 600, source class 1: 300, target class 0: 90, target class 1: 10.
         let mut is_target = Vec::new();
         let mut labels = Vec::new();
-        for (t, l, m) in [(false, 0, 600), (false, 1, 300), (true, 0, 90), (true, 1, 10)] {
+        for (t, l, m) in [
+            (false, 0, 600),
+            (false, 1, 300),
+            (true, 0, 90),
+            (true, 1, 10),
+        ] {
             for _ in 0..m {
                 is_target.push(t);
                 labels.push(l);
@@ -174,7 +179,12 @@ mod tests {
                 .count()
         };
         assert_eq!(
-            [count(false, 0), count(false, 1), count(true, 0), count(true, 1)],
+            [
+                count(false, 0),
+                count(false, 1),
+                count(true, 0),
+                count(true, 1)
+            ],
             [60, 30, 9, 1]
         );
         assert_eq!(pick, select_thumbnails(&is_target, &labels, 100, 42));
