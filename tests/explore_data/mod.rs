@@ -136,7 +136,7 @@ impl Synthetic {
         let (w, h) = if i % 3 == 0 { (90, 120) } else { (160, 120) };
         let sq = (i * 7 % 60) as u32;
         RgbImage::from_fn(w, h, |x, y| {
-            if x >= sq && x < sq + 24 && y >= 20 && y < 44 {
+            if (sq..sq + 24).contains(&x) && (20..44).contains(&y) {
                 Rgb([255, 255, 255])
             } else if self.is_target[i] && (x / 10) % 2 == 0 {
                 Rgb([c[0] / 2, c[1] / 2, c[2] / 2])
