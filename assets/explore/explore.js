@@ -167,8 +167,14 @@
   }
   function resize() {
     dpr = window.devicePixelRatio || 1;
+    const oldW = W, oldH = H;
     W = Math.max(1, map.clientWidth);
     H = Math.max(1, map.clientHeight);
+    if (renderer) {
+      // Keep the top-left corner in place, so nothing jumps when the side panel opens or closes.
+      S.cx += (W - oldW) / (2 * S.scale);
+      S.cy -= (H - oldH) / (2 * S.scale);
+    }
     for (const c of [canvas, overlay]) {
       c.width = Math.round(W * dpr);
       c.height = Math.round(H * dpr);
@@ -911,7 +917,7 @@
     }
     return kv;
   }
-  function applyHash(kv) {
+  function applyView(kv) {
     if (kv.v) {
       const [x, y, z] = kv.v.split(',').map(Number);
       if (isFinite(x) && isFinite(y) && isFinite(z) && z > 0) {
@@ -920,6 +926,8 @@
         S.scale = z * scale0;
       }
     }
+  }
+  function applyHash(kv) {
     S.color = ['class', 'domain', 'correct', 'confidence', 'disc'].includes(kv.c) ? kv.c : 'class';
     S.src = kv.d === undefined || kv.d.includes('s');
     S.tgt = kv.d === undefined || kv.d.includes('t');
@@ -942,6 +950,9 @@
     if (S.q) runSearch(S.q);
     else { searchHits = null; recolor(); }
     if (S.sel >= 0) showPoint(S.sel);
+    // The view last: opening the panel above changes the map's size.
+    applyView(kv);
+    requestDraw();
     lastHash = hashString();
   }
   window.addEventListener('hashchange', () => {

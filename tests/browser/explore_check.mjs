@@ -77,6 +77,7 @@ async function pass(label, flags, hash) {
     // The view state is in the hash: reloading it brings the selected point back.
     await page.waitForFunction((i) => location.hash.includes(`p=${i}`), { timeout: 3000 }, want.point);
     const hash1 = await page.evaluate(() => location.hash);
+    const view1 = await page.evaluate(() => window.dannscopeExplore.view());
     await page.evaluate(() => document.querySelector('#color-by').value);
     await page.select('#color-by', 'disc');
     await page.waitForFunction(() => location.hash.includes('c=disc'), { timeout: 3000 });
@@ -101,6 +102,9 @@ async function pass(label, flags, hash) {
     await page.waitForSelector('#nn-source');
     const reloaded = await page.evaluate(() => document.getElementById('panel-body').dataset.index);
     check(reloaded === String(want.point), 'selected point restored from the hash');
+    const view2 = await page.evaluate(() => window.dannscopeExplore.view());
+    const off = Math.hypot(view2.cx - view1.cx, view2.cy - view1.cy) * view1.scale;
+    check(off < 0.5 && Math.abs(view2.scale / view1.scale - 1) < 1e-4, `view restored from the hash (${off} px)`);
 
     // Box selection (shift-drag) over the middle of the map; the panel counts match the points inside.
     const box = await page.evaluate(() => {
@@ -131,6 +135,52 @@ async function pass(label, flags, hash) {
     await thumbsLoaded(page, '#sel-grid');
     await page.screenshot({ path: path.join(shotDir, `explore_selection_${label}.png`) });
     await page.keyboard.press('Escape');
+
+    // Lasso selection: a triangle drawn in lasso mode selects the points inside it.
+    await page.click('.modes button[data-mode="lasso"]');
+    const tri = [[box.x0, box.y1], [(box.x0 + box.x1) / 2, box.y0], [box.x1, box.y1]];
+    await page.mouse.move(...tri[0]);
+    await page.mouse.down();
+    for (const p of [tri[1], tri[2], tri[0]]) await page.mouse.move(...p, { steps: 10 });
+    await page.mouse.up();
+    await page.waitForSelector('#sel-counts');
+    const lasso = await page.evaluate((tri) => {
+      const E = window.dannscopeExplore;
+      const inTri = (x, y) => {
+        let ins = false;
+        for (let a = 0, b = tri.length - 1; a < tri.length; b = a++) {
+          const [xa, ya] = tri[a], [xb, yb] = tri[b];
+          if (ya > y !== yb > y && x < ((xb - xa) * (y - ya)) / (yb - ya) + xa) ins = !ins;
+        }
+        return ins;
+      };
+      let inside = 0;
+      for (let i = 0; i < E.n; i++) if (inTri(...E.screenOf(i))) inside++;
+      const head = document.querySelector('#panel-body h2').textContent;
+      return { inside, head };
+    }, tri);
+    // Points within a pixel of the edge may fall either way (the path is sampled while dragging).
+    const got = Number(lasso.head.replace(/[^0-9]/g, ''));
+    result.lasso = got;
+    check(got > 0 && Math.abs(got - lasso.inside) <= Math.max(3, lasso.inside * 0.03), `lasso ${got} ≈ ${lasso.inside}`);
+    await page.keyboard.press('Escape');
+    await page.click('.modes button[data-mode="pan"]');
+
+    // Wheel zoom keeps the data point under the cursor in place.
+    const under = () => page.evaluate(() => {
+      const m = document.getElementById('map').getBoundingClientRect();
+      const v = window.dannscopeExplore.view();
+      const px = m.width * 0.4, py = m.height * 0.45;
+      return { x: m.left + px, y: m.top + py, scale: v.scale,
+        dx: v.cx + (px - m.width / 2) / v.scale, dy: v.cy - (py - m.height / 2) / v.scale };
+    });
+    const z0 = await under();
+    await page.mouse.move(z0.x, z0.y);
+    await page.mouse.wheel({ deltaY: -400 });
+    await page.waitForFunction((s) => window.dannscopeExplore.view().scale > s * 1.5, { timeout: 3000 }, z0.scale);
+    const z1 = await under();
+    const moved = Math.hypot(z1.dx - z0.dx, z1.dy - z0.dy) * z1.scale;
+    check(moved < 0.5, `zoom keeps the point under the cursor (moved ${moved} px)`);
 
     // Search by file name (the name holds markup that must stay text).
     await page.type('#search', want.search);
