@@ -44,6 +44,9 @@ pub enum Error {
     /// A training log could not be read.
     #[error(transparent)]
     TrainingLog(#[from] crate::traininglog::TrainingLogError),
+    /// The explore page could not be built or written.
+    #[error(transparent)]
+    Explore(#[from] crate::explore::ExploreError),
     /// The demo data could not be generated.
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),

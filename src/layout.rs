@@ -163,6 +163,11 @@ impl Layout {
         self.keyed("tsne", key)
     }
 
+    /// Folder of one model's explore pages of one split.
+    pub fn explore(&self, key: &StoreKey) -> Result<PathBuf, NameError> {
+        self.keyed("explore", key)
+    }
+
     /// Base path (no extension) of a pair's files in `dir`, e.g. `<dir>/R-P`, with `suffix` appended to
     /// the pair (e.g. `_evolution`).
     pub fn pair_base(

@@ -4,7 +4,8 @@
 //! [`dataset`] → [`preprocess`] → [`engine`] → [`store`] → {[`metrics`], [`tsne`] → [`plot`]} → [`report`].
 //! [`settings`] holds what a command resolved from its flags and `dannscope.toml`; [`pipeline`] holds
 //! the jobs that chain the stages; [`layout`] owns every output path; [`atomic`] is the one way files
-//! are written. `docs/architecture.md` is the map.
+//! are written; [`explore`] renders the interactive, offline map of a joint t-SNE (every dot an
+//! image). `docs/architecture.md` is the map.
 
 pub mod atomic;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod dataset;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod explore;
 pub mod layout;
 pub mod metrics;
 pub mod model;

@@ -5,6 +5,7 @@ mod args;
 mod curves;
 mod embed;
 mod eval;
+mod explore;
 mod progress;
 mod report;
 mod resolve;
@@ -59,6 +60,12 @@ enum Command {
         after_help = "Example:\n  dannscope tsne --pair R-P --model models/mobilenetv3.onnx\n  dannscope tsne --pair R-P --model checkpoints/   # one map per epoch, grid + GIF"
     )]
     Tsne(tsne::Args),
+    /// One offline HTML map of a pair in which every dot is an image: hover, nearest neighbours in the
+    /// embedding space, selection, colour by class, domain, right/wrong, confidence.
+    #[command(
+        after_help = "Example:\n  dannscope explore --pair R-P --model models/mobilenetv3.onnx --split valid"
+    )]
+    Explore(explore::Args),
     /// Batch report of every [[run]] in dannscope.toml: tables for slides (Markdown, LaTeX, CSV), and a
     /// self-contained index.html with every figure.
     #[command(after_help = "Example:\n  dannscope report --config dannscope.toml")]
@@ -82,6 +89,7 @@ pub fn main() -> ExitCode {
         Command::Embed(a) => embed::run(a).map(|()| EXIT_OK),
         Command::Eval(a) => eval::run(a).map(|()| EXIT_OK),
         Command::Tsne(a) => tsne::run(a).map(|()| EXIT_OK),
+        Command::Explore(a) => explore::run(a).map(|()| EXIT_OK),
         Command::Report(a) => report::run(a),
         Command::Curves(a) => curves::run(a).map(|()| EXIT_OK),
         Command::Demo(a) => report::demo(a),

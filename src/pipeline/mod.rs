@@ -4,6 +4,7 @@
 //! - [`eval`]: store → metrics → `metrics/…` files;
 //! - [`map`]: store → t-SNE → plot (one pair's joint map and figure);
 //! - [`evolution`]: the map job over a run's checkpoints;
+//! - [`explore`]: the map of a pair as one offline HTML page, every dot an image;
 //! - [`batch`]: every configured run through all of the above, for `report` and `demo`.
 //!
 //! A command resolves its [`Settings`] first, then opens one [`Workspace`]: the project (data root,
@@ -14,6 +15,7 @@ pub mod batch;
 pub mod embed;
 pub mod eval;
 pub mod evolution;
+pub mod explore;
 pub mod map;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,90 @@
+//! `dannscope explore`: one offline HTML map of a pair in which every dot is an image.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args as ClapArgs;
+use dannscope::explore::ExploreParams;
+use dannscope::pipeline::{explore, Workspace};
+use dannscope::settings::Pair;
+
+use super::args::{EngineArgs, MapArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::progress::Reporter;
+use super::resolve::{self, Flags};
+
+/// Arguments of `explore`.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    #[command(flatten)]
+    project: ProjectArgs,
+    #[command(flatten)]
+    seeds: SeedArgs,
+    #[command(flatten)]
+    split: SplitArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+    #[command(flatten)]
+    map: MapArgs,
+    /// ONNX model following the dannscope model contract.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    /// Source-target pair, e.g. R-P. Default: the model's dannscope.source / dannscope.target.
+    #[arg(long, value_name = "S-T")]
+    pair: Option<Pair>,
+    /// Nearest neighbours listed per domain when a point is clicked.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    neighbours: u32,
+    /// Longest side of a thumbnail, in pixels.
+    #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(16..=255))]
+    thumb_px: u32,
+    /// Most thumbnails in the file; above it a seeded subset stratified by domain × class gets one.
+    #[arg(long, default_value_t = 20_000)]
+    max_thumbnails: usize,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let cfg = resolve::config(Some(&a.project))?;
+    let settings = resolve::settings(
+        &Flags {
+            project: Some(&a.project),
+            seeds: Some(&a.seeds),
+            split: a.split.split,
+            engine: Some(&a.engine),
+            map: Some(&a.map),
+            ..Flags::default()
+        },
+        &cfg,
+    )?;
+    let path = super::model_path(a.model.as_deref(), &cfg)?;
+    let model = super::load_model(&settings, &path)?;
+    let pair = match &a.pair {
+        Some(p) => p.clone(),
+        None => Pair::of_model(&model).with_context(|| {
+            format!(
+                "no --pair given and {} names no dannscope.source/target",
+                model.path.display()
+            )
+        })?,
+    };
+    let params = ExploreParams {
+        k: a.neighbours as usize,
+        thumb_px: a.thumb_px,
+        max_thumbnails: a.max_thumbnails,
+        seed: settings.seeds.map,
+        ..ExploreParams::default()
+    };
+    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
+    super::notes(ws.notices());
+    ws.check_pairs(std::slice::from_ref(&pair))?;
+    let rep = Reporter::new();
+    let name = model.arch.clone();
+    let o = explore::explore(&mut ws, &model, &pair, &name, &params, &|e| rep.event(e))?;
+    println!(
+        "explore page: {} points, {} thumbnails, {:.1} MB → {}",
+        o.n_points,
+        o.n_thumbnails,
+        o.bytes as f64 / 1e6,
+        o.path.display()
+    );
+    Ok(())
+}
