@@ -22,7 +22,7 @@ fn reference() -> Value {
 /// Gaussian blobs: `n` points in `d` dimensions around 3 centres (no randomness needed).
 fn blobs(n: usize, d: usize) -> Array2<f32> {
     Array2::from_shape_fn((n, d), |(i, j)| {
-        let c = (i % 3) as f32 * 6.0 * if j % 2 == 0 { 1.0 } else { -1.0 };
+        let c = (i % 3) as f32 * 6.0 * if j.is_multiple_of(2) { 1.0 } else { -1.0 };
         let h = ((i * 7919 + j * 104_729) % 1000) as f32 / 1000.0 - 0.5;
         c + 2.0 * h
     })

@@ -303,7 +303,7 @@ impl Columns {
         self.index
             .insert(name.into(), json!([self.bytes.len(), count, kind]));
         self.bytes.extend_from_slice(&data);
-        while self.bytes.len() % 4 != 0 {
+        while !self.bytes.len().is_multiple_of(4) {
             self.bytes.push(0);
         }
     }

@@ -133,12 +133,16 @@ impl Synthetic {
             [0x8c, 0x56, 0x4b],
         ];
         let c = COLS[self.labels[i] as usize % COLS.len()];
-        let (w, h) = if i % 3 == 0 { (90, 120) } else { (160, 120) };
+        let (w, h) = if i.is_multiple_of(3) {
+            (90, 120)
+        } else {
+            (160, 120)
+        };
         let sq = (i * 7 % 60) as u32;
         RgbImage::from_fn(w, h, |x, y| {
             if (sq..sq + 24).contains(&x) && (20..44).contains(&y) {
                 Rgb([255, 255, 255])
-            } else if self.is_target[i] && (x / 10) % 2 == 0 {
+            } else if self.is_target[i] && (x / 10).is_multiple_of(2) {
                 Rgb([c[0] / 2, c[1] / 2, c[2] / 2])
             } else {
                 Rgb(c)
