@@ -155,6 +155,8 @@ pub struct DomainEmbeddings {
     pub logits: Option<Array2<f32>>,
     /// `[N]` class indices (model order).
     pub label: Array1<i64>,
+    /// `[N]` domain-discriminator outputs (logits), when the model has `domain_logits`.
+    pub domain_logits: Option<Array1<f32>>,
     /// The record written beside the arrays.
     pub record: EmbeddingRecord,
 }
@@ -172,6 +174,9 @@ pub fn write_domain(dir: &Path, d: &DomainEmbeddings) -> Result<()> {
             z.add_array("logits", l).map_err(e)?;
         }
         z.add_array("label", &d.label).map_err(e)?;
+        if let Some(dl) = &d.domain_logits {
+            z.add_array("domain_logits", dl).map_err(e)?;
+        }
         let fp: Array1<u8> = d.record.fingerprint.bytes().collect();
         z.add_array("fingerprint", &fp).map_err(e)?;
         z.finish().map_err(e)?;
@@ -206,6 +211,14 @@ pub fn read_domain(dir: &Path, domain: &str) -> Result<DomainEmbeddings> {
     let label: Array1<i64> = z
         .by_name("label")
         .map_err(|e| bad(format!("array \"label\" (i64, 1-D): {e}")))?;
+    let domain_logits: Option<Array1<f32>> = if has("domain_logits") {
+        Some(
+            z.by_name("domain_logits")
+                .map_err(|e| bad(format!("array \"domain_logits\" (f32, 1-D): {e}")))?,
+        )
+    } else {
+        None
+    };
     if has("fingerprint") {
         let fp: Array1<u8> = z
             .by_name("fingerprint")
@@ -231,10 +244,17 @@ pub fn read_domain(dir: &Path, domain: &str) -> Result<DomainEmbeddings> {
     if let Some(l) = &logits {
         check_finite(l, "logits", &npz, &record)?;
     }
+    if domain_logits.as_ref().is_some_and(|d| d.len() != n) {
+        return Err(bad(format!(
+            "array \"domain_logits\" has {} rows, expected {n}",
+            domain_logits.as_ref().map_or(0, |d| d.len())
+        )));
+    }
     Ok(DomainEmbeddings {
         embedding,
         logits,
         label,
+        domain_logits,
         record,
     })
 }

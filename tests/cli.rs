@@ -317,6 +317,17 @@ fn report_marks_a_broken_run_and_agrees_with_the_metrics_files() {
         html.contains("missing.onnx"),
         "the broken run is named in the report"
     );
+    // The finished run's explore page sits next to index.html and is linked from its section.
+    let page = std::fs::read_to_string(report.join("explore-tiny-r-a.html")).unwrap();
+    dannscope::report::check_self_contained(&page).unwrap();
+    assert!(html.contains("href=\"explore-tiny-r-a.html\""));
+    // The discriminator's outputs are stored with the embeddings (tiny.onnx has `domain_logits`).
+    let d =
+        dannscope::store::read_domain(&dir.path().join("out/embeddings/tiny/all"), "Art").unwrap();
+    assert_eq!(
+        d.domain_logits.as_ref().map(|x| x.len()),
+        Some(d.embedding.nrows())
+    );
     // Every number in results.csv equals the one in the run's metrics.json.
     let m = dannscope::pipeline::eval::read(&dir.path().join("out/metrics/tiny/all")).unwrap();
     let csv = std::fs::read_to_string(report.join("results.csv")).unwrap();

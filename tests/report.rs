@@ -127,6 +127,7 @@ fn run(name: &str, group: &str, pair: &str, seed: u64, skill: f32) -> RunOutcome
             evolution_png: None,
             curves_png: None,
             curves_svg: None,
+            explore_html: None,
         },
     )
 }

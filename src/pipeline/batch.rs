@@ -128,6 +128,11 @@ fn run_one(
         let base = evolution::evolution(ws, &models, &pair, &name, 5, on_event)?;
         Some(with_ext(&base, "png"))
     };
+    let explore_params = crate::explore::ExploreParams {
+        seed: ws.settings.seeds.map,
+        ..Default::default()
+    };
+    let page = super::explore::explore(ws, &model, &pair, &name, &explore_params, on_event)?;
     Ok(RunOutcome::done(
         run.clone(),
         &name,
@@ -143,6 +148,7 @@ fn run_one(
             evolution_png,
             curves_png,
             curves_svg,
+            explore_html: Some(page.path),
         },
     ))
 }

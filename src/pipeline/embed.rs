@@ -250,6 +250,8 @@ fn embed_domain(
     let (tx, rx) = crossbeam_channel::bounded::<DecodedBatch>(2);
     let mut emb: Vec<f32> = Vec::new();
     let mut logits: Vec<f32> = Vec::new();
+    // Domain-discriminator outputs, kept only while every batch has them.
+    let mut disc: Option<Vec<f32>> = Some(Vec::new());
     let (mut dim, mut n_classes) = (0usize, 0usize);
     let mut kept_paths = Vec::new();
     let mut kept_labels = Vec::new();
@@ -335,6 +337,10 @@ fn embed_domain(
                     n_classes = c;
                     logits.extend_from_slice(&l);
                 }
+                match (&mut disc, out.domain_logits) {
+                    (Some(d), Some(x)) if x.len() == rows.len() => d.extend_from_slice(&x),
+                    _ => disc = None,
+                }
                 for r in rows {
                     kept_paths.push(items[r].rel_path.clone());
                     kept_labels.push(labels[r]);
@@ -412,6 +418,9 @@ fn embed_domain(
         embedding,
         logits,
         label: Array1::from(kept_labels),
+        domain_logits: disc
+            .filter(|d| d.len() == n && d.iter().all(|v| v.is_finite()))
+            .map(Array1::from),
         record,
     };
     // Non-finite outputs are refused before anything is cached.

@@ -52,6 +52,18 @@ pub fn explore(
         })),
         _ => None,
     };
+    // The discriminator's output as a probability (sigmoid of its logit), when both domains have it.
+    let domain_prob: Option<Vec<f32>> = match (&src.domain_logits, &tgt.domain_logits) {
+        (Some(_), Some(_)) => Some(
+            (0..n)
+                .map(|i| {
+                    let z = of(i).domain_logits.as_ref().map_or(0.0, |d| d[m.rows[i]]);
+                    1.0 / (1.0 + (-z).exp())
+                })
+                .collect(),
+        ),
+        _ => None,
+    };
     let paths: Vec<String> = (0..n)
         .map(|i| of(i).record.paths[m.rows[i]].clone())
         .collect();
@@ -72,7 +84,7 @@ pub fn explore(
         labels: &m.labels,
         paths: &paths,
         logits: logits.as_ref().map(|l| l.view()),
-        domain_prob: None,
+        domain_prob: domain_prob.as_deref(),
         embedding: embedding.view(),
     };
     let pre = model.preprocess.clone();

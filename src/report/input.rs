@@ -52,6 +52,8 @@ pub struct RunResults {
     pub curves_png: Option<PathBuf>,
     /// Training curves, SVG.
     pub curves_svg: Option<PathBuf>,
+    /// The run's explore page (one offline HTML map, every dot an image).
+    pub explore_html: Option<PathBuf>,
 }
 
 impl RunOutcome {

@@ -82,6 +82,16 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
         source: e,
     })?;
     let ids = run_ids(&input.runs);
+    // Each run's explore page goes next to index.html as `explore-<run id>.html`.
+    for (r, id) in input.runs.iter().zip(&ids) {
+        if let Some(src) = r.results().and_then(|d| d.explore_html.as_ref()) {
+            let bytes = std::fs::read(src).map_err(|e| crate::Error::Io {
+                path: src.clone(),
+                source: e,
+            })?;
+            crate::store::atomic_write_bytes(&dir.join(explore_page_name(id)), &bytes)?;
+        }
+    }
     let figs = figures::collect(dir, &input.runs, &ids)?;
     let tables = study_tables(&input.runs);
     let cohesion = cohesion_table(&input.runs);
@@ -101,6 +111,11 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
         figures: figs.copied.clone(),
         warnings: figs.warnings.clone(),
     })
+}
+
+/// File name of a run's explore page in the report folder.
+pub fn explore_page_name(run_id: &str) -> String {
+    format!("explore-{run_id}.html")
 }
 
 /// Renders the document of `format`, checks it and writes it atomically into `dir`; returns its path.

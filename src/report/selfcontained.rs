@@ -205,8 +205,26 @@ fn inside(v: &str) -> bool {
     v.starts_with('#') || v.starts_with("data:")
 }
 
+/// A link to a run's explore page written next to the report (`explore-<run id>.html`, the id made of
+/// lower-case letters, digits and `-`): the one kind of file the report links instead of inlining,
+/// because each page is a self-contained file of its own.
+fn is_explore_page(value: &str) -> bool {
+    value
+        .strip_prefix("explore-")
+        .and_then(|v| v.strip_suffix(".html"))
+        .is_some_and(|id| {
+            !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+}
+
 fn check_attr(name: &str, value: &str, at: usize) -> Result<(), String> {
     if name == "xmlns" || name.starts_with("xmlns:") {
+        return Ok(());
+    }
+    if name == "href" && is_explore_page(value) {
         return Ok(());
     }
     if REF_ATTRS.contains(&name) && !inside(value) {
@@ -308,5 +326,18 @@ mod tests {
         assert!(inline_svg("<svg><rect/>").is_err());
         assert!(inline_svg("<svg><script>x()</script></svg>").is_err());
         assert!(inline_svg("<svg><image href=\"x.png\"/></svg>").is_err());
+        // Only the explore pages written next to the report may be linked.
+        assert!(check_self_contained(r#"<a href="explore-tiny-r-a.html">x</a>"#).is_ok());
+        for bad in [
+            "explore-../x.html",
+            "explore-A.html",
+            "explore-.html",
+            "other.html",
+        ] {
+            assert!(
+                check_self_contained(&format!("<a href=\"{bad}\">x</a>")).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

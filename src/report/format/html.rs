@@ -440,6 +440,13 @@ fn run_article(sec: &RunSection<'_>) -> String {
         html_escape(id),
         html_escape(&r.run.model.display().to_string())
     );
+    if r.results().is_some_and(|d| d.explore_html.is_some()) {
+        let _ = write!(
+            s,
+            "<dt>Explore</dt><dd><a href=\"{}\">interactive map: every dot an image, nearest neighbours</a></dd>",
+            html_escape(&crate::report::explore_page_name(id))
+        );
+    }
     if let Some(h) = r.model_sha256() {
         let _ = write!(
             s,
