@@ -19,6 +19,7 @@ pub mod cohesion;
 pub mod distance;
 pub mod domain_classifier;
 pub mod eval;
+pub mod transfer;
 
 pub use bootstrap::{percentile, BootstrapInterval};
 pub use classification::{
