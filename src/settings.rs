@@ -275,7 +275,6 @@ impl MetricSettings {
     }
 }
 
-
 /// Everything a pipeline job needs, resolved once.
 #[derive(Debug, Clone)]
 pub struct Settings {

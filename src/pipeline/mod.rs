@@ -4,6 +4,8 @@
 //! - [`eval`]: store → metrics → `metrics/…` files;
 //! - [`map`]: store → t-SNE → plot (one pair's joint map and figure);
 //! - [`evolution`]: the map job over a run's checkpoints;
+//! - [`compare`]: two models on the same images (accuracy difference, McNemar, kNN overlap);
+//! - [`select`]: label-free validators per checkpoint against the true target accuracy;
 //! - [`batch`]: every configured run through all of the above, for `report` and `demo`.
 //!
 //! A command resolves its [`Settings`] first, then opens one [`Workspace`]: the project (data root,
@@ -11,10 +13,12 @@
 //! [`Layout`]. The stages below this layer (`metrics`, `tsne`) are pure computation.
 
 pub mod batch;
+pub mod compare;
 pub mod embed;
 pub mod eval;
 pub mod evolution;
 pub mod map;
+pub mod select;
 
 use std::collections::BTreeMap;
 
