@@ -311,11 +311,10 @@ pub fn kmeans(x: ArrayView2<f64>, init: &Array2<f64>, params: &KMeansParams) -> 
             }
         }
         let mut new = centres.clone();
-        for c in 0..k {
-            if weight[c] > 0 {
-                let mut r = new.row_mut(c);
-                r.assign(&sums.row(c));
-                r /= weight[c] as f64;
+        for ((mut r, s), &w) in new.outer_iter_mut().zip(sums.outer_iter()).zip(&weight) {
+            if w > 0 {
+                r.assign(&s);
+                r /= w as f64;
             }
         }
         let shift: f64 = (&new - &centres).mapv(|v| v * v).sum();
