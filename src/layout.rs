@@ -7,6 +7,9 @@
 //! <out>/metrics/<model>/<split>/{classification,cohesion}.csv, metrics.json
 //! <out>/tsne/<model>/<split>/<S>-<T>.{npz,csv,json,svg,png}
 //! <out>/tsne/<model>/<split>/<S>-<T>_evolution.{svg,png,gif}, <S>-<T>_curves.{svg,png}
+//! <out>/tsne/<model>/<split>/<S>-<T>_misalignment.{svg,png}            eval (per-class transfer)
+//! <out>/compare/<A>_vs_<B>/<split>/<S>-<T>.{csv,json}                   compare
+//! <out>/select/<last checkpoint>/<split>/<S>-<T>{.csv,.json,.svg,.png,_summary.csv}   select
 //! <out>/curves/<log name>.{svg,png}
 //! <out>/report/...
 //! ```
@@ -168,6 +171,30 @@ impl Layout {
         self.keyed("explore", key)
     }
 
+    /// Folder of the comparison of model `a` with model `b` on one split (both keys must name the same
+    /// split folder): `<out>/compare/<A>_vs_<B>/<split>`.
+    pub fn compare(&self, a: &StoreKey, b: &StoreKey) -> Result<PathBuf, NameError> {
+        check_name("model name", &a.model, None)?;
+        check_name("model name", &b.model, None)?;
+        let name = format!("{}_vs_{}", a.model, b.model);
+        check_name("comparison name", &name, None)?;
+        if a.split_dir() != b.split_dir() {
+            return Err(NameError {
+                what: "split folder",
+                value: format!("{} / {}", a.split_dir(), b.split_dir()),
+                origin: None,
+                reason: "the two models were embedded on different splits or decodes",
+            });
+        }
+        Ok(self.root.join("compare").join(name).join(a.split_dir()))
+    }
+
+    /// Folder of a label-free checkpoint selection, named after the run's last checkpoint:
+    /// `<out>/select/<model>/<split>`.
+    pub fn select(&self, key: &StoreKey) -> Result<PathBuf, NameError> {
+        self.keyed("select", key)
+    }
+
     /// Base path (no extension) of a pair's files in `dir`, e.g. `<dir>/R-P`, with `suffix` appended to
     /// the pair (e.g. `_evolution`).
     pub fn pair_base(
@@ -260,6 +287,33 @@ mod tests {
         assert!(l.tsne(&bad).is_err());
         assert!(Layout::domain_files(Path::new("/o"), "../../etc").is_err());
         assert!(Layout::pair_base(Path::new("/o"), "R", "/P", "").is_err());
+    }
+
+    #[test]
+    fn comparisons_name_both_models_and_refuse_unsafe_names() {
+        let l = Layout::new("/o");
+        let key = |m: &str| StoreKey {
+            model: m.into(),
+            split: SplitSel::Valid,
+            fast_decode: false,
+        };
+        assert_eq!(
+            l.compare(&key("a"), &key("b")).unwrap(),
+            PathBuf::from("/o/compare/a_vs_b/valid")
+        );
+        assert!(l.compare(&key(".."), &key("b")).is_err());
+        assert!(l.compare(&key("a"), &key("x/y")).is_err());
+        let long = "m".repeat(MAX_NAME_BYTES / 2 + 1);
+        assert!(l.compare(&key(&long), &key(&long)).is_err());
+        let fast = StoreKey {
+            fast_decode: true,
+            ..key("b")
+        };
+        assert!(l.compare(&key("a"), &fast).is_err());
+        assert_eq!(
+            l.select(&key("ep01")).unwrap(),
+            PathBuf::from("/o/select/ep01/valid")
+        );
     }
 
     #[test]

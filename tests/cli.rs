@@ -22,7 +22,9 @@ fn without_ort() -> Command {
 
 #[test]
 fn every_subcommand_help_shows_an_example() {
-    for sub in ["split", "embed", "eval", "tsne", "curves", "report", "demo"] {
+    for sub in [
+        "split", "embed", "eval", "tsne", "curves", "report", "demo", "compare", "select",
+    ] {
         dannscope().args([sub, "--help"]).assert().success().stdout(
             predicate::str::contains("Example:")
                 .and(predicate::str::contains(format!("dannscope {sub}"))),
@@ -393,4 +395,115 @@ fn tsne_maps_source_and_target_jointly_and_reproducibly() {
     run().stdout(predicate::str::contains("mapped 64 points"));
     assert_eq!(std::fs::read(&npz).unwrap(), first);
     run().stdout(predicate::str::contains("reused the map"));
+}
+
+#[test]
+fn eval_writes_the_per_class_transfer_and_its_heat_map() {
+    let out = tempfile::tempdir().unwrap();
+    without_ort()
+        .args(["eval", "--model"])
+        .arg(fixtures().join("models/tiny.onnx"))
+        .arg("--data")
+        .arg(fixtures().join("data"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--split", "all", "--bootstrap", "0"])
+        .assert()
+        .success();
+    let dir = out.path().join("metrics/tiny/all");
+    let t = std::fs::read_to_string(dir.join("transfer.csv")).unwrap();
+    assert!(t.starts_with("model,split,pair,class_index,class,n_source,n_target,"));
+    // one row per class of the pair
+    assert_eq!(t.lines().filter(|l| l.contains(",R-A,")).count(), 4, "{t}");
+    let m = std::fs::read_to_string(dir.join("misalignment.csv")).unwrap();
+    assert_eq!(m.lines().filter(|l| l.contains(",R-A,")).count(), 16, "{m}");
+    let r = dannscope::pipeline::eval::read(&dir).unwrap();
+    let tr = &r.transfer[0].transfer;
+    let n_target: u64 = tr.misalignment.iter().flatten().sum();
+    assert_eq!(n_target as usize, r.domain("Art").unwrap().n);
+    for ext in ["svg", "png"] {
+        assert!(out
+            .path()
+            .join(format!("tsne/tiny/all/R-A_misalignment.{ext}"))
+            .is_file());
+    }
+}
+
+#[test]
+fn compare_of_a_model_with_its_copy_finds_no_difference() {
+    let out = tempfile::tempdir().unwrap();
+    let copy = out.path().join("tiny_copy.onnx");
+    std::fs::copy(fixtures().join("models/tiny.onnx"), &copy).unwrap();
+    without_ort()
+        .args(["compare", "--model"])
+        .arg(fixtures().join("models/tiny.onnx"))
+        .arg("--model")
+        .arg(&copy)
+        .arg("--data")
+        .arg(fixtures().join("data"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--split", "all", "--bootstrap", "50", "--pair", "R-A"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("p = 1.0000"));
+    let base = out.path().join("compare/tiny_vs_tiny_copy/all/R-A");
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(base.with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(j["difference"], 0.0);
+    assert_eq!(j["fixed"].as_array().unwrap().len(), 0);
+    assert_eq!(j["broken"].as_array().unwrap().len(), 0);
+    for o in j["space_overlap"].as_array().unwrap() {
+        assert_eq!(o["mean_jaccard"], 1.0, "{o}");
+    }
+    let csv = std::fs::read_to_string(base.with_extension("csv")).unwrap();
+    assert!(csv.starts_with(
+        "model_a,model_b,split,pair,class_index,class,n,accuracy_a,accuracy_b,delta\n"
+    ));
+    // exactly two models
+    without_ort()
+        .args(["compare", "--model"])
+        .arg(&copy)
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("exactly two models"));
+}
+
+#[test]
+fn select_scores_every_checkpoint_without_target_labels() {
+    let out = tempfile::tempdir().unwrap();
+    let ck = out.path().join("ck");
+    std::fs::create_dir(&ck).unwrap();
+    for name in ["a.onnx", "b.onnx"] {
+        std::fs::copy(fixtures().join("models/tiny.onnx"), ck.join(name)).unwrap();
+    }
+    without_ort()
+        .args(["select", "--model"])
+        .arg(&ck)
+        .arg("--data")
+        .arg(fixtures().join("data"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--split", "all", "--pair", "R-A"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("class_ami"));
+    let csv = std::fs::read_to_string(out.path().join("select/b/all/R-A.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "epoch,model,true_accuracy,entropy,im,snd,bnm,class_ami,dev,atc_mc,atc_ne"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2);
+    // the same weights twice: the same scores
+    assert_eq!(
+        rows[0].split_once(",a,").unwrap().1,
+        rows[1].split_once(",b,").unwrap().1
+    );
+    assert!(out.path().join("select/b/all/R-A_summary.csv").is_file());
+    assert!(out.path().join("select/b/all/R-A.png").is_file());
 }

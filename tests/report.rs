@@ -89,6 +89,7 @@ fn eval_of(model: &str, pair: &str, seed: u64, skill: f32) -> EvalResults {
             target: domain_name(t).into(),
             cohesion: c,
         }],
+        transfer: Vec::new(),
         settings: EvalSettings {
             bootstrap_resamples: 40,
             level: 0.95,

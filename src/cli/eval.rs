@@ -71,12 +71,16 @@ pub fn run(a: Args) -> Result<()> {
     let r = eval::evaluate(&model.stem, &e, &idx, &ws.settings.metrics)?;
     let dir = ws.layout.metrics(&e.key)?;
     eval::write(&dir, &r)?;
+    let figures = eval::draw_misalignment(&ws.layout.tsne(&e.key)?, &r, &e, &idx)?;
     super::notes(&r.notices);
     print_table(&r, &idx, &e.domains);
     println!(
-        "wrote {}/{{classification.csv,cohesion.csv,metrics.json}}",
+        "wrote {}/{{classification.csv,cohesion.csv,transfer.csv,misalignment.csv,metrics.json}}",
         dir.display()
     );
+    for f in figures {
+        println!("drew {}.{{svg,png}}", f.display());
+    }
     Ok(())
 }
 
@@ -123,6 +127,18 @@ fn print_table(r: &EvalResults, pairs: &[(usize, usize)], domains: &[dannscope::
                     .map(|v| format!("{v:.4}"))
                     .unwrap_or_else(|| "n/a".into())
             );
+        }
+        if let Some(t) = r.transfer.iter().find(|t| t.pair == p.pair) {
+            let name = |c: usize| r.class_names.get(c).map(String::as_str).unwrap_or("?");
+            for q in t.transfer.pulls.iter().take(5) {
+                println!(
+                    "  pulled: target {} → source {} ({} images, {:.1}% of the class)",
+                    name(q.target_class),
+                    name(q.source_class),
+                    q.count,
+                    100.0 * q.share
+                );
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! settings value ([`resolve`]) before any work; library errors get context here (anyhow).
 
 mod args;
+mod compare;
 mod curves;
 mod embed;
 mod eval;
@@ -9,6 +10,7 @@ mod explore;
 mod progress;
 mod report;
 mod resolve;
+mod select;
 mod split;
 mod tsne;
 
@@ -79,6 +81,16 @@ enum Command {
     /// full report (no data, download or GPU needed).
     #[command(after_help = "Example:\n  dannscope demo --out outputs/demo")]
     Demo(report::DemoArgs),
+    /// Two models on the same images: accuracy difference (paired bootstrap, McNemar), per-class
+    /// deltas, the images fixed and broken, and how much their embedding spaces agree.
+    #[command(
+        after_help = "Example:\n  dannscope compare --model a.onnx --model b.onnx --pair R-P --split valid"
+    )]
+    Compare(compare::Args),
+    /// Label-free checkpoint selection: entropy, IM, SND, BNM, ClassAMI, DEV and ATC per epoch next to
+    /// the true target accuracy, their rank correlation with it and the epoch each would pick.
+    #[command(after_help = "Example:\n  dannscope select --model checkpoints/ --pair R-P")]
+    Select(select::Args),
 }
 
 /// Entry point: parse, run, print errors with their causes, and exit with an honest status.
@@ -93,6 +105,8 @@ pub fn main() -> ExitCode {
         Command::Report(a) => report::run(a),
         Command::Curves(a) => curves::run(a).map(|()| EXIT_OK),
         Command::Demo(a) => report::demo(a),
+        Command::Compare(a) => compare::run(a).map(|()| EXIT_OK),
+        Command::Select(a) => select::run(a).map(|()| EXIT_OK),
     };
     match r {
         Ok(code) => ExitCode::from(code),

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::transfer::{transfer, TransferParams, TransferReport};
 use super::{
     classification_report, cohesion, ClassificationParams, ClassificationReport, CohesionParams,
     CohesionReport, DomainData, MetricsResult,
@@ -33,6 +34,19 @@ pub struct PairResult {
     pub target: String,
     /// The measures.
     pub cohesion: CohesionReport,
+}
+
+/// Per-class transfer of one pair.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PairTransfer {
+    /// `S-T` in domain codes.
+    pub pair: String,
+    /// Source domain name.
+    pub source: String,
+    /// Target domain name.
+    pub target: String,
+    /// The per-class table, misalignment matrix and pulls.
+    pub transfer: TransferReport,
 }
 
 /// Settings recorded with the results.
@@ -65,6 +79,9 @@ pub struct EvalResults {
     pub domains: Vec<DomainResult>,
     /// Per pair.
     pub pairs: Vec<PairResult>,
+    /// Per-class transfer per pair (absent in results written before it existed).
+    #[serde(default)]
+    pub transfer: Vec<PairTransfer>,
     /// Settings.
     pub settings: EvalSettings,
     /// Notices (skipped measures, classes left out of AUROC means).
@@ -147,6 +164,32 @@ pub fn pair_result(
             source: source.name.to_string(),
             target: target.name.to_string(),
             cohesion: c,
+        },
+        notices,
+    ))
+}
+
+/// The per-class transfer of one pair (labels of both domains needed), with a notice per measure that
+/// could not be computed.
+pub fn pair_transfer(
+    source: &EvalDomain,
+    target: &EvalDomain,
+    n_classes: usize,
+    params: &TransferParams,
+) -> MetricsResult<(PairTransfer, Vec<String>)> {
+    let pair = format!("{}-{}", source.code, target.code);
+    let t = transfer(&source.data, &target.data, n_classes, params)?;
+    let notices = t
+        .notices
+        .iter()
+        .map(|n| format!("{pair}: transfer: {n}"))
+        .collect();
+    Ok((
+        PairTransfer {
+            pair,
+            source: source.name.to_string(),
+            target: target.name.to_string(),
+            transfer: t,
         },
         notices,
     ))

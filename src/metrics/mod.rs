@@ -16,9 +16,12 @@
 pub mod bootstrap;
 pub mod classification;
 pub mod cohesion;
+pub mod compare;
 pub mod distance;
 pub mod domain_classifier;
 pub mod eval;
+pub mod transfer;
+pub mod validators;
 
 pub use bootstrap::{percentile, BootstrapInterval};
 pub use classification::{

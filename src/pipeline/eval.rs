@@ -1,12 +1,15 @@
-//! The eval job: classification results per domain and cohesion measures per pair from stored
-//! embeddings, written as `classification.csv`, `cohesion.csv` and `metrics.json` in
-//! [`crate::layout::Layout::metrics`].
+//! The eval job: classification results per domain, cohesion measures and per-class transfer per pair
+//! from stored embeddings, written as `classification.csv`, `cohesion.csv`, `transfer.csv`,
+//! `misalignment.csv` and `metrics.json` in [`crate::layout::Layout::metrics`]; the misalignment heat
+//! map of each pair goes next to its map files ([`draw_misalignment`]).
 
 use std::path::Path;
 
 use super::Embedded;
 use crate::error::{Error, Result, ResultExt};
+use crate::layout::{with_ext, Layout};
 use crate::metrics::eval::{self, EvalDomain, EvalResults};
+use crate::metrics::transfer::TransferParams;
 use crate::metrics::DomainData;
 use crate::settings::MetricSettings;
 use crate::store::DomainEmbeddings;
@@ -27,6 +30,43 @@ pub const CLASSIFICATION_HEADER: [&str; 10] = [
 
 /// Header of `cohesion.csv`.
 pub const COHESION_HEADER: [&str; 5] = ["model", "split", "pair", "metric", "value"];
+
+/// Header of `transfer.csv` (one row per pair × class).
+pub const TRANSFER_HEADER: [&str; 19] = [
+    "model",
+    "split",
+    "pair",
+    "class_index",
+    "class",
+    "n_source",
+    "n_target",
+    "source_accuracy",
+    "target_accuracy",
+    "knn_agreement",
+    "knn_nearest_class",
+    "knn_nearest_share",
+    "centroid_nearest_class",
+    "centroid_nearest_share",
+    "mmd2_rbf",
+    "mmd_sigma2",
+    "domain_silhouette",
+    "k",
+    "pulled_into",
+];
+
+/// Header of `misalignment.csv` (one row per pair × target class × source class).
+pub const MISALIGNMENT_HEADER: [&str; 10] = [
+    "model",
+    "split",
+    "pair",
+    "target_class_index",
+    "target_class",
+    "source_class_index",
+    "source_class",
+    "count",
+    "row_share",
+    "k",
+];
 
 fn view(d: &DomainEmbeddings) -> DomainData<'_> {
     DomainData::new(
@@ -77,6 +117,19 @@ pub fn evaluate(
         pair_results.push(r);
         notices.extend(n);
     }
+    let tp = TransferParams::from_cohesion(set.cohesion());
+    let mut transfer = Vec::new();
+    for &(s, t) in pairs {
+        let (r, n) = eval::pair_transfer(&inputs[s], &inputs[t], class_names.len(), &tp)
+            .context_with(|| {
+                format!(
+                    "per-class transfer of pair {}-{}",
+                    e.domains[s].code, e.domains[t].code
+                )
+            })?;
+        transfer.push(r);
+        notices.extend(n);
+    }
     Ok(EvalResults {
         model: model.to_string(),
         model_sha256: first.record.model.sha256.clone(),
@@ -84,6 +137,7 @@ pub fn evaluate(
         class_names,
         domains,
         pairs: pair_results,
+        transfer,
         settings: eval::settings(set.classification(), set.cohesion()),
         notices,
         dannscope_version: env!("CARGO_PKG_VERSION").into(),
@@ -109,7 +163,8 @@ fn write_csv(
     })
 }
 
-/// Write `classification.csv`, `cohesion.csv` and `metrics.json` into `dir` (atomically, each).
+/// Write `classification.csv`, `cohesion.csv`, `transfer.csv`, `misalignment.csv` and `metrics.json`
+/// into `dir` (atomically, each).
 pub fn write(dir: &Path, r: &EvalResults) -> Result<()> {
     write_csv(&dir.join("classification.csv"), |c| {
         c.write_record(CLASSIFICATION_HEADER)?;
@@ -141,7 +196,106 @@ pub fn write(dir: &Path, r: &EvalResults) -> Result<()> {
         }
         Ok(())
     })?;
+    let name = |c: usize| r.class_names.get(c).cloned().unwrap_or_default();
+    let idx = |c: Option<usize>| c.map(|c| c.to_string()).unwrap_or_default();
+    write_csv(&dir.join("transfer.csv"), |c| {
+        c.write_record(TRANSFER_HEADER)?;
+        for p in &r.transfer {
+            let t = &p.transfer;
+            for x in &t.classes {
+                // the source class that takes the largest share of this class's target images, if not
+                // its own
+                let pulled = t
+                    .pulls
+                    .iter()
+                    .find(|q| q.target_class == x.class)
+                    .map(|q| name(q.source_class))
+                    .unwrap_or_default();
+                c.write_record([
+                    r.model.clone(),
+                    r.split.clone(),
+                    p.pair.clone(),
+                    x.class.to_string(),
+                    name(x.class),
+                    x.n_source.to_string(),
+                    x.n_target.to_string(),
+                    num(x.source_accuracy),
+                    num(x.target_accuracy),
+                    num(x.knn_agreement),
+                    idx(x.knn_nearest_class),
+                    num(x.knn_nearest_share),
+                    idx(x.centroid_nearest_class),
+                    num(x.centroid_nearest_share),
+                    num(x.mmd2_rbf),
+                    num(x.mmd_sigma2),
+                    num(x.domain_silhouette),
+                    t.k.to_string(),
+                    pulled,
+                ])?;
+            }
+        }
+        Ok(())
+    })?;
+    write_csv(&dir.join("misalignment.csv"), |c| {
+        c.write_record(MISALIGNMENT_HEADER)?;
+        for p in &r.transfer {
+            let t = &p.transfer;
+            for (tc, row) in t.misalignment.iter().enumerate() {
+                let total: u64 = row.iter().sum();
+                for (sc, &count) in row.iter().enumerate() {
+                    c.write_record([
+                        r.model.clone(),
+                        r.split.clone(),
+                        p.pair.clone(),
+                        tc.to_string(),
+                        name(tc),
+                        sc.to_string(),
+                        name(sc),
+                        count.to_string(),
+                        num((total > 0).then(|| count as f64 / total as f64)),
+                        t.k.to_string(),
+                    ])?;
+                }
+            }
+        }
+        Ok(())
+    })?;
     crate::store::write_json(&dir.join("metrics.json"), r)
+}
+
+/// Draw each pair's misalignment matrix (target class × kNN-majority source class, coloured by the
+/// share of the row) as `<S>-<T>_misalignment.{svg,png}` in `dir` (the pair's map folder, see
+/// [`crate::layout::Layout::tsne`]). `pairs` are the indices into `e.domains` that `r` was evaluated
+/// with. Returns the base paths written.
+pub fn draw_misalignment(
+    dir: &Path,
+    r: &EvalResults,
+    e: &Embedded,
+    pairs: &[(usize, usize)],
+) -> Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    if !r.transfer.is_empty() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+    }
+    for (p, &(s, t)) in r.transfer.iter().zip(pairs) {
+        let base = Layout::pair_base(dir, &e.domains[s].code, &e.domains[t].code, "_misalignment")?;
+        let title = format!(
+            "{} · {} → {} · {}: target class × majority class of its {} nearest source images",
+            r.model, p.source, p.target, r.split, p.transfer.k
+        );
+        crate::plot::confusion_heatmap(
+            &p.transfer.misalignment,
+            &r.class_names,
+            &title,
+            &with_ext(&base, "svg"),
+            &with_ext(&base, "png"),
+        )?;
+        out.push(base);
+    }
+    Ok(out)
 }
 
 /// Read `metrics.json` back.

@@ -5,6 +5,8 @@
 //! - [`map`]: store → t-SNE → plot (one pair's joint map and figure);
 //! - [`evolution`]: the map job over a run's checkpoints;
 //! - [`explore`]: the map of a pair as one offline HTML page, every dot an image;
+//! - [`compare`]: two models on the same images (accuracy difference, McNemar, kNN overlap);
+//! - [`select`]: label-free validators per checkpoint against the true target accuracy;
 //! - [`batch`]: every configured run through all of the above, for `report` and `demo`.
 //!
 //! A command resolves its [`Settings`] first, then opens one [`Workspace`]: the project (data root,
@@ -12,11 +14,13 @@
 //! [`Layout`]. The stages below this layer (`metrics`, `tsne`) are pure computation.
 
 pub mod batch;
+pub mod compare;
 pub mod embed;
 pub mod eval;
 pub mod evolution;
 pub mod explore;
 pub mod map;
+pub mod select;
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,451 @@
+#!/usr/bin/env python3
+"""Writes the reference fixtures of the diagnosis measures to tests/fixtures/diagnose/.
+
+- transfer_<case>.json (+ .npy inputs): the per-class transfer table, misalignment matrix and pull list
+  of a source/target pair, computed here with numpy and scikit-learn (silhouette_score) on float64
+  copies of the float32 arrays.
+- mcnemar.json: exact McNemar p-values, scipy.stats.binomtest(b, b + c, 0.5).pvalue, for a grid of
+  discordant counts (small, unbalanced, large and extreme).
+- compare.json (+ .npy inputs): two models' predictions and embeddings of the same images: accuracies,
+  per-class deltas, fixed/broken rows, McNemar and the mean kNN Jaccard overlap (numpy).
+- validators_<case>.json (+ .npy inputs): the label-free validators of one checkpoint. pytorch-adapt
+  needs torch, whose PyPI wheel with its CUDA dependencies is several GB: instead its formulas are
+  reimplemented below in numpy line by line from its source (pytorch_adapt/layers/{entropy_loss,
+  diversity_loss,bnm_loss}.py, validators/{snd_validator,class_cluster_validator,
+  deep_embedded_validator}.py, v0.0.83), with scikit-learn where pytorch-adapt itself calls it
+  (KMeans, adjusted_mutual_info_score, and here LogisticRegression as the DEV discriminator). ATC
+  follows the authors' ATC_helper.py (saurabhgarg1996/ATC_code) verbatim, with a stable sort.
+- spearman.json: scipy.stats.spearmanr on series with ties.
+
+Run from the repository root (needs numpy, scipy, scikit-learn):
+
+    python3 scripts/diagnose_fixtures.py
+"""
+import json
+import os
+
+import numpy as np
+from scipy.stats import binomtest, spearmanr
+from sklearn.cluster import KMeans
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import adjusted_mutual_info_score, silhouette_score
+from sklearn.preprocessing import StandardScaler
+
+OUT = os.path.join("tests", "fixtures", "diagnose")
+
+
+def sq_dists(a, b):
+    return ((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2)
+
+
+def vote(neighbour_labels):
+    """Majority class; a tie goes to the tied class met first (holding the nearest neighbour)."""
+    order, counts = [], {}
+    for c in neighbour_labels:
+        c = int(c)
+        if c not in counts:
+            order.append(c)
+            counts[c] = 0
+        counts[c] += 1
+    best = max(counts.values())
+    return next(c for c in order if counts[c] == best)
+
+
+def mmd2_rbf(xs, xt):
+    """Unbiased RBF MMD² with sigma² = median squared distance over the pairs of the pooled sample."""
+    if len(xs) < 2 or len(xt) < 2:
+        return None, None
+    x = np.vstack([xs, xt])
+    d = sq_dists(x, x)
+    sigma2 = float(np.median(d[np.triu_indices(len(x), k=1)]))
+    if sigma2 <= 0:
+        return None, None
+    k = lambda a, b: np.exp(-sq_dists(a, b) / sigma2)
+    m, n = len(xs), len(xt)
+    kss, ktt = k(xs, xs), k(xt, xt)
+    v = ((kss.sum() - np.trace(kss)) / (m * (m - 1)) + (ktt.sum() - np.trace(ktt)) / (n * (n - 1))
+         - 2 * k(xs, xt).mean())
+    return float(v), sigma2
+
+
+def domain_silhouette(xs, xt):
+    x = np.vstack([xs, xt])
+    dom = np.r_[np.zeros(len(xs)), np.ones(len(xt))].astype(int)
+    if len(np.unique(dom)) < 2 or len(x) < 3:
+        return None
+    return float(silhouette_score(x, dom, metric="euclidean"))
+
+
+def transfer(s, t, n_classes, k):
+    xs, xt = s["emb"].astype(np.float64), t["emb"].astype(np.float64)
+    ys, yt = s["labels"], t["labels"]
+    k = min(k, len(xs))
+    d = sq_dists(xt, xs)
+    nn = [np.argsort(d[i], kind="stable")[:k] for i in range(len(xt))]
+    present = [c for c in range(n_classes) if (ys == c).any()]
+    cents = np.array([xs[ys == c].mean(axis=0) for c in present])
+    near_cent = [present[int(np.argmin(((cents - x) ** 2).sum(axis=1)))] for x in xt]
+    mis = np.zeros((n_classes, n_classes), dtype=np.int64)
+    cen = np.zeros((n_classes, n_classes), dtype=np.int64)
+    agree = np.zeros(n_classes)
+    for i in range(len(xt)):
+        mis[yt[i], vote(ys[nn[i]])] += 1
+        cen[yt[i], near_cent[i]] += 1
+        agree[yt[i]] += (ys[nn[i]] == yt[i]).mean()
+
+    def acc(dom, c):
+        pos = dom["labels"] == c
+        return float((dom["logits"][pos].argmax(axis=1) == c).mean()) if pos.any() else None
+
+    def mode(row):
+        return (int(np.argmax(row)), float(row.max() / row.sum())) if row.sum() > 0 else (None, None)
+
+    classes = []
+    for c in range(n_classes):
+        nt = int((yt == c).sum())
+        kc, ks = mode(mis[c])
+        cc, cs = mode(cen[c])
+        mmd, sigma2 = mmd2_rbf(xs[ys == c], xt[yt == c])
+        classes.append({
+            "n_source": int((ys == c).sum()),
+            "n_target": nt,
+            "source_accuracy": acc(s, c),
+            "target_accuracy": acc(t, c),
+            "knn_agreement": float(agree[c] / nt) if nt else None,
+            "knn_nearest_class": kc,
+            "knn_nearest_share": ks,
+            "centroid_nearest_class": cc,
+            "centroid_nearest_share": cs,
+            "mmd2_rbf": mmd,
+            "mmd_sigma2": sigma2,
+            "domain_silhouette": domain_silhouette(xs[ys == c], xt[yt == c]),
+        })
+    pulls = []
+    for c in range(n_classes):
+        for c2 in range(n_classes):
+            if c2 != c and mis[c, c2] > 0:
+                pulls.append((c, c2, int(mis[c, c2]), float(mis[c, c2] / mis[c].sum())))
+    pulls.sort(key=lambda p: (-p[3], -p[2], p[0], p[1]))
+    return {
+        "k": k,
+        "classes": classes,
+        "misalignment": mis.tolist(),
+        "pulls": [{"target_class": a, "source_class": b, "count": n, "share": sh} for a, b, n, sh in pulls],
+    }
+
+
+def domain(rng, n, means, labels, shift=0.0, noise=1.0, grid=False):
+    d = means.shape[1]
+    x = means[labels] + shift + noise * rng.normal(size=(n, d))
+    if grid:
+        x = np.round(x)  # coarse grid: many equal distances
+    logits = (x @ means.T) / d + rng.normal(size=(n, len(means)))
+    return {"emb": x.astype(np.float32), "logits": logits.astype(np.float32), "labels": labels.astype(np.int64)}
+
+
+def save_inputs(prefix, doms):
+    for tag, dom in doms:
+        for key in ["emb", "logits", "labels"]:
+            np.save(os.path.join(OUT, f"{prefix}_{tag}_{key}.npy"), dom[key])
+
+
+def transfer_cases(rng):
+    cases = {}
+    # 1. pulled: 60% of target class 1 is drawn towards source class 2; everything else shifted a little
+    means = 3.0 * rng.normal(size=(4, 8))
+    ys = rng.integers(0, 4, 160)
+    yt = rng.integers(0, 4, 120)
+    s = domain(rng, 160, means, ys, noise=2.0)
+    t = domain(rng, 120, means, yt, shift=0.5, noise=2.0)
+    moved = (yt == 1) & (rng.random(120) < 0.6)
+    t["emb"][moved] += (0.8 * (means[2] - means[1])).astype(np.float32)
+    cases["pulled"] = (s, t, 4, 10)
+    # 2. sparse: class 3 absent from the target, class 2 has one source point; k larger than usual
+    means = 2.0 * rng.normal(size=(4, 6))
+    ys = np.r_[rng.choice([0, 1, 3], 70), [2]]
+    yt = rng.choice([0, 1, 2], 60)
+    cases["sparse"] = (domain(rng, 71, means, ys), domain(rng, 60, means, yt, shift=0.3), 4, 15)
+    # 3. grid: embeddings on an integer grid, so neighbour distances and votes tie; 72 + 56 = 128 points,
+    #    so the pooled mean (which the library subtracts) is a multiple of 1/128 and every squared
+    #    distance stays exact in float64: ties are ties on both sides
+    means = 2.0 * rng.normal(size=(3, 4))
+    ys = rng.integers(0, 3, 72)
+    yt = rng.integers(0, 3, 56)
+    cases["grid"] = (domain(rng, 72, means, ys, grid=True), domain(rng, 56, means, yt, shift=0.4, grid=True), 3, 6)
+    for case, (s, t, c, k) in cases.items():
+        save_inputs(f"transfer_{case}", [("s", s), ("t", t)])
+        exp = transfer(s, t, c, k)
+        exp.update({"case": case, "n_classes": c, "k_requested": k})
+        with open(os.path.join(OUT, f"transfer_{case}.json"), "w") as f:
+            json.dump(exp, f, indent=1)
+    return list(cases)
+
+
+def mcnemar_cases():
+    pairs = [(0, 1), (1, 0), (0, 5), (1, 4), (3, 3), (2, 9), (9, 2), (10, 11), (7, 30), (30, 7),
+             (50, 80), (120, 100), (400, 455), (1000, 1100), (0, 60), (5, 200), (900, 1200), (2500, 2600)]
+    out = [{"b": b, "c": c, "p_value": float(binomtest(b, b + c, 0.5).pvalue)} for b, c in pairs]
+    with open(os.path.join(OUT, "mcnemar.json"), "w") as f:
+        json.dump(out, f, indent=1)
+
+
+def self_knn(x, k):
+    d = sq_dists(x, x)
+    np.fill_diagonal(d, np.inf)
+    return [set(np.argsort(d[i], kind="stable")[:k].tolist()) for i in range(len(x))]
+
+
+def compare_case(rng):
+    n, n_classes, dim = 150, 5, 12
+    y = rng.integers(0, n_classes, n)
+    means = 2.0 * rng.normal(size=(n_classes, dim))
+    ea = means[y] + rng.normal(size=(n, dim))
+    # B: a rotated, noisier version of A's space (neighbourhoods partly kept)
+    q, _ = np.linalg.qr(rng.normal(size=(dim, dim)))
+    eb = ea @ q + 0.8 * rng.normal(size=(n, dim))
+    la = (ea @ means.T) / dim + 2.0 * rng.normal(size=(n, n_classes))
+    lb = (ea @ means.T) / dim + 1.6 * rng.normal(size=(n, n_classes))
+    arrays = {"labels": y.astype(np.int64), "a_emb": ea.astype(np.float32), "b_emb": eb.astype(np.float32),
+              "a_logits": la.astype(np.float32), "b_logits": lb.astype(np.float32)}
+    for key, v in arrays.items():
+        np.save(os.path.join(OUT, f"compare_{key}.npy"), v)
+    pa = arrays["a_logits"].argmax(axis=1)
+    pb = arrays["b_logits"].argmax(axis=1)
+    ok_a, ok_b = pa == y, pb == y
+    per_class = []
+    for c in range(n_classes):
+        m = y == c
+        a, b = float(ok_a[m].mean()), float(ok_b[m].mean())
+        per_class.append({"n": int(m.sum()), "accuracy_a": a, "accuracy_b": b, "delta": b - a})
+    b_, c_ = int((ok_a & ~ok_b).sum()), int((~ok_a & ok_b).sum())
+    jac = {}
+    for k in (1, 5, 10):
+        na = self_knn(arrays["a_emb"].astype(np.float64), k)
+        nb = self_knn(arrays["b_emb"].astype(np.float64), k)
+        jac[str(k)] = float(np.mean([len(x & z) / len(x | z) for x, z in zip(na, nb)]))
+    exp = {
+        "n_classes": n_classes,
+        "accuracy_a": float(ok_a.mean()),
+        "accuracy_b": float(ok_b.mean()),
+        "per_class": per_class,
+        "fixed": np.flatnonzero(~ok_a & ok_b).tolist(),
+        "broken": np.flatnonzero(ok_a & ~ok_b).tolist(),
+        "mcnemar_p": float(binomtest(b_, b_ + c_, 0.5).pvalue) if b_ + c_ else 1.0,
+        "knn_jaccard": jac,
+    }
+    with open(os.path.join(OUT, "compare.json"), "w") as f:
+        json.dump(exp, f, indent=1)
+
+
+# ---- pytorch-adapt, reimplemented in numpy ----------------------------------------------------------
+
+def softmax(logits):
+    z = logits.astype(np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def log_softmax(logits):
+    z = logits.astype(np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+TINY = np.finfo(np.float64).tiny  # pml small_val(dtype) for float64 inputs
+
+
+def pa_entropy(logits):  # layers/entropy_loss.py: entropy()
+    return -np.sum(softmax(logits) * log_softmax(logits), axis=1)
+
+
+def pa_entropy_after_softmax(preds):  # entropy_after_softmax(), eps = small_val
+    return -np.sum(preds * np.log(preds + TINY), axis=1)
+
+
+def entropy_validator(logits):  # EntropyValidator = -EntropyLoss(after_softmax=False)
+    return float(-np.mean(pa_entropy(logits)))
+
+
+def diversity_validator(logits):  # DiversityValidator = -DiversityLoss
+    p = softmax(logits).mean(axis=0, keepdims=True)
+    return float(np.mean(pa_entropy_after_softmax(p)))
+
+
+def im_validator(logits):  # IMValidator: entropy + diversity, weights 1
+    return entropy_validator(logits) + diversity_validator(logits)
+
+
+def snd_validator(logits, T=0.05):  # SNDValidator(layer="preds")
+    f = softmax(logits)
+    f = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)  # CosineSimilarity normalises
+    sim = f @ f.T
+    n = len(f)
+    sim = sim[~np.eye(n, dtype=bool)].reshape(n, n - 1)  # mask_out_self
+    q = softmax(sim / T)
+    return float(np.mean(pa_entropy_after_softmax(q)))
+
+
+def bnm_validator(logits):  # BNMValidator = -BNMLoss = ||softmax||_nuc / N
+    x = softmax(logits)
+    return float(np.linalg.norm(x, "nuc") / x.shape[0])
+
+
+def get_centroids(data, labels, num_classes):  # class_cluster_validator.py (from lr94/abas)
+    centroids = np.zeros((num_classes, data.shape[1]))
+    for cid in range(num_classes):
+        if (labels == cid).any():
+            centroids[cid] = data[labels == cid].mean(0)
+    return centroids
+
+
+def class_ami_validator(feats, logits):
+    """ClassClusterValidator(layer="features", centroid_init="label_centers") with the default
+    score_fn adjusted_mutual_info_score and target_label_fn = argmax of the logits."""
+    labels = logits.argmax(axis=1)
+    num_classes = logits.shape[1]
+    feats = feats.astype(np.float64)
+    centroids = get_centroids(feats, labels, num_classes)
+    clustering = KMeans(n_clusters=num_classes, init=centroids, n_init=1)
+    clustering.fit(feats)
+    return float(adjusted_mutual_info_score(labels, clustering.labels_))
+
+
+def get_dev_risk(weight, error):  # deep_embedded_validator.py, normalization=None
+    N, d = weight.shape
+    _N, _d = error.shape
+    assert N == _N and d == _d, "dimension mismatch!"
+    weighted_error = weight * error
+    cov = np.cov(np.concatenate((weighted_error, weight), axis=1), rowvar=False)[0][1]
+    var_w = np.var(weight, ddof=1)
+    eta = -cov / var_w
+    return np.mean(weighted_error) + eta * np.mean(weight) - eta
+
+
+def dev_validator(s, t, rng, test_fraction=0.2):
+    """DEV with the library's discriminator: a stratified split (exported), StandardScaler and L2
+    logistic regression (source = 1) instead of pytorch-adapt's MLP trained by Adam on an unseeded
+    split; weights p(target|x)/p(source|x) * N_s/N_t on the held-out source points, error = per-sample
+    cross-entropy, risk = get_dev_risk, score = -risk."""
+    train, test = [], []
+    ns, nt = len(s["emb"]), len(t["emb"])
+    for off, n in [(0, ns), (ns, nt)]:
+        perm = rng.permutation(n)
+        k = min(max(int(round(n * test_fraction)), 1), n - 1)
+        test += (perm[:k] + off).tolist()
+        train += (perm[k:] + off).tolist()
+    train, test = sorted(train), sorted(test)
+    x = np.vstack([s["emb"], t["emb"]]).astype(np.float64)
+    y = np.r_[np.ones(ns), np.zeros(nt)].astype(int)
+    sc = StandardScaler().fit(x[train])
+    clf = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=1000)
+    clf.fit(sc.transform(x[train]), y[train])
+    val = [i for i in test if i < ns]
+    proba = clf.predict_proba(sc.transform(x[val]))  # columns: target (0), source (1)
+    n_s, n_t = int((y[train] == 1).sum()), int((y[train] == 0).sum())
+    weights = (proba[:, :1] / proba[:, 1:]) * (float(n_s) / n_t)
+    error = -log_softmax(s["logits"][val])[np.arange(len(val)), s["labels"][val]]
+    risk = float(get_dev_risk(weights, error[:, None]))
+    acc = float((clf.predict(sc.transform(x[test])) == y[test]).mean())
+    return {"train": train, "test": test, "score": -risk, "risk": risk, "mean_error": float(error.mean()),
+            "discriminator_accuracy": acc, "n_validation": len(val)}
+
+
+# ---- ATC (Garg et al. 2022), the authors' ATC_helper.py ----------------------------------------------
+
+def get_entropy(probs):
+    return np.sum(np.multiply(probs, np.log(probs + 1e-20)), axis=1)
+
+
+def get_max_conf(probs):
+    return np.max(probs, axis=-1)
+
+
+def find_ATC_threshold(scores, labels):
+    sorted_idx = np.argsort(scores, kind="stable")  # the authors' default sort is not stable
+    sorted_scores = scores[sorted_idx]
+    sorted_labels = labels[sorted_idx]
+    fp = np.sum(labels == 0)
+    fn = 0.0
+    min_fp_fn = np.abs(fp - fn)
+    thres = 0.0
+    for i in range(len(labels)):
+        if sorted_labels[i] == 0:
+            fp -= 1
+        else:
+            fn += 1
+        if np.abs(fp - fn) < min_fp_fn:
+            min_fp_fn = np.abs(fp - fn)
+            thres = sorted_scores[i]
+    return min_fp_fn, thres
+
+
+def get_ATC_acc(thres, scores):
+    return np.mean(scores >= thres) * 100.0
+
+
+def atc(s, t, kind):
+    score = get_max_conf if kind == "mc" else get_entropy
+    val_probs, test_probs = softmax(s["logits"]), softmax(t["logits"])
+    val_preds = val_probs.argmax(axis=1)
+    correct = s["labels"] == val_preds
+    _, thres = find_ATC_threshold(score(val_probs), correct)
+    if correct.all():
+        thres = -np.inf  # the library starts the walk at -inf (the authors at 0.0; see the docs)
+    return float(get_ATC_acc(thres, score(test_probs)) / 100.0)
+
+
+def validator_cases(rng):
+    cases = {}
+    means = 3.0 * rng.normal(size=(5, 8))
+    ys, yt = rng.integers(0, 5, 90), rng.integers(0, 5, 80)
+    cases["clustered"] = (domain(rng, 90, means, ys), domain(rng, 80, means, yt, shift=0.8, noise=1.2))
+    means = 0.5 * rng.normal(size=(4, 10))
+    ys, yt = rng.integers(0, 4, 70), rng.integers(0, 4, 60)
+    s, t = domain(rng, 70, means, ys, noise=1.5), domain(rng, 60, means, yt, shift=0.3, noise=1.5)
+    for d in (s, t):
+        d["logits"] = (3.0 * rng.normal(size=d["logits"].shape)).astype(np.float32)
+    cases["noisy"] = (s, t)
+    # class 3 is never predicted on the target: its k-means centre starts at the origin
+    means = 2.5 * rng.normal(size=(4, 6))
+    ys, yt = rng.integers(0, 4, 60), rng.integers(0, 4, 50)
+    s, t = domain(rng, 60, means, ys), domain(rng, 50, means, yt, shift=0.5)
+    t["logits"][:, 3] -= 50.0
+    cases["unpredicted_class"] = (s, t)
+    out = []
+    for case, (s, t) in cases.items():
+        save_inputs(f"validators_{case}", [("s", s), ("t", t)])
+        exp = {
+            "case": case,
+            "entropy": entropy_validator(t["logits"]),
+            "im": im_validator(t["logits"]),
+            "snd": snd_validator(t["logits"]),
+            "bnm": bnm_validator(t["logits"]),
+            "class_ami": class_ami_validator(t["emb"], t["logits"]),
+            "dev": dev_validator(s, t, rng),
+            "atc_mc": atc(s, t, "mc"),
+            "atc_ne": atc(s, t, "ne"),
+        }
+        with open(os.path.join(OUT, f"validators_{case}.json"), "w") as f:
+            json.dump(exp, f, indent=1)
+        out.append(case)
+    series = [([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]), ([0.1, 0.4, 0.4, 0.2, 0.9, 0.9], [3, 1, 2, 2, 5, 4]),
+              (rng.normal(size=12).tolist(), rng.normal(size=12).tolist())]
+    with open(os.path.join(OUT, "spearman.json"), "w") as f:
+        json.dump([{"x": x, "y": y, "rho": float(spearmanr(x, y).statistic)} for x, y in series], f, indent=1)
+    return out
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(20240917)
+    names = transfer_cases(rng)
+    mcnemar_cases()
+    compare_case(rng)
+    vnames = validator_cases(rng)
+    print(f"wrote transfer cases {names}, mcnemar.json, compare.json, validator cases {vnames} and "
+          f"spearman.json to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

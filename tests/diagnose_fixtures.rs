@@ -1,0 +1,321 @@
+//! Compares the diagnosis measures (per-class transfer, model comparison, label-free validators) with
+//! values computed by scripts/diagnose_fixtures.py (numpy, scipy, scikit-learn).
+
+use dannscope::metrics::compare::{
+    compare_predictions, knn_jaccard, mcnemar_exact, predictions, CompareParams,
+};
+use dannscope::metrics::transfer::{transfer, TransferParams};
+use dannscope::metrics::validators::{
+    atc, bnm, class_ami, dev_on_split, entropy_score, spearman, AtcScore, KMeansParams,
+};
+use dannscope::metrics::{information_maximization, snd};
+use dannscope::metrics::{DomainData, Precision};
+use ndarray::{Array1, Array2};
+use ndarray_npy::read_npy;
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/diagnose")
+}
+
+fn json(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir().join(name)).unwrap()).unwrap()
+}
+
+struct Domain {
+    emb: Array2<f32>,
+    logits: Array2<f32>,
+    labels: Array1<i64>,
+}
+
+impl Domain {
+    fn load(prefix: &str) -> Domain {
+        Domain {
+            emb: read_npy(dir().join(format!("{prefix}_emb.npy"))).unwrap(),
+            logits: read_npy(dir().join(format!("{prefix}_logits.npy"))).unwrap(),
+            labels: read_npy(dir().join(format!("{prefix}_labels.npy"))).unwrap(),
+        }
+    }
+    fn data(&self) -> DomainData<'_> {
+        DomainData::new(
+            self.emb.view(),
+            Some(self.logits.view()),
+            self.labels.view(),
+        )
+    }
+}
+
+fn opt_f(what: &str, got: Option<f64>, want: &Value, tol: f64) {
+    match (got, want.as_f64()) {
+        (Some(g), Some(w)) => assert!(
+            (g - w).abs() <= tol,
+            "{what}: got {g}, expected {w} (tolerance {tol})"
+        ),
+        (None, None) => {}
+        (g, w) => panic!("{what}: got {g:?}, expected {w:?}"),
+    }
+}
+
+fn opt_u(what: &str, got: Option<usize>, want: &Value) {
+    assert_eq!(got, want.as_u64().map(|v| v as usize), "{what}");
+}
+
+#[test]
+fn per_class_transfer_matches_numpy_and_sklearn() {
+    for case in ["pulled", "sparse", "grid"] {
+        let exp = json(&format!("transfer_{case}.json"));
+        let s = Domain::load(&format!("transfer_{case}_s"));
+        let t = Domain::load(&format!("transfer_{case}_t"));
+        let n_classes = exp["n_classes"].as_u64().unwrap() as usize;
+        let k = exp["k_requested"].as_u64().unwrap() as usize;
+        // The grid case has exact distance ties: only f64 products reproduce them exactly.
+        let precisions: &[(Precision, f64)] = if case == "grid" {
+            &[(Precision::F64, 1e-9)]
+        } else {
+            &[(Precision::F64, 1e-9), (Precision::F32, 1e-6)]
+        };
+        for &(prec, tol) in precisions {
+            let what = |w: &str| format!("{case} {prec:?} {w}");
+            let p = TransferParams::default().k(k).precision(prec);
+            let r = transfer(&s.data(), &t.data(), n_classes, &p).unwrap();
+            assert_eq!(r.k as u64, exp["k"].as_u64().unwrap(), "{}", what("k"));
+            let mis: Vec<Vec<u64>> = serde_json::from_value(exp["misalignment"].clone()).unwrap();
+            assert_eq!(r.misalignment, mis, "{}", what("misalignment"));
+            let pulls = exp["pulls"].as_array().unwrap();
+            assert_eq!(r.pulls.len(), pulls.len(), "{}", what("pulls"));
+            for (g, w) in r.pulls.iter().zip(pulls) {
+                assert_eq!(
+                    (g.target_class as u64, g.source_class as u64, g.count),
+                    (
+                        w["target_class"].as_u64().unwrap(),
+                        w["source_class"].as_u64().unwrap(),
+                        w["count"].as_u64().unwrap()
+                    ),
+                    "{}",
+                    what("pull order")
+                );
+                opt_f(&what("pull share"), Some(g.share), &w["share"], 1e-12);
+            }
+            for (c, (g, w)) in r
+                .classes
+                .iter()
+                .zip(exp["classes"].as_array().unwrap())
+                .enumerate()
+            {
+                let w_ = |m: &str| format!("{} class {c} {m}", what(""));
+                assert_eq!(g.class, c);
+                assert_eq!(g.n_source as u64, w["n_source"].as_u64().unwrap());
+                assert_eq!(g.n_target as u64, w["n_target"].as_u64().unwrap());
+                opt_f(
+                    &w_("source acc"),
+                    g.source_accuracy,
+                    &w["source_accuracy"],
+                    1e-12,
+                );
+                opt_f(
+                    &w_("target acc"),
+                    g.target_accuracy,
+                    &w["target_accuracy"],
+                    1e-12,
+                );
+                opt_f(
+                    &w_("knn agreement"),
+                    g.knn_agreement,
+                    &w["knn_agreement"],
+                    1e-12,
+                );
+                opt_u(
+                    &w_("knn class"),
+                    g.knn_nearest_class,
+                    &w["knn_nearest_class"],
+                );
+                opt_f(
+                    &w_("knn share"),
+                    g.knn_nearest_share,
+                    &w["knn_nearest_share"],
+                    1e-12,
+                );
+                opt_u(
+                    &w_("centroid class"),
+                    g.centroid_nearest_class,
+                    &w["centroid_nearest_class"],
+                );
+                opt_f(
+                    &w_("centroid share"),
+                    g.centroid_nearest_share,
+                    &w["centroid_nearest_share"],
+                    1e-12,
+                );
+                opt_f(&w_("mmd2"), g.mmd2_rbf, &w["mmd2_rbf"], tol);
+                opt_f(&w_("sigma2"), g.mmd_sigma2, &w["mmd_sigma2"], tol * 100.0);
+                opt_f(
+                    &w_("domain silhouette"),
+                    g.domain_silhouette,
+                    &w["domain_silhouette"],
+                    tol,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn mcnemar_equals_scipy_binomtest() {
+    for case in json("mcnemar.json").as_array().unwrap() {
+        let (b, c) = (case["b"].as_u64().unwrap(), case["c"].as_u64().unwrap());
+        let want = case["p_value"].as_f64().unwrap();
+        let got = mcnemar_exact(b, c);
+        assert!(
+            (got - want).abs() <= 1e-12 + 1e-9 * want,
+            "b = {b}, c = {c}: got {got}, scipy {want}"
+        );
+    }
+}
+
+fn compare_inputs() -> (Array1<i64>, [Array2<f32>; 2], [Array2<f32>; 2]) {
+    let r = |n: &str| read_npy::<_, Array2<f32>>(dir().join(format!("compare_{n}.npy"))).unwrap();
+    (
+        read_npy(dir().join("compare_labels.npy")).unwrap(),
+        [r("a_emb"), r("b_emb")],
+        [r("a_logits"), r("b_logits")],
+    )
+}
+
+#[test]
+fn model_comparison_matches_numpy_and_scipy() {
+    let exp = json("compare.json");
+    let (y, [ea, eb], [la, lb]) = compare_inputs();
+    let n_classes = exp["n_classes"].as_u64().unwrap() as usize;
+    let (pa, pb) = (predictions(la.view()), predictions(lb.view()));
+    let r = compare_predictions(y.view(), &pa, &pb, n_classes, &CompareParams::default()).unwrap();
+    opt_f("accuracy a", Some(r.accuracy_a), &exp["accuracy_a"], 1e-12);
+    opt_f("accuracy b", Some(r.accuracy_b), &exp["accuracy_b"], 1e-12);
+    let rows = |v: &Value| -> Vec<usize> { serde_json::from_value(v.clone()).unwrap() };
+    assert_eq!(r.fixed, rows(&exp["fixed"]));
+    assert_eq!(r.broken, rows(&exp["broken"]));
+    opt_f("mcnemar", Some(r.mcnemar.p_value), &exp["mcnemar_p"], 1e-12);
+    for (c, w) in exp["per_class"].as_array().unwrap().iter().enumerate() {
+        let g = &r.per_class[c];
+        assert_eq!(g.n as u64, w["n"].as_u64().unwrap());
+        opt_f("class acc a", g.accuracy_a, &w["accuracy_a"], 1e-12);
+        opt_f("class acc b", g.accuracy_b, &w["accuracy_b"], 1e-12);
+        opt_f("class delta", g.delta, &w["delta"], 1e-12);
+    }
+    let ci = r.difference_ci.as_ref().unwrap();
+    assert!(
+        ci.lower <= r.difference && r.difference <= ci.upper,
+        "{ci:?}"
+    );
+    for (k, want) in exp["knn_jaccard"].as_object().unwrap() {
+        let k: usize = k.parse().unwrap();
+        for prec in [Precision::F64, Precision::F32] {
+            let got = knn_jaccard(ea.view(), eb.view(), k, prec).unwrap();
+            opt_f(&format!("jaccard k={k} {prec:?}"), Some(got), want, 1e-12);
+        }
+    }
+}
+
+#[test]
+fn paired_bootstrap_is_reproducible_at_any_thread_count() {
+    let (y, _, [la, lb]) = compare_inputs();
+    let (pa, pb) = (predictions(la.view()), predictions(lb.view()));
+    let params = CompareParams {
+        n_resamples: 500,
+        seed: 11,
+        ..CompareParams::default()
+    };
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| compare_predictions(y.view(), &pa, &pb, 5, &params).unwrap())
+    };
+    let one = run(1);
+    assert_eq!(one, run(3));
+    assert_eq!(one, run(1));
+    let other = compare_predictions(
+        y.view(),
+        &pa,
+        &pb,
+        5,
+        &CompareParams {
+            seed: 12,
+            ..params.clone()
+        },
+    )
+    .unwrap();
+    assert_ne!(one.difference_ci, other.difference_ci, "the seed is used");
+    let ci = one.difference_ci.unwrap();
+    assert_eq!((ci.resamples, ci.used), (500, 500));
+}
+
+#[test]
+fn validators_match_the_pytorch_adapt_and_atc_recipes() {
+    for case in ["clustered", "noisy", "unpredicted_class"] {
+        let exp = json(&format!("validators_{case}.json"));
+        let s = Domain::load(&format!("validators_{case}_s"));
+        let t = Domain::load(&format!("validators_{case}_t"));
+        let tl = t.logits.view();
+        let check = |what: &str, got: f64, tol: f64| {
+            opt_f(&format!("{case} {what}"), Some(got), &exp[what], tol)
+        };
+        check("entropy", entropy_score(tl).unwrap(), 1e-12);
+        check("im", information_maximization(tl).unwrap(), 1e-12);
+        check("snd", snd(tl, 0.05).unwrap(), 1e-12);
+        check("bnm", bnm(tl).unwrap(), 1e-12);
+        check(
+            "class_ami",
+            class_ami(t.emb.view(), tl, &KMeansParams::default()).unwrap(),
+            1e-9,
+        );
+        check(
+            "atc_mc",
+            atc(&s.data(), tl, AtcScore::MaxConfidence).unwrap(),
+            1e-12,
+        );
+        check(
+            "atc_ne",
+            atc(&s.data(), tl, AtcScore::NegativeEntropy).unwrap(),
+            1e-12,
+        );
+        let d = &exp["dev"];
+        let idx = |v: &Value| -> Vec<usize> { serde_json::from_value(v.clone()).unwrap() };
+        let got = dev_on_split(
+            &s.data(),
+            t.emb.view(),
+            &idx(&d["train"]),
+            &idx(&d["test"]),
+            1.0,
+        )
+        .unwrap();
+        assert_eq!(got.n_validation as u64, d["n_validation"].as_u64().unwrap());
+        opt_f(
+            &format!("{case} dev score"),
+            Some(got.score),
+            &d["score"],
+            1e-6,
+        );
+        opt_f(
+            &format!("{case} dev error"),
+            Some(got.mean_error),
+            &d["mean_error"],
+            1e-12,
+        );
+        opt_f(
+            &format!("{case} dev D accuracy"),
+            Some(got.discriminator_accuracy),
+            &d["discriminator_accuracy"],
+            1e-12,
+        );
+    }
+}
+
+#[test]
+fn spearman_matches_scipy() {
+    for c in json("spearman.json").as_array().unwrap() {
+        let v = |k: &str| -> Vec<f64> { serde_json::from_value(c[k].clone()).unwrap() };
+        opt_f("spearman", spearman(&v("x"), &v("y")), &c["rho"], 1e-12);
+    }
+}
