@@ -4,7 +4,13 @@ layer) on one source -> target pair of a `<root>/<Domain>/<Class>/<file>` datase
 per-epoch curves and export ONNX files that follow the dannscope model contract.
 
 Recipe (defaults): Adam lr 1e-4 over G, C and D, 20 epochs, batch 32 per domain, seed 42,
-lambda(p) = 2 / (1 + exp(-10 p)) - 1 with p the fraction of training done.
+lambda(p) = lambda_max * (2 / (1 + exp(-gamma q)) - 1) with p the fraction of training done and
+q = max(0, (p - warmup) / (1 - warmup)) (lambda_max 1, gamma 10, warmup 0). `--lr-anneal` uses
+DANN's lr(p) = lr / (1 + 10 p)^0.75 instead of a constant rate. `--source-only` trains the
+baseline with the same recipe: the gradient-reversal coefficient is 0, so G and C learn from the
+classification loss alone while D still learns to tell the domains apart on the (detached)
+embeddings; data, batches, augmentation, BatchNorm handling and random streams are those of the
+DANN run.
 G is a timm model with its classifier removed (created with pretrained=False unless a local
 weights file is given) or a tiny demo network (demo_cnn, demo_mlp).
 
@@ -126,6 +132,10 @@ def main(argv=None):
     ap.add_argument("--pretrained-file", help="local weights file for the timm backbone")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--steps-per-epoch", type=int, default=0, metavar="N",
+                    help="optimiser steps per epoch, each a full batch drawn from a stream of "
+                    "reshuffled passes over the source (0: one pass over the source, the last "
+                    "batch possibly smaller)")
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--head-width", type=int, default=1024, help="C: emb -> w -> w/2 -> classes")
     ap.add_argument("--disc-width", type=int, default=256, help="D: emb -> w -> w -> 1")
@@ -133,6 +143,22 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (results are "
                     "bit-reproducible for a fixed thread count)")
+    ap.add_argument("--lambda-max", type=float, default=1.0,
+                    help="final gradient-reversal coefficient (the schedule's plateau)")
+    ap.add_argument("--lambda-gamma", type=float, default=10.0,
+                    help="steepness of the schedule lambda = lambda_max (2/(1+exp(-gamma q))-1)")
+    ap.add_argument("--lambda-warmup", type=float, default=0.0, metavar="W",
+                    help="fraction of training with lambda = 0 before the schedule starts (it then "
+                    "runs on (p - W) / (1 - W))")
+    ap.add_argument("--source-only", action="store_true",
+                    help="baseline: gradient-reversal coefficient 0 (D still trains on detached "
+                    "embeddings); everything else as in the DANN run")
+    ap.add_argument("--lr-anneal", action="store_true",
+                    help="DANN's learning-rate annealing lr / (1 + 10 p)^0.75")
+    ap.add_argument("--bn-batch", choices=("separate", "joint"), default="separate",
+                    help="in training, pass source and target through G as two batches (each "
+                    "normalised by its own BatchNorm statistics) or as one joint batch (the "
+                    "statistics that evaluation uses after re-estimation on both domains)")
     ap.add_argument("--no-augment", action="store_true")
     ap.add_argument("--no-bn-recalibrate", action="store_true",
                     help="keep BatchNorm running statistics from training instead of re-estimating "
@@ -153,12 +179,17 @@ def main(argv=None):
         return
     if not (a.manifest and a.source and a.target):
         ap.error("training needs --manifest, --source and --target (or use --make-manifest)")
+    if a.steps_per_epoch < 0:
+        ap.error(f"--steps-per-epoch must be >= 0, found {a.steps_per_epoch}")
     for name, v in (("--epochs", a.epochs), ("--batch-size", a.batch_size),
                     ("--head-width", a.head_width), ("--disc-width", a.disc_width)):
         if v < 1:
             ap.error(f"{name} must be >= 1, found {v}")
     if not a.lr > 0:
         ap.error(f"--lr must be > 0, found {a.lr}")
+    if not (a.lambda_max >= 0 and a.lambda_gamma > 0 and 0 <= a.lambda_warmup < 1):
+        ap.error(f"expected --lambda-max >= 0, --lambda-gamma > 0 and 0 <= --lambda-warmup < 1, "
+                 f"found {a.lambda_max}, {a.lambda_gamma}, {a.lambda_warmup}")
 
     import torch
     import torch.nn as nn
@@ -239,8 +270,8 @@ def main(argv=None):
     C = ex.make_classifier(emb, len(classes), a.head_width, a.dropout)
     D = ex.make_discriminator(emb, a.disc_width)
     n_params = sum(p.numel() for m in (G, C, D) for p in m.parameters())
-    print(f"{a.arch}: embedding {emb}-d, {n_params} parameters (G+C+D); {src} -> {tgt}; "
-          f"classes {classes}")
+    print(f"{a.arch}: embedding {emb}-d, {n_params} parameters (G+C+D); {src} -> {tgt}"
+          f"{' (source only)' if a.source_only else ''}; classes {classes}")
 
     def embed(x):
         return G.forward_head(G.forward_features(x), pre_logits=True).flatten(1)
@@ -259,16 +290,29 @@ def main(argv=None):
     opt = torch.optim.Adam(params, lr=a.lr)
     gen = torch.Generator().manual_seed(a.seed)
     s_train, t_train = sets[("source", "train")], sets[("target", "train")]
-    steps = math.ceil(len(s_train) / a.batch_size)
+    steps = a.steps_per_epoch or math.ceil(len(s_train) / a.batch_size)
     total = steps * a.epochs
     t_order, t_pos = torch.randperm(len(t_train), generator=gen).tolist(), 0
+    s_order, s_pos = [], 0  # the source stream of --steps-per-epoch
+
+    def draw(order, pos, n, size):
+        """n indices from a stream of reshuffled permutations of range(size)."""
+        out = []
+        while len(out) < n:
+            if pos == len(order):
+                order, pos = torch.randperm(size, generator=gen).tolist(), 0
+            out.append(order[pos])
+            pos += 1
+        return out, order, pos
 
     xs_all, ys_all = eval_x[("source", "train")], torch.tensor(eval_y[("source", "train")])
     xt_all = eval_x[("target", "train")]
 
     def recalibrate_bn():
         """Re-estimates BatchNorm statistics (cumulative average) on the unaugmented source
-        and target training images, so eval mode matches the final weights."""
+        and target training images, so eval mode matches the final weights. With --bn-batch
+        joint the batches hold both domains, as in training, so the variances include the
+        spread between the domains."""
         bns = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
         if not bns or a.no_bn_recalibrate:
             return
@@ -278,9 +322,14 @@ def main(argv=None):
             m.momentum = None
         G.train()
         with torch.no_grad():
-            for x in (xs_all, xt_all):
-                for j in range(0, len(x), a.batch_size):
-                    embed(normalise(x[j:j + a.batch_size]))
+            if a.bn_batch == "joint":
+                for j in range(0, max(len(xs_all), len(xt_all)), a.batch_size):
+                    embed(normalise(torch.cat([xs_all[j:j + a.batch_size],
+                                               xt_all[j:j + a.batch_size]])))
+            else:
+                for x in (xs_all, xt_all):
+                    for j in range(0, len(x), a.batch_size):
+                        embed(normalise(x[j:j + a.batch_size]))
         for m, mom in zip(bns, saved):
             m.momentum = mom
 
@@ -290,21 +339,30 @@ def main(argv=None):
     for epoch in range(1, a.epochs + 1):
         t0 = time.time()
         G.train(), C.train(), D.train()
-        order = torch.randperm(len(s_train), generator=gen).tolist()
+        if not a.steps_per_epoch:
+            order = torch.randperm(len(s_train), generator=gen).tolist()
         sums = np.zeros(3)
         for i in range(steps):
             p = ((epoch - 1) * steps + i) / total
-            lam = 2.0 / (1.0 + math.exp(-10.0 * p)) - 1.0
-            s_idx = order[i * a.batch_size:(i + 1) * a.batch_size]
-            t_idx = []
-            while len(t_idx) < len(s_idx):
-                if t_pos == len(t_order):
-                    t_order, t_pos = torch.randperm(len(t_train), generator=gen).tolist(), 0
-                t_idx.append(t_order[t_pos])
-                t_pos += 1
+            q = max(0.0, (p - a.lambda_warmup) / (1.0 - a.lambda_warmup))
+            lam = a.lambda_max * (2.0 / (1.0 + math.exp(-a.lambda_gamma * q)) - 1.0)
+            if a.source_only:
+                lam = 0.0
+            if a.lr_anneal:
+                for g in opt.param_groups:
+                    g["lr"] = a.lr / (1.0 + 10.0 * p) ** 0.75
+            if a.steps_per_epoch:
+                s_idx, s_order, s_pos = draw(s_order, s_pos, a.batch_size, len(s_train))
+            else:
+                s_idx = order[i * a.batch_size:(i + 1) * a.batch_size]
+            t_idx, t_order, t_pos = draw(t_order, t_pos, len(s_idx), len(t_train))
             xs, ys = normalise(augment(xs_all[s_idx])), ys_all[s_idx]
             xt = normalise(augment(xt_all[t_idx]))  # target labels are never used in training
-            fs, ft = embed(xs), embed(xt)
+            if a.bn_batch == "joint":
+                f = embed(torch.cat([xs, xt]))
+                fs, ft = f[:len(xs)], f[len(xs):]
+            else:
+                fs, ft = embed(xs), embed(xt)
             loss_c = F.cross_entropy(C(fs), ys)
             ds = D(GradReverse.apply(fs, lam)).squeeze(1)
             dt = D(GradReverse.apply(ft, lam)).squeeze(1)

@@ -307,3 +307,122 @@ fn refuses_non_empty_or_file_root_unless_overwriting() {
     );
     assert_eq!(std::fs::read(&file).unwrap(), b"user data");
 }
+
+/// Last-epoch values of a training-curves CSV (`epoch,domain,split,metric,value`), keyed by
+/// `domain/split/metric`, with that epoch.
+fn last_epoch(path: &Path) -> (u32, BTreeMap<String, f64>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut rows: Vec<(u32, String, f64)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            assert_eq!(
+                line,
+                "epoch,domain,split,metric,value",
+                "{}",
+                path.display()
+            );
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f.len(), 5, "{}:{}", path.display(), i + 1);
+        rows.push((
+            f[0].parse().unwrap(),
+            format!("{}/{}/{}", f[1], f[2], f[3]),
+            f[4].parse().unwrap(),
+        ));
+    }
+    let last = rows.iter().map(|r| r.0).max().unwrap();
+    let values = rows
+        .into_iter()
+        .filter(|r| r.0 == last)
+        .map(|r| (r.1, r.2))
+        .collect();
+    (last, values)
+}
+
+/// The committed demo models learn (their curves are written by `models/train_dann.py` while it
+/// trains): at the last epoch every DANN model and every source-only baseline is well above chance
+/// (accuracy 0.10, AUROC 0.50) on the source valid split, and above chance on the target valid split.
+#[test]
+fn committed_demo_models_are_above_chance() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/demo");
+    for pair in dannscope::demo::bundle::PAIRS {
+        for stem in [
+            format!("demo_cnn_{pair}"),
+            format!("demo_cnn_{pair}.source_only"),
+        ] {
+            let (epoch, v) = last_epoch(&dir.join(format!("{stem}.curves.csv")));
+            assert_eq!(epoch, 24, "{stem}");
+            let get = |k: &str| v[k];
+            let (src_acc, tgt_acc, tgt_auc) = (
+                get("source/valid/accuracy"),
+                get("target/valid/accuracy"),
+                get("target/valid/auroc"),
+            );
+            assert!(src_acc >= 0.6, "{stem}: source valid accuracy {src_acc}");
+            assert!(
+                get("source/valid/auroc") >= 0.9,
+                "{stem}: source valid AUROC"
+            );
+            assert!(tgt_acc >= 0.2, "{stem}: target valid accuracy {tgt_acc}");
+            assert!(tgt_auc >= 0.6, "{stem}: target valid AUROC {tgt_auc}");
+        }
+    }
+}
+
+/// `dannscope demo` reports a DANN run and a source-only baseline per pair, and every model it
+/// installs follows the contract with the pair's domains and the last epoch in its metadata.
+#[test]
+fn demo_bundle_has_dann_and_baseline_runs() {
+    use dannscope::demo::bundle::{install, BASELINE_NAME, PAIRS};
+    use dannscope::model::{ModelInfo, OutputOverrides};
+    let dir = tempfile::tempdir().unwrap();
+    let b = install(dir.path()).unwrap();
+    assert!(b.generated && b.manifest.is_file());
+    assert_eq!(b.runs.len(), 2 * PAIRS.len());
+    let name = |c: char| {
+        DemoDomain::ALL
+            .into_iter()
+            .find(|d| d.code() == c)
+            .unwrap()
+            .name()
+    };
+    for (i, run) in b.runs.iter().enumerate() {
+        let pair = PAIRS[i % PAIRS.len()];
+        let baseline = i >= PAIRS.len();
+        assert_eq!(run.pair, pair);
+        assert_eq!(
+            (run.name.as_deref(), run.group.as_deref()),
+            if baseline {
+                (Some(BASELINE_NAME), Some("baseline"))
+            } else {
+                (Some("demo_cnn"), Some("forward"))
+            }
+        );
+        assert!(run.curves.as_ref().unwrap().is_file());
+        assert_eq!(run.checkpoints.is_empty(), baseline || pair != "P-C");
+        let m = ModelInfo::load(&run.model, &OutputOverrides::default()).unwrap();
+        let mut codes = pair.chars().filter(|c| *c != '-');
+        let (s, t) = (codes.next().unwrap(), codes.next().unwrap());
+        assert_eq!(m.arch, "demo_cnn");
+        assert_eq!(
+            m.source.as_deref(),
+            Some(name(s)),
+            "{}",
+            run.model.display()
+        );
+        assert_eq!(
+            m.target.as_deref(),
+            Some(name(t)),
+            "{}",
+            run.model.display()
+        );
+        assert_eq!(m.epoch, Some(24));
+        assert_eq!(m.classes.as_ref().map(Vec::len), Some(10));
+    }
+    let evolution: Vec<_> = std::fs::read_dir(b.runs[1].checkpoints[0].clone())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(evolution.len(), 12, "{evolution:?}");
+}

@@ -7,96 +7,53 @@ use super::{generate, DemoParams};
 use crate::config::RunConfig;
 use crate::error::Result;
 
-/// Files of `models/demo/`, compiled in so that `dannscope demo` works from any folder.
+/// One file of `models/demo/`, compiled in.
+macro_rules! demo_file {
+    ($name:literal) => {
+        ($name, include_bytes!(concat!("../../models/demo/", $name)))
+    };
+}
+
+/// Files of `models/demo/`, compiled in so that `dannscope demo` works from any folder: per pair the
+/// DANN model and its source-only baseline with their training curves, the split, and the P→C
+/// checkpoints of every second epoch.
 const FILES: &[(&str, &[u8])] = &[
-    (
-        "demo_cnn_R-P.onnx",
-        include_bytes!("../../models/demo/demo_cnn_R-P.onnx"),
-    ),
-    (
-        "demo_cnn_P-C.onnx",
-        include_bytes!("../../models/demo/demo_cnn_P-C.onnx"),
-    ),
-    (
-        "demo_cnn_C-A.onnx",
-        include_bytes!("../../models/demo/demo_cnn_C-A.onnx"),
-    ),
-    (
-        "demo_cnn_A-R.onnx",
-        include_bytes!("../../models/demo/demo_cnn_A-R.onnx"),
-    ),
-    (
-        "demo_cnn_R-P.curves.csv",
-        include_bytes!("../../models/demo/demo_cnn_R-P.curves.csv"),
-    ),
-    (
-        "demo_cnn_P-C.curves.csv",
-        include_bytes!("../../models/demo/demo_cnn_P-C.curves.csv"),
-    ),
-    (
-        "demo_cnn_C-A.curves.csv",
-        include_bytes!("../../models/demo/demo_cnn_C-A.curves.csv"),
-    ),
-    (
-        "demo_cnn_A-R.curves.csv",
-        include_bytes!("../../models/demo/demo_cnn_A-R.curves.csv"),
-    ),
-    (
-        "demo_manifest.csv",
-        include_bytes!("../../models/demo/demo_manifest.csv"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep02.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep02.onnx"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep04.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep04.onnx"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep06.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep06.onnx"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep08.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep08.onnx"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep10.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep10.onnx"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep12.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep12.onnx"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep14.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep14.onnx"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep16.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep16.onnx"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep18.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep18.onnx"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep20.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep20.onnx"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep22.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep22.onnx"),
-    ),
-    (
-        "evolution/demo_cnn_P-C_ep24.onnx",
-        include_bytes!("../../models/demo/evolution/demo_cnn_P-C_ep24.onnx"),
-    ),
+    demo_file!("demo_cnn_R-P.onnx"),
+    demo_file!("demo_cnn_P-C.onnx"),
+    demo_file!("demo_cnn_C-A.onnx"),
+    demo_file!("demo_cnn_A-R.onnx"),
+    demo_file!("demo_cnn_R-P.curves.csv"),
+    demo_file!("demo_cnn_P-C.curves.csv"),
+    demo_file!("demo_cnn_C-A.curves.csv"),
+    demo_file!("demo_cnn_A-R.curves.csv"),
+    demo_file!("demo_cnn_R-P.source_only.onnx"),
+    demo_file!("demo_cnn_P-C.source_only.onnx"),
+    demo_file!("demo_cnn_C-A.source_only.onnx"),
+    demo_file!("demo_cnn_A-R.source_only.onnx"),
+    demo_file!("demo_cnn_R-P.source_only.curves.csv"),
+    demo_file!("demo_cnn_P-C.source_only.curves.csv"),
+    demo_file!("demo_cnn_C-A.source_only.curves.csv"),
+    demo_file!("demo_cnn_A-R.source_only.curves.csv"),
+    demo_file!("demo_manifest.csv"),
+    demo_file!("evolution/demo_cnn_P-C_ep02.onnx"),
+    demo_file!("evolution/demo_cnn_P-C_ep04.onnx"),
+    demo_file!("evolution/demo_cnn_P-C_ep06.onnx"),
+    demo_file!("evolution/demo_cnn_P-C_ep08.onnx"),
+    demo_file!("evolution/demo_cnn_P-C_ep10.onnx"),
+    demo_file!("evolution/demo_cnn_P-C_ep12.onnx"),
+    demo_file!("evolution/demo_cnn_P-C_ep14.onnx"),
+    demo_file!("evolution/demo_cnn_P-C_ep16.onnx"),
+    demo_file!("evolution/demo_cnn_P-C_ep18.onnx"),
+    demo_file!("evolution/demo_cnn_P-C_ep20.onnx"),
+    demo_file!("evolution/demo_cnn_P-C_ep22.onnx"),
+    demo_file!("evolution/demo_cnn_P-C_ep24.onnx"),
 ];
 
 /// The forward pairs of the demo, as trained.
 pub const PAIRS: [&str; 4] = ["R-P", "P-C", "C-A", "A-R"];
+
+/// Display name of the source-only baselines (same network and recipe, no gradient reversal).
+pub const BASELINE_NAME: &str = "demo_cnn · source only";
 
 /// Where the bundle was installed.
 #[derive(Debug, Clone)]
@@ -105,7 +62,8 @@ pub struct Bundle {
     pub data: PathBuf,
     /// The split the models were trained with.
     pub manifest: PathBuf,
-    /// The report runs (one per pair; P→C also has its per-epoch checkpoints).
+    /// The report runs: the DANN model of each pair (P→C also with its per-epoch checkpoints), then
+    /// the source-only baseline of each pair (group `baseline`).
     pub runs: Vec<RunConfig>,
     /// Whether the dataset was generated now (false: an earlier one was reused).
     pub generated: bool,
@@ -130,21 +88,27 @@ pub fn install(root: &Path) -> Result<Bundle> {
         generate(&data, &DemoParams::default().overwrite(true))?;
         crate::store::atomic_write_bytes(&marker, b"complete\n")?;
     }
-    let runs = PAIRS
-        .iter()
-        .map(|pair| RunConfig {
-            model: models.join(format!("demo_cnn_{pair}.onnx")),
-            pair: pair.to_string(),
-            name: Some("demo_cnn".into()),
-            group: Some("forward".into()),
-            curves: Some(models.join(format!("demo_cnn_{pair}.curves.csv"))),
-            checkpoints: if *pair == "P-C" {
-                vec![models.join("evolution")]
-            } else {
-                vec![]
-            },
-        })
-        .collect();
+    let dann = PAIRS.iter().map(|pair| RunConfig {
+        model: models.join(format!("demo_cnn_{pair}.onnx")),
+        pair: pair.to_string(),
+        name: Some("demo_cnn".into()),
+        group: Some("forward".into()),
+        curves: Some(models.join(format!("demo_cnn_{pair}.curves.csv"))),
+        checkpoints: if *pair == "P-C" {
+            vec![models.join("evolution")]
+        } else {
+            vec![]
+        },
+    });
+    let baselines = PAIRS.iter().map(|pair| RunConfig {
+        model: models.join(format!("demo_cnn_{pair}.source_only.onnx")),
+        pair: pair.to_string(),
+        name: Some(BASELINE_NAME.into()),
+        group: Some("baseline".into()),
+        curves: Some(models.join(format!("demo_cnn_{pair}.source_only.curves.csv"))),
+        checkpoints: vec![],
+    });
+    let runs = dann.chain(baselines).collect();
     Ok(Bundle {
         data,
         manifest: models.join("demo_manifest.csv"),
