@@ -31,28 +31,7 @@ use serde::{Deserialize, Serialize};
 
 mod resample;
 
-pub use resample::Resampler;
-
-/// Resampling filter for the resize.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Interpolation {
-    /// Triangle filter, antialiased (PIL `BILINEAR`).
-    Bilinear,
-    /// Cubic filter with a = −0.5, antialiased (PIL `BICUBIC`).
-    Bicubic,
-}
-
-impl Interpolation {
-    /// Parse `bilinear` or `bicubic` (case-insensitive).
-    pub fn parse(s: &str) -> Option<Interpolation> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "bilinear" | "linear" => Some(Interpolation::Bilinear),
-            "bicubic" | "cubic" => Some(Interpolation::Bicubic),
-            _ => None,
-        }
-    }
-}
+pub use resample::{Interpolation, Resampler};
 
 /// The preprocessing a model asks for.
 ///

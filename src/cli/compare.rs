@@ -8,8 +8,9 @@ use dannscope::pipeline::{compare, Workspace};
 use dannscope::settings::Pair;
 
 use super::args::{EngineArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::common;
 use super::progress::Reporter;
-use super::resolve::{self, Flags};
+use super::resolve::Flags;
 
 /// Arguments of `compare`.
 #[derive(Debug, ClapArgs)]
@@ -44,20 +45,11 @@ pub fn run(a: Args) -> Result<()> {
             a.models.len()
         );
     }
-    let cfg = resolve::config(Some(&a.project))?;
-    let settings = resolve::settings(
-        &Flags {
-            project: Some(&a.project),
-            seeds: Some(&a.seeds),
-            split: a.split.split,
-            engine: Some(&a.engine),
-            metrics: Some(&a.metrics),
-            ..Flags::default()
-        },
-        &cfg,
-    )?;
-    let ma = super::load_model(&settings, &a.models[0])?;
-    let mb = super::load_model(&settings, &a.models[1])?;
+    let (_, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine)
+        .with_metrics(&a.metrics)
+        .resolve()?;
+    let ma = common::load_model(&settings, &a.models[0])?;
+    let mb = common::load_model(&settings, &a.models[1])?;
     let pair = match &a.pair {
         Some(p) => p.clone(),
         None => Pair::of_model(&ma).with_context(|| {
@@ -68,11 +60,11 @@ pub fn run(a: Args) -> Result<()> {
         })?,
     };
     let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    super::notes(ws.notices());
+    common::notes(ws.notices());
     ws.check_pairs(std::slice::from_ref(&pair))?;
     let rep = Reporter::new();
     let (r, base) = compare::compare(&mut ws, &ma, &mb, &pair, &|ev| rep.event(ev))?;
-    super::notes(&r.notices);
+    common::notes(&r.notices);
     println!(
         "{} vs {} · {} → {} · {} split · {} target images",
         r.model_a, r.model_b, r.source, r.target, r.split, r.n_target

@@ -7,8 +7,9 @@ use clap::Args as ClapArgs;
 use dannscope::pipeline::Workspace;
 
 use super::args::{EngineArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::common;
 use super::progress::Reporter;
-use super::resolve::{self, Flags};
+use super::resolve::Flags;
 
 /// Arguments of `embed`.
 #[derive(Debug, ClapArgs)]
@@ -36,22 +37,12 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = resolve::config(Some(&a.project))?;
-    let settings = resolve::settings(
-        &Flags {
-            project: Some(&a.project),
-            seeds: Some(&a.seeds),
-            split: a.split.split,
-            engine: Some(&a.engine),
-            ..Flags::default()
-        },
-        &cfg,
-    )?;
-    let path = super::model_path(a.model.as_deref(), &cfg)?;
+    let (cfg, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine).resolve()?;
+    let path = common::model_path(a.model.as_deref(), &cfg)?;
     // The model is checked before any image is read.
-    let model = super::load_model(&settings, &path)?;
+    let model = common::load_model(&settings, &path)?;
     let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    super::notes(ws.notices());
+    common::notes(ws.notices());
     let project = ws
         .project()
         .context("no data folder: give --data DIR (or `data = \"DIR\"` in dannscope.toml)")?;

@@ -9,8 +9,9 @@ use dannscope::pipeline::{eval, Workspace};
 use dannscope::settings::Pair;
 
 use super::args::{EngineArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::common;
 use super::progress::Reporter;
-use super::resolve::{self, Flags};
+use super::resolve::Flags;
 
 /// Arguments of `eval`.
 #[derive(Debug, ClapArgs)]
@@ -35,20 +36,11 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = resolve::config(Some(&a.project))?;
-    let settings = resolve::settings(
-        &Flags {
-            project: Some(&a.project),
-            seeds: Some(&a.seeds),
-            split: a.split.split,
-            engine: Some(&a.engine),
-            metrics: Some(&a.metrics),
-            ..Flags::default()
-        },
-        &cfg,
-    )?;
-    let path = super::model_path(a.model.as_deref(), &cfg)?;
-    let model = super::load_model(&settings, &path)?;
+    let (cfg, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine)
+        .with_metrics(&a.metrics)
+        .resolve()?;
+    let path = common::model_path(a.model.as_deref(), &cfg)?;
+    let model = common::load_model(&settings, &path)?;
     let mut pairs = a.pairs.clone();
     if pairs.is_empty() {
         match Pair::of_model(&model) {
@@ -59,7 +51,7 @@ pub fn run(a: Args) -> Result<()> {
         }
     }
     let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    super::notes(ws.notices());
+    common::notes(ws.notices());
     // Unknown domains in a pair fail here, before a manifest is made or a domain embedded.
     ws.check_pairs(&pairs)?;
     let rep = Reporter::new();
@@ -72,7 +64,7 @@ pub fn run(a: Args) -> Result<()> {
     let dir = ws.layout.metrics(&e.key)?;
     eval::write(&dir, &r)?;
     let figures = eval::draw_misalignment(&ws.layout.tsne(&e.key)?, &r, &e, &idx)?;
-    super::notes(&r.notices);
+    common::notes(&r.notices);
     print_table(&r, &idx, &e.domains);
     println!(
         "wrote {}/{{classification.csv,cohesion.csv,transfer.csv,misalignment.csv,metrics.json}}",

@@ -9,8 +9,9 @@ use dannscope::pipeline::{explore, Workspace};
 use dannscope::settings::Pair;
 
 use super::args::{EngineArgs, MapArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::common;
 use super::progress::Reporter;
-use super::resolve::{self, Flags};
+use super::resolve::Flags;
 
 /// Arguments of `explore`.
 #[derive(Debug, ClapArgs)]
@@ -43,20 +44,11 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = resolve::config(Some(&a.project))?;
-    let settings = resolve::settings(
-        &Flags {
-            project: Some(&a.project),
-            seeds: Some(&a.seeds),
-            split: a.split.split,
-            engine: Some(&a.engine),
-            map: Some(&a.map),
-            ..Flags::default()
-        },
-        &cfg,
-    )?;
-    let path = super::model_path(a.model.as_deref(), &cfg)?;
-    let model = super::load_model(&settings, &path)?;
+    let (cfg, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine)
+        .with_map(&a.map)
+        .resolve()?;
+    let path = common::model_path(a.model.as_deref(), &cfg)?;
+    let model = common::load_model(&settings, &path)?;
     let pair = match &a.pair {
         Some(p) => p.clone(),
         None => Pair::of_model(&model).with_context(|| {
@@ -74,7 +66,7 @@ pub fn run(a: Args) -> Result<()> {
         ..ExploreParams::default()
     };
     let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    super::notes(ws.notices());
+    common::notes(ws.notices());
     ws.check_pairs(std::slice::from_ref(&pair))?;
     let rep = Reporter::new();
     let name = model.arch.clone();

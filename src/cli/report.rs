@@ -11,9 +11,9 @@ use dannscope::report::{write_report, ReportInput};
 use dannscope::settings::{Pair, Settings};
 
 use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::common::{self, EXIT_OK, EXIT_RUNS_FAILED};
 use super::progress::Reporter;
 use super::resolve::{self, Flags};
-use super::{EXIT_OK, EXIT_RUNS_FAILED};
 
 /// Options shared by `report` and `demo`.
 #[derive(Debug, Clone, ClapArgs)]
@@ -121,7 +121,7 @@ fn run_batch(settings: Settings, runs: &[RunConfig], title: String) -> Result<u8
         })
         .collect::<Result<Vec<_>>>()?;
     let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    super::notes(ws.notices());
+    common::notes(ws.notices());
     ws.check_pairs(&pairs)?;
     let rep = Reporter::new();
     let outcomes = batch::run_all(&mut ws, runs, &|e| match e {

@@ -15,7 +15,7 @@ use dannscope::project::ProjectOptions;
 use dannscope::settings::{InputPipeline, MapSettings, MetricSettings, Seeds, Settings, SplitSel};
 use dannscope::tsne::{Init, TsneEngine, TsneParams};
 
-use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs};
+use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
 
 /// The flag groups a command has (absent groups take the config and defaults).
 #[derive(Debug, Clone, Default)]
@@ -32,6 +32,47 @@ pub struct Flags<'a> {
     pub map: Option<&'a MapArgs>,
     /// Metric settings.
     pub metrics: Option<&'a MetricArgs>,
+}
+
+impl<'a> Flags<'a> {
+    /// The groups of every command that may compute embeddings: project, seeds, split and engine.
+    pub fn embedding(
+        project: &'a ProjectArgs,
+        seeds: &'a SeedArgs,
+        split: &SplitArgs,
+        engine: &'a EngineArgs,
+    ) -> Flags<'a> {
+        Flags {
+            project: Some(project),
+            seeds: Some(seeds),
+            split: split.split,
+            engine: Some(engine),
+            ..Flags::default()
+        }
+    }
+
+    /// Add the map group.
+    pub fn with_map(self, map: &'a MapArgs) -> Flags<'a> {
+        Flags {
+            map: Some(map),
+            ..self
+        }
+    }
+
+    /// Add the metric group.
+    pub fn with_metrics(self, metrics: &'a MetricArgs) -> Flags<'a> {
+        Flags {
+            metrics: Some(metrics),
+            ..self
+        }
+    }
+
+    /// Read the config these flags name and resolve every setting: the first step of a command.
+    pub fn resolve(&self) -> Result<(Config, Settings)> {
+        let cfg = config(self.project)?;
+        let s = settings(self, &cfg)?;
+        Ok((cfg, s))
+    }
 }
 
 /// Read the config named by the flags (or ./dannscope.toml when present).

@@ -8,8 +8,9 @@ use dannscope::pipeline::{evolution, select, Workspace};
 use dannscope::settings::Pair;
 
 use super::args::{EngineArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::common;
 use super::progress::Reporter;
-use super::resolve::{self, Flags};
+use super::resolve::Flags;
 
 /// Arguments of `select`.
 #[derive(Debug, ClapArgs)]
@@ -36,21 +37,11 @@ fn show(v: Option<f64>, digits: usize) -> String {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = resolve::config(Some(&a.project))?;
-    let settings = resolve::settings(
-        &Flags {
-            project: Some(&a.project),
-            seeds: Some(&a.seeds),
-            split: a.split.split,
-            engine: Some(&a.engine),
-            ..Flags::default()
-        },
-        &cfg,
-    )?;
+    let (_, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine).resolve()?;
     let files = evolution::checkpoint_files(&a.models)?;
     let mut models = files
         .iter()
-        .map(|p| super::load_model(&settings, p))
+        .map(|p| common::load_model(&settings, p))
         .collect::<Result<Vec<_>>>()?;
     let mut stems: Vec<&str> = models.iter().map(|m| m.stem.as_str()).collect();
     stems.sort_unstable();
@@ -70,11 +61,11 @@ pub fn run(a: Args) -> Result<()> {
         })?,
     };
     let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    super::notes(ws.notices());
+    common::notes(ws.notices());
     ws.check_pairs(std::slice::from_ref(&pair))?;
     let rep = Reporter::new();
     let (s, base) = select::select(&mut ws, &models, &pair, &|ev| rep.event(ev))?;
-    super::notes(&s.notices);
+    common::notes(&s.notices);
     println!(
         "{} → {} · {} split · {} checkpoints",
         s.source,

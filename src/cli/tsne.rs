@@ -11,8 +11,9 @@ use dannscope::pipeline::{evolution, Workspace};
 use dannscope::settings::Pair;
 
 use super::args::{EngineArgs, MapArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::common;
 use super::progress::Reporter;
-use super::resolve::{self, Flags};
+use super::resolve::Flags;
 
 /// Arguments of `tsne`.
 #[derive(Debug, ClapArgs)]
@@ -51,31 +52,22 @@ fn pick_pair(pair: &Option<Pair>, model: &ModelInfo) -> Result<Pair> {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let cfg = resolve::config(Some(&a.project))?;
-    let settings = resolve::settings(
-        &Flags {
-            project: Some(&a.project),
-            seeds: Some(&a.seeds),
-            split: a.split.split,
-            engine: Some(&a.engine),
-            map: Some(&a.map),
-            ..Flags::default()
-        },
-        &cfg,
-    )?;
+    let (cfg, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine)
+        .with_map(&a.map)
+        .resolve()?;
     let given = if a.models.is_empty() {
-        vec![super::model_path(None, &cfg)?]
+        vec![common::model_path(None, &cfg)?]
     } else {
         a.models.clone()
     };
     let files = evolution::checkpoint_files(&given)?;
     let mut models = files
         .iter()
-        .map(|p| super::load_model(&settings, p))
+        .map(|p| common::load_model(&settings, p))
         .collect::<Result<Vec<_>>>()?;
     let pair = pick_pair(&a.pair, &models[0])?;
     let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    super::notes(ws.notices());
+    common::notes(ws.notices());
     ws.check_pairs(std::slice::from_ref(&pair))?;
     let rep = Reporter::new();
     if models.len() == 1 {
@@ -85,7 +77,7 @@ pub fn run(a: Args) -> Result<()> {
         let dir = ws.layout.tsne(&e.key)?;
         let mf = MapFiles::new(&dir, &e.domains[s], &e.domains[t])?;
         let m = map::map_pair(&e.data[s], &e.data[t], &mf, &ws.settings.map)?;
-        super::notes(&m.notices);
+        common::notes(&m.notices);
         let title = format!(
             "{} · {} → {} · {}",
             model.arch, e.domains[s].name, e.domains[t].name, ws.settings.split

@@ -1,9 +1,9 @@
 //! Shapes (the classes) and domain styles of the demo dataset.
 
+use super::kinds::{DemoClass, DemoDomain};
 use super::raster::{
     coverage, hsv, polygon_sdf, radial_polygon, value_noise, Canvas, Placement, V2,
 };
-use super::{DemoClass, DemoDomain};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::f32::consts::{FRAC_PI_2, PI};

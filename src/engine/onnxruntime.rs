@@ -7,37 +7,11 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::TensorRef;
 
-use super::{
-    available_cores, standard_library_dirs, BatchOutput, Device, Engine, EngineInfo, EngineOptions,
+use super::interface::{
+    available_cores, check_2d, BatchOutput, Device, Discovery, Engine, EngineInfo, EngineOptions,
 };
 use crate::error::{Error, Result};
 use crate::model::ModelInfo;
-
-/// Where to look for the ONNX Runtime shared library, in order.
-#[derive(Debug, Clone, Default)]
-pub struct Discovery {
-    /// An explicit library path (`ORT_DYLIB_PATH`).
-    pub env_path: Option<PathBuf>,
-    /// A Python interpreter whose `onnxruntime` / `onnxruntime-gpu` package ships the library
-    /// (`DANNSCOPE_PYTHON`, default `python3`); `None` skips this step.
-    pub python: Option<String>,
-    /// Library folders to search.
-    pub dirs: Vec<PathBuf>,
-}
-
-impl Discovery {
-    /// The standard search: `ORT_DYLIB_PATH`, then `python3`'s onnxruntime package, then library folders.
-    pub fn from_env() -> Discovery {
-        Discovery {
-            env_path: std::env::var_os("ORT_DYLIB_PATH")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from),
-            python: Some(std::env::var("DANNSCOPE_PYTHON").unwrap_or_else(|_| "python3".into()))
-                .filter(|p| !p.is_empty()),
-            dirs: standard_library_dirs(),
-        }
-    }
-}
 
 fn lib_in_dir(dir: &Path) -> Option<PathBuf> {
     let plain = dir.join("libonnxruntime.so");
@@ -319,16 +293,6 @@ impl Engine for OrtEngine {
             domain_logits,
         })
     }
-}
-
-/// Check that an output is `[n, k]` and return `k`.
-pub(super) fn check_2d(shape: &[i64], n: usize, name: &str) -> Result<usize> {
-    if shape.len() != 2 || shape[0] as usize != n {
-        return Err(Error::Invalid(format!(
-            "output \"{name}\" has shape {shape:?}, expected [{n}, K]"
-        )));
-    }
-    Ok(shape[1] as usize)
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 
 use tract_onnx::prelude::*;
 
-use super::onnxruntime::check_2d;
-use super::{BatchOutput, Engine, EngineInfo, EngineOptions};
+use super::interface::{check_2d, BatchOutput, Engine, EngineInfo, EngineOptions};
 use crate::error::{Error, Result};
 use crate::model::ModelInfo;
 

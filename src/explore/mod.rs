@@ -22,6 +22,7 @@
 //! thumbnail slots, neighbour indices and distances), and one base64 JPEG per atlas page. The same
 //! input always gives the same bytes.
 
+mod error;
 mod knn;
 mod thumbs;
 
@@ -30,6 +31,7 @@ use std::path::Path;
 use ndarray::ArrayView2;
 use serde_json::json;
 
+pub use error::ExploreError;
 pub use knn::{knn_among, NeighbourLists, NO_NEIGHBOUR};
 pub use thumbs::select_thumbnails;
 
@@ -42,75 +44,6 @@ const JS: &str = include_str!("../../assets/explore/explore.js");
 
 /// Marks a row without a thumbnail in [`ExplorePage::thumbnail_of`].
 pub const NO_THUMBNAIL: u32 = u32::MAX;
-
-/// Errors of the explore page.
-#[derive(Debug, thiserror::Error)]
-pub enum ExploreError {
-    /// No rows.
-    #[error("explore page: no points")]
-    Empty,
-    /// No class names.
-    #[error("explore page: no class names")]
-    NoClasses,
-    /// An input has the wrong number of rows.
-    #[error("explore page: {what} has {got} rows, expected {expected} (one per point)")]
-    Rows {
-        /// Which input.
-        what: &'static str,
-        /// Rows of the map.
-        expected: usize,
-        /// Rows found.
-        got: usize,
-    },
-    /// An input has the wrong number of columns.
-    #[error("explore page: {what} has {got} columns, expected {expected}")]
-    Columns {
-        /// Which input.
-        what: &'static str,
-        /// Columns expected.
-        expected: usize,
-        /// Columns found.
-        got: usize,
-    },
-    /// A label is not a class index.
-    #[error("explore page: row {row} has label {label}, but there are only {classes} classes")]
-    Label {
-        /// The row.
-        row: usize,
-        /// Its label.
-        label: u32,
-        /// Number of class names.
-        classes: usize,
-    },
-    /// A NaN or infinite value.
-    #[error("explore page: {what} is not finite in row {row}")]
-    NonFinite {
-        /// Which input.
-        what: &'static str,
-        /// The first such row.
-        row: usize,
-    },
-    /// A parameter out of range.
-    #[error("explore page: {0}")]
-    Param(String),
-    /// An atlas page could not be encoded.
-    #[error("explore page: cannot encode thumbnail page {page}: {message}")]
-    Encode {
-        /// Page number.
-        page: usize,
-        /// The encoder's message.
-        message: String,
-    },
-    /// The file could not be written.
-    #[error("{path}: {source}")]
-    Write {
-        /// The page file.
-        path: std::path::PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
-    },
-}
 
 /// Everything shown on the page, one entry per point. Rows are the rows of the joint map (source
 /// rows, then target rows, by convention; only `is_target` decides the domain).

@@ -12,7 +12,28 @@
 //! 8-bit images and keeps 15-bit weights) are small on average but reach 20 grey levels next to hard
 //! edges with the bicubic filter, because the intermediate clamping then happens elsewhere.
 
-use super::Interpolation;
+use serde::{Deserialize, Serialize};
+
+/// Resampling filter for the resize.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Interpolation {
+    /// Triangle filter, antialiased (PIL `BILINEAR`).
+    Bilinear,
+    /// Cubic filter with a = −0.5, antialiased (PIL `BICUBIC`).
+    Bicubic,
+}
+
+impl Interpolation {
+    /// Parse `bilinear` or `bicubic` (case-insensitive).
+    pub fn parse(s: &str) -> Option<Interpolation> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "bilinear" | "linear" => Some(Interpolation::Bilinear),
+            "bicubic" | "cubic" => Some(Interpolation::Bicubic),
+            _ => None,
+        }
+    }
+}
 
 const PRECISION_BITS: u32 = 32 - 8 - 2;
 

@@ -89,7 +89,10 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
                 path: src.clone(),
                 source: e,
             })?;
-            crate::store::atomic_write_bytes(&dir.join(explore_page_name(id)), &bytes)?;
+            crate::store::atomic_write_bytes(
+                &dir.join(crate::layout::explore_page_name(id)),
+                &bytes,
+            )?;
         }
     }
     let figs = figures::collect(dir, &input.runs, &ids)?;
@@ -111,11 +114,6 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
         figures: figs.copied.clone(),
         warnings: figs.warnings.clone(),
     })
-}
-
-/// File name of a run's explore page in the report folder.
-pub fn explore_page_name(run_id: &str) -> String {
-    format!("explore-{run_id}.html")
 }
 
 /// Renders the document of `format`, checks it and writes it atomically into `dir`; returns its path.

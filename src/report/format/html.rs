@@ -444,7 +444,7 @@ fn run_article(sec: &RunSection<'_>) -> String {
         let _ = write!(
             s,
             "<dt>Explore</dt><dd><a href=\"{}\">interactive map: every dot an image, nearest neighbours</a></dd>",
-            html_escape(&crate::report::explore_page_name(id))
+            html_escape(&crate::layout::explore_page_name(id))
         );
     }
     if let Some(h) = r.model_sha256() {
