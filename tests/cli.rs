@@ -319,6 +319,12 @@ fn report_marks_a_broken_run_and_agrees_with_the_metrics_files() {
         html.contains("missing.onnx"),
         "the broken run is named in the report"
     );
+    // The deck is written next to the page (its content: tests/report_pptx.rs).
+    let deck = std::fs::read(report.join("report.pptx")).unwrap();
+    assert!(
+        deck.starts_with(b"PK\x03\x04"),
+        "report.pptx is a zip package"
+    );
     // The finished run's explore page sits next to index.html and is linked from its section.
     let page = std::fs::read_to_string(report.join("explore-tiny-r-a.html")).unwrap();
     dannscope::report::check_self_contained(&page).unwrap();

@@ -3,143 +3,20 @@
 //!
 //! Set `DANNSCOPE_REPORT_OUT` to a folder to keep a rendered report for inspection.
 
+#[path = "common/report_input.rs"]
+mod report_input;
+
 use std::path::{Path, PathBuf};
 
 use dannscope::config::RunConfig;
-use dannscope::metrics::eval::{DomainResult, EvalResults, EvalSettings, PairResult};
-use dannscope::metrics::{
-    classification_report, cohesion, ClassificationParams, CohesionParams, DomainData,
-};
 use dannscope::plot::{tsne_figure, TsneFigure};
 use dannscope::report::{
     check_self_contained, html_escape, run_ids, study_tables, write_report, CsvExporter, Exporter,
-    HtmlExporter, LatexExporter, MarkdownExporter, ReportInput, RunOutcome, RunResults, RunStatus,
-    StudyOutline, RESULTS_HEADER,
+    HtmlExporter, LatexExporter, MarkdownExporter, ReportInput, RunOutcome, StudyOutline,
+    RESULTS_HEADER,
 };
-use ndarray::{Array1, Array2};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-
-const CLASSES: [&str; 4] = ["Bed", "File_Cabinet", "Webcam", "Drill"];
-
-/// One synthetic domain: class-clustered embeddings and logits whose true-class margin is `skill`.
-fn domain_arrays(
-    seed: u64,
-    n: usize,
-    shift: f32,
-    skill: f32,
-) -> (Array2<f32>, Array2<f32>, Array1<i64>) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let c = CLASSES.len();
-    let d = 6;
-    let labels: Array1<i64> = (0..n).map(|i| (i % c) as i64).collect();
-    let emb = Array2::from_shape_fn((n, d), |(i, j)| {
-        let centre = if j == (i % c) { 3.0 } else { 0.0 };
-        centre + shift + rng.gen_range(-1.0f32..1.0)
-    });
-    let logits = Array2::from_shape_fn((n, c), |(i, j)| {
-        let bump = if j == i % c { skill } else { 0.0 };
-        bump + rng.gen_range(-1.0f32..1.0)
-    });
-    (emb, logits, labels)
-}
-
-fn domain_name(code: &str) -> &'static str {
-    match code {
-        "A" => "Art",
-        "C" => "Clipart",
-        "P" => "Product",
-        _ => "Real World",
-    }
-}
-
-/// A real evaluation of one pair, built with the metrics stage.
-fn eval_of(model: &str, pair: &str, seed: u64, skill: f32) -> EvalResults {
-    let (s, t) = pair.split_once('-').unwrap();
-    let cls = ClassificationParams::default().n_resamples(40).seed(seed);
-    let coh = CohesionParams::default().seed(seed);
-    let (se, sl, sy) = domain_arrays(seed, 48, 0.0, skill + 1.0);
-    let (te, tl, ty) = domain_arrays(seed + 1000, 40, 0.7, skill);
-    let names: Vec<String> = CLASSES.iter().map(|s| s.to_string()).collect();
-    let mut domains = Vec::new();
-    for (code, l, y) in [(s, &sl, &sy), (t, &tl, &ty)] {
-        let r = classification_report(l.view(), y.view(), CLASSES.len(), &cls).unwrap();
-        domains.push(DomainResult {
-            domain: domain_name(code).into(),
-            code: code.into(),
-            n: y.len(),
-            classification: Some(r),
-        });
-    }
-    let c = cohesion(
-        &DomainData::new(se.view(), Some(sl.view()), sy.view()),
-        &DomainData::new(te.view(), Some(tl.view()), ty.view()),
-        &coh,
-    )
-    .unwrap();
-    EvalResults {
-        model: model.into(),
-        model_sha256: format!("{:064x}", seed),
-        split: "test".into(),
-        class_names: names,
-        domains,
-        pairs: vec![PairResult {
-            pair: pair.into(),
-            source: domain_name(s).into(),
-            target: domain_name(t).into(),
-            cohesion: c,
-        }],
-        transfer: Vec::new(),
-        settings: EvalSettings {
-            bootstrap_resamples: 40,
-            level: 0.95,
-            seed,
-            knn_k: 5,
-            purity_k: 10,
-        },
-        notices: vec!["Product: a <notice> & more".into()],
-        dannscope_version: "test".into(),
-    }
-}
-
-fn run(name: &str, group: &str, pair: &str, seed: u64, skill: f32) -> RunOutcome {
-    let (s, t) = pair.split_once('-').unwrap();
-    let cfg = RunConfig {
-        model: PathBuf::from(format!("models/{}.onnx", name.replace(' ', "_"))),
-        pair: pair.into(),
-        name: Some(name.into()),
-        group: Some(group.into()),
-        curves: None,
-        checkpoints: vec![],
-    };
-    let e = eval_of(name, pair, seed, skill);
-    RunOutcome::done(
-        cfg,
-        name,
-        group,
-        pair,
-        RunResults {
-            model_sha256: e.model_sha256.clone(),
-            eval: e,
-            source: domain_name(s).into(),
-            target: domain_name(t).into(),
-            tsne_png: None,
-            tsne_svg: None,
-            evolution_png: None,
-            curves_png: None,
-            curves_svg: None,
-            explore_html: None,
-        },
-    )
-}
-
-/// The results of a finished test run, to change.
-fn results(r: &mut RunOutcome) -> &mut RunResults {
-    match &mut r.status {
-        RunStatus::Done(d) => d,
-        RunStatus::Failed(_) => panic!("a failed run has no results"),
-    }
-}
+use ndarray::Array2;
+use report_input::{results, run, CLASSES};
 
 const ODD: &str = "ResMLP_12 <distilled> & 5%";
 const ERROR: &str = "engine: cannot open models/broken.onnx: expected an ONNX file, found 0 bytes";
@@ -381,21 +258,37 @@ fn markdown_tables_have_the_study_layout() {
     );
     assert_eq!(cells(headers[1]), ["Model", "Metric", "P→R", "Average"]);
 
-    // Baseline first, accuracy only, no average (P→C and C→A missing).
+    // Baseline last (configured first), accuracy only, no average (P→C and C→A missing).
     let b = table_line(&md, "| Baseline |");
     assert_eq!(b.len(), 1);
     assert_eq!(
         cells(b[0]),
         ["Baseline", "Accuracy", &p2(target_acc(base)), "—", "—", "—"]
     );
-    let after_base = md
+    let forward: Vec<&str> = md
         .lines()
-        .skip_while(|l| !l.starts_with("| Baseline |"))
-        .nth(1)
-        .unwrap();
-    assert!(
-        after_base.starts_with("| MobileNetV3 |"),
-        "baseline has no AUROC line: {after_base}"
+        .skip_while(|l| !l.starts_with("| Model | Metric |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(
+        forward.last().copied(),
+        Some(b[0]),
+        "the baseline is the last row of the forward table, without an AUROC line:\n{md}"
+    );
+    let labels: Vec<String> = forward
+        .iter()
+        .map(|l| cells(l)[0].clone())
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "MobileNetV3",
+            "ResMLP\\_12 \\<distilled\\> & 5%",
+            "Broken\\<Net\\> (failed: C→A)",
+            "Baseline"
+        ]
     );
 
     // MobileNetV3: both forward pairs, C→A missing, so no average.
@@ -492,11 +385,11 @@ fn latex_tables_use_booktabs_and_escape() {
     let tex = std::fs::read_to_string(&w.files.tables_tex).unwrap();
     assert_eq!(
         tex.matches("\\toprule").count(),
-        3,
-        "two study tables and the cohesion table"
+        4,
+        "two study tables, the effect table and the cohesion table"
     );
-    assert_eq!(tex.matches("\\midrule").count(), 3);
-    assert_eq!(tex.matches("\\bottomrule").count(), 3);
+    assert_eq!(tex.matches("\\midrule").count(), 4);
+    assert_eq!(tex.matches("\\bottomrule").count(), 4);
     assert!(
         tex.contains("ResMLP\\_12 \\textless{}distilled\\textgreater{} \\& 5\\%"),
         "{tex}"

@@ -1,5 +1,6 @@
 //! The interface every report format implements.
 
+use super::effect::EffectTable;
 use super::outline::{Outline, StudyOutline};
 use super::table::CohesionTable;
 
@@ -16,6 +17,10 @@ pub trait Exporter {
     /// The cohesion table (one row per run, one column per measure).
     fn cohesion(&self, table: &CohesionTable) -> String;
 
+    /// The table of what adaptation changes (one row per adapted run with a source-only baseline of
+    /// its pair; see [`EffectTable`]).
+    fn effect(&self, table: &EffectTable) -> String;
+
     /// Name of the document this format writes into the report folder; `None` for a table-only
     /// format.
     fn file_name(&self) -> Option<&'static str> {
@@ -31,5 +36,13 @@ pub trait Exporter {
     /// the report.
     fn check(&self, _document: &str) -> Result<(), String> {
         Ok(())
+    }
+
+    /// The whole document as the bytes of its file, checked: by default the text of
+    /// [`Exporter::document`] after [`Exporter::check`]; a binary format (the deck) builds its bytes
+    /// here. `None` for a table-only format; `Err` says what is wrong and stops the report.
+    fn document_bytes(&self, outline: &Outline<'_>) -> Option<Result<Vec<u8>, String>> {
+        let text = self.document(outline)?;
+        Some(self.check(&text).map(|()| text.into_bytes()))
     }
 }

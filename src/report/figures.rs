@@ -73,6 +73,17 @@ pub struct Figure {
     pub alt: String,
     /// The content to embed: the SVG file when it can be inlined, else the bitmap.
     pub inline: Option<Inline>,
+    /// The bitmap file's bytes and its MIME type (for formats that embed bitmaps, the deck).
+    pub bitmap: Option<Bitmap>,
+}
+
+/// A bitmap figure as read from its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bitmap {
+    /// MIME type from the file extension (`image/png`, `image/jpeg`, `image/gif`, ...).
+    pub mime: &'static str,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// The figures of every run and what happened while collecting them.
@@ -133,7 +144,7 @@ pub(super) fn collect(dir: &Path, runs: &[RunOutcome], ids: &[String]) -> crate:
         let mut figs: [Figure; 3] = Default::default();
         for (k, fig) in Kind::ALL.into_iter().zip(figs.iter_mut()) {
             let (bitmap, svg) = k.files(r);
-            fig.alt = format!("{} of {} ({})", k.title(), r.name, r.pair);
+            fig.alt = format!("{} of {} ({})", k.title(), r.label(), r.pair);
             let mut bytes = None;
             if let Some(src) = bitmap {
                 match std::fs::read(src) {
@@ -179,14 +190,18 @@ pub(super) fn collect(dir: &Path, runs: &[RunOutcome], ids: &[String]) -> crate:
                     )),
                 }
             }
-            if fig.inline.is_none() {
-                if let (Some(b), Some(src)) = (bytes, bitmap) {
+            if let (Some(b), Some(src)) = (bytes, bitmap) {
+                if fig.inline.is_none() {
                     fig.inline = Some(Inline::DataUri(format!(
                         "data:{};base64,{}",
                         mime(src),
                         base64::encode(&b)
                     )));
                 }
+                fig.bitmap = Some(Bitmap {
+                    mime: mime(src),
+                    bytes: b,
+                });
             }
         }
         out.runs.push(figs);

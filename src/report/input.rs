@@ -153,7 +153,31 @@ impl RunOutcome {
 
     /// Whether the run belongs to the baseline group.
     pub fn is_baseline(&self) -> bool {
-        self.group.eq_ignore_ascii_case("baseline")
+        self.group.trim().eq_ignore_ascii_case("baseline")
+    }
+
+    /// The run's label in every table and heading: its name, and for a baseline whose name does not
+    /// already say so, the name followed by [`BASELINE_SUFFIX`] ("MobileNetV3 · source only"), so a
+    /// baseline never shares a label with the adapted run of its architecture.
+    pub fn label(&self) -> String {
+        baseline_label(&self.name, self.is_baseline())
+    }
+}
+
+/// What a baseline's label adds to its name.
+pub const BASELINE_SUFFIX: &str = " · source only";
+
+/// `name` as a row label: unchanged unless `baseline` and the name says neither "source only",
+/// "source-only" nor "baseline" (any case), then with [`BASELINE_SUFFIX`].
+pub fn baseline_label(name: &str, baseline: bool) -> String {
+    let lower = name.to_lowercase();
+    let says_so = ["source only", "source-only", "source_only", "baseline"]
+        .iter()
+        .any(|w| lower.contains(w));
+    if baseline && !says_so {
+        format!("{name}{BASELINE_SUFFIX}")
+    } else {
+        name.to_string()
     }
 }
 

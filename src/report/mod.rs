@@ -6,20 +6,25 @@
 //!   (copied into `figures/`), the settings and failed runs;
 //! - `tables.tex`: the study tables as booktabs tables;
 //! - `index.html`: one self-contained page (inline CSS and SVG, PNGs as `data:` URIs) with the tables,
-//!   every figure, per-domain confusion matrices and per-class accuracy bars, the settings and failed runs.
+//!   every figure, per-domain confusion matrices and per-class accuracy bars, the settings and failed runs;
+//! - `report.pptx`: a 16:9 deck with the study, effect and cohesion tables as native PowerPoint tables,
+//!   one slide per run (joint t-SNE and key numbers), the evolution grids and training curves.
 //!
 //! Data flows one way through the files of this module:
 //! - `input`: what the report shows ([`RunOutcome`], [`ReportInput`]) and run identifiers;
 //! - `table`: the study tables and the cohesion table as data ([`study_tables`], [`cohesion_table`]);
+//! - `effect`: each adapted run against the source-only baseline of its pair ([`effect_table`]);
 //! - `figures`: figure files copied into `figures/` and read for inlining;
 //! - `outline`: the format-neutral [`Outline`] of the document, tables walked into lines once;
 //! - `exporter` and `format/`: the [`Exporter`] trait and one file per format ([`MarkdownExporter`],
-//!   [`LatexExporter`], [`HtmlExporter`], [`CsvExporter`]), each with its own escaping;
+//!   [`LatexExporter`], [`HtmlExporter`], [`CsvExporter`], [`PptxExporter`]), each with its own
+//!   escaping;
 //! - `results` (`results.csv`), `selfcontained` (the HTML check), `base64`.
 //!
 //! Output bytes depend only on the input: no clock, no randomness.
 
 mod base64;
+mod effect;
 mod exporter;
 mod figures;
 mod format;
@@ -32,13 +37,20 @@ mod table;
 use std::path::{Path, PathBuf};
 
 pub use self::base64::encode as base64_encode;
-pub use exporter::Exporter;
-pub use figures::{Figure, Figures, Inline, Kind as FigureKind};
-pub use format::{
-    html_escape, latex_escape, markdown_escape, CsvExporter, HtmlExporter, LatexExporter,
-    MarkdownExporter,
+pub use effect::{
+    effect_table, EffectCell, EffectRow, EffectTable, Side, EFFECT_CAPTION, EFFECT_COLUMNS,
+    EFFECT_TEXT_COLUMNS,
 };
-pub use input::{pair_arrow, run_ids, ReportInput, RunOutcome, RunResults, RunStatus};
+pub use exporter::Exporter;
+pub use figures::{Bitmap, Figure, Figures, Inline, Kind as FigureKind};
+pub use format::{
+    html_escape, latex_escape, markdown_escape, measure_header, CsvExporter, HtmlExporter,
+    LatexExporter, MarkdownExporter, PptxExporter,
+};
+pub use input::{
+    baseline_label, pair_arrow, run_ids, ReportInput, RunOutcome, RunResults, RunStatus,
+    BASELINE_SUFFIX,
+};
 pub use outline::{
     DomainLine, Metric, MetricLine, ModelBlock, Outline, RunSection, Section, StudyOutline,
 };
@@ -59,13 +71,16 @@ pub struct ReportFiles {
     pub tables_tex: PathBuf,
     /// `index.html`.
     pub index_html: PathBuf,
+    /// `report.pptx`.
+    pub report_pptx: PathBuf,
     /// Figures copied into `figures/`.
     pub figures: Vec<PathBuf>,
     /// Problems that did not stop the report (e.g. a figure file that could not be read).
     pub warnings: Vec<String>,
 }
 
-/// Write `results.csv`, `report.md`, `tables.tex`, `index.html` and `figures/` into `dir`.
+/// Write `results.csv`, `report.md`, `tables.tex`, `index.html`, `report.pptx` and `figures/` into
+/// `dir`.
 ///
 /// Figure files named by the runs are copied into `dir/figures/` (unless already inside `dir`) for the
 /// Markdown report and inlined into the HTML page; a figure that cannot be read is left out with a
@@ -98,19 +113,22 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
     let figs = figures::collect(dir, &input.runs, &ids)?;
     let tables = study_tables(&input.runs);
     let cohesion = cohesion_table(&input.runs);
-    let outline = Outline::new(input, &ids, &tables, &cohesion, &figs);
+    let effect = effect_table(&input.runs);
+    let outline = Outline::new(input, &ids, &tables, &cohesion, &effect, &figs);
 
     let results_csv = dir.join("results.csv");
     results::write_results(&results_csv, input)?;
     let tables_tex = write_document(dir, &LatexExporter, &outline)?;
     let report_md = write_document(dir, &MarkdownExporter, &outline)?;
     let index_html = write_document(dir, &HtmlExporter, &outline)?;
+    let report_pptx = write_document(dir, &PptxExporter, &outline)?;
 
     Ok(ReportFiles {
         results_csv,
         report_md,
         tables_tex,
         index_html,
+        report_pptx,
         figures: figs.copied.clone(),
         warnings: figs.warnings.clone(),
     })
@@ -122,15 +140,13 @@ fn write_document(
     format: &dyn Exporter,
     outline: &Outline<'_>,
 ) -> Result<PathBuf, crate::Error> {
-    let (Some(name), Some(text)) = (format.file_name(), format.document(outline)) else {
+    let (Some(name), Some(bytes)) = (format.file_name(), format.document_bytes(outline)) else {
         return Err(crate::Error::Invalid(
             "report: this format writes no document".into(),
         ));
     };
-    if let Err(e) = format.check(&text) {
-        return Err(crate::Error::Invalid(format!("report: {name} {e}")));
-    }
+    let bytes = bytes.map_err(|e| crate::Error::Invalid(format!("report: {name} {e}")))?;
     let path = dir.join(name);
-    crate::store::atomic_write_bytes(&path, text.as_bytes())?;
+    crate::store::atomic_write_bytes(&path, &bytes)?;
     Ok(path)
 }

@@ -6,6 +6,7 @@
 //! the runs with their identifiers, figures and per-domain lines, and the settings. Formats add only
 //! their own syntax and escaping.
 
+use super::effect::EffectTable;
 use super::figures::{Figure, Figures};
 use super::input::{pair_arrow, ReportInput, RunOutcome};
 use super::table::{CohesionTable, ModelRows, StudyTable};
@@ -211,6 +212,8 @@ pub struct Outline<'a> {
     pub tables: Vec<StudyOutline<'a>>,
     /// The cohesion table.
     pub cohesion: &'a CohesionTable,
+    /// Adapted runs against their source-only baselines (no rows without baselines).
+    pub effect: &'a EffectTable,
     /// Every run, in configuration order.
     pub runs: Vec<RunSection<'a>>,
     /// How many runs failed.
@@ -222,12 +225,14 @@ pub struct Outline<'a> {
 }
 
 impl<'a> Outline<'a> {
-    /// The outline of `input`, given its run identifiers, study tables, cohesion table and figures.
+    /// The outline of `input`, given its run identifiers, study tables, cohesion table, effect table
+    /// and figures.
     pub fn new(
         input: &'a ReportInput,
         ids: &'a [String],
         tables: &'a [StudyTable],
         cohesion: &'a CohesionTable,
+        effect: &'a EffectTable,
         figures: &'a Figures,
     ) -> Self {
         let n_failed = input.runs.iter().filter(|r| r.failed()).count();
@@ -259,6 +264,7 @@ impl<'a> Outline<'a> {
             sections,
             tables: tables.iter().map(StudyOutline::new).collect(),
             cohesion,
+            effect,
             runs,
             n_failed,
             warnings: &figures.warnings,

@@ -41,7 +41,7 @@ pub fn results_rows(input: &ReportInput) -> Vec<ResultRow> {
         };
         let mut push = |domain: &str, metric: &str, value: Option<f64>| {
             rows.push(ResultRow {
-                model: r.name.clone(),
+                model: r.label(),
                 pair: r.pair.clone(),
                 split: split.clone(),
                 domain: domain.to_string(),

@@ -15,7 +15,7 @@ pub struct StudyTable {
     pub caption: String,
     /// Column pairs in domain codes (`R-P`), in configuration order.
     pub pairs: Vec<String>,
-    /// Rows, baselines first, then models in configuration order.
+    /// Rows: the adapted models in configuration order, then the baselines.
     pub rows: Vec<ModelRows>,
 }
 
@@ -93,10 +93,23 @@ fn caption(group: &str) -> String {
     format!("{what}: target-domain accuracy / macro AUROC (%)")
 }
 
-/// Builds the study tables: one per non-baseline group (`forward` first, then `reversed`, then others in
-/// configuration order). Baseline runs are shown in every table holding their pair; a baseline whose pair
-/// is in no table goes to the forward table (adding its column). Two runs of one model on one pair in one
-/// group give two rows (the second named "name #2").
+/// Rank of a group in the study's order: forward, reversed, other groups, baselines.
+pub(super) fn group_rank(group: &str) -> u8 {
+    match group {
+        "forward" => 0,
+        "reversed" => 1,
+        "baseline" => 3,
+        _ => 2,
+    }
+}
+
+/// Builds the study tables in the study's layout: one per non-baseline group (`forward` first, then
+/// `reversed`, then others in configuration order), columns in configuration order except that a
+/// reversed table follows its forward table (P→R under R→P). Rows: the adapted models in configuration
+/// order, then the source-only baselines, labelled as such ([`RunOutcome::label`]). A baseline is
+/// shown in every table holding its pair; a baseline whose pair is in no table goes to the forward
+/// table (adding its column). Two runs of one label on one pair in one group give two rows (the
+/// second named "label #2").
 pub fn study_tables(runs: &[RunOutcome]) -> Vec<StudyTable> {
     let mut groups: Vec<String> = Vec::new();
     for r in runs.iter().filter(|r| !r.is_baseline()) {
@@ -105,11 +118,7 @@ pub fn study_tables(runs: &[RunOutcome]) -> Vec<StudyTable> {
             groups.push(g);
         }
     }
-    groups.sort_by_key(|g| match g.as_str() {
-        "forward" => 0,
-        "reversed" => 1,
-        _ => 2,
-    });
+    groups.sort_by_key(|g| group_rank(g));
     let mut tables: Vec<StudyTable> = groups
         .iter()
         .map(|g| StudyTable {
@@ -128,6 +137,7 @@ pub fn study_tables(runs: &[RunOutcome]) -> Vec<StudyTable> {
             }
         }
     }
+    align_reversed(&mut tables);
     // Baselines without a table holding their pair go to the forward table.
     for r in runs.iter().filter(|r| r.is_baseline()) {
         if !tables.iter().any(|t| t.pairs.contains(&r.pair)) {
@@ -173,10 +183,31 @@ pub fn study_tables(runs: &[RunOutcome]) -> Vec<StudyTable> {
                 row.auroc = None;
             }
         }
-        base_rows.extend(rows);
-        t.rows = base_rows;
+        rows.extend(base_rows);
+        t.rows = rows;
     }
     tables
+}
+
+/// Orders the columns of the reversed table like the forward table's (T→S where S→T stands); pairs
+/// without a forward counterpart keep their order after them.
+fn align_reversed(tables: &mut [StudyTable]) {
+    let Some(forward) = tables.iter().find(|t| t.group == "forward") else {
+        return;
+    };
+    let order: Vec<String> = forward.pairs.iter().map(|p| reverse_pair(p)).collect();
+    if let Some(rev) = tables.iter_mut().find(|t| t.group == "reversed") {
+        rev.pairs
+            .sort_by_key(|p| order.iter().position(|o| o == p).unwrap_or(usize::MAX));
+    }
+}
+
+/// `S-T` → `T-S`.
+fn reverse_pair(p: &str) -> String {
+    match p.split_once('-') {
+        Some((s, t)) => format!("{t}-{s}"),
+        None => p.to_string(),
+    }
 }
 
 fn place(rows: &mut Vec<ModelRows>, r: &RunOutcome, col: usize, n: usize) {
@@ -188,9 +219,9 @@ fn place(rows: &mut Vec<ModelRows>, r: &RunOutcome, col: usize, n: usize) {
     let mut k = 1;
     let idx = loop {
         let label = if k == 1 {
-            r.name.clone()
+            r.label()
         } else {
-            format!("{} #{k}", r.name)
+            format!("{} #{k}", r.label())
         };
         match rows.iter().position(|row| row.model == label) {
             Some(i) if free(&rows[i]) => break i,
@@ -238,12 +269,15 @@ pub struct CohesionRow {
     pub pair: String,
     /// Group of the run.
     pub group: String,
+    /// Whether the run is a source-only baseline.
+    pub baseline: bool,
     /// Values per measure (`None`: undefined or not computed).
     pub values: Vec<Option<f64>>,
 }
 
 /// Builds the cohesion table from the runs' pair results (failed runs and runs without one are left
-/// out).
+/// out). Rows in the study's order: forward runs, reversed runs, other groups, then the source-only
+/// baselines (each group in configuration order), labelled by [`RunOutcome::label`].
 pub fn cohesion_table(runs: &[RunOutcome]) -> CohesionTable {
     let mut metrics: Vec<String> = Vec::new();
     for r in runs {
@@ -255,20 +289,23 @@ pub fn cohesion_table(runs: &[RunOutcome]) -> CohesionTable {
             }
         }
     }
-    let rows = runs
+    let mut rows: Vec<CohesionRow> = runs
         .iter()
         .enumerate()
         .filter_map(|(i, r)| {
             let p = r.pair_result()?;
             Some(CohesionRow {
                 run: i,
-                model: r.name.clone(),
+                model: r.label(),
                 pair: r.pair.clone(),
                 group: group_of(r),
+                baseline: r.is_baseline(),
                 values: metrics.iter().map(|m| p.cohesion.value(m)).collect(),
             })
         })
         .collect();
+    // Stable: configuration order within a group.
+    rows.sort_by_key(|r| group_rank(&r.group));
     CohesionTable { metrics, rows }
 }
 

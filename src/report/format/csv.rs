@@ -1,5 +1,6 @@
 //! CSV: the table layout as comma-separated values (tables only, no document).
 
+use crate::report::effect::{EffectCell, EffectTable, EFFECT_COLUMNS};
 use crate::report::exporter::Exporter;
 use crate::report::outline::StudyOutline;
 use crate::report::table::CohesionTable;
@@ -60,6 +61,25 @@ impl Exporter for CsvExporter {
                 s.push(',');
                 s.push_str(&csv_num(*v));
             }
+            s.push('\n');
+        }
+        s
+    }
+
+    fn effect(&self, t: &EffectTable) -> String {
+        let keys: Vec<&str> = EFFECT_COLUMNS.iter().map(|(_, k)| *k).collect();
+        let mut s = keys.join(",");
+        s.push('\n');
+        for r in &t.rows {
+            let fields: Vec<String> = r
+                .cells()
+                .into_iter()
+                .map(|c| match c {
+                    EffectCell::Text(x) => csv_field(&x),
+                    EffectCell::Num(v, _) => csv_num(v),
+                })
+                .collect();
+            s.push_str(&fields.join(","));
             s.push('\n');
         }
         s

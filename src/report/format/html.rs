@@ -4,6 +4,9 @@
 use std::fmt::Write as _;
 
 use crate::metrics::eval::DomainResult;
+use crate::report::effect::{
+    EffectCell, EffectTable, EFFECT_CAPTION, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS,
+};
 use crate::report::exporter::Exporter;
 use crate::report::figures::{Figure, Inline, Kind};
 use crate::report::input::{pair_arrow, RunOutcome};
@@ -93,11 +96,14 @@ impl Exporter for HtmlExporter {
                     &cell_html(l.average, STUDY_DECIMALS)
                         .replace("<td class=\"num\"", "<td class=\"num avg\""),
                 );
+                let base = if b.baseline { " baseline" } else { "" };
                 if i == 0 {
                     s.push_str(&format!(
-                        "<tr class=\"first\"><th scope=\"row\" rowspan=\"{}\">{model}</th>{row}</tr>\n",
+                        "<tr class=\"first{base}\"><th scope=\"row\" rowspan=\"{}\">{model}</th>{row}</tr>\n",
                         b.lines.len()
                     ));
+                } else if b.baseline {
+                    s.push_str(&format!("<tr class=\"baseline\">{row}</tr>\n"));
                 } else {
                     s.push_str(&format!("<tr>{row}</tr>\n"));
                 }
@@ -116,12 +122,54 @@ impl Exporter for HtmlExporter {
         s.push_str("</tr></thead>\n<tbody>\n");
         for r in &t.rows {
             s.push_str(&format!(
-                "<tr><th scope=\"row\">{}</th><td>{}</td>",
+                "<tr{}><th scope=\"row\">{}</th><td>{}</td>",
+                if r.baseline {
+                    " class=\"baseline\""
+                } else {
+                    ""
+                },
                 html_escape(&r.model),
                 html_escape(&pair_arrow(&r.pair))
             ));
             for v in &r.values {
                 s.push_str(&cell_html(*v, COHESION_DECIMALS));
+            }
+            s.push_str("</tr>\n");
+        }
+        s.push_str("</tbody>\n</table>\n");
+        s
+    }
+
+    fn effect(&self, t: &EffectTable) -> String {
+        let mut s = format!(
+            "<table class=\"effect\">\n<caption>{}</caption>\n<thead><tr>",
+            html_escape(EFFECT_CAPTION)
+        );
+        for (i, (h, _)) in EFFECT_COLUMNS.iter().enumerate() {
+            let class = if i < EFFECT_TEXT_COLUMNS {
+                ""
+            } else {
+                " class=\"num\""
+            };
+            s.push_str(&format!("<th{class}>{}</th>", html_escape(h)));
+        }
+        s.push_str("</tr></thead>\n<tbody>\n");
+        for r in &t.rows {
+            s.push_str("<tr>");
+            for (i, c) in r.cells().into_iter().enumerate() {
+                s.push_str(&match c {
+                    EffectCell::Text(x) if i == 0 => {
+                        format!("<td>{}</td>", html_escape(&pair_arrow(&x)))
+                    }
+                    EffectCell::Text(x) if i == 1 => {
+                        format!("<th scope=\"row\">{}</th>", html_escape(&x))
+                    }
+                    EffectCell::Text(x) if i == 2 => {
+                        format!("<td><em>{}</em></td>", html_escape(&x))
+                    }
+                    EffectCell::Text(x) => format!("<td class=\"num\">{}</td>", html_escape(&x)),
+                    EffectCell::Num(v, d) => cell_html(v, d),
+                });
             }
             s.push_str("</tr>\n");
         }
@@ -170,7 +218,7 @@ impl Exporter for HtmlExporter {
                         s,
                         "<li><a href=\"#run-{}\">{} · {}</a>{}</li>",
                         r.id,
-                        html_escape(&r.run.name),
+                        html_escape(&r.run.label()),
                         html_escape(&pair_arrow(&r.run.pair)),
                         if r.run.failed() {
                             " <span class=\"failed\">failed</span>"
@@ -214,7 +262,7 @@ impl Exporter for HtmlExporter {
                             s,
                             "<li><a href=\"#run-{}\"><strong>{}</strong> · {}</a>: <span class=\"failed\">{}</span></li>",
                             r.id,
-                            html_escape(&r.run.name),
+                            html_escape(&r.run.label()),
                             html_escape(&pair_arrow(&r.run.pair)),
                             html_escape(r.run.error().unwrap_or(""))
                         );
@@ -257,6 +305,11 @@ impl HtmlExporter {
             s.push_str(&self.table(t));
             s.push_str("</div>\n");
         }
+        if !o.effect.rows.is_empty() {
+            s.push_str("<div class=\"scroll\">");
+            s.push_str(&self.effect(o.effect));
+            s.push_str("</div>\n");
+        }
         let _ = writeln!(
             s,
             "<p class=\"sub\">Accuracy and macro one-vs-rest AUROC of the target domain of each pair, in %. \
@@ -281,7 +334,7 @@ fn settings(s: &mut String, o: &Outline<'_>) {
         let _ = writeln!(
             s,
             "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-            html_escape(&r.name),
+            html_escape(&r.label()),
             html_escape(&pair_arrow(&r.pair)),
             html_escape(&r.group),
             html_escape(&r.run.model.display().to_string()),
@@ -350,7 +403,7 @@ fn domain_charts(r: &RunOutcome, d: &DomainResult, role: &str) -> String {
         return String::new();
     };
     let classes = r.eval().map(|e| e.class_names.clone()).unwrap_or_default();
-    let label = format!("{} {}: {}", r.name, pair_arrow(&r.pair), d.domain);
+    let label = format!("{} {}: {}", r.label(), pair_arrow(&r.pair), d.domain);
     let chart = |svg: Result<String, crate::plot::PlotError>, what: &str| match svg
         .map_err(|e| e.to_string())
         .and_then(|s| inline_svg(&s))
@@ -424,7 +477,7 @@ fn run_article(sec: &RunSection<'_>) -> String {
         s,
         "<article class=\"run{}\" id=\"run-{id}\">\n<h3>{} <span class=\"tag\">{}</span> <span class=\"tag\">{}</span>{}</h3>",
         if r.failed() { " failed" } else { "" },
-        html_escape(&r.name),
+        html_escape(&r.label()),
         html_escape(&pair_arrow(&r.pair)),
         html_escape(&r.group),
         if r.failed() {
@@ -481,7 +534,7 @@ fn run_article(sec: &RunSection<'_>) -> String {
                 s,
                 "<figure>{h}<figcaption>{} of {} ({})</figcaption></figure>",
                 k.title(),
-                html_escape(&r.name),
+                html_escape(&r.label()),
                 html_escape(&pair_arrow(&r.pair))
             );
         }
@@ -503,7 +556,7 @@ fn run_article(sec: &RunSection<'_>) -> String {
                 "<h4>{}</h4>\n<figure>{h}<figcaption>{} of {} ({})</figcaption></figure>",
                 k.title(),
                 k.title(),
-                html_escape(&r.name),
+                html_escape(&r.label()),
                 html_escape(&pair_arrow(&r.pair))
             );
         }
@@ -539,6 +592,7 @@ mod tests {
             rel: None,
             alt: "Joint t-SNE of <m> (R-P)".into(),
             inline: None,
+            bitmap: None,
         };
         assert_eq!(figure_markup(&f), None);
         f.inline = Some(Inline::Svg("<svg></svg>".into()));

@@ -1,5 +1,8 @@
 //! LaTeX: booktabs tables and `tables.tex`.
 
+use crate::report::effect::{
+    EffectCell, EffectTable, EFFECT_CAPTION, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS,
+};
 use crate::report::exporter::Exporter;
 use crate::report::outline::{Outline, StudyOutline};
 use crate::report::table::{format_cell, CohesionTable};
@@ -36,6 +39,14 @@ pub fn latex_escape(s: &str) -> String {
     out
 }
 
+/// Text for pdflatex: escaped, with the non-ASCII signs of labels and headers as commands.
+fn tex_text(s: &str) -> String {
+    latex_escape(s)
+        .replace('·', "\\textperiodcentered{}")
+        .replace('Δ', "$\\Delta$")
+        .replace('²', "\\textsuperscript{2}")
+}
+
 fn tex_cell(v: Option<f64>, decimals: usize) -> String {
     match v {
         Some(x) if x.is_finite() => format_cell(Some(x), decimals),
@@ -66,7 +77,7 @@ impl Exporter for LatexExporter {
         for (k, b) in t.models.iter().enumerate() {
             for (i, l) in b.lines.iter().enumerate() {
                 let label = if i == 0 {
-                    let mut x = latex_escape(b.model);
+                    let mut x = tex_text(b.model);
                     if !b.failed.is_empty() {
                         let pairs: Vec<String> = b.failed.iter().map(|p| tex_pair(p)).collect();
                         x.push_str(&format!(" (failed: {})", pairs.join(", ")));
@@ -107,13 +118,43 @@ impl Exporter for LatexExporter {
         for r in &t.rows {
             s.push_str(&format!(
                 "    {} & {}",
-                latex_escape(&r.model),
+                tex_text(&r.model),
                 tex_pair(&r.pair)
             ));
             for v in &r.values {
                 s.push_str(&format!(" & {}", tex_cell(*v, COHESION_DECIMALS)));
             }
             s.push_str(" \\\\\n");
+        }
+        s.push_str("    \\bottomrule\n  \\end{tabular}\n\\end{table}\n");
+        s
+    }
+
+    fn effect(&self, t: &EffectTable) -> String {
+        let mut s = String::new();
+        s.push_str("\\begin{table}[htbp]\n  \\centering\n");
+        s.push_str(&format!(
+            "  \\caption{{{}}}\n",
+            latex_escape(EFFECT_CAPTION)
+        ));
+        s.push_str(&format!(
+            "  \\begin{{tabular}}{{lll{}}}\n    \\toprule\n   ",
+            "r".repeat(EFFECT_COLUMNS.len() - EFFECT_TEXT_COLUMNS)
+        ));
+        let heads: Vec<String> = EFFECT_COLUMNS.iter().map(|(h, _)| tex_text(h)).collect();
+        s.push_str(&format!(" {} \\\\\n    \\midrule\n", heads.join(" & ")));
+        for r in &t.rows {
+            let cells: Vec<String> = r
+                .cells()
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| match c {
+                    EffectCell::Text(x) if i == 0 => tex_pair(&x),
+                    EffectCell::Text(x) => tex_text(&x),
+                    EffectCell::Num(v, d) => tex_cell(v, d),
+                })
+                .collect();
+            s.push_str(&format!("    {} \\\\\n", cells.join(" & ")));
         }
         s.push_str("    \\bottomrule\n  \\end{tabular}\n\\end{table}\n");
         s
@@ -133,6 +174,10 @@ impl Exporter for LatexExporter {
         ));
         for t in &o.tables {
             s.push_str(&self.table(t));
+            s.push('\n');
+        }
+        if !o.effect.rows.is_empty() {
+            s.push_str(&self.effect(o.effect));
             s.push('\n');
         }
         if !o.cohesion.rows.is_empty() {

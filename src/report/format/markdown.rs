@@ -2,6 +2,9 @@
 
 use std::fmt::Write as _;
 
+use crate::report::effect::{
+    EffectCell, EffectTable, EFFECT_CAPTION, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS,
+};
 use crate::report::exporter::Exporter;
 use crate::report::figures::Kind;
 use crate::report::input::pair_arrow;
@@ -123,6 +126,31 @@ impl Exporter for MarkdownExporter {
         s
     }
 
+    fn effect(&self, t: &EffectTable) -> String {
+        let mut s = String::from("|");
+        for (h, _) in EFFECT_COLUMNS {
+            s.push_str(&format!(" {} |", markdown_escape(h)));
+        }
+        s.push_str("\n|:--|:--|:--|");
+        for _ in EFFECT_TEXT_COLUMNS..EFFECT_COLUMNS.len() {
+            s.push_str("--:|");
+        }
+        s.push('\n');
+        for r in &t.rows {
+            s.push('|');
+            for (i, c) in r.cells().into_iter().enumerate() {
+                let text = match c {
+                    EffectCell::Text(x) if i == 0 => pair_arrow(&x),
+                    EffectCell::Text(x) => x,
+                    EffectCell::Num(v, d) => format_cell(v, d),
+                };
+                s.push_str(&format!(" {} |", markdown_escape(&text)));
+            }
+            s.push('\n');
+        }
+        s
+    }
+
     fn file_name(&self) -> Option<&'static str> {
         Some("report.md")
     }
@@ -165,7 +193,7 @@ impl Exporter for MarkdownExporter {
                         let _ = writeln!(
                             s,
                             "- **{}** ({}): {}",
-                            markdown_escape(&r.run.name),
+                            markdown_escape(&r.run.label()),
                             markdown_escape(&pair_arrow(&r.run.pair)),
                             markdown_escape(r.run.error().unwrap_or(""))
                         );
@@ -198,6 +226,11 @@ impl MarkdownExporter {
         for t in &o.tables {
             let _ = writeln!(s, "### {}\n", markdown_escape(t.caption));
             s.push_str(&self.table(t));
+            s.push('\n');
+        }
+        if !o.effect.rows.is_empty() {
+            let _ = writeln!(s, "### {}\n", markdown_escape(EFFECT_CAPTION));
+            s.push_str(&self.effect(o.effect));
             s.push('\n');
         }
         let _ = writeln!(
@@ -239,7 +272,7 @@ fn run(s: &mut String, sec: &RunSection<'_>) {
     let _ = writeln!(
         s,
         "### {} · {}{}\n",
-        markdown_escape(&r.name),
+        markdown_escape(&r.label()),
         markdown_escape(&pair_arrow(&r.pair)),
         if r.failed() { " · FAILED" } else { "" }
     );
@@ -278,7 +311,7 @@ fn run(s: &mut String, sec: &RunSection<'_>) {
                 s,
                 "![{} of {} ({})]({rel})\n",
                 k.title(),
-                markdown_escape(&r.name),
+                markdown_escape(&r.label()),
                 markdown_escape(&pair_arrow(&r.pair))
             );
         }

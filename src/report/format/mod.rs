@@ -6,8 +6,10 @@ mod csv;
 mod html;
 mod latex;
 mod markdown;
+mod pptx;
 
 pub use self::csv::CsvExporter;
 pub use self::html::{html_escape, HtmlExporter};
 pub use self::latex::{latex_escape, LatexExporter};
 pub use self::markdown::{markdown_escape, MarkdownExporter};
+pub use self::pptx::{measure_header, PptxExporter};

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Read every native table of a dannscope deck back with python-pptx and check it against results.csv.
+
+    python3 scripts/read_pptx_tables.py outputs/report/report.pptx outputs/report/results.csv
+
+Every table of the deck is a graphic frame whose name says what it holds:
+  "Study table: <caption>"     model blocks (accuracy / AUROC lines, %), one column per pair, average
+  "Effect table"               adapted run against the source-only baseline of its pair
+  "Cohesion table"             one row per run, one column per cohesion measure
+  "Key numbers: <label> (<pair>)"    per-domain n, accuracy and AUROC of one run
+  "Pair measures: <label> (<pair>)"  that run's proxy A-distance, RBF MMD², kNN transfer accuracy
+Each number shown is recomputed from results.csv (independently of the Rust code: rows are looked up by
+model label, pair, domain and measure; the target domain of a run is the second domain it lists, as
+results.csv lists the source domain's rows first) and formatted as the deck does (fixed decimals, "—" when
+missing). The columns that results.csv does not hold (the effect table's kNN class agreement and class
+counts) are counted as not checked. Exit status 0 when every checked cell matches, 1 otherwise; the last
+line of the output is "checked N cells in T tables (S cells not in results.csv)".
+"""
+
+import csv
+import math
+import sys
+
+from pptx import Presentation
+
+MISSING = "—"
+
+
+def fmt(v, decimals):
+    """A number as the report shows it: fixed decimals, no sign on a rounded zero, MISSING when absent."""
+    if v is None or not math.isfinite(v):
+        return MISSING
+    s = f"{v:.{decimals}f}"
+    if s.startswith("-") and set(s[1:]) <= set("0."):
+        s = s[1:]
+    return s
+
+
+def load_results(path):
+    """(model, pair) -> {"domains": [source, target], "values": {(domain, metric): float or None}}."""
+    runs = {}
+    with open(path, newline="", encoding="utf-8") as f:
+        for r in csv.DictReader(f):
+            d = runs.setdefault((r["model"], r["pair"]), {"domains": [], "values": {}})
+            if r["domain"] != "pair" and r["domain"] not in d["domains"]:
+                d["domains"].append(r["domain"])
+            d["values"][(r["domain"], r["metric"])] = float(r["value"]) if r["value"] else None
+    return runs
+
+
+def code(pair_text):
+    return pair_text.replace("→", "-")
+
+
+class Checker:
+    def __init__(self, results):
+        self.results = results
+        self.checked = 0
+        self.unchecked = 0
+        self.errors = []
+
+    def value(self, model, pair, domain, metric):
+        run = self.results.get((model, pair))
+        if run is None:
+            return None
+        if domain == "target":
+            if not run["domains"]:
+                return None
+            domain = run["domains"][-1]
+        return run["values"].get((domain, metric))
+
+    def expect(self, where, shown, want):
+        self.checked += 1
+        if shown != want:
+            self.errors.append(f"{where}: deck shows {shown!r}, results.csv gives {want!r}")
+
+    def study(self, name, rows):
+        header = rows[0]
+        pairs = [code(p) for p in header[2:-1]]
+        model = None
+        for i, row in enumerate(rows[1:], 1):
+            if row[0]:
+                # python-pptx gives a line break inside a paragraph as "\v".
+                model = row[0].replace("\v", "\n").split("\n")[0]
+            metric = {"Accuracy": "accuracy", "AUROC": "auroc"}[row[1]]
+            vals = []
+            for j, p in enumerate(pairs):
+                v = self.value(model, p, "target", metric)
+                v = None if v is None else v * 100.0
+                vals.append(v)
+                self.expect(f"{name} row {i} ({model}, {metric}) {p}", row[2 + j], fmt(v, 2))
+            avg = None
+            if vals and all(v is not None for v in vals):
+                total = 0.0
+                for v in vals:
+                    total += v
+                avg = total / len(vals)
+            self.expect(f"{name} row {i} ({model}, {metric}) average", row[-1], fmt(avg, 2))
+
+    def effect(self, name, rows):
+        header = rows[0]
+        col = {h: k for k, h in enumerate(header)}
+        for i, row in enumerate(rows[1:], 1):
+            p = code(row[col["Pair"]])
+            a, b = row[col["Adapted model"]], row[col["Source-only baseline"]]
+            acc_a = self.value(a, p, "target", "accuracy")
+            acc_b = self.value(b, p, "target", "accuracy")
+            acc_a = None if acc_a is None else acc_a * 100.0
+            acc_b = None if acc_b is None else acc_b * 100.0
+            where = f"{name} row {i} ({a} vs {b}, {p})"
+            self.expect(f"{where} acc adapted", row[col["Target acc. adapted (%)"]], fmt(acc_a, 2))
+            self.expect(f"{where} acc source only", row[col["Target acc. source only (%)"]], fmt(acc_b, 2))
+            delta = None if acc_a is None or acc_b is None else acc_a - acc_b
+            self.expect(f"{where} delta", row[col["Δ acc. (pp)"]], fmt(delta, 2))
+            for metric, label in (("proxy_a_distance", "A-distance"), ("mmd2_rbf", "MMD²")):
+                for who, side in ((a, "adapted"), (b, "source only")):
+                    self.expect(
+                        f"{where} {metric} {side}",
+                        row[col[f"{label} {side}"]],
+                        fmt(self.value(who, p, "pair", metric), 3),
+                    )
+            self.unchecked += 3
+
+    def measures(self, name, header, row, model, pair, first):
+        for j, h in enumerate(header[first:], first):
+            metric = h.replace(" ", "_")
+            self.expect(f"{name} ({model}, {pair}) {metric}", row[j], fmt(self.value(model, pair, "pair", metric), 3))
+
+    def cohesion(self, name, rows):
+        for row in rows[1:]:
+            self.measures(name, rows[0], row, row[0], code(row[1]), 2)
+
+    def key_numbers(self, name, rows, model, pair):
+        for row in rows[1:]:
+            domain = row[0]
+            n = self.value(model, pair, domain, "n")
+            self.expect(f"{name} {domain} n", row[2], MISSING if n is None else str(int(n)))
+            for j, metric in ((3, "accuracy"), (4, "auroc")):
+                v = self.value(model, pair, domain, metric)
+                self.expect(f"{name} {domain} {metric}", row[j], fmt(None if v is None else v * 100.0, 2))
+
+
+def run_key(name):
+    label, pair = name.split(": ", 1)[1].rsplit(" (", 1)
+    return label, pair.rstrip(")")
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
+        return 2
+    deck, results = argv[1], argv[2]
+    checker = Checker(load_results(results))
+    tables = 0
+    for n, slide in enumerate(Presentation(deck).slides, 1):
+        for shape in slide.shapes:
+            if not shape.has_table:
+                continue
+            tables += 1
+            rows = [[c.text for c in r.cells] for r in shape.table.rows]
+            name = f"slide {n} {shape.name!r}"
+            if shape.name.startswith("Study table: "):
+                checker.study(name, rows)
+            elif shape.name == "Effect table":
+                checker.effect(name, rows)
+            elif shape.name == "Cohesion table":
+                checker.cohesion(name, rows)
+            elif shape.name.startswith("Key numbers: "):
+                checker.key_numbers(name, rows, *run_key(shape.name))
+            elif shape.name.startswith("Pair measures: "):
+                model, pair = run_key(shape.name)
+                checker.measures(name, rows[0], rows[1], model, pair, 0)
+            else:
+                checker.errors.append(f"{name}: a table this script does not know")
+    for e in checker.errors:
+        print(e)
+    print(f"checked {checker.checked} cells in {tables} tables ({checker.unchecked} cells not in results.csv)")
+    return 1 if checker.errors or tables == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,370 @@
+//! The slides of the deck, laid out from the report's outline.
+
+use super::package::SlidePart;
+use super::xml::{self, paragraph, text_box, Align, Cell, Grid, Style, INCH, MUTED, SLIDE_H};
+use super::{
+    cohesion_grid, effect_grid, head, measure_header, study_grid, COHESION_DECIMALS, CONTENT_W,
+    MARGIN,
+};
+use crate::report::effect::{EffectTable, EFFECT_CAPTION};
+use crate::report::figures::{Figure, Kind};
+use crate::report::input::pair_arrow;
+use crate::report::outline::{Outline, RunSection, StudyOutline};
+use crate::report::table::{format_cell, CohesionTable, MISSING};
+
+/// Top of the content below a slide's title and caption.
+const BODY_Y: i64 = INCH * 3 / 2;
+/// Table lines per slide before a table continues on the next.
+const MAX_LINES: usize = 12;
+/// Pair measures shown on a run's slide, by cohesion name.
+const RUN_MEASURES: [&str; 3] = ["proxy_a_distance", "mmd2_rbf", "knn_transfer_accuracy"];
+
+/// A slide being built: shapes get ids from 2 upwards, images `rId2` upwards.
+struct Slide {
+    part: SlidePart,
+    next_id: u32,
+}
+
+impl Slide {
+    /// A slide with a title and, when not empty, a caption under it.
+    fn new(title: &str, caption: &str) -> Self {
+        let mut s = Self {
+            part: SlidePart::default(),
+            next_id: 2,
+        };
+        s.text(
+            "Title",
+            (MARGIN, INCH * 3 / 10, CONTENT_W, INCH * 7 / 10),
+            &paragraph(title, Style::pt(26).bold(), Align::Left),
+        );
+        if !caption.is_empty() {
+            s.text(
+                "Caption",
+                (MARGIN, INCH, CONTENT_W, INCH * 9 / 20),
+                &paragraph(caption, Style::pt(13).color(MUTED), Align::Left),
+            );
+        }
+        s
+    }
+
+    fn id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.next_id - 1
+    }
+
+    fn text(&mut self, name: &str, rect: (i64, i64, i64, i64), paragraphs: &str) {
+        let id = self.id();
+        self.part
+            .shapes
+            .push_str(&text_box(id, name, rect, paragraphs));
+    }
+
+    fn table(&mut self, name: &str, grid: &Grid, x: i64, y: i64) {
+        let id = self.id();
+        self.part.shapes.push_str(&grid.frame(id, name, x, y));
+    }
+
+    /// The figure's bitmap fitted into `area`, or a note when it has none the deck can hold.
+    fn figure(&mut self, f: &Figure, area: (i64, i64, i64, i64)) {
+        let ext_dims = f.bitmap.as_ref().and_then(|b| {
+            let ext = match b.mime {
+                "image/png" => "png",
+                "image/jpeg" => "jpeg",
+                "image/gif" => "gif",
+                _ => return None,
+            };
+            let dims = image::ImageReader::new(std::io::Cursor::new(&b.bytes))
+                .with_guessed_format()
+                .ok()?
+                .into_dimensions()
+                .ok()?;
+            Some((ext, dims, &b.bytes))
+        });
+        match ext_dims {
+            Some((ext, (w, h), bytes)) => {
+                self.part.images.push((ext, bytes.clone()));
+                let rid = format!("rId{}", self.part.images.len() + 1);
+                let id = self.id();
+                self.part
+                    .shapes
+                    .push_str(&xml::picture(id, &f.alt, &rid, xml::fit(w, h, area)));
+            }
+            None => self.text(
+                "Note",
+                area,
+                &paragraph(
+                    &format!("{}: no bitmap to show", f.alt),
+                    Style::pt(14).color(MUTED),
+                    Align::Left,
+                ),
+            ),
+        }
+    }
+}
+
+/// Splits `n` rows into slide-sized chunks (none when there are no rows).
+fn chunks(n: usize, per: usize) -> Vec<std::ops::Range<usize>> {
+    (0..n.div_ceil(per))
+        .map(|k| k * per..((k + 1) * per).min(n))
+        .collect()
+}
+
+fn continued(title: &str, k: usize) -> String {
+    if k == 0 {
+        title.to_string()
+    } else {
+        format!("{title} (continued)")
+    }
+}
+
+fn title_slide(o: &Outline<'_>) -> Slide {
+    let mut s = Slide {
+        part: SlidePart::default(),
+        next_id: 2,
+    };
+    s.text(
+        "Title",
+        (MARGIN, INCH * 2, CONTENT_W, INCH * 3 / 2),
+        &paragraph(o.title, Style::pt(40).bold(), Align::Left),
+    );
+    let runs = o.runs.len();
+    let sub = format!(
+        "Split {} · {runs} run{} · {}",
+        o.split,
+        if runs == 1 { "" } else { "s" },
+        if o.n_failed == 0 {
+            "none failed".to_string()
+        } else {
+            format!("{} failed", o.n_failed)
+        }
+    );
+    s.text(
+        "Subtitle",
+        (MARGIN, INCH * 7 / 2, CONTENT_W, INCH * 3 / 5),
+        &paragraph(&sub, Style::pt(20), Align::Left),
+    );
+    let about = format!(
+        "Target-domain accuracy and AUROC, what adaptation changes against source-only baselines, \
+         joint t-SNE maps, cohesion and alignment measures · dannscope {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    s.text(
+        "About",
+        (MARGIN, INCH * 43 / 10, CONTENT_W, INCH),
+        &paragraph(&about, Style::pt(14).color(MUTED), Align::Left),
+    );
+    s
+}
+
+/// The study table's slides, split between model blocks.
+fn study_slides(t: &StudyOutline<'_>, out: &mut Vec<Slide>) {
+    let mut parts: Vec<StudyOutline<'_>> = Vec::new();
+    let mut cur = StudyOutline {
+        caption: t.caption,
+        pairs: t.pairs,
+        models: Vec::new(),
+    };
+    let mut lines = 0;
+    for b in &t.models {
+        if lines + b.lines.len() > MAX_LINES && !cur.models.is_empty() {
+            parts.push(std::mem::replace(
+                &mut cur,
+                StudyOutline {
+                    caption: t.caption,
+                    pairs: t.pairs,
+                    models: Vec::new(),
+                },
+            ));
+            lines = 0;
+        }
+        lines += b.lines.len();
+        cur.models.push(b.clone());
+    }
+    parts.push(cur);
+    for (k, p) in parts.iter().enumerate() {
+        let mut s = Slide::new(
+            &continued(t.caption, k),
+            "Target domain, in %; baseline rows (source only) last, in grey. The average is shown only \
+             when every pair has a value.",
+        );
+        s.table(
+            &format!("Study table: {}", t.caption),
+            &study_grid(p, 14),
+            MARGIN,
+            BODY_Y,
+        );
+        out.push(s);
+    }
+}
+
+fn effect_slides(t: &EffectTable, out: &mut Vec<Slide>) {
+    for (k, r) in chunks(t.rows.len(), MAX_LINES).into_iter().enumerate() {
+        let part = EffectTable {
+            rows: t.rows[r].to_vec(),
+        };
+        let mut s = Slide::new(
+            &continued("What adaptation changes", k),
+            &format!(
+                "{EFFECT_CAPTION}; target domain. A-distance and MMD² lower = domains closer; kNN class \
+                 agreement higher = target images sit among source images of their class."
+            ),
+        );
+        s.table("Effect table", &effect_grid(&part, 10), MARGIN, BODY_Y);
+        out.push(s);
+    }
+}
+
+fn cohesion_slides(t: &CohesionTable, out: &mut Vec<Slide>) {
+    for (k, r) in chunks(t.rows.len(), MAX_LINES).into_iter().enumerate() {
+        let part = CohesionTable {
+            metrics: t.metrics.clone(),
+            rows: t.rows[r].to_vec(),
+        };
+        let mut s = Slide::new(
+            &continued("Cohesion and alignment", k),
+            "One row per run; baselines (source only) last, in grey. Measures as in results.csv.",
+        );
+        s.table("Cohesion table", &cohesion_grid(&part, 10), MARGIN, BODY_Y);
+        out.push(s);
+    }
+}
+
+/// A run's slide: its joint t-SNE figure above its per-domain and pair numbers.
+fn run_slide(sec: &RunSection<'_>) -> Slide {
+    let r = sec.run;
+    let label = r.label();
+    let title = format!(
+        "{label} · {}{}",
+        pair_arrow(&r.pair),
+        if r.failed() { " · FAILED" } else { "" }
+    );
+    let caption = if r.failed() {
+        format!("Group {}", r.group)
+    } else {
+        format!(
+            "Source {} → target {} · group {} · colour = class, filled = source, ring = target",
+            r.source(),
+            r.target(),
+            r.group
+        )
+    };
+    let mut s = Slide::new(&title, &caption);
+    if let Some(e) = r.error() {
+        s.text(
+            "Error",
+            (MARGIN, BODY_Y, CONTENT_W, SLIDE_H - BODY_Y - INCH / 2),
+            &paragraph(e, Style::pt(14), Align::Left),
+        );
+        return s;
+    }
+    let tsne = &sec.figures[0];
+    s.figure(tsne, (MARGIN, BODY_Y, CONTENT_W, INCH * 43 / 10));
+    let key = format!("{label} ({})", r.pair);
+    let size = 12;
+    let mut rows = vec![vec![
+        head("Domain", size, Align::Left),
+        head("Role", size, Align::Left),
+        head("n", size, Align::Right),
+        head("Accuracy (%)", size, Align::Right),
+        head("AUROC (%)", size, Align::Right),
+    ]];
+    let pct = |v: Option<f64>| format_cell(v.map(|x| x * 100.0), 2);
+    for d in &sec.domains {
+        let st = Style::pt(size);
+        rows.push(vec![
+            Cell::new(d.name, st, Align::Left),
+            Cell::new(d.role, st, Align::Left),
+            Cell::new(d.result.n.to_string(), st, Align::Right),
+            Cell::new(pct(d.accuracy), st, Align::Right),
+            Cell::new(pct(d.auroc), st, Align::Right),
+        ]);
+    }
+    let y = BODY_Y + INCH * 43 / 10 + INCH / 10;
+    let w = CONTENT_W * 11 / 20;
+    let grid = Grid {
+        widths: xml::widths(&[2.2, 1.0, 0.7, 1.3, 1.3], w, INCH * 3),
+        row_h: INCH * 3 / 10,
+        rows,
+    };
+    s.table(&format!("Key numbers: {key}"), &grid, MARGIN, y);
+    let p = r.pair_result();
+    let mut head_row = Vec::new();
+    let mut values = Vec::new();
+    for m in RUN_MEASURES {
+        head_row.push(head(&measure_header(m), size, Align::Right));
+        let v = p.and_then(|p| p.cohesion.value(m));
+        values.push(Cell::new(
+            if p.is_some() {
+                format_cell(v, COHESION_DECIMALS)
+            } else {
+                MISSING.to_string()
+            },
+            Style::pt(size),
+            Align::Right,
+        ));
+    }
+    let grid = Grid {
+        widths: xml::widths(&[1.0; 3], CONTENT_W * 2 / 5, INCH * 2),
+        row_h: INCH * 3 / 10,
+        rows: vec![head_row, values],
+    };
+    s.table(
+        &format!("Pair measures: {key}"),
+        &grid,
+        MARGIN + CONTENT_W * 3 / 5,
+        y,
+    );
+    s
+}
+
+/// A slide with one of a run's other figures (evolution grid or training curves), if it has one.
+fn figure_slide(sec: &RunSection<'_>, kind: Kind) -> Option<Slide> {
+    let i = Kind::ALL.iter().position(|k| *k == kind)?;
+    let f = &sec.figures[i];
+    f.bitmap.as_ref()?;
+    let r = sec.run;
+    let caption = match kind {
+        Kind::Curves => "Per epoch: source dashed, target solid",
+        Kind::Evolution => "Joint t-SNE of the checkpoints, one panel per epoch",
+        Kind::Tsne => "",
+    };
+    let mut s = Slide::new(
+        &format!("{} · {} · {}", kind.title(), r.label(), pair_arrow(&r.pair)),
+        caption,
+    );
+    s.figure(f, (MARGIN, BODY_Y, CONTENT_W, SLIDE_H - BODY_Y - INCH / 4));
+    Some(s)
+}
+
+/// Every slide of the deck, in order.
+pub(super) fn slides(o: &Outline<'_>) -> Vec<SlidePart> {
+    let mut out = vec![title_slide(o)];
+    for t in &o.tables {
+        study_slides(t, &mut out);
+    }
+    if !o.effect.rows.is_empty() {
+        effect_slides(o.effect, &mut out);
+    }
+    for r in &o.runs {
+        out.push(run_slide(r));
+    }
+    for kind in [Kind::Evolution, Kind::Curves] {
+        out.extend(o.runs.iter().filter_map(|r| figure_slide(r, kind)));
+    }
+    if !o.cohesion.rows.is_empty() {
+        cohesion_slides(o.cohesion, &mut out);
+    }
+    out.into_iter().map(|s| s.part).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunks;
+
+    #[test]
+    fn chunks_cover_every_row_once() {
+        assert!(chunks(0, 12).is_empty());
+        assert_eq!(chunks(12, 12), vec![0..12]);
+        assert_eq!(chunks(13, 12), vec![0..12, 12..13]);
+    }
+}
