@@ -17,9 +17,11 @@ pub mod bootstrap;
 pub mod classification;
 pub mod cohesion;
 pub mod compare;
+pub mod discriminator;
 pub mod distance;
 pub mod domain_classifier;
 pub mod eval;
+pub mod gallery;
 pub mod transfer;
 pub mod validators;
 
