@@ -63,6 +63,10 @@ pub struct RunConfig {
     /// Per-epoch checkpoints (files or one folder) for the evolution figure.
     #[serde(default)]
     pub checkpoints: Vec<PathBuf>,
+    /// Display name of the source-only baseline run (same pair) this run is compared with in the
+    /// report; without it, the one run of group `baseline` on the same pair, if there is exactly one.
+    #[serde(default)]
+    pub baseline: Option<String>,
 }
 
 /// The contents of `dannscope.toml`.

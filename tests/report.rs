@@ -111,6 +111,7 @@ fn run(name: &str, group: &str, pair: &str, seed: u64, skill: f32) -> RunOutcome
         group: Some(group.into()),
         curves: None,
         checkpoints: vec![],
+        baseline: None,
     };
     let e = eval_of(name, pair, seed, skill);
     RunOutcome::done(
@@ -129,6 +130,7 @@ fn run(name: &str, group: &str, pair: &str, seed: u64, skill: f32) -> RunOutcome
             curves_png: None,
             curves_svg: None,
             explore_html: None,
+            diagnosis: Default::default(),
         },
     )
 }
@@ -169,6 +171,7 @@ fn input(fig_dir: &Path) -> ReportInput {
             group: None,
             curves: None,
             checkpoints: vec![],
+            baseline: None,
         },
         "Broken<Net>",
         "forward",

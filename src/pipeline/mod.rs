@@ -7,6 +7,7 @@
 //! - [`explore`]: the map of a pair as one offline HTML page, every dot an image;
 //! - [`compare`]: two models on the same images (accuracy difference, McNemar, kNN overlap);
 //! - [`select`]: label-free validators per checkpoint against the true target accuracy;
+//! - [`diagnose`]: a report run's galleries, discriminator view and comparison with its baseline;
 //! - [`batch`]: every configured run through all of the above, for `report` and `demo`.
 //!
 //! A command resolves its [`Settings`] first, then opens one [`Workspace`]: the project (data root,
@@ -15,6 +16,7 @@
 
 pub mod batch;
 pub mod compare;
+pub mod diagnose;
 pub mod embed;
 pub mod eval;
 pub mod evolution;

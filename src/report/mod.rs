@@ -20,6 +20,7 @@
 //! Output bytes depend only on the input: no clock, no randomness.
 
 mod base64;
+mod diagnosis;
 mod exporter;
 mod figures;
 mod format;
@@ -32,6 +33,10 @@ mod table;
 use std::path::{Path, PathBuf};
 
 pub use self::base64::encode as base64_encode;
+pub use diagnosis::{
+    BaselineComparison, ClassMedoids, DiscriminatorView, Gallery, GalleryImage, RunDiagnosis,
+    WrongCase,
+};
 pub use exporter::Exporter;
 pub use figures::{Figure, Figures, Inline, Kind as FigureKind};
 pub use format::{
@@ -91,6 +96,18 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
             })?;
             crate::store::atomic_write_bytes(&dir.join(explore_page_name(id)), &bytes)?;
         }
+        // And its gallery's CSV of paths as `gallery-<run id>.csv`.
+        if let Some(src) = r
+            .results()
+            .and_then(|d| d.diagnosis.gallery.as_ref())
+            .and_then(|g| g.csv.as_ref())
+        {
+            let bytes = std::fs::read(src).map_err(|e| crate::Error::Io {
+                path: src.clone(),
+                source: e,
+            })?;
+            crate::store::atomic_write_bytes(&dir.join(gallery_csv_name(id)), &bytes)?;
+        }
     }
     let figs = figures::collect(dir, &input.runs, &ids)?;
     let tables = study_tables(&input.runs);
@@ -116,6 +133,11 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
 /// File name of a run's explore page in the report folder.
 pub fn explore_page_name(run_id: &str) -> String {
     format!("explore-{run_id}.html")
+}
+
+/// File name of a run's gallery CSV in the report folder.
+pub fn gallery_csv_name(run_id: &str) -> String {
+    format!("gallery-{run_id}.csv")
 }
 
 /// Renders the document of `format`, checks it and writes it atomically into `dir`; returns its path.

@@ -4,8 +4,10 @@
 
 mod csv;
 mod html;
+mod html_diagnosis;
 mod latex;
 mod markdown;
+mod markdown_diagnosis;
 
 pub use self::csv::CsvExporter;
 pub use self::html::{html_escape, HtmlExporter};
