@@ -121,6 +121,7 @@ fn run_one(
     let mut diagnosis = RunDiagnosis::default();
     let gallery_params = GalleryParams {
         precision: ws.settings.metrics.cohesion().precision,
+        k: ws.settings.metrics.neighbours().gallery,
         ..GalleryParams::default()
     };
     match diagnose::gallery(ws, &e, (s, t), &model.preprocess, &gallery_params) {

@@ -18,8 +18,8 @@ use crate::metrics::DomainData;
 use crate::model::ModelInfo;
 use crate::preprocess::PreprocessConfig;
 use crate::report::{
-    run_ids, BaselineComparison, ClassMedoids, DiscriminatorView, Gallery, GalleryImage,
-    RunOutcome, RunStatus, WrongCase,
+    run_ids, BaselineComparison, ClassDelta, ClassMedoids, DiscriminatorView, Gallery,
+    GalleryImage, RunOutcome, RunStatus, WrongCase,
 };
 use crate::settings::Pair;
 use crate::store::DomainEmbeddings;
@@ -362,7 +362,13 @@ fn summary(
         per_class: c
             .per_class
             .iter()
-            .map(|p| (p.class.clone(), p.n, p.accuracy_a, p.accuracy_b, p.delta))
+            .map(|p| ClassDelta {
+                class: p.class.clone(),
+                n: p.n,
+                baseline: p.accuracy_a,
+                run: p.accuracy_b,
+                delta: p.delta,
+            })
             .collect(),
         overlap: c
             .space_overlap

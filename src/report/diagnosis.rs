@@ -64,6 +64,21 @@ pub struct Gallery {
     pub csv: Option<PathBuf>,
 }
 
+/// One class's target accuracy under the baseline and the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassDelta {
+    /// Class name.
+    pub class: String,
+    /// Target images of the class.
+    pub n: usize,
+    /// The baseline's accuracy on the class.
+    pub baseline: Option<f64>,
+    /// The run's accuracy on the class.
+    pub run: Option<f64>,
+    /// Run − baseline.
+    pub delta: Option<f64>,
+}
+
 /// A run against its source-only baseline on the same target images (baseline = model A, run = B).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BaselineComparison {
@@ -89,8 +104,8 @@ pub struct BaselineComparison {
     pub run_only: u64,
     /// McNemar's exact p-value.
     pub p_value: f64,
-    /// Per class: name, images, baseline accuracy, run accuracy, difference.
-    pub per_class: Vec<(String, usize, Option<f64>, Option<f64>, Option<f64>)>,
+    /// Per-class target accuracy under both models.
+    pub per_class: Vec<ClassDelta>,
     /// Mean kNN Jaccard overlap of the two embedding spaces per domain: name, k, value.
     pub overlap: Vec<(String, usize, Option<f64>)>,
     /// Some of the images the run fixes (baseline wrong, run right).

@@ -34,8 +34,8 @@ use std::path::{Path, PathBuf};
 
 pub use self::base64::encode as base64_encode;
 pub use diagnosis::{
-    BaselineComparison, ClassMedoids, DiscriminatorView, Gallery, GalleryImage, RunDiagnosis,
-    WrongCase,
+    BaselineComparison, ClassDelta, ClassMedoids, DiscriminatorView, Gallery, GalleryImage,
+    RunDiagnosis, WrongCase,
 };
 pub use exporter::Exporter;
 pub use figures::{Figure, Figures, Inline, Kind as FigureKind};

@@ -247,15 +247,15 @@ pub(super) fn baseline_section(b: &BaselineComparison) -> String {
         );
     }
     s.push_str("<div class=\"scroll\"><table class=\"deltas\"><thead><tr><th>Class</th><th class=\"num\">n</th><th class=\"num\">Baseline (%)</th><th class=\"num\">This model (%)</th><th class=\"num\">Δ (points)</th></tr></thead><tbody>\n");
-    for (c, n, a, bb, d) in &b.per_class {
+    for c in &b.per_class {
         let _ = writeln!(
             s,
             "<tr><th scope=\"row\">{}</th>{}{}{}{}</tr>",
-            html_escape(c),
-            td(n.to_string()),
-            td(pct(*a)),
-            td(pct(*bb)),
-            td(format_cell(d.map(|x| x * 100.0), 1))
+            html_escape(&c.class),
+            td(c.n.to_string()),
+            td(pct(c.baseline)),
+            td(pct(c.run)),
+            td(format_cell(c.delta.map(|x| x * 100.0), 1))
         );
     }
     s.push_str("</tbody></table></div>\n");
