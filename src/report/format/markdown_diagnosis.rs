@@ -83,7 +83,7 @@ pub(super) fn run_sections(r: &RunOutcome, run_id: &str) -> String {
         );
     }
     if let Some(x) = &d.discriminator {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "**Domain discriminator**: AUROC target vs source {}, separability {}, balanced accuracy {}%.",
             format_cell(x.last.auroc, 3),
