@@ -598,4 +598,24 @@ fn report_compares_a_run_with_its_baseline_and_shows_galleries_and_the_discrimin
     assert!(md.contains("#### Per-class transfer"));
     assert!(md.contains("**Against the source-only baseline** (tiny · source only)"));
     assert!(md.contains("**Domain discriminator**: AUROC target vs source"));
+    // From scratch on one thread: the same bytes (galleries, comparison, discriminator included).
+    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    without_ort()
+        .current_dir(dir.path())
+        .env("RAYON_NUM_THREADS", "1")
+        .args(["report", "--bootstrap", "50"])
+        .assert()
+        .success();
+    for f in ["index.html", "gallery-tiny-r-a.csv", "report.md"] {
+        let again = std::fs::read_to_string(report.join(f)).unwrap();
+        let first = match f {
+            "index.html" => &html,
+            "gallery-tiny-r-a.csv" => &csv,
+            _ => &md,
+        };
+        assert!(
+            again == *first,
+            "{f} differs between a run on all threads and one on one thread"
+        );
+    }
 }
