@@ -721,7 +721,7 @@ fn every_format_renders_the_same_outline_lines() {
 #[test]
 fn diagnosis_sections_find_the_baseline_render_escaped_and_stay_self_contained() {
     use dannscope::metrics::discriminator::domain_separation;
-    use dannscope::pipeline::diagnose::baseline_of;
+    use dannscope::pipeline::baseline::baseline_of;
     use dannscope::report::{
         BaselineComparison, ClassDelta, ClassMedoids, DiscriminatorView, Gallery, GalleryImage,
         RunDiagnosis, WrongCase,

@@ -60,7 +60,7 @@ pub fn run_all(
         on_event(BatchEvent::RunDone(i, outcome.error()));
         out.push(outcome);
     }
-    diagnose::attach_baselines(ws, &mut out, &|e| on_event(BatchEvent::Embed(e)));
+    super::baseline::attach_baselines(ws, &mut out, &|e| on_event(BatchEvent::Embed(e)));
     out
 }
 
