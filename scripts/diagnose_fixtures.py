@@ -16,6 +16,14 @@
   (KMeans, adjusted_mutual_info_score, and here LogisticRegression as the DEV discriminator). ATC
   follows the authors' ATC_helper.py (saurabhgarg1996/ATC_code) verbatim, with a stable sort.
 - spearman.json: scipy.stats.spearmanr on series with ties.
+- gallery.json (+ .npy inputs): the most confidently wrong target images (softmax confidence of the
+  arg-max, highest first), their k nearest source rows and Euclidean distances, and the per-class medoid
+  (smallest summed Euclidean distance within its class and domain) of each domain (numpy, scikit-learn's
+  pairwise_distances).
+- discriminator_<case>.json (+ .npy inputs): per-domain histograms of sigmoid(domain logit) (numpy's
+  histogram on 20 bins of [0, 1]), AUROC of target vs source (scikit-learn's roc_auc_score) and balanced
+  accuracy at 0.5 (balanced_accuracy_score).
+  These two use their own generator (seed 20261129), so the earlier fixtures do not change.
 
 Run from the repository root (needs numpy, scipy, scikit-learn):
 
@@ -28,7 +36,8 @@ import numpy as np
 from scipy.stats import binomtest, spearmanr
 from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import adjusted_mutual_info_score, silhouette_score
+from sklearn.metrics import (adjusted_mutual_info_score, balanced_accuracy_score, pairwise_distances,
+                             roc_auc_score, silhouette_score)
 from sklearn.preprocessing import StandardScaler
 
 OUT = os.path.join("tests", "fixtures", "diagnose")
@@ -436,6 +445,90 @@ def validator_cases(rng):
     return out
 
 
+# ---- galleries and the discriminator view -------------------------------------------------------------
+def softmax64(logits):
+    z = logits.astype(np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def medoids(x, y, n_classes):
+    out = []
+    for c in range(n_classes):
+        rows = np.flatnonzero(y == c)
+        if len(rows) == 0:
+            out.append(None)
+            continue
+        d = pairwise_distances(x[rows].astype(np.float64))
+        sums = d.sum(axis=1)
+        best = int(np.argmin(sums))  # first minimum: the lower row
+        n = len(rows)
+        out.append({"row": int(rows[best]), "n": n, "mean_distance": float(sums[best] / (n - 1)) if n > 1 else 0.0})
+    return out
+
+
+def gallery_case(rng):
+    n_classes, dim, n_wrong, k = 5, 10, 7, 4
+    means = 2.5 * rng.normal(size=(n_classes, dim))
+    ys = rng.integers(0, n_classes, 90)
+    yt = np.r_[rng.integers(0, n_classes - 1, 69), [0]]  # class 4 absent from the target
+    s = domain(rng, 90, means, ys, noise=1.5)
+    t = domain(rng, 70, means, yt, shift=0.6, noise=1.8)
+    for tag, dom in [("s", s), ("t", t)]:
+        for key in ["emb", "logits", "labels"]:
+            np.save(os.path.join(OUT, f"gallery_{tag}_{key}.npy"), dom[key])
+    p = softmax64(t["logits"])
+    pred = p.argmax(axis=1)
+    conf = p[np.arange(len(pred)), pred]
+    wrong = np.flatnonzero(pred != t["labels"])
+    order = wrong[np.lexsort((wrong, -conf[wrong]))][:n_wrong]
+    d = pairwise_distances(t["emb"].astype(np.float64), s["emb"].astype(np.float64))
+    picks = []
+    for r in order:
+        nn = np.argsort(d[r], kind="stable")[:k]
+        picks.append({"row": int(r), "label": int(t["labels"][r]), "predicted": int(pred[r]),
+                      "confidence": float(conf[r]),
+                      "neighbours": [{"row": int(j), "label": int(s["labels"][j]), "distance": float(d[r, j])}
+                                     for j in nn]})
+    exp = {"n_classes": n_classes, "n_wrong": n_wrong, "k": k, "n_wrong_total": int(len(wrong)), "wrong": picks,
+           "source_medoids": medoids(s["emb"], s["labels"], n_classes),
+           "target_medoids": medoids(t["emb"], t["labels"], n_classes)}
+    with open(os.path.join(OUT, "gallery.json"), "w") as f:
+        json.dump(exp, f, indent=1)
+
+
+def discriminator_cases(rng):
+    cases = {
+        "apart": (rng.normal(-1.5, 1.0, 150), rng.normal(1.0, 1.2, 110)),
+        "mixed": (rng.normal(0.1, 0.3, 90), rng.normal(0.0, 0.3, 130)),
+        # saturated logits and values on bin edges (p = 0.5 exactly, logit 0)
+        "edges": (np.r_[rng.normal(-6, 4, 60), [0.0, 0.0, -40.0]], np.r_[rng.normal(5, 4, 50), [0.0, 40.0]]),
+    }
+    for case, (zs, zt) in cases.items():
+        zs, zt = zs.astype(np.float32), zt.astype(np.float32)
+        np.save(os.path.join(OUT, f"discriminator_{case}_s.npy"), zs)
+        np.save(os.path.join(OUT, f"discriminator_{case}_t.npy"), zt)
+        ps = 1.0 / (1.0 + np.exp(-zs.astype(np.float64)))
+        pt = 1.0 / (1.0 + np.exp(-zt.astype(np.float64)))
+        y = np.r_[np.zeros(len(zs)), np.ones(len(zt))]
+        score = np.r_[zs, zt].astype(np.float64)
+        auc = float(roc_auc_score(y, score))
+        exp = {
+            "bins": 20,
+            "source_hist": np.histogram(ps, bins=20, range=(0.0, 1.0))[0].tolist(),
+            "target_hist": np.histogram(pt, bins=20, range=(0.0, 1.0))[0].tolist(),
+            "mean_p_source": float(ps.mean()),
+            "mean_p_target": float(pt.mean()),
+            "auroc": auc,
+            "separability": abs(2 * auc - 1),
+            "balanced_accuracy": float(balanced_accuracy_score(y, (np.r_[ps, pt] >= 0.5).astype(int))),
+        }
+        with open(os.path.join(OUT, f"discriminator_{case}.json"), "w") as f:
+            json.dump(exp, f, indent=1)
+    return list(cases)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20240917)
@@ -443,8 +536,11 @@ def main():
     mcnemar_cases()
     compare_case(rng)
     vnames = validator_cases(rng)
-    print(f"wrote transfer cases {names}, mcnemar.json, compare.json, validator cases {vnames} and "
-          f"spearman.json to {OUT}")
+    rng2 = np.random.default_rng(20261129)
+    gallery_case(rng2)
+    dnames = discriminator_cases(rng2)
+    print(f"wrote transfer cases {names}, mcnemar.json, compare.json, validator cases {vnames}, "
+          f"spearman.json, gallery.json and discriminator cases {dnames} to {OUT}")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,9 @@
 //! iterations = 500                  # --iterations
 //! max_points = 20000                # --max-points
 //! bootstrap = 1000                  # --bootstrap
+//! transfer_k = 10                   # --transfer-k: source neighbours in the per-class transfer
+//! jaccard_k = 10                    # --jaccard-k: neighbours in the kNN overlap of two models
+//! gallery_k = 5                     # --gallery-k: source neighbours per wrong image in galleries
 //!
 //! [domain_codes]                    # --domain-code "Real World=R"
 //! "Real World" = "R"
@@ -63,6 +66,10 @@ pub struct RunConfig {
     /// Per-epoch checkpoints (files or one folder) for the evolution figure.
     #[serde(default)]
     pub checkpoints: Vec<PathBuf>,
+    /// Display name of the source-only baseline run (same pair) this run is compared with in the
+    /// report; without it, the one run of group `baseline` on the same pair, if there is exactly one.
+    #[serde(default)]
+    pub baseline: Option<String>,
 }
 
 /// The contents of `dannscope.toml`.
@@ -111,6 +118,12 @@ pub struct Config {
     pub max_points: Option<usize>,
     /// Bootstrap resamples.
     pub bootstrap: Option<usize>,
+    /// Source neighbours in the per-class transfer.
+    pub transfer_k: Option<usize>,
+    /// Neighbours in the kNN Jaccard overlap of two models.
+    pub jaccard_k: Option<usize>,
+    /// Source neighbours per wrong image in the galleries.
+    pub gallery_k: Option<usize>,
     /// Domain code overrides.
     #[serde(default)]
     pub domain_codes: BTreeMap<String, String>,

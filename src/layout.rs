@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use crate::settings::SplitSel;
 
-pub use self::name::{check_name, explore_page_name, NameError, MAX_NAME_BYTES};
+pub use self::name::{check_name, explore_page_name, gallery_csv_name, NameError, MAX_NAME_BYTES};
 
 /// Which stored embeddings (and everything derived from them) a path is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

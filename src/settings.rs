@@ -173,6 +173,28 @@ impl Default for MapSettings {
 pub struct MetricSettings {
     classification: ClassificationParams,
     cohesion: CohesionParams,
+    neighbours: Neighbours,
+}
+
+/// Neighbour counts of the diagnosis measures, each at least 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Neighbours {
+    /// Source neighbours of each target image in the per-class transfer (`--transfer-k`).
+    pub transfer: usize,
+    /// Neighbours per image in the kNN Jaccard overlap of two embedding spaces (`--jaccard-k`).
+    pub jaccard: usize,
+    /// Source neighbours shown per wrong target image in the galleries (`--gallery-k`).
+    pub gallery: usize,
+}
+
+impl Default for Neighbours {
+    fn default() -> Self {
+        Self {
+            transfer: 10,
+            jaccard: 10,
+            gallery: 5,
+        }
+    }
 }
 
 impl MetricSettings {
@@ -186,7 +208,32 @@ impl MetricSettings {
         Ok(MetricSettings {
             classification,
             cohesion,
+            neighbours: Neighbours::default(),
         })
+    }
+
+    /// Sets the neighbour counts of the diagnosis measures; each must be at least 1.
+    pub fn with_neighbours(mut self, n: Neighbours) -> Result<MetricSettings, MetricsError> {
+        for (name, v) in [
+            ("transfer_k", n.transfer),
+            ("jaccard_k", n.jaccard),
+            ("gallery_k", n.gallery),
+        ] {
+            if v == 0 {
+                return Err(MetricsError::Param {
+                    name,
+                    expected: "at least 1 neighbour".into(),
+                    found: "0".into(),
+                });
+            }
+        }
+        self.neighbours = n;
+        Ok(self)
+    }
+
+    /// Neighbour counts of the diagnosis measures.
+    pub fn neighbours(&self) -> Neighbours {
+        self.neighbours
     }
 
     /// Classification (bootstrap) parameters.
@@ -269,5 +316,25 @@ mod tests {
             ..Default::default()
         };
         assert!(MetricSettings::new(c, CohesionParams::default()).is_err());
+        let ok = MetricSettings::new(ClassificationParams::default(), CohesionParams::default())
+            .unwrap();
+        assert_eq!(ok.neighbours(), Neighbours::default());
+        for bad in [
+            Neighbours {
+                transfer: 0,
+                ..Neighbours::default()
+            },
+            Neighbours {
+                jaccard: 0,
+                ..Neighbours::default()
+            },
+            Neighbours {
+                gallery: 0,
+                ..Neighbours::default()
+            },
+        ] {
+            let e = ok.clone().with_neighbours(bad).unwrap_err();
+            assert!(e.to_string().contains("_k"), "{e}");
+        }
     }
 }

@@ -513,3 +513,115 @@ fn select_scores_every_checkpoint_without_target_labels() {
     assert!(out.path().join("select/b/all/R-A_summary.csv").is_file());
     assert!(out.path().join("select/b/all/R-A.png").is_file());
 }
+
+#[test]
+fn report_compares_a_run_with_its_baseline_and_shows_galleries_and_the_discriminator() {
+    let dir = tempfile::tempdir().unwrap();
+    // The same network under another name as the baseline: the comparison must find no difference.
+    let tiny = fixtures().join("models/tiny.onnx");
+    let twin = dir.path().join("tiny_twin.onnx");
+    std::fs::copy(&tiny, &twin).unwrap();
+    std::fs::write(
+        dir.path().join("dannscope.toml"),
+        format!(
+            "data = {:?}\nout = \"out\"\nsplit = \"all\"\n\n\
+             [[run]]\nmodel = {:?}\npair = \"R-A\"\nname = \"tiny\"\n\n\
+             [[run]]\nmodel = {:?}\npair = \"R-A\"\nname = \"tiny · source only\"\ngroup = \"baseline\"\n",
+            fixtures().join("data"),
+            tiny,
+            twin
+        ),
+    )
+    .unwrap();
+    without_ort()
+        .current_dir(dir.path())
+        .args(["report", "--bootstrap", "50"])
+        .assert()
+        .success();
+    let report = dir.path().join("out/report");
+    let html = std::fs::read_to_string(report.join("index.html")).unwrap();
+    dannscope::report::check_self_contained(&html).unwrap();
+    for part in [
+        "<h4>Per-class transfer</h4>",
+        "Misalignment: target class",
+        "<h4>Against the source-only baseline</h4>",
+        "<h3 id=\"baselines\">Against the source-only baselines</h3>",
+        "<h4>Confidently wrong target images</h4>",
+        "<h4>Most typical image per class (medoids)</h4>",
+        "<h4>Domain discriminator</h4>",
+        "href=\"gallery-tiny-r-a.csv\"",
+        "data:image/jpeg;base64,",
+    ] {
+        assert!(html.contains(part), "index.html lacks {part}");
+    }
+    // Identical models: no difference, nothing fixed or broken, McNemar p = 1, identical neighbourhoods.
+    assert!(
+        html.contains("difference <strong>0.0</strong> points"),
+        "the twin baseline must give a zero difference"
+    );
+    assert!(html.contains(
+        "McNemar exact p = 1.0000 (0 images right only with this model, 0 only with the baseline)"
+    ));
+    let cmp: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            dir.path()
+                .join("out/compare/tiny_twin_vs_tiny/all/R-A.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(cmp["difference"].as_f64(), Some(0.0));
+    for o in cmp["space_overlap"].as_array().unwrap() {
+        assert_eq!(o["mean_jaccard"].as_f64(), Some(1.0), "{o}");
+    }
+    // The gallery CSV: every path exists under the data root, neighbours are source (Real World)
+    // images, wrong images are target (Art) images, medoids one per class and domain at most.
+    let csv = std::fs::read_to_string(report.join("gallery-tiny-r-a.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("section,rank,neighbour,domain,path,class,predicted,confidence,distance,neighbour_of")
+    );
+    let (mut medoids, mut rows) = (0, 0);
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        assert!(fixtures().join("data").join(f[4]).is_file(), "{line}");
+        match f[0] {
+            "wrong" => assert_eq!(f[3], "Art", "{line}"),
+            "neighbour" => assert_eq!(f[3], "Real World", "{line}"),
+            "source_medoid" | "target_medoid" => medoids += 1,
+            other => panic!("unknown section {other}"),
+        }
+        if f[0] == "wrong" {
+            assert_ne!(f[5], f[6], "a wrong image has another prediction: {line}");
+        }
+        rows += 1;
+    }
+    assert!(medoids > 0 && medoids <= 8, "{medoids} medoids");
+    assert!(rows >= medoids);
+    // The report's markdown carries the same parts.
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(md.contains("#### Per-class transfer"));
+    assert!(md.contains("**Against the source-only baseline** (tiny · source only)"));
+    assert!(md.contains("**Domain discriminator**: AUROC target vs source"));
+    // From scratch on one thread: the same bytes (galleries, comparison, discriminator included).
+    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    without_ort()
+        .current_dir(dir.path())
+        .env("RAYON_NUM_THREADS", "1")
+        .args(["report", "--bootstrap", "50"])
+        .assert()
+        .success();
+    for f in ["index.html", "gallery-tiny-r-a.csv", "report.md"] {
+        let again = std::fs::read_to_string(report.join(f)).unwrap();
+        let first = match f {
+            "index.html" => &html,
+            "gallery-tiny-r-a.csv" => &csv,
+            _ => &md,
+        };
+        assert!(
+            again == *first,
+            "{f} differs between a run on all threads and one on one thread"
+        );
+    }
+}

@@ -319,3 +319,147 @@ fn spearman_matches_scipy() {
         opt_f("spearman", spearman(&v("x"), &v("y")), &c["rho"], 1e-12);
     }
 }
+
+#[test]
+fn gallery_picks_match_numpy_and_sklearn() {
+    use dannscope::metrics::gallery::{gallery, GalleryParams};
+    let exp = json("gallery.json");
+    let s = Domain::load("gallery_s");
+    let t = Domain::load("gallery_t");
+    let n_classes = exp["n_classes"].as_u64().unwrap() as usize;
+    for &(prec, tol) in &[(Precision::F64, 1e-9), (Precision::F32, 1e-5)] {
+        let p = GalleryParams {
+            n_wrong: exp["n_wrong"].as_u64().unwrap() as usize,
+            k: exp["k"].as_u64().unwrap() as usize,
+            precision: prec,
+        };
+        let g = gallery(&s.data(), &t.data(), n_classes, &p).unwrap();
+        assert_eq!(g.k, p.k);
+        assert_eq!(
+            g.n_wrong_total as u64,
+            exp["n_wrong_total"].as_u64().unwrap()
+        );
+        let want = exp["wrong"].as_array().unwrap();
+        assert_eq!(g.wrong.len(), want.len(), "{prec:?}");
+        for (w, e) in g.wrong.iter().zip(want) {
+            assert_eq!(
+                w.row as u64,
+                e["row"].as_u64().unwrap(),
+                "{prec:?} wrong row"
+            );
+            assert_eq!(w.label as u64, e["label"].as_u64().unwrap());
+            assert_eq!(w.predicted as u64, e["predicted"].as_u64().unwrap());
+            opt_f("confidence", Some(w.confidence), &e["confidence"], 1e-12);
+            let en = e["neighbours"].as_array().unwrap();
+            assert_eq!(w.neighbours.len(), en.len());
+            for (n, x) in w.neighbours.iter().zip(en) {
+                assert_eq!(
+                    n.row as u64,
+                    x["row"].as_u64().unwrap(),
+                    "{prec:?} neighbour of row {}",
+                    w.row
+                );
+                assert_eq!(n.label as u64, x["label"].as_u64().unwrap());
+                // distances are recomputed exactly whatever the precision of the search
+                opt_f("distance", Some(n.distance), &x["distance"], 1e-9);
+            }
+            // invariants: nearest first, confidence descending
+            assert!(w
+                .neighbours
+                .windows(2)
+                .all(|p| p[0].distance <= p[1].distance));
+        }
+        assert!(g
+            .wrong
+            .windows(2)
+            .all(|p| p[0].confidence >= p[1].confidence));
+        for (got, key) in [
+            (&g.source_medoids, "source_medoids"),
+            (&g.target_medoids, "target_medoids"),
+        ] {
+            let want = exp[key].as_array().unwrap();
+            assert_eq!(got.len(), n_classes);
+            for (c, (m, e)) in got.iter().zip(want).enumerate() {
+                match m {
+                    None => assert!(e.is_null(), "{key} class {c}: expected a medoid"),
+                    Some(m) => {
+                        assert_eq!(m.class, c);
+                        assert_eq!(
+                            m.row as u64,
+                            e["row"].as_u64().unwrap(),
+                            "{prec:?} {key} class {c}"
+                        );
+                        assert_eq!(m.n as u64, e["n"].as_u64().unwrap());
+                        opt_f(key, Some(m.mean_distance), &e["mean_distance"], tol);
+                    }
+                }
+            }
+        }
+    }
+    // The target has no image of class 4: no target medoid, but a source one.
+    let g = gallery(&s.data(), &t.data(), n_classes, &GalleryParams::default()).unwrap();
+    assert!(g.target_medoids[4].is_none() && g.source_medoids[4].is_some());
+    // Bad input: a label outside the classes, k = 0.
+    assert!(gallery(&s.data(), &t.data(), 3, &GalleryParams::default()).is_err());
+    let k0 = GalleryParams {
+        k: 0,
+        ..GalleryParams::default()
+    };
+    assert!(gallery(&s.data(), &t.data(), n_classes, &k0).is_err());
+}
+
+#[test]
+fn discriminator_view_matches_numpy_and_sklearn() {
+    use dannscope::metrics::discriminator::domain_separation;
+    for case in ["apart", "mixed", "edges"] {
+        let exp = json(&format!("discriminator_{case}.json"));
+        let zs: Array1<f32> = read_npy(dir().join(format!("discriminator_{case}_s.npy"))).unwrap();
+        let zt: Array1<f32> = read_npy(dir().join(format!("discriminator_{case}_t.npy"))).unwrap();
+        let bins = exp["bins"].as_u64().unwrap() as usize;
+        let r = domain_separation(zs.view(), zt.view(), bins).unwrap();
+        let hist = |k: &str| -> Vec<u64> {
+            exp[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap())
+                .collect()
+        };
+        assert_eq!(
+            r.source_hist,
+            hist("source_hist"),
+            "{case} source histogram"
+        );
+        assert_eq!(
+            r.target_hist,
+            hist("target_hist"),
+            "{case} target histogram"
+        );
+        assert_eq!(r.source_hist.iter().sum::<u64>() as usize, zs.len());
+        opt_f(&format!("{case} auroc"), r.auroc, &exp["auroc"], 1e-12);
+        opt_f(
+            &format!("{case} separability"),
+            r.separability,
+            &exp["separability"],
+            1e-12,
+        );
+        opt_f(
+            &format!("{case} balanced accuracy"),
+            Some(r.balanced_accuracy),
+            &exp["balanced_accuracy"],
+            1e-12,
+        );
+        opt_f(
+            &format!("{case} mean p source"),
+            Some(r.mean_p_source),
+            &exp["mean_p_source"],
+            1e-12,
+        );
+        opt_f(
+            &format!("{case} mean p target"),
+            Some(r.mean_p_target),
+            &exp["mean_p_target"],
+            1e-12,
+        );
+    }
+}

@@ -532,6 +532,68 @@ fn curves_read_and_draw() {
     assert!(texts.iter().any(|t| t == "mobilenetv3_rw · Clipart → Art"));
 }
 
+#[test]
+fn curves_legend_wraps_instead_of_running_off_the_canvas() {
+    // Nine long series (as `select` draws: the true accuracy and every validator).
+    let (_keep, dir) = out_dir();
+    let mut body = String::from("epoch,domain,split,metric,value\n");
+    let names: Vec<String> = (0..9)
+        .map(|k| format!("a rather long validator name number {k}"))
+        .collect();
+    for n in &names {
+        for e in 1..=3 {
+            body.push_str(&format!("{e},{n},valid,score,{}\n", 0.1 * e as f64));
+        }
+    }
+    let csv = dir.join("many.csv");
+    std::fs::write(&csv, body).unwrap();
+    let c = read_curves(&csv).unwrap();
+    let (svg, png) = (dir.join("many.svg"), dir.join("many.png"));
+    curves_figure(&c, "many series", &svg, &png).unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let width: f64 = doc
+        .root_element()
+        .attribute("width")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut rows = std::collections::BTreeSet::new();
+    let mut seen = 0;
+    for n in doc.descendants().filter(|n| n.tag_name().name() == "text") {
+        let t = n.text().unwrap_or("").trim();
+        if !names.iter().any(|name| t.starts_with(name.as_str())) {
+            continue;
+        }
+        seen += 1;
+        let x: f64 = n.attribute("x").unwrap().parse().unwrap();
+        let y: f64 = n.attribute("y").unwrap().parse().unwrap();
+        assert!(x >= 0.0 && x < width, "{t} starts at x = {x}");
+        rows.insert(y as i64);
+    }
+    assert_eq!(seen, names.len(), "every series is in the legend");
+    assert!(
+        rows.len() >= 2,
+        "nine long entries need more than one legend row"
+    );
+    let img = image::open(&png).unwrap().to_rgb8();
+    // No ink in the last columns of the legend band (rows of entries and the note under them).
+    let (w, h) = img.dimensions();
+    for y in h - 3 * 36..h {
+        for x in w - 12..w {
+            let p = img.get_pixel(x, y).0;
+            assert!(
+                p.iter().all(|&c| c > 200),
+                "legend ink at ({x}, {y}): {p:?}"
+            );
+        }
+    }
+    let small = image::open(dir.join("curves.png")).ok();
+    if let Some(small) = small {
+        assert!(img.height() > small.height());
+    }
+}
+
 fn csv_error(body: &str) -> String {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("curves.csv");

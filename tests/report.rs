@@ -15,7 +15,7 @@ use dannscope::report::{
     HtmlExporter, LatexExporter, MarkdownExporter, ReportInput, RunOutcome, StudyOutline,
     RESULTS_HEADER,
 };
-use ndarray::Array2;
+use ndarray::{Array1, Array2};
 use report_input::{results, run, CLASSES};
 
 const ODD: &str = "ResMLP_12 <distilled> & 5%";
@@ -46,6 +46,7 @@ fn input(fig_dir: &Path) -> ReportInput {
             group: None,
             curves: None,
             checkpoints: vec![],
+            baseline: None,
         },
         "Broken<Net>",
         "forward",
@@ -606,4 +607,140 @@ fn every_format_renders_the_same_outline_lines() {
     assert_eq!(MarkdownExporter.file_name(), Some("report.md"));
     assert_eq!(LatexExporter.file_name(), Some("tables.tex"));
     assert_eq!(HtmlExporter.file_name(), Some("index.html"));
+}
+
+#[test]
+fn diagnosis_sections_find_the_baseline_render_escaped_and_stay_self_contained() {
+    use dannscope::metrics::discriminator::domain_separation;
+    use dannscope::pipeline::baseline::baseline_of;
+    use dannscope::report::{
+        BaselineComparison, ClassDelta, ClassMedoids, DiscriminatorView, Gallery, GalleryImage,
+        RunDiagnosis, WrongCase,
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let figs = tmp.path().join("runs");
+    std::fs::create_dir_all(&figs).unwrap();
+    let mut input = input(&figs);
+    let find = |runs: &[RunOutcome], name: &str, pair: &str| {
+        runs.iter()
+            .position(|r| r.name == name && r.pair == pair && !r.is_baseline())
+            .unwrap()
+    };
+    let rp = find(&input.runs, "MobileNetV3", "R-P");
+    let pc = find(&input.runs, "MobileNetV3", "P-C");
+    let base = input.runs.iter().position(|r| r.is_baseline()).unwrap();
+    // The one baseline run of the pair is found; a baseline and a pair without one get none.
+    assert_eq!(baseline_of(&input.runs, rp), Ok(Some(base)));
+    assert_eq!(baseline_of(&input.runs, base), Ok(None));
+    assert_eq!(baseline_of(&input.runs, pc), Ok(None));
+    // A named baseline must exist on the pair.
+    input.runs[rp].run.baseline = Some("Nope".into());
+    let e = baseline_of(&input.runs, rp).unwrap_err();
+    assert!(e.contains("\"Nope\"") && e.contains("R-P"), "{e}");
+    input.runs[rp].run.baseline = Some("Baseline".into());
+    assert_eq!(baseline_of(&input.runs, rp), Ok(Some(base)));
+    // Two baselines on the pair: without a name the choice is ambiguous, so there is none.
+    let mut twin = input.runs[base].clone();
+    twin.name = "Other baseline".into();
+    let mut two = input.runs.clone();
+    two.push(twin);
+    let odd = find(&two, ODD, "R-P");
+    assert_eq!(baseline_of(&two, odd), Ok(None));
+    assert_eq!(baseline_of(&two, rp), Ok(Some(base)), "the named one wins");
+
+    // A diagnosis with text that needs escaping.
+    let img = |class: &str, domain: &str| GalleryImage {
+        path: format!("{domain}/<{class}>/x&y.jpg"),
+        domain: domain.into(),
+        class: class.into(),
+        predicted: Some("Drill".into()),
+        confidence: Some(0.875),
+        distance: Some(1.25),
+        thumbnail: Some("data:image/jpeg;base64,AAAA".into()),
+    };
+    let csv = tmp.path().join("R-P_gallery.csv");
+    std::fs::write(&csv, "section,rank\nwrong,1\n").unwrap();
+    let zs = Array1::from(vec![-2.0f32, -1.0, 0.5]);
+    let zt = Array1::from(vec![1.0f32, -0.5]);
+    let sep = domain_separation(zs.view(), zt.view(), 20).unwrap();
+    results(&mut input.runs[rp]).diagnosis = RunDiagnosis {
+        gallery: Some(Gallery {
+            k: 1,
+            n_wrong_total: 3,
+            n_target: 9,
+            wrong: vec![WrongCase {
+                image: img("Bed<1>", "Product"),
+                neighbours: vec![GalleryImage {
+                    thumbnail: None,
+                    ..img("Webcam", "Real World")
+                }],
+            }],
+            medoids: vec![ClassMedoids {
+                class: "Bed<1>".into(),
+                source: Some(img("Bed<1>", "Real World")),
+                target: None,
+            }],
+            csv: Some(csv.clone()),
+        }),
+        baseline: Some(BaselineComparison {
+            baseline: "Baseline".into(),
+            baseline_id: Some(run_ids(&input.runs)[base].clone()),
+            n: 9,
+            accuracy_baseline: 0.5,
+            accuracy_run: 0.75,
+            difference: 0.25,
+            difference_ci: Some((0.05, 0.45)),
+            level: 0.95,
+            baseline_only: 1,
+            run_only: 4,
+            p_value: 0.375,
+            per_class: vec![ClassDelta {
+                class: "Bed<1>".into(),
+                n: 9,
+                baseline: Some(0.5),
+                run: Some(0.75),
+                delta: Some(0.25),
+            }],
+            overlap: vec![("Product".into(), 5, Some(0.5))],
+            fixed: vec![img("Drill", "Product")],
+            broken: vec![],
+            json: None,
+        }),
+        discriminator: Some(DiscriminatorView {
+            last: sep.clone(),
+            epochs: vec![(1, sep.clone()), (2, sep)],
+            svg: None,
+        }),
+        notices: vec!["a <notice>".into()],
+    };
+    let dir = tmp.path().join("report");
+    write_report(&dir, &input).unwrap();
+    let id = run_ids(&input.runs)[rp].clone();
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    check_self_contained(&html).unwrap();
+    assert_eq!(
+        std::fs::read(dir.join(format!("gallery-{id}.csv"))).unwrap(),
+        std::fs::read(&csv).unwrap(),
+        "the gallery CSV is copied next to the report"
+    );
+    assert!(html.contains(&format!("href=\"gallery-{id}.csv\"")));
+    assert!(html.contains("Product/&lt;Bed&lt;1&gt;&gt;/x&amp;y.jpg"));
+    assert!(!html.contains("<Bed<1>>"), "class names are escaped");
+    assert!(html.contains("a &lt;notice&gt;"));
+    assert!(html.contains("3 of 9 target images are wrong"));
+    assert!(html.contains("difference <strong>25.0</strong> points, 95% paired bootstrap interval 5.0 to 45.0; McNemar exact p = 0.3750 (4 images right only with this model, 1 only with the baseline)"));
+    assert!(
+        html.contains("<span class=\"nothumb\">no image</span>"),
+        "a neighbour without a thumbnail"
+    );
+    // The summary under the study tables links the run.
+    let summary = &html[html.find("<h3 id=\"baselines\">").unwrap()..];
+    assert!(summary.contains(&format!("href=\"#run-{id}\"")));
+    assert!(summary.contains("<td class=\"num\">25.0</td><td class=\"num\">5.0 to 45.0</td><td class=\"num\">0.3750</td>"));
+    // Per-epoch discriminator rows: AUROC of 3 source vs 2 target logits = 5/6.
+    assert!(html.contains("<tr><th scope=\"row\">2</th><td class=\"num\">0.833</td>"));
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("**Against the source-only baseline** (Baseline): on the same 9 target images 75.0% vs 50.0%, difference 25.0 points"));
+    assert!(md.contains(&format!("[gallery-{id}.csv](gallery-{id}.csv)")));
+    assert!(md.contains("AUROC per epoch: 1: 0.833, 2: 0.833."));
 }

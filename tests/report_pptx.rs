@@ -37,6 +37,7 @@ fn input(dir: &Path) -> ReportInput {
             group: None,
             curves: None,
             checkpoints: vec![],
+            baseline: None,
         },
         "Broken",
         "forward",

@@ -130,4 +130,14 @@ pub struct MetricArgs {
     /// Bootstrap resamples for the 95% intervals, 0 = none [default: 1000].
     #[arg(long, value_name = "N")]
     pub bootstrap: Option<usize>,
+    /// Source neighbours of each target image in the per-class transfer [default: 10].
+    #[arg(long, value_name = "N")]
+    pub transfer_k: Option<usize>,
+    /// Neighbours per image in the kNN Jaccard overlap of two models' spaces [default: 10].
+    #[arg(long, value_name = "N")]
+    pub jaccard_k: Option<usize>,
+    /// Source neighbours shown per confidently wrong target image in the report's galleries
+    /// [default: 5].
+    #[arg(long, value_name = "N")]
+    pub gallery_k: Option<usize>,
 }

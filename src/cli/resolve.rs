@@ -12,7 +12,9 @@ use dannscope::engine::EngineOptions;
 use dannscope::metrics::{ClassificationParams, CohesionParams};
 use dannscope::model::OutputOverrides;
 use dannscope::project::ProjectOptions;
-use dannscope::settings::{InputPipeline, MapSettings, MetricSettings, Seeds, Settings, SplitSel};
+use dannscope::settings::{
+    InputPipeline, MapSettings, MetricSettings, Neighbours, Seeds, Settings, SplitSel,
+};
 use dannscope::tsne::{Init, TsneEngine, TsneParams};
 
 use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
@@ -168,6 +170,14 @@ pub fn settings(f: &Flags, c: &Config) -> Result<Settings> {
             .seed(seeds.metrics),
         CohesionParams::default().seed(seeds.metrics),
     )
+    .and_then(|m| {
+        let d = Neighbours::default();
+        m.with_neighbours(Neighbours {
+            transfer: x.transfer_k.or(c.transfer_k).unwrap_or(d.transfer),
+            jaccard: x.jaccard_k.or(c.jaccard_k).unwrap_or(d.jaccard),
+            gallery: x.gallery_k.or(c.gallery_k).unwrap_or(d.gallery),
+        })
+    })
     .context("invalid metric settings")?;
     Ok(Settings {
         project,
@@ -220,6 +230,8 @@ perplexity = 10.0
 iterations = 100
 max_points = 50
 bootstrap = 20
+transfer_k = 12
+jaccard_k = 4
 [domain_codes]
 "Real World" = "W"
 "#;
@@ -238,6 +250,7 @@ bootstrap = 20
         assert_eq!(s.map.params().n_iter, 500);
         assert_eq!(s.map.max_points(), None);
         assert_eq!(s.metrics.classification().n_resamples, 1000);
+        assert_eq!(s.metrics.neighbours(), Neighbours::default());
     }
 
     #[test]
@@ -260,6 +273,14 @@ bootstrap = 20
         assert_eq!(s.map.params().n_iter, 100);
         assert_eq!(s.map.max_points(), Some(50));
         assert_eq!(s.metrics.classification().n_resamples, 20);
+        assert_eq!(
+            s.metrics.neighbours(),
+            Neighbours {
+                transfer: 12,
+                jaccard: 4,
+                gallery: 5
+            }
+        );
         // `seed` is the default of the seeds; a named one wins.
         assert_eq!(
             s.seeds,
@@ -308,7 +329,12 @@ bootstrap = 20
             init: Some("random".into()),
             tsne_engine: Some("linfa".into()),
         };
-        let x = MetricArgs { bootstrap: Some(0) };
+        let x = MetricArgs {
+            bootstrap: Some(0),
+            transfer_k: Some(7),
+            jaccard_k: None,
+            gallery_k: Some(3),
+        };
         let f = Flags {
             project: Some(&p),
             seeds: Some(&seeds),
@@ -336,6 +362,15 @@ bootstrap = 20
         assert_eq!(s.map.params().engine, TsneEngine::Linfa);
         assert_eq!(s.map.max_points(), Some(40));
         assert_eq!(s.metrics.classification().n_resamples, 0);
+        // flag > file > default, one count at a time
+        assert_eq!(
+            s.metrics.neighbours(),
+            Neighbours {
+                transfer: 7,
+                jaccard: 4,
+                gallery: 3
+            }
+        );
         // Flag `--seed 1` beats the config's `map_seed = 8`; `--metrics-seed 2` beats `--seed`.
         assert_eq!(
             s.seeds,
@@ -368,5 +403,15 @@ bootstrap = 20
             ..Flags::default()
         };
         assert!(settings(&f, &Config::default()).is_err());
+        let x = MetricArgs {
+            gallery_k: Some(0),
+            ..MetricArgs::default()
+        };
+        let f = Flags {
+            metrics: Some(&x),
+            ..Flags::default()
+        };
+        let e = settings(&f, &Config::default()).unwrap_err();
+        assert!(format!("{e:#}").contains("gallery_k"), "{e:#}");
     }
 }

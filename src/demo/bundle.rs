@@ -99,6 +99,7 @@ pub fn install(root: &Path) -> Result<Bundle> {
         } else {
             vec![]
         },
+        baseline: Some(BASELINE_NAME.into()),
     });
     let baselines = PAIRS.iter().map(|pair| RunConfig {
         model: models.join(format!("demo_cnn_{pair}.source_only.onnx")),
@@ -107,6 +108,7 @@ pub fn install(root: &Path) -> Result<Bundle> {
         group: Some("baseline".into()),
         curves: Some(models.join(format!("demo_cnn_{pair}.source_only.curves.csv"))),
         checkpoints: vec![],
+        baseline: None,
     });
     let runs = dann.chain(baselines).collect();
     Ok(Bundle {

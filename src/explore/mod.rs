@@ -33,7 +33,7 @@ use serde_json::json;
 
 pub use error::ExploreError;
 pub use knn::{knn_among, NeighbourLists, NO_NEIGHBOUR};
-pub use thumbs::select_thumbnails;
+pub use thumbs::{select_thumbnails, thumbnail_jpeg};
 
 use crate::plot::{class_color, SOURCE_COLOR, TAB10, TARGET_COLOR};
 use plotters::style::RGBColor;

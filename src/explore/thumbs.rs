@@ -94,6 +94,20 @@ pub(crate) fn fit(img: &RgbImage, px: u32) -> RgbImage {
     }
 }
 
+/// A thumbnail of `img` that fits in `px` × `px` (aspect ratio kept), encoded as JPEG at `quality`
+/// (the report's galleries embed these as `data:` URIs).
+pub fn thumbnail_jpeg(img: &RgbImage, px: u32, quality: u8) -> Result<Vec<u8>, ExploreError> {
+    let t = fit(img, px.max(1));
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality.clamp(1, 100))
+        .encode_image(&t)
+        .map_err(|e| ExploreError::Encode {
+            page: 0,
+            message: e.to_string(),
+        })?;
+    Ok(jpeg)
+}
+
 /// Build the atlas pages for `rows` (in order: row `rows[t]` is thumbnail `t`), in parallel over
 /// pages. Cells beyond a thumbnail's own size repeat its edge pixels, so JPEG blocks do not bleed
 /// a background colour into it.
@@ -203,5 +217,14 @@ mod tests {
         assert_eq!(fit(&tall, 80).dimensions(), (40, 80));
         assert_eq!(Atlas::new(80), Atlas { cell: 80, cols: 16 });
         assert_eq!(Atlas::new(90).cell, 96);
+    }
+
+    #[test]
+    fn thumbnail_jpeg_is_a_small_jpeg_of_the_fitted_size() {
+        let img = RgbImage::from_pixel(300, 150, image::Rgb([200, 30, 30]));
+        let j = thumbnail_jpeg(&img, 64, 80).unwrap();
+        assert_eq!(&j[..3], &[0xFF, 0xD8, 0xFF]);
+        let back = image::load_from_memory(&j).unwrap();
+        assert_eq!((back.width(), back.height()), (64, 32));
     }
 }

@@ -56,3 +56,8 @@ pub fn check_name<'a>(
 pub fn explore_page_name(run_id: &str) -> String {
     format!("explore-{run_id}.html")
 }
+
+/// File name of a run's gallery CSV in the report folder.
+pub fn gallery_csv_name(run_id: &str) -> String {
+    format!("gallery-{run_id}.csv")
+}

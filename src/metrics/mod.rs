@@ -18,10 +18,12 @@ pub mod classification;
 pub mod cohesion;
 pub mod compare;
 mod data;
+pub mod discriminator;
 pub mod distance;
 pub mod domain_classifier;
 mod error;
 pub mod eval;
+pub mod gallery;
 pub mod transfer;
 pub mod validators;
 

@@ -1,16 +1,17 @@
 //! The batch job behind `report` and `demo`: every configured run goes through embed → eval → map →
-//! figures (reusing what is cached), and a failed run is recorded in its outcome while the others
-//! complete.
+//! figures → galleries and discriminator view (reusing what is cached), and a failed run is recorded in
+//! its outcome while the others complete; then every run is compared with its baseline.
 
 use super::embed::Event;
 use super::map::{self, MapFiles};
-use super::{eval, evolution, Workspace};
+use super::{diagnose, eval, evolution, Workspace};
 use crate::config::RunConfig;
 use crate::error::Result;
 use crate::layout::{with_ext, Layout};
+use crate::metrics::gallery::GalleryParams;
 use crate::model::ModelInfo;
 use crate::plot;
-use crate::report::{RunOutcome, RunResults};
+use crate::report::{RunDiagnosis, RunOutcome, RunResults};
 use crate::settings::Pair;
 
 /// Progress of a batch.
@@ -59,6 +60,7 @@ pub fn run_all(
         on_event(BatchEvent::RunDone(i, outcome.error()));
         out.push(outcome);
     }
+    super::baseline::attach_baselines(ws, &mut out, &|e| on_event(BatchEvent::Embed(e)));
     out
 }
 
@@ -116,18 +118,37 @@ fn run_one(
         curves_png = Some(png);
         curves_svg = Some(svg);
     }
+    let mut diagnosis = RunDiagnosis::default();
+    let gallery_params = GalleryParams {
+        precision: ws.settings.metrics.cohesion().precision,
+        k: ws.settings.metrics.neighbours().gallery,
+        ..GalleryParams::default()
+    };
+    match diagnose::gallery(ws, &e, (s, t), &model.preprocess, &gallery_params) {
+        Ok(g) => diagnosis.gallery = Some(g),
+        Err(err) => diagnosis
+            .notices
+            .push(format!("gallery: {}", err.chain_text())),
+    }
+    let mut checkpoints = Vec::new();
     let evolution_png = if run.checkpoints.is_empty() {
         None
     } else {
         let files = evolution::checkpoint_files(&run.checkpoints)?;
-        let mut models = files
+        checkpoints = files
             .iter()
             .map(|p| ws.settings.model(p).load())
             .collect::<Result<Vec<_>>>()?;
-        evolution::sort_checkpoints(&mut models);
-        let base = evolution::evolution(ws, &models, &pair, &name, 5, on_event)?;
+        evolution::sort_checkpoints(&mut checkpoints);
+        let base = evolution::evolution(ws, &checkpoints, &pair, &name, 5, on_event)?;
         Some(with_ext(&base, "png"))
     };
+    let disc_title = format!(
+        "{name} · {} → {} · {split}: domain discriminator",
+        e.domains[s].name, e.domains[t].name
+    );
+    diagnosis.discriminator =
+        diagnose::discriminator(ws, &e, (s, t), &checkpoints, &disc_title, on_event)?;
     let explore_params = crate::explore::ExploreParams {
         seed: ws.settings.seeds.map,
         ..Default::default()
@@ -149,6 +170,7 @@ fn run_one(
             curves_png,
             curves_svg,
             explore_html: Some(page.path),
+            diagnosis,
         },
     ))
 }

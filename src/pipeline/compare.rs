@@ -267,7 +267,7 @@ pub fn compare_embedded(
 }
 
 /// The comparison parameters of a workspace: bootstrap resamples, level and seed of its metric
-/// settings, `k` = 10.
+/// settings, `k` = its Jaccard neighbours (`--jaccard-k`).
 pub fn params(ws: &Workspace) -> CompareParams {
     let c = ws.settings.metrics.classification();
     CompareParams {
@@ -275,7 +275,7 @@ pub fn params(ws: &Workspace) -> CompareParams {
         level: c.level,
         seed: c.seed,
         precision: ws.settings.metrics.cohesion().precision,
-        ..CompareParams::default()
+        k: ws.settings.metrics.neighbours().jaccard,
     }
 }
 

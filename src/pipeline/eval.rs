@@ -117,7 +117,7 @@ pub fn evaluate(
         pair_results.push(r);
         notices.extend(n);
     }
-    let tp = TransferParams::from_cohesion(set.cohesion());
+    let tp = TransferParams::from_cohesion(set.cohesion()).k(set.neighbours().transfer);
     let mut transfer = Vec::new();
     for &(s, t) in pairs {
         let (r, n) = eval::pair_transfer(&inputs[s], &inputs[t], class_names.len(), &tp)

@@ -7,14 +7,18 @@
 //! - [`explore`]: the map of a pair as one offline HTML page, every dot an image;
 //! - [`compare`]: two models on the same images (accuracy difference, McNemar, kNN overlap);
 //! - [`select`]: label-free validators per checkpoint against the true target accuracy;
+//! - [`diagnose`]: a report run's galleries and discriminator view;
+//! - [`baseline`]: each report run against its source-only baseline;
 //! - [`batch`]: every configured run through all of the above, for `report` and `demo`.
 //!
 //! A command resolves its [`Settings`] first, then opens one [`Workspace`]: the project (data root,
 //! manifest, domains, classes) is opened once per command, and every output path comes from its
 //! [`Layout`]. The stages below this layer (`metrics`, `tsne`) are pure computation.
 
+pub mod baseline;
 pub mod batch;
 pub mod compare;
+pub mod diagnose;
 pub mod embed;
 pub mod eval;
 pub mod evolution;

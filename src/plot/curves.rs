@@ -23,7 +23,10 @@ fn metric_title(m: &str) -> String {
 const W: u32 = 2000;
 const PANEL_H: u32 = 720;
 const TOP: i32 = 80;
-const LEGEND_H: i32 = 70;
+/// Height of one legend row, and of the note line under the legend.
+const LEGEND_ROW: i32 = 36;
+/// Length of a legend entry's line sample.
+const SAMPLE: i32 = 56;
 
 struct CurvesFig<'a> {
     curves: &'a Curves,
@@ -33,6 +36,32 @@ struct CurvesFig<'a> {
 }
 
 impl CurvesFig<'_> {
+    /// The legend's entries (series indices) row by row: as many per row as fit in the width, so a
+    /// long list (e.g. the validators of `select`) wraps instead of running off the canvas.
+    fn legend_rows(&self) -> Vec<Vec<(usize, i32)>> {
+        let max_w = W as i32 - 40;
+        let mut rows: Vec<Vec<(usize, i32)>> = Vec::new();
+        let mut used = 0;
+        for k in 0..self.series.len() {
+            let wd = SAMPLE + 12 + text_width(&self.series_label(k), 22.0) + 40;
+            match rows.last_mut() {
+                Some(r) if used + wd <= max_w => {
+                    r.push((k, wd));
+                    used += wd;
+                }
+                _ => {
+                    rows.push(vec![(k, wd)]);
+                    used = wd;
+                }
+            }
+        }
+        rows
+    }
+
+    fn legend_h(&self) -> i32 {
+        self.legend_rows().len().max(1) as i32 * LEGEND_ROW + LEGEND_ROW + 10
+    }
+
     fn cols(&self) -> usize {
         self.metrics.len().clamp(1, 3)
     }
@@ -104,7 +133,7 @@ impl Figure for CurvesFig<'_> {
     fn size(&self) -> (u32, u32) {
         (
             W,
-            TOP as u32 + self.rows() as u32 * PANEL_H + LEGEND_H as u32,
+            TOP as u32 + self.rows() as u32 * PANEL_H + self.legend_h() as u32,
         )
     }
 
@@ -117,7 +146,8 @@ impl Figure for CurvesFig<'_> {
             (w as i32 / 2, 20),
         )
         .map_err(derr)?;
-        let body = root.margin(TOP as u32, LEGEND_H as u32, 10, 30);
+        let legend_h = self.legend_h();
+        let body = root.margin(TOP as u32, legend_h as u32, 10, 30);
         let panels = body.split_evenly((self.rows(), self.cols()));
         let emin = self
             .curves
@@ -225,42 +255,35 @@ impl Figure for CurvesFig<'_> {
                     .map_err(derr)?;
             }
         }
-        // Shared legend along the bottom.
-        let items: Vec<(String, RGBColor, Role)> = (0..self.series.len())
-            .map(|k| {
-                let (c, r) = self.series_style(k);
-                (self.series_label(k), c, r)
-            })
-            .collect();
-        let sample = 56;
-        let widths: Vec<i32> = items
-            .iter()
-            .map(|(l, _, _)| sample + 12 + text_width(l, 22.0) + 40)
-            .collect();
-        let total: i32 = widths.iter().sum();
-        let mut x = ((w as i32 - total) / 2).max(10);
-        let y = h as i32 - LEGEND_H / 2;
-        for ((label, color, role), wd) in items.iter().zip(widths) {
-            dashed_segment(
-                root,
-                (x, y),
-                sample,
-                color.stroke_width(3),
-                *role == Role::Source,
-            )?;
-            root.draw_text(
-                label,
-                &text(22.0, INK, HPos::Left, VPos::Center),
-                (x + sample + 12, y),
-            )
-            .map_err(derr)?;
-            x += wd;
+        // Shared legend along the bottom, wrapped into rows, each row centred; the note below it.
+        let mut y = h as i32 - legend_h + LEGEND_ROW / 2;
+        for row in self.legend_rows() {
+            let total: i32 = row.iter().map(|&(_, wd)| wd).sum();
+            let mut x = ((w as i32 - total) / 2).max(10);
+            for (k, wd) in row {
+                let (color, role) = self.series_style(k);
+                dashed_segment(
+                    root,
+                    (x, y),
+                    SAMPLE,
+                    color.stroke_width(3),
+                    role == Role::Source,
+                )?;
+                root.draw_text(
+                    &self.series_label(k),
+                    &text(22.0, INK, HPos::Left, VPos::Center),
+                    (x + SAMPLE + 12, y),
+                )
+                .map_err(derr)?;
+                x += wd;
+            }
+            y += LEGEND_ROW;
         }
         let note = "dashed = source, solid = target";
         root.draw_text(
             note,
-            &text(18.0, MUTED, HPos::Right, VPos::Center),
-            (w as i32 - 20, y),
+            &text(18.0, MUTED, HPos::Center, VPos::Center),
+            (w as i32 / 2, y),
         )
         .map_err(derr)?;
         Ok(())

@@ -3,7 +3,7 @@
 //!
 //! Files: `font` (the embedded face, text measuring, bitmap text), `canvas` (rendering and writing
 //! a figure, text styles), `panel` (scatter panels, markers, legends), `palette`, `error`, and one
-//! file per figure kind (`tsne`, `evolution`, `curves`, `report_charts`). Training logs are read by [`crate::traininglog`].
+//! file per figure kind (`tsne`, `evolution`, `curves`, `report_charts`, `discriminator`). Training logs are read by [`crate::traininglog`].
 //!
 //! Every function here is pure with respect to its inputs: it takes data, draws it and either
 //! returns an SVG string or writes files. Files are written atomically (a temporary file in the
@@ -16,6 +16,7 @@
 
 mod canvas;
 mod curves;
+mod discriminator;
 mod error;
 mod evolution;
 mod font;
@@ -25,6 +26,7 @@ mod report_charts;
 mod tsne;
 
 pub use curves::curves_figure;
+pub use discriminator::{discriminator_figure, discriminator_svg, DiscriminatorFigure};
 pub use error::PlotError;
 pub use evolution::{evolution_gif, evolution_grid, EvolutionFrame, EvolutionStyle};
 pub use font::FONT_FAMILY;

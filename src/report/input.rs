@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::config::RunConfig;
-use crate::metrics::eval::{DomainResult, EvalResults, PairResult};
+use crate::metrics::eval::{DomainResult, EvalResults, PairResult, PairTransfer};
 
 /// The outcome of one configured run (one model on one source→target pair): what every run has, and
 /// either its results or why it failed.
@@ -54,6 +54,8 @@ pub struct RunResults {
     pub curves_svg: Option<PathBuf>,
     /// The run's explore page (one offline HTML map, every dot an image).
     pub explore_html: Option<PathBuf>,
+    /// Galleries, the comparison with the baseline and the discriminator's view.
+    pub diagnosis: super::diagnosis::RunDiagnosis,
 }
 
 impl RunOutcome {
@@ -131,6 +133,16 @@ impl RunOutcome {
         let e = self.eval()?;
         e.pairs.iter().find(|p| p.pair == self.pair).or_else(|| {
             e.pairs
+                .iter()
+                .find(|p| p.source == self.source() && p.target == self.target())
+        })
+    }
+
+    /// The per-class transfer of this run's pair (matched as [`RunOutcome::pair_result`]).
+    pub fn pair_transfer(&self) -> Option<&PairTransfer> {
+        let e = self.eval()?;
+        e.transfer.iter().find(|p| p.pair == self.pair).or_else(|| {
+            e.transfer
                 .iter()
                 .find(|p| p.source == self.source() && p.target == self.target())
         })

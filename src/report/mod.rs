@@ -24,6 +24,7 @@
 //! Output bytes depend only on the input: no clock, no randomness.
 
 mod base64;
+mod diagnosis;
 mod effect;
 mod exporter;
 mod figures;
@@ -37,6 +38,10 @@ mod table;
 use std::path::{Path, PathBuf};
 
 pub use self::base64::encode as base64_encode;
+pub use diagnosis::{
+    BaselineComparison, ClassDelta, ClassMedoids, DiscriminatorView, Gallery, GalleryImage,
+    RunDiagnosis, WrongCase,
+};
 pub use effect::{
     effect_table, EffectCell, EffectRow, EffectTable, Side, EFFECT_CAPTION, EFFECT_COLUMNS,
     EFFECT_TEXT_COLUMNS,
@@ -106,6 +111,21 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
             })?;
             crate::store::atomic_write_bytes(
                 &dir.join(crate::layout::explore_page_name(id)),
+                &bytes,
+            )?;
+        }
+        // And its gallery's CSV of paths as `gallery-<run id>.csv`.
+        if let Some(src) = r
+            .results()
+            .and_then(|d| d.diagnosis.gallery.as_ref())
+            .and_then(|g| g.csv.as_ref())
+        {
+            let bytes = std::fs::read(src).map_err(|e| crate::Error::Io {
+                path: src.clone(),
+                source: e,
+            })?;
+            crate::store::atomic_write_bytes(
+                &dir.join(crate::layout::gallery_csv_name(id)),
                 &bytes,
             )?;
         }

@@ -205,26 +205,32 @@ fn inside(v: &str) -> bool {
     v.starts_with('#') || v.starts_with("data:")
 }
 
-/// A link to a run's explore page written next to the report (`explore-<run id>.html`, the id made of
-/// lower-case letters, digits and `-`): the one kind of file the report links instead of inlining,
-/// because each page is a self-contained file of its own.
-fn is_explore_page(value: &str) -> bool {
-    value
+/// A link to a run's file written next to the report, its id made of lower-case letters, digits and
+/// `-`: the explore page (`explore-<run id>.html`, a self-contained file of its own) or the gallery's
+/// CSV of paths (`gallery-<run id>.csv`, data, not part of the page). The only files the report links
+/// instead of inlining.
+fn is_sibling_file(value: &str) -> bool {
+    let id = value
         .strip_prefix("explore-")
         .and_then(|v| v.strip_suffix(".html"))
-        .is_some_and(|id| {
-            !id.is_empty()
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        })
+        .or_else(|| {
+            value
+                .strip_prefix("gallery-")
+                .and_then(|v| v.strip_suffix(".csv"))
+        });
+    id.is_some_and(|id| {
+        !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    })
 }
 
 fn check_attr(name: &str, value: &str, at: usize) -> Result<(), String> {
     if name == "xmlns" || name.starts_with("xmlns:") {
         return Ok(());
     }
-    if name == "href" && is_explore_page(value) {
+    if name == "href" && is_sibling_file(value) {
         return Ok(());
     }
     if REF_ATTRS.contains(&name) && !inside(value) {
@@ -328,7 +334,11 @@ mod tests {
         assert!(inline_svg("<svg><image href=\"x.png\"/></svg>").is_err());
         // Only the explore pages written next to the report may be linked.
         assert!(check_self_contained(r#"<a href="explore-tiny-r-a.html">x</a>"#).is_ok());
+        assert!(check_self_contained(r#"<a href="gallery-tiny-r-a.csv">x</a>"#).is_ok());
         for bad in [
+            "gallery-../x.csv",
+            "gallery-x.html",
+            "<img src=\"gallery-a.csv\">",
             "explore-../x.html",
             "explore-A.html",
             "explore-.html",

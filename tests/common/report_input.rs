@@ -104,6 +104,7 @@ pub fn run(name: &str, group: &str, pair: &str, seed: u64, skill: f32) -> RunOut
         group: Some(group.into()),
         curves: None,
         checkpoints: vec![],
+        baseline: None,
     };
     let e = eval_of(name, pair, seed, skill);
     RunOutcome::done(
@@ -122,6 +123,7 @@ pub fn run(name: &str, group: &str, pair: &str, seed: u64, skill: f32) -> RunOut
             curves_png: None,
             curves_svg: None,
             explore_html: None,
+            diagnosis: Default::default(),
         },
     )
 }

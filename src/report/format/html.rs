@@ -316,6 +316,7 @@ impl HtmlExporter {
              The average is taken over all pairs of the table and shown only when every pair has a value; \
              {MISSING} marks a missing value.</p>"
         );
+        s.push_str(&super::html_diagnosis::baseline_summary(o));
     }
 }
 
@@ -546,6 +547,7 @@ fn run_article(sec: &RunSection<'_>) -> String {
         s.push_str(&domain_charts(r, d.result, d.role));
     }
     s.push_str(&run_cohesion(r));
+    s.push_str(&super::html_diagnosis::run_sections(r, id));
     for (k, f) in Kind::ALL.iter().zip(figs) {
         if *k == Kind::Tsne {
             continue;

@@ -316,6 +316,7 @@ fn run(s: &mut String, sec: &RunSection<'_>) {
             );
         }
     }
+    s.push_str(&super::markdown_diagnosis::run_sections(r, sec.id));
     if let Some(e) = r.eval() {
         if !e.notices.is_empty() {
             s.push_str("Notices:\n\n");

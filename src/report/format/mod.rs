@@ -4,8 +4,10 @@
 
 mod csv;
 mod html;
+mod html_diagnosis;
 mod latex;
 mod markdown;
+mod markdown_diagnosis;
 mod pptx;
 
 pub use self::csv::CsvExporter;
