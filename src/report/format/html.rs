@@ -1,6 +1,7 @@
 //! HTML: `<table>` elements and `index.html`, one self-contained page (inline CSS, inline SVG, bitmaps
 //! as `data:` URIs).
 
+use super::escape::html_escape;
 use std::fmt::Write as _;
 
 use crate::metrics::eval::DomainResult;
@@ -26,22 +27,6 @@ const CSS: &str = include_str!("html.css");
 /// `index.html`, checked to reference nothing outside itself.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HtmlExporter;
-
-/// Escapes `& < > " '` for HTML text and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The `id` of a section's element (and the target of its link in the contents).
 fn section_id(s: Section) -> &'static str {

@@ -1,5 +1,6 @@
 //! LaTeX: booktabs tables and `tables.tex`.
 
+use super::escape::latex_escape;
 use crate::report::effect::{
     EffectCell, EffectTable, EFFECT_CAPTION, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS,
 };
@@ -16,28 +17,6 @@ const COHESION_DECIMALS: usize = 3;
 /// The document is `tables.tex`: every study table, then the cohesion table.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LatexExporter;
-
-/// Escapes text for LaTeX: `\ & % $ # _ { } ~ ^` become commands or escaped characters; line breaks
-/// become spaces.
-pub fn latex_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\textbackslash{}"),
-            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '~' => out.push_str("\\textasciitilde{}"),
-            '^' => out.push_str("\\textasciicircum{}"),
-            '<' => out.push_str("\\textless{}"),
-            '>' => out.push_str("\\textgreater{}"),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Text for pdflatex: escaped, with the non-ASCII signs of labels and headers as commands.
 fn tex_text(s: &str) -> String {

@@ -1,5 +1,6 @@
 //! Markdown: GitHub-flavoured tables and the whole `report.md`.
 
+use super::escape::markdown_escape;
 use std::fmt::Write as _;
 
 use crate::report::effect::{
@@ -19,23 +20,6 @@ const COHESION_DECIMALS: usize = 3;
 /// GitHub-flavoured Markdown tables; the document is `report.md`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MarkdownExporter;
-
-/// Escapes Markdown syntax characters with backslashes (safe inside table cells); line breaks become
-/// spaces.
-pub fn markdown_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#' | '!' | '~' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' | '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A fenced code block whose fence is longer than any backtick run in `text`.
 fn fenced(text: &str) -> String {

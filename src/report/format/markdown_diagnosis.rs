@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::markdown::markdown_escape;
+use super::escape::markdown_escape;
 use crate::report::input::RunOutcome;
 use crate::report::table::{format_cell, MISSING};
 

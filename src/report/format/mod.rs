@@ -3,6 +3,7 @@
 //! its document. Adding a format means adding one file here.
 
 mod csv;
+mod escape;
 mod html;
 mod html_diagnosis;
 mod latex;
@@ -11,7 +12,8 @@ mod markdown_diagnosis;
 mod pptx;
 
 pub use self::csv::CsvExporter;
-pub use self::html::{html_escape, HtmlExporter};
-pub use self::latex::{latex_escape, LatexExporter};
-pub use self::markdown::{markdown_escape, MarkdownExporter};
+pub use self::escape::{html_escape, latex_escape, markdown_escape};
+pub use self::html::HtmlExporter;
+pub use self::latex::LatexExporter;
+pub use self::markdown::MarkdownExporter;
 pub use self::pptx::{measure_header, PptxExporter};

@@ -1,11 +1,11 @@
 //! The slides of the deck, laid out from the report's outline.
 
-use super::package::SlidePart;
-use super::xml::{self, paragraph, text_box, Align, Cell, Grid, Style, INCH, MUTED, SLIDE_H};
-use super::{
+use super::grids::{
     cohesion_grid, effect_grid, head, measure_header, study_grid, COHESION_DECIMALS, CONTENT_W,
     MARGIN,
 };
+use super::package::SlidePart;
+use super::xml::{self, paragraph, text_box, Align, Cell, Grid, Style, INCH, MUTED, SLIDE_H};
 use crate::report::effect::{EffectTable, EFFECT_CAPTION};
 use crate::report::figures::{Figure, Kind};
 use crate::report::input::pair_arrow;

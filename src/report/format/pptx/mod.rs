@@ -19,199 +19,24 @@
 //! permissions (`package`); `xml` holds the DrawingML pieces and `deck` lays out the slides.
 
 mod deck;
+mod grids;
 mod package;
 mod xml;
 
-use crate::report::effect::{EffectCell, EffectTable, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS};
+use crate::report::effect::EffectTable;
 use crate::report::exporter::Exporter;
-use crate::report::input::pair_arrow;
 use crate::report::outline::{Outline, StudyOutline};
-use crate::report::table::{format_cell, CohesionTable};
+use crate::report::table::CohesionTable;
 
-use xml::{Align, Cell, Grid, Style, INCH, MUTED, SLIDE_W};
+use grids::{cohesion_grid, effect_grid, study_grid, MARGIN};
+use xml::INCH;
 
-/// Decimals of the study tables (percent).
-const STUDY_DECIMALS: usize = 2;
-/// Decimals of the cohesion table.
-const COHESION_DECIMALS: usize = 3;
-/// Left and right margin of every slide.
-const MARGIN: i64 = INCH * 2 / 5;
-/// Width available for content.
-const CONTENT_W: i64 = SLIDE_W - 2 * MARGIN;
-/// Header fill of the tables.
-const HEAD_FILL: &str = "DCE3EC";
-/// Fill of baseline rows.
-const BASE_FILL: &str = "F3F4F6";
+pub use grids::measure_header;
 
 /// The deck `report.pptx`; [`Exporter::table`], [`Exporter::cohesion`] and [`Exporter::effect`] give
 /// one native table each (a `p:graphicFrame` element).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PptxExporter;
-
-/// Relative width of a column whose header is `text`: wide enough for its longest word, so headers
-/// wrap between words only.
-fn header_weight(text: &str) -> f64 {
-    let longest = text
-        .split_whitespace()
-        .map(|w| w.chars().count())
-        .max()
-        .unwrap_or(0);
-    (longest as f64 + 2.0) / 11.0
-}
-
-fn head(text: &str, size: u32, align: Align) -> Cell {
-    Cell::new(text, Style::pt(size).bold(), align).fill(Some(HEAD_FILL))
-}
-
-/// Text of a cohesion measure in a header: `_` as spaces so the header can wrap (the names have no
-/// spaces, so the measure's key is the header with spaces back to `_`).
-pub fn measure_header(name: &str) -> String {
-    name.replace('_', " ")
-}
-
-/// The rows of a study table (header first) at `size` points.
-fn study_grid(t: &StudyOutline<'_>, size: u32) -> Grid {
-    let mut weights = vec![2.6, 1.2];
-    weights.extend(std::iter::repeat_n(1.0, t.pairs.len() + 1));
-    let mut header = vec![
-        head("Model", size, Align::Left),
-        head("Metric", size, Align::Left),
-    ];
-    for p in t.pairs {
-        header.push(head(&pair_arrow(p), size, Align::Right));
-    }
-    header.push(head("Average", size, Align::Right));
-    let mut rows = vec![header];
-    for b in &t.models {
-        let base = Style::pt(size);
-        let (style, fill) = if b.baseline {
-            (base.italic().color(MUTED), Some(BASE_FILL))
-        } else {
-            (base, None)
-        };
-        for (i, l) in b.lines.iter().enumerate() {
-            let mut label = b.model.to_string();
-            if let Some(n) = b.failed_note() {
-                label.push_str(&format!("\n({n})"));
-            }
-            let mut first = Cell::new(label, style, Align::Left).fill(fill);
-            if i == 0 {
-                first.row_span = b.lines.len() as u32;
-            } else {
-                first.merged = true;
-            }
-            let mut row = vec![
-                first,
-                Cell::new(l.metric.label(), style, Align::Left).fill(fill),
-            ];
-            for c in l.cells {
-                row.push(
-                    Cell::new(format_cell(*c, STUDY_DECIMALS), style, Align::Right).fill(fill),
-                );
-            }
-            row.push(
-                Cell::new(
-                    format_cell(l.average, STUDY_DECIMALS),
-                    style.bold(),
-                    Align::Right,
-                )
-                .fill(fill),
-            );
-            rows.push(row);
-        }
-    }
-    Grid {
-        widths: xml::widths(&weights, CONTENT_W, INCH * 16 / 5),
-        row_h: INCH * 2 / 5,
-        rows,
-    }
-}
-
-/// The rows of a cohesion table (header first).
-fn cohesion_grid(t: &CohesionTable, size: u32) -> Grid {
-    let mut weights = vec![2.0, 0.7];
-    weights.extend(
-        t.metrics
-            .iter()
-            .map(|m| header_weight(&measure_header(m)).max(0.9)),
-    );
-    let mut header = vec![
-        head("Model", size, Align::Left),
-        head("Pair", size, Align::Left),
-    ];
-    for m in &t.metrics {
-        header.push(head(&measure_header(m), size, Align::Right));
-    }
-    let mut rows = vec![header];
-    for r in &t.rows {
-        let (style, fill) = if r.baseline {
-            (Style::pt(size).italic().color(MUTED), Some(BASE_FILL))
-        } else {
-            (Style::pt(size), None)
-        };
-        let mut row = vec![
-            Cell::new(&r.model, style, Align::Left).fill(fill),
-            Cell::new(pair_arrow(&r.pair), style, Align::Left).fill(fill),
-        ];
-        for v in &r.values {
-            row.push(Cell::new(format_cell(*v, COHESION_DECIMALS), style, Align::Right).fill(fill));
-        }
-        rows.push(row);
-    }
-    Grid {
-        widths: xml::widths(&weights, CONTENT_W, INCH * 3),
-        row_h: INCH * 7 / 20,
-        rows,
-    }
-}
-
-/// The rows of the effect table (header first).
-fn effect_grid(t: &EffectTable, size: u32) -> Grid {
-    let mut weights = vec![0.7, 1.6, 2.0];
-    weights.extend(
-        EFFECT_COLUMNS[EFFECT_TEXT_COLUMNS..]
-            .iter()
-            .map(|(h, _)| header_weight(h).max(0.9)),
-    );
-    let mut header = Vec::new();
-    for (i, (h, _)) in EFFECT_COLUMNS.iter().enumerate() {
-        let align = if i < EFFECT_TEXT_COLUMNS {
-            Align::Left
-        } else {
-            Align::Right
-        };
-        header.push(head(h, size, align));
-    }
-    let mut rows = vec![header];
-    for r in &t.rows {
-        let st = Style::pt(size);
-        let mut row = Vec::new();
-        for (i, c) in r.cells().into_iter().enumerate() {
-            row.push(match c {
-                EffectCell::Text(x) if i == 0 => Cell::new(pair_arrow(&x), st, Align::Left),
-                EffectCell::Text(x) if i == 2 => {
-                    Cell::new(x, st.italic().color(MUTED), Align::Left)
-                }
-                EffectCell::Text(x) if i < EFFECT_TEXT_COLUMNS => Cell::new(x, st, Align::Left),
-                EffectCell::Text(x) => Cell::new(x, st, Align::Right),
-                EffectCell::Num(v, d) => {
-                    let s = if EFFECT_COLUMNS[i].1 == "accuracy_delta" {
-                        st.bold()
-                    } else {
-                        st
-                    };
-                    Cell::new(format_cell(v, d), s, Align::Right)
-                }
-            });
-        }
-        rows.push(row);
-    }
-    Grid {
-        widths: xml::widths(&weights, CONTENT_W, INCH * 2),
-        row_h: INCH * 2 / 5,
-        rows,
-    }
-}
 
 impl Exporter for PptxExporter {
     fn table(&self, t: &StudyOutline<'_>) -> String {
