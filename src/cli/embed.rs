@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use dannscope::pipeline::Workspace;
 
-use super::args::{EngineArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::args::{EngineArgs, ProjectArgs, SeedArgs, ShardArgs, SplitArgs};
 use super::progress::Reporter;
 use super::resolve::{self, Flags};
 
@@ -21,6 +21,8 @@ pub struct Args {
     split: SplitArgs,
     #[command(flatten)]
     engine: EngineArgs,
+    #[command(flatten)]
+    shard: ShardArgs,
     /// ONNX model following the dannscope model contract.
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
@@ -43,6 +45,7 @@ pub fn run(a: Args) -> Result<()> {
             seeds: Some(&a.seeds),
             split: a.split.split,
             engine: Some(&a.engine),
+            shard: a.shard.shard,
             ..Flags::default()
         },
         &cfg,
@@ -69,8 +72,13 @@ pub fn run(a: Args) -> Result<()> {
         .with_context(|| format!("embedding with {} failed", model.path.display()))?;
     let n: usize = summary.domains.iter().map(|d| d.n).sum();
     let skipped: usize = summary.domains.iter().map(|d| d.skipped).sum();
+    let shard = ws
+        .settings
+        .shard
+        .map(|s| format!("shard {s}: "))
+        .unwrap_or_default();
     println!(
-        "embedded {n} images ({skipped} skipped) of {} domain{} → {}",
+        "{shard}embedded {n} images ({skipped} skipped) of {} domain{} → {}",
         summary.domains.len(),
         if summary.domains.len() == 1 { "" } else { "s" },
         summary.dir.display()
