@@ -171,6 +171,9 @@ def load(run, stem):
     out, recs = {}, []
     for js in sorted(glob.glob(os.path.join(d, "*.json"))):
         rec = json.load(open(js))
+        # Timings live in the run log runs/<Domain>.json (one entry per process that wrote rows).
+        runs = json.load(open(os.path.join(d, "runs", rec["domain"] + ".json")))["runs"]
+        rec["timings"] = {"total_s": sum(r["timings"]["total_s"] for r in runs)}
         z = np.load(js[:-5] + ".npz")
         out[rec["domain"]] = (rec, z)
         recs.append(rec)

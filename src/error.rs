@@ -47,6 +47,9 @@ pub enum Error {
     /// The explore page could not be built or written.
     #[error(transparent)]
     Explore(#[from] crate::explore::ExploreError),
+    /// Shards could not be chosen or merged.
+    #[error(transparent)]
+    Shard(#[from] crate::shard::ShardError),
     /// The demo data could not be generated.
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),

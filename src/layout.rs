@@ -3,7 +3,9 @@
 //!
 //! ```text
 //! <out>/manifests/<data folder>-<hash>.csv                 automatic split manifests
-//! <out>/embeddings/<model>/<split>/<Domain>.{npz,json}     embed
+//! <out>/embeddings/<model>/<split>/<Domain>.{npz,json}     embed, merge
+//! <out>/embeddings/<model>/<split>/runs/<Domain>.json      embed, merge (time, threads, timings)
+//! <out>/embeddings/<model>/<split>/shards/<I>-of-<N>/{<Domain>.{npz,json},shard.json}   embed --shard
 //! <out>/metrics/<model>/<split>/{classification,cohesion}.csv, metrics.json
 //! <out>/tsne/<model>/<split>/<S>-<T>.{npz,csv,json,svg,png}
 //! <out>/tsne/<model>/<split>/<S>-<T>_evolution.{svg,png,gif}, <S>-<T>_curves.{svg,png}
@@ -167,6 +169,29 @@ impl Layout {
             dir.join(format!("{domain}.npz")),
             dir.join(format!("{domain}.json")),
         ))
+    }
+
+    /// The run log of one domain in an embeddings folder: `<dir>/runs/<Domain>.json` (what differs from
+    /// one run of the same inputs to the next: time, threads, timings).
+    pub fn domain_runs(dir: &Path, domain: &str) -> Result<PathBuf, NameError> {
+        check_name("domain name", domain, None)?;
+        Ok(dir.join("runs").join(format!("{domain}.json")))
+    }
+
+    /// Folder holding the shards of a sharded embed of an embeddings folder: `<dir>/shards`.
+    pub fn shards(dir: &Path) -> PathBuf {
+        dir.join("shards")
+    }
+
+    /// Folder of shard `index` of `count` (0-based): `<dir>/shards/<I>-of-<N>`; it holds the shard's
+    /// `<Domain>.{npz,json}` and, once the shard is finished, `shard.json`.
+    pub fn shard_dir(dir: &Path, index: usize, count: usize) -> PathBuf {
+        Self::shards(dir).join(format!("{index}-of-{count}"))
+    }
+
+    /// The record that marks a shard folder finished.
+    pub fn shard_record(shard_dir: &Path) -> PathBuf {
+        shard_dir.join("shard.json")
     }
 
     /// Base path (no extension) of a training-curves figure named after its log file.

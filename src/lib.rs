@@ -23,6 +23,7 @@ pub mod preprocess;
 pub mod project;
 pub mod report;
 pub mod settings;
+pub mod shard;
 pub mod split;
 pub mod store;
 pub mod traininglog;

@@ -266,6 +266,9 @@ pub struct Settings {
     pub metrics: MetricSettings,
     /// The seeds (also applied inside `project`, `map` and `metrics`).
     pub seeds: Seeds,
+    /// The shard `embed` computes (`--shard I/N`, or `auto` resolved from the scheduler's environment
+    /// before any work); `None`: every row.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 impl Settings {

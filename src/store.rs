@@ -5,7 +5,10 @@
 //! `<Domain>.json` beside it (row order, classes, provenance, the same fingerprint), in the folder that
 //! [`crate::layout::Layout::embeddings`] names. Both files are written atomically (see
 //! [`crate::atomic`]), the arrays first; a pair whose fingerprints differ (a write interrupted between
-//! the two files) is never read as finished.
+//! the two files) is never read as finished. Both are a function of the inputs and settings alone (no
+//! time stamp, no thread count), so two runs of the same inputs, or a merge of shards
+//! ([`crate::shard::merge`]), give the same bytes; what differs between runs goes to the run log
+//! `runs/<Domain>.json` ([`RunRecord`]).
 
 use std::fs::File;
 use std::path::Path;
@@ -131,19 +134,41 @@ pub struct EmbeddingRecord {
     pub engine: String,
     /// Execution provider (`CUDA`, `CPU`).
     pub provider: String,
-    /// Threads used by the engine.
-    pub threads: usize,
     /// Batch size.
     pub batch_size: usize,
-    /// Timings.
-    pub timings: Timings,
     /// A fingerprint of every input (model hash, image list, preprocessing); a rerun with the same
     /// fingerprint reuses this file.
     pub fingerprint: String,
     /// Data root the paths are relative to.
     pub data_root: String,
-    /// When the file was written (RFC 3339, UTC).
+}
+
+/// Version of [`EmbeddingRecord`] written now. Version 2 moved what differs from one run of the same
+/// inputs to the next (time, thread count, timings) out to [`RunRecord`], so that the arrays and the
+/// record are a function of the inputs and settings alone; version-1 records are still read.
+pub const RECORD_FORMAT: u32 = 2;
+
+/// How one process produced (part of) a domain's rows: what varies between two runs of the same inputs.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunEntry {
+    /// The shard (`I/N`) when the rows came from a sharded embed, else `None`.
+    pub shard: Option<String>,
+    /// Rows `[start, end)` of the domain's images (in path order) that this run covered.
+    pub rows: [usize; 2],
+    /// When the run wrote its files (RFC 3339, UTC).
     pub created: String,
+    /// Threads used by the engine.
+    pub threads: usize,
+    /// Timings.
+    pub timings: Timings,
+}
+
+/// The run log written beside a domain's results (`runs/<Domain>.json`): one entry per process that
+/// produced its rows (one for a plain `embed`, one per shard after a merge).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunRecord {
+    /// The runs, in row order.
+    pub runs: Vec<RunEntry>,
 }
 
 /// One domain's arrays, as read back.
@@ -168,7 +193,12 @@ pub fn write_domain(dir: &Path, d: &DomainEmbeddings) -> Result<()> {
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let e = |e: ndarray_npy::WriteNpzError| Error::Invalid(format!("{}: {e}", npz.display()));
-        let mut z = NpzWriter::new(&mut buf);
+        // Entries are stored uncompressed with the zip format's fixed default time (1980-01-01), so that
+        // the same arrays always give the same bytes (a merge of shards equals a single run).
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .last_modified_time(zip::DateTime::default());
+        let mut z = NpzWriter::new_with_options(&mut buf, opts);
         z.add_array("embedding", &d.embedding).map_err(e)?;
         if let Some(l) = &d.logits {
             z.add_array("logits", l).map_err(e)?;
@@ -183,6 +213,11 @@ pub fn write_domain(dir: &Path, d: &DomainEmbeddings) -> Result<()> {
     }
     atomic_write_bytes(&npz, buf.get_ref())?;
     write_json(&json, &d.record)
+}
+
+/// Write the run log of a domain (see [`RunRecord`]) after its results.
+pub fn write_runs(dir: &Path, domain: &str, runs: &RunRecord) -> Result<()> {
+    write_json(&Layout::domain_runs(dir, domain)?, runs)
 }
 
 /// Read one domain's arrays and record, checking shapes and finiteness (errors name the file and row).

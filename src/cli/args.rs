@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use dannscope::engine::{Device, EngineKind};
 use dannscope::settings::SplitSel;
+use dannscope::shard::ShardSpec;
 
 /// Where the data and the outputs are.
 #[derive(Debug, Clone, Default, Args)]
@@ -140,4 +141,15 @@ pub struct MetricArgs {
     /// [default: 5].
     #[arg(long, value_name = "N")]
     pub gallery_k: Option<usize>,
+}
+
+/// Which part of the work this process does (`embed` across machines).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ShardArgs {
+    /// Embed only shard I of N (0-based, e.g. 0/4): disjoint, contiguous, batch-aligned rows of the
+    /// embed order, written under <embeddings>/shards/I-of-N/; `dannscope merge` joins them. `auto`:
+    /// from a Slurm array job (SLURM_ARRAY_TASK_ID/_COUNT/_MIN) or a Kubernetes Indexed Job
+    /// (JOB_COMPLETION_INDEX, with DANNSCOPE_SHARD_COUNT set to spec.completions).
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<ShardSpec>,
 }

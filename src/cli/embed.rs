@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use dannscope::pipeline::Workspace;
 
-use super::args::{EngineArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::args::{EngineArgs, ProjectArgs, SeedArgs, ShardArgs, SplitArgs};
 use super::common;
 use super::progress::Reporter;
 use super::resolve::Flags;
@@ -22,6 +22,8 @@ pub struct Args {
     split: SplitArgs,
     #[command(flatten)]
     engine: EngineArgs,
+    #[command(flatten)]
+    shard: ShardArgs,
     /// ONNX model following the dannscope model contract.
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
@@ -37,7 +39,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let (cfg, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine).resolve()?;
+    let (cfg, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine)
+        .with_shard(a.shard.shard)
+        .resolve()?;
     let path = common::model_path(a.model.as_deref(), &cfg)?;
     // The model is checked before any image is read.
     let model = common::load_model(&settings, &path)?;
@@ -60,8 +64,13 @@ pub fn run(a: Args) -> Result<()> {
         .with_context(|| format!("embedding with {} failed", model.path.display()))?;
     let n: usize = summary.domains.iter().map(|d| d.n).sum();
     let skipped: usize = summary.domains.iter().map(|d| d.skipped).sum();
+    let shard = ws
+        .settings
+        .shard
+        .map(|s| format!("shard {s}: "))
+        .unwrap_or_default();
     println!(
-        "embedded {n} images ({skipped} skipped) of {} domain{} → {}",
+        "{shard}embedded {n} images ({skipped} skipped) of {} domain{} → {}",
         summary.domains.len(),
         if summary.domains.len() == 1 { "" } else { "s" },
         summary.dir.display()

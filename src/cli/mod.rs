@@ -8,6 +8,7 @@ mod curves;
 mod embed;
 mod eval;
 mod explore;
+mod merge;
 mod progress;
 mod report;
 mod resolve;
@@ -41,6 +42,12 @@ enum Command {
         after_help = "Example:\n  dannscope embed --model models/mobilenetv3.onnx --split valid --data data/OfficeHome"
     )]
     Embed(embed::Args),
+    /// Join the finished shards of `embed --shard I/N` into the files a single-process embed writes
+    /// (byte for byte); refuses missing, overlapping or mismatched shards.
+    #[command(
+        after_help = "Example:\n  dannscope merge --model models/mobilenetv3.onnx --split valid --data data/OfficeHome"
+    )]
+    Merge(merge::Args),
     /// Per-domain accuracy and AUROC (with bootstrap intervals) and cohesion/alignment measures per pair.
     #[command(
         after_help = "Example:\n  dannscope eval --model models/mobilenetv3.onnx --split valid --pair R-P"
@@ -89,6 +96,7 @@ pub fn main() -> ExitCode {
     let r = match cli.command {
         Command::Split(a) => split::run(a).map(|()| EXIT_OK),
         Command::Embed(a) => embed::run(a).map(|()| EXIT_OK),
+        Command::Merge(a) => merge::run(a).map(|()| EXIT_OK),
         Command::Eval(a) => eval::run(a).map(|()| EXIT_OK),
         Command::Tsne(a) => tsne::run(a).map(|()| EXIT_OK),
         Command::Explore(a) => explore::run(a).map(|()| EXIT_OK),

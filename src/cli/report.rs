@@ -42,6 +42,7 @@ impl BatchArgs {
             engine: Some(&self.engine),
             map: Some(&self.map),
             metrics: Some(&self.metrics),
+            shard: None,
         }
     }
 }

@@ -15,6 +15,7 @@ use dannscope::project::ProjectOptions;
 use dannscope::settings::{
     InputPipeline, MapSettings, MetricSettings, Neighbours, Seeds, Settings, SplitSel,
 };
+use dannscope::shard::ShardSpec;
 use dannscope::tsne::{Init, TsneEngine, TsneParams};
 
 use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
@@ -34,6 +35,8 @@ pub struct Flags<'a> {
     pub map: Option<&'a MapArgs>,
     /// Metric settings.
     pub metrics: Option<&'a MetricArgs>,
+    /// The shard (`embed` only).
+    pub shard: Option<ShardSpec>,
 }
 
 impl<'a> Flags<'a> {
@@ -59,6 +62,11 @@ impl<'a> Flags<'a> {
             map: Some(map),
             ..self
         }
+    }
+
+    /// Add the shard of an embed job.
+    pub fn with_shard(self, shard: Option<ShardSpec>) -> Flags<'a> {
+        Flags { shard, ..self }
     }
 
     /// Add the metric group.
@@ -95,8 +103,22 @@ fn seeds(f: Option<&SeedArgs>, c: &Config) -> Seeds {
     }
 }
 
-/// Resolve the settings of a command.
+/// Resolve the settings of a command (`--shard auto` reads the process environment).
 pub fn settings(f: &Flags, c: &Config) -> Result<Settings> {
+    settings_env(f, c, &|k| std::env::var(k).ok())
+}
+
+/// Resolve the settings of a command, looking environment variables up with `env`.
+pub fn settings_env(
+    f: &Flags,
+    c: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings> {
+    let shard = f
+        .shard
+        .map(|s| s.resolve(env))
+        .transpose()
+        .context("invalid --shard")?;
     let seeds = seeds(f.seeds, c);
     let pd = ProjectArgs::default();
     let p = f.project.unwrap_or(&pd);
@@ -188,6 +210,7 @@ pub fn settings(f: &Flags, c: &Config) -> Result<Settings> {
         map,
         metrics,
         seeds,
+        shard,
     })
 }
 
@@ -342,6 +365,7 @@ jaccard_k = 4
             engine: Some(&e),
             map: Some(&m),
             metrics: Some(&x),
+            shard: None,
         };
         let s = settings(&f, &c).unwrap();
         assert_eq!(s.project.data, Some(PathBuf::from("fdata")));
@@ -379,6 +403,44 @@ jaccard_k = 4
                 map: 1,
                 metrics: 2
             }
+        );
+    }
+
+    #[test]
+    fn shards_resolve_before_any_work() {
+        use dannscope::shard::Shard;
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let s = settings(&Flags::default(), &Config::default()).unwrap();
+        assert_eq!(s.shard, None);
+        let f = Flags {
+            shard: Some("2/4".parse().unwrap()),
+            ..Flags::default()
+        };
+        let s = settings_env(&f, &Config::default(), &env(&[])).unwrap();
+        assert_eq!(s.shard, Some(Shard::new(2, 4).unwrap()));
+        let f = Flags {
+            shard: Some(ShardSpec::Auto),
+            ..Flags::default()
+        };
+        let slurm = env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_MAX", "4"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        let s = settings_env(&f, &Config::default(), &slurm).unwrap();
+        assert_eq!(s.shard, Some(Shard::new(2, 4).unwrap()));
+        let e = settings_env(&f, &Config::default(), &env(&[])).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("--shard") && msg.contains("SLURM_ARRAY_TASK_ID"),
+            "{msg}"
         );
     }
 

@@ -137,18 +137,28 @@ fn fingerprint(model: &ModelInfo, job: &EmbedJob, items: &[&Item], labels: &[i64
     hex::encode(h.finalize())
 }
 
-/// Run the job: embed each wanted domain, reusing finished results. The engine is opened only when a
-/// domain needs computing.
-pub fn run(
-    job: &EmbedJob,
+/// One wanted domain of a job: its images in row order (by path), their labels and the fingerprint of
+/// its inputs.
+#[derive(Debug, Clone)]
+pub struct DomainWork<'a> {
+    /// The domain.
+    pub domain: &'a Domain,
+    /// Its images of the split, sorted by path.
+    pub items: Vec<&'a Item>,
+    /// Class index (model order) of each image.
+    pub labels: Vec<i64>,
+    /// Fingerprint of the inputs (model, images, preprocessing, split).
+    pub fingerprint: String,
+}
+
+/// The wanted domains of a job in order, with the class names in the model's logit order. Refuses a
+/// domain without images and a model whose classes do not fit the dataset's.
+pub fn plan<'a>(
+    job: &'a EmbedJob,
     model: &ModelInfo,
-    engine_opts: &EngineOptions,
-    on_event: &(dyn Fn(Event) + Sync),
-) -> Result<EmbedSummary> {
+) -> Result<(Vec<DomainWork<'a>>, Vec<String>)> {
     let (class_map, class_names) = model.class_mapping(&job.classes)?;
-    let dir = job.dir.clone();
-    let mut engine: Option<Box<dyn Engine>> = None;
-    let mut reports = Vec::new();
+    let mut works = Vec::with_capacity(job.domains_wanted.len());
     for &d in &job.domains_wanted {
         let domain = &job.domains[d];
         let mut items: Vec<&Item> = job.items.iter().filter(|i| i.domain == d).collect();
@@ -161,22 +171,66 @@ pub fn run(
         }
         let labels: Vec<i64> = items.iter().map(|i| class_map[i.class] as i64).collect();
         let fp = fingerprint(model, job, &items, &labels);
-        let cached = |fp: &str| -> Option<DomainReport> {
-            if job.force || !store::is_finished(&dir, &domain.name, fp) {
-                return None;
-            }
-            let (npz, json) = Layout::domain_files(&dir, &domain.name).ok()?;
-            let rec = store::read_json::<EmbeddingRecord>(&json).ok()?;
-            Some(DomainReport {
-                domain: domain.name.clone(),
-                n: rec.n,
-                skipped: rec.skipped.len(),
-                cached: true,
-                npz,
-                timings: Timings::default(),
-            })
-        };
-        if let Some(r) = cached(&fp) {
+        works.push(DomainWork {
+            domain,
+            items,
+            labels,
+            fingerprint: fp,
+        });
+    }
+    Ok((works, class_names))
+}
+
+/// The report of a finished pair `<domain>.{npz,json}` in `dir` with fingerprint `fp`, if there is one
+/// (and `force` is off).
+pub(crate) fn cached(dir: &Path, domain: &str, fp: &str, force: bool) -> Option<DomainReport> {
+    if force || !store::is_finished(dir, domain, fp) {
+        return None;
+    }
+    let (npz, json) = Layout::domain_files(dir, domain).ok()?;
+    let rec = store::read_json::<EmbeddingRecord>(&json).ok()?;
+    Some(DomainReport {
+        domain: domain.to_string(),
+        n: rec.n,
+        skipped: rec.skipped.len(),
+        cached: true,
+        npz,
+        timings: Timings::default(),
+    })
+}
+
+/// The engine of a job, opened on first use.
+pub(crate) fn engine_of<'e>(
+    slot: &'e mut Option<Box<dyn Engine>>,
+    model: &ModelInfo,
+    opts: &EngineOptions,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> Result<&'e mut (dyn Engine + 'static)> {
+    if slot.is_none() {
+        let e = engine::open(model, opts)?;
+        on_event(Event::Engine(e.info(), opts.batch_size));
+        *slot = Some(e);
+    }
+    slot.as_mut()
+        .map(|e| e.as_mut())
+        .ok_or_else(|| Error::Invalid("engine unavailable".into()))
+}
+
+/// Run the job: embed each wanted domain, reusing finished results. The engine is opened only when a
+/// domain needs computing. (One shard of the job: [`crate::pipeline::shard::run_shard`].)
+pub fn run(
+    job: &EmbedJob,
+    model: &ModelInfo,
+    engine_opts: &EngineOptions,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> Result<EmbedSummary> {
+    let (works, class_names) = plan(job, model)?;
+    let dir = job.dir.clone();
+    let mut engine: Option<Box<dyn Engine>> = None;
+    let mut reports = Vec::new();
+    for w in &works {
+        let name = &w.domain.name;
+        if let Some(r) = cached(&dir, name, &w.fingerprint, job.force) {
             on_event(Event::DomainDone(&r, true));
             reports.push(r);
             continue;
@@ -184,30 +238,26 @@ pub fn run(
         // One process at a time computes a domain of this folder; a process that waited finds the
         // other's finished result.
         let _lock = lock_dir(&dir, &|p| on_event(Event::Waiting(p)))?;
-        if let Some(r) = cached(&fp) {
+        if let Some(r) = cached(&dir, name, &w.fingerprint, job.force) {
             on_event(Event::DomainDone(&r, true));
             reports.push(r);
             continue;
         }
-        if engine.is_none() {
-            let e = engine::open(model, engine_opts)?;
-            on_event(Event::Engine(e.info(), engine_opts.batch_size));
-            engine = Some(e);
-        }
-        let eng = engine
-            .as_mut()
-            .map(|e| e.as_mut())
-            .ok_or_else(|| Error::Invalid("engine unavailable".into()))?;
-        on_event(Event::DomainStart(&domain.name, items.len()));
-        let r = embed_domain(
+        let eng = engine_of(&mut engine, model, engine_opts, on_event)?;
+        on_event(Event::DomainStart(name, w.items.len()));
+        let part = Part {
+            dir: &dir,
+            work: w,
+            rows: (0, w.items.len()),
+            shard: None,
+            fingerprint: w.fingerprint.clone(),
+        };
+        let r = embed_part(
             job,
             model,
             eng,
-            domain,
-            &items,
-            &labels,
+            &part,
             &class_names,
-            fp,
             engine_opts.batch_size,
             on_event,
         )?;
@@ -221,6 +271,20 @@ pub fn run(
     })
 }
 
+/// Rows `[rows.0, rows.1)` of a domain, to be embedded into `dir` under `fingerprint`.
+pub(crate) struct Part<'a> {
+    /// Output folder.
+    pub dir: &'a Path,
+    /// The domain.
+    pub work: &'a DomainWork<'a>,
+    /// The rows.
+    pub rows: (usize, usize),
+    /// The shard the rows belong to, if any (for the run log).
+    pub shard: Option<crate::shard::Shard>,
+    /// Fingerprint written with the rows.
+    pub fingerprint: String,
+}
+
 /// One decoded batch: the images' tensors back to back (`n · tensor_len` values) and per image `None`
 /// or why it could not be read (its slot then holds zeros: preprocessing writes only once it succeeded).
 struct DecodedBatch {
@@ -229,19 +293,19 @@ struct DecodedBatch {
     failed: Vec<Option<String>>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn embed_domain(
+/// Embed one part of a domain and write its files and run log.
+pub(crate) fn embed_part(
     job: &EmbedJob,
     model: &ModelInfo,
     eng: &mut dyn Engine,
-    domain: &Domain,
-    items: &[&Item],
-    labels: &[i64],
+    part: &Part,
     class_names: &[String],
-    fp: String,
     batch_size: usize,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<DomainReport> {
+    let domain = part.work.domain;
+    let items = &part.work.items[part.rows.0..part.rows.1];
+    let labels = &part.work.labels[part.rows.0..part.rows.1];
     let t0 = Instant::now();
     let batch_size = batch_size.max(1);
     let per = model.preprocess.tensor_len();
@@ -357,8 +421,11 @@ fn embed_domain(
     let n = kept_paths.len();
     if n == 0 {
         return Err(Error::Invalid(format!(
-            "domain \"{}\": none of its {} images could be read (first: {})",
+            "domain \"{}\"{}: none of its {} images could be read (first: {})",
             domain.name,
+            part.shard
+                .map(|s| format!(" (rows {}..{} of shard {s})", part.rows.0, part.rows.1))
+                .unwrap_or_default(),
             items.len(),
             skipped
                 .first()
@@ -392,7 +459,7 @@ fn embed_domain(
         images_per_s: items.len() as f64 / total.max(1e-9),
     };
     let record = EmbeddingRecord {
-        format: 1,
+        format: store::RECORD_FORMAT,
         dannscope_version: env!("CARGO_PKG_VERSION").into(),
         domain: domain.name.clone(),
         domain_code: domain.code.clone(),
@@ -407,12 +474,18 @@ fn embed_domain(
         preprocess: model.preprocess.clone(),
         engine: info.engine.clone(),
         provider: info.provider.clone(),
-        threads: info.threads,
         batch_size,
-        timings: timings.clone(),
-        fingerprint: fp,
+        fingerprint: part.fingerprint.clone(),
         data_root: job.data_root.display().to_string(),
-        created: store::now_rfc3339(),
+    };
+    let runs = store::RunRecord {
+        runs: vec![store::RunEntry {
+            shard: part.shard.map(|s| s.to_string()),
+            rows: [part.rows.0, part.rows.1],
+            created: store::now_rfc3339(),
+            threads: info.threads,
+            timings: timings.clone(),
+        }],
     };
     let de = DomainEmbeddings {
         embedding,
@@ -428,20 +501,21 @@ fn embed_domain(
     if let Some(l) = &de.logits {
         store::check_finite(l, "logits", &model.path, &de.record)?;
     }
-    store::write_domain(&job.dir, &de)?;
+    store::write_domain(part.dir, &de)?;
+    store::write_runs(part.dir, &domain.name, &runs)?;
     Ok(DomainReport {
         domain: domain.name.clone(),
         n,
         skipped: skipped.len(),
         cached: false,
-        npz: Layout::domain_files(&job.dir, &domain.name)?.0,
+        npz: Layout::domain_files(part.dir, &domain.name)?.0,
         timings,
     })
 }
 
 /// Take the advisory lock of an output folder (`<dir>/.lock`), calling `waiting` once when another
 /// process holds it. The lock is released when the returned file is dropped (or the process dies).
-fn lock_dir(dir: &Path, waiting: &dyn Fn(&Path)) -> Result<std::fs::File> {
+pub(crate) fn lock_dir(dir: &Path, waiting: &dyn Fn(&Path)) -> Result<std::fs::File> {
     let io = |e: std::io::Error| Error::Io {
         path: dir.join(".lock"),
         source: e,

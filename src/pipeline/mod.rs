@@ -9,6 +9,7 @@
 //! - [`select`]: label-free validators per checkpoint against the true target accuracy;
 //! - [`diagnose`]: a report run's galleries and discriminator view;
 //! - [`baseline`]: each report run against its source-only baseline;
+//! - [`shard`]: one shard of the embed job (`embed --shard I/N`) and the merge of finished shards;
 //! - [`batch`]: every configured run through all of the above, for `report` and `demo`.
 //!
 //! A command resolves its [`Settings`] first, then opens one [`Workspace`]: the project (data root,
@@ -25,6 +26,7 @@ pub mod evolution;
 pub mod explore;
 pub mod map;
 pub mod select;
+pub mod shard;
 
 use std::collections::BTreeMap;
 
@@ -116,7 +118,7 @@ impl Workspace {
     }
 
     /// Run the embed job for `domains` (indices into the project's domains; all when `None`) with
-    /// `force`/`strict` as given. Needs a data root.
+    /// `force`/`strict` as given, for the shard of the settings when one is set. Needs a data root.
     pub fn embed(
         &mut self,
         model: &ModelInfo,
@@ -125,16 +127,31 @@ impl Workspace {
         strict: bool,
         on_event: &(dyn Fn(Event) + Sync),
     ) -> Result<EmbedSummary> {
+        let job = self.embed_job(model, domains, force, strict)?;
+        match self.settings.shard {
+            None => embed::run(&job, model, &self.settings.engine, on_event),
+            Some(s) => shard::run_shard(&job, model, &self.settings.engine, s, on_event),
+        }
+    }
+
+    /// The embed job of `model` over `domains` (all when `None`); saves the manifest when it was made
+    /// or updated.
+    pub fn embed_job(
+        &mut self,
+        model: &ModelInfo,
+        domains: Option<Vec<usize>>,
+        force: bool,
+        strict: bool,
+    ) -> Result<EmbedJob> {
         let key = self.key(model);
         let dir = self.layout.embeddings(&key)?;
-        let engine = self.settings.engine.clone();
         let project = self.project_mut()?;
         project.save_manifest()?;
         let domains = domains.unwrap_or_else(|| (0..project.domains.len()).collect());
         let mut job = EmbedJob::new(project, key.split, domains, dir);
         job.force = force;
         job.strict = strict;
-        embed::run(&job, model, &engine, on_event)
+        Ok(job)
     }
 
     fn project_mut(&mut self) -> Result<&mut Project> {
@@ -155,7 +172,9 @@ impl Workspace {
         let key = self.key(model);
         let dir = self.layout.embeddings(&key)?;
         if self.project.is_some() {
-            self.embed(model, None, false, false, on_event)?;
+            // Reading needs every row: never only one shard's.
+            let job = self.embed_job(model, None, false, false)?;
+            embed::run(&job, model, &self.settings.engine, on_event)?;
             let p = self.project_mut()?;
             let data = p
                 .domains
@@ -169,8 +188,17 @@ impl Workspace {
             });
         }
         let no_embeddings = || {
+            let shards = crate::layout::Layout::shards(&dir);
+            let hint = if shards.is_dir() {
+                format!(
+                    " ({} holds shards of a sharded embed: merge them first)",
+                    shards.display()
+                )
+            } else {
+                String::new()
+            };
             Error::Invalid(format!(
-                "no embeddings in {}: name the data root so that they are computed, or run `dannscope embed` first",
+                "no embeddings in {}{hint}: name the data root so that they are computed, or run `dannscope embed` first",
                 dir.display()
             ))
         };
@@ -209,5 +237,42 @@ impl Workspace {
         codes.extend(self.settings.project.domain_codes.clone());
         let domains = assign_domain_codes(&names, &codes, &dir.display().to_string())?;
         Ok(Embedded { key, domains, data })
+    }
+}
+
+impl Workspace {
+    /// Merge the finished shards of `model`'s embeddings of the configured split (see
+    /// [`crate::shard::merge`]). With a data root, the shards are checked against the current inputs of
+    /// `domains` (all when `None`: give the same domains as to the sharded embed).
+    pub fn merge(
+        &mut self,
+        model: &ModelInfo,
+        domains: Option<Vec<usize>>,
+        partial: bool,
+        force: bool,
+        on_event: &(dyn Fn(Event) + Sync),
+    ) -> Result<(crate::shard::merge::MergeSummary, std::path::PathBuf)> {
+        let dir = self.layout.embeddings(&self.key(model))?;
+        let expected = match self.project.is_some() {
+            false => None,
+            true => {
+                let job = self.embed_job(model, domains, false, false)?;
+                let (works, _) = embed::plan(&job, model)?;
+                Some(
+                    works
+                        .iter()
+                        .map(|w| (w.domain.name.clone(), w.fingerprint.clone()))
+                        .collect(),
+                )
+            }
+        };
+        let opts = crate::shard::merge::MergeOptions {
+            model_sha256: model.sha256.clone(),
+            expected,
+            partial,
+            force,
+        };
+        let summary = shard::merge(&dir, &opts, on_event)?;
+        Ok((summary, dir))
     }
 }

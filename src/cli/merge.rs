@@ -1,0 +1,81 @@
+//! `dannscope merge`: the finished shards of `embed --shard` become the files of one embed.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args as ClapArgs;
+use dannscope::pipeline::Workspace;
+
+use super::args::{EngineArgs, ProjectArgs, SplitArgs};
+use super::common;
+use super::progress::Reporter;
+use super::resolve::Flags;
+
+/// Arguments of `merge`.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    #[command(flatten)]
+    project: ProjectArgs,
+    #[command(flatten)]
+    split: SplitArgs,
+    #[command(flatten)]
+    engine: EngineArgs,
+    /// The ONNX model the shards were embedded with.
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    /// Domains the shards were embedded for, when not all (checked against the data when a data root
+    /// is given).
+    #[arg(long, value_delimiter = ',', value_name = "R,P,...")]
+    domains: Option<Vec<String>>,
+    /// Merge the finished shards even when some are missing: the files then lack those rows and are
+    /// never taken for a finished embed.
+    #[arg(long)]
+    partial: bool,
+    /// Replace finished results of other inputs in the embeddings folder.
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn run(a: Args) -> Result<()> {
+    let (cfg, settings) = Flags {
+        project: Some(&a.project),
+        split: a.split.split,
+        engine: Some(&a.engine),
+        ..Flags::default()
+    }
+    .resolve()?;
+    let path = common::model_path(a.model.as_deref(), &cfg)?;
+    let model = common::load_model(&settings, &path)?;
+    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
+    common::notes(ws.notices());
+    let domains = match (&a.domains, ws.project()) {
+        (None, _) | (Some(_), None) => None,
+        (Some(keys), Some(project)) => Some(
+            keys.iter()
+                .map(|k| project.domain(k))
+                .collect::<dannscope::Result<Vec<_>>>()?,
+        ),
+    };
+    let rep = Reporter::new();
+    let (summary, dir) = ws
+        .merge(&model, domains, a.partial, a.force, &|e| rep.event(e))
+        .context("cannot merge the shards")?;
+    for d in &summary.domains {
+        if !d.complete {
+            eprintln!(
+                "note: {}: partial ({} rows), shards {:?} of {} are missing",
+                d.domain, d.n, summary.missing, summary.count
+            );
+        }
+    }
+    let n: usize = summary.domains.iter().map(|d| d.n).sum();
+    println!(
+        "merged {} of {} shards: {n} rows of {} domain{} → {}",
+        summary.merged.len(),
+        summary.count,
+        summary.domains.len(),
+        if summary.domains.len() == 1 { "" } else { "s" },
+        dir.display()
+    );
+    Ok(())
+}
