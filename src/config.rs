@@ -24,6 +24,10 @@
 //! iterations = 500                  # --iterations
 //! max_points = 20000                # --max-points
 //! bootstrap = 1000                  # --bootstrap
+//! cohesion_mode = "auto"            # --cohesion-mode: auto, exact, scalable
+//! cohesion_threshold = 20000        # --cohesion-threshold: auto goes scalable above this many points
+//! cohesion_anchors = 400            # --cohesion-anchors: anchors per repeated sample
+//! cohesion_repeats = 10             # --cohesion-repeats: repeated samples (interval)
 //!
 //! [domain_codes]                    # --domain-code "Real World=R"
 //! "Real World" = "R"
@@ -111,6 +115,14 @@ pub struct Config {
     pub max_points: Option<usize>,
     /// Bootstrap resamples.
     pub bootstrap: Option<usize>,
+    /// Exact or scalable quadratic cohesion measures.
+    pub cohesion_mode: Option<crate::metrics::CohesionMode>,
+    /// Points above which `auto` goes scalable.
+    pub cohesion_threshold: Option<usize>,
+    /// Anchors per repeated sample of the scalable mode.
+    pub cohesion_anchors: Option<usize>,
+    /// Repeated samples of the scalable mode.
+    pub cohesion_repeats: Option<usize>,
     /// Domain code overrides.
     #[serde(default)]
     pub domain_codes: BTreeMap<String, String>,

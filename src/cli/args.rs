@@ -130,4 +130,18 @@ pub struct MetricArgs {
     /// Bootstrap resamples for the 95% intervals, 0 = none [default: 1000].
     #[arg(long, value_name = "N")]
     pub bootstrap: Option<usize>,
+    /// Quadratic cohesion measures (silhouettes, RBF MMD², kNN transfer accuracy, domain kNN purity,
+    /// SND): exact, scalable (repeated anchor samples with a 95% interval) or auto (scalable above
+    /// --cohesion-threshold points) [default: auto].
+    #[arg(long, value_name = "MODE", value_parser = ["auto", "exact", "scalable"])]
+    pub cohesion_mode: Option<String>,
+    /// In auto mode, measures over more points than this are scalable [default: 20000].
+    #[arg(long, value_name = "N")]
+    pub cohesion_threshold: Option<usize>,
+    /// Anchors per repeated sample of the scalable mode [default: 400].
+    #[arg(long, value_name = "N")]
+    pub cohesion_anchors: Option<usize>,
+    /// Repeated samples of the scalable mode [default: 10].
+    #[arg(long, value_name = "R")]
+    pub cohesion_repeats: Option<usize>,
 }

@@ -30,7 +30,8 @@ pub use classification::{
 pub use cohesion::{
     cohesion, domain_knn_purity, information_maximization, knn_transfer_accuracy, mmd2_linear,
     mmd2_rbf, rbf_bandwidth, silhouette_domain, silhouette_joint, silhouette_score,
-    silhouette_source, silhouette_target, snd, CohesionParams, CohesionReport, MetricValue,
+    silhouette_source, silhouette_target, snd, CohesionMode, CohesionParams, CohesionReport,
+    Interval, MetricValue, ScaleParams,
 };
 pub use distance::Precision;
 pub use domain_classifier::{
