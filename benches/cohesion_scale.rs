@@ -202,10 +202,7 @@ fn eval(args: &[String]) -> anyhow::Result<()> {
     let n_classes = s.record.class_names.len();
     let (sd, td) = (data(&s), data(&t));
     let dom = |name, code, data| EvalDomain { name, code, data };
-    let (se, te) = (
-        dom("Source", "S", sd.clone()),
-        dom("Target", "T", td.clone()),
-    );
+    let (se, te) = (dom("Source", "S", sd), dom("Target", "T", td));
     let t1 = Instant::now();
     let cls = ClassificationParams::default();
     domain_result(&se, n_classes, &cls)?;
@@ -241,6 +238,9 @@ fn eval(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Per measure: name, exact value, exact seconds, and per seed (estimate, lower, upper).
+type Row = (String, f64, f64, Vec<(f64, f64, f64)>);
+
 fn accuracy(args: &[String]) -> anyhow::Result<()> {
     let (n, d, c, seeds, data_seed) = (
         num(args, "--n", 20_000usize),
@@ -261,7 +261,7 @@ fn accuracy(args: &[String]) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let (exact, et) = cohesion_timed(&sd, &td, &exact_p)?;
     println!("exact: {:.1} s", t0.elapsed().as_secs_f64());
-    let mut rows: Vec<(String, f64, f64, Vec<(f64, f64, f64)>)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     let mut st = vec![0.0; et.len()];
     for seed in 0..seeds {
         let p = CohesionParams::default().seed(seed).scale(ScaleParams {
