@@ -10,6 +10,16 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
+/// CPU seconds (user + system, all threads) of this process so far, from `/proc/self/stat`.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // fields 14 and 15 of stat (utime, stime), counted after the ")" that ends field 2
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let get = |flag: &str| {
@@ -37,21 +47,25 @@ fn main() -> anyhow::Result<()> {
     };
     let labels = y.to_vec();
     let mut times = Vec::new();
+    let mut cpu = Vec::new();
     let mut score = 0.0;
     for _ in 0..repeats.max(1) {
-        let t0 = Instant::now();
+        let (t0, c0) = (Instant::now(), cpu_seconds());
         score = silhouette_score(&[x.view()], &labels, precision)?;
         times.push(t0.elapsed().as_secs_f64());
+        cpu.push(cpu_seconds() - c0);
     }
     times.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
     println!(
-        "rust silhouette: n={} d={} threads={} precision={:?} score={:.9} median_s={:.3} runs={:?}",
+        "rust silhouette: n={} d={} threads={} precision={:?} score={:.9} median_s={:.3} cpu_s={:.3} runs={:?}",
         x.nrows(),
         x.ncols(),
         rayon::current_num_threads(),
         precision,
         score,
         times[times.len() / 2],
+        cpu[cpu.len() / 2],
         times
     );
     Ok(())

@@ -27,6 +27,10 @@
 //! transfer_k = 10                   # --transfer-k: source neighbours in the per-class transfer
 //! jaccard_k = 10                    # --jaccard-k: neighbours in the kNN overlap of two models
 //! gallery_k = 5                     # --gallery-k: source neighbours per wrong image in galleries
+//! cohesion_mode = "auto"            # --cohesion-mode: auto, exact, scalable
+//! cohesion_threshold = 20000        # --cohesion-threshold: auto goes scalable above this many points
+//! cohesion_anchors = 400            # --cohesion-anchors: anchors per repeated sample
+//! cohesion_repeats = 10             # --cohesion-repeats: repeated samples (interval)
 //!
 //! [domain_codes]                    # --domain-code "Real World=R"
 //! "Real World" = "R"
@@ -124,6 +128,14 @@ pub struct Config {
     pub jaccard_k: Option<usize>,
     /// Source neighbours per wrong image in the galleries.
     pub gallery_k: Option<usize>,
+    /// Exact or scalable quadratic cohesion measures.
+    pub cohesion_mode: Option<crate::metrics::CohesionMode>,
+    /// Points above which `auto` goes scalable.
+    pub cohesion_threshold: Option<usize>,
+    /// Anchors per repeated sample of the scalable mode.
+    pub cohesion_anchors: Option<usize>,
+    /// Repeated samples of the scalable mode.
+    pub cohesion_repeats: Option<usize>,
     /// Domain code overrides.
     #[serde(default)]
     pub domain_codes: BTreeMap<String, String>,

@@ -141,6 +141,20 @@ pub struct MetricArgs {
     /// [default: 5].
     #[arg(long, value_name = "N")]
     pub gallery_k: Option<usize>,
+    /// Quadratic cohesion measures (silhouettes, RBF MMD², kNN transfer accuracy, domain kNN purity,
+    /// SND): exact, scalable (repeated anchor samples with a 95% interval) or auto (scalable above
+    /// --cohesion-threshold points) [default: auto].
+    #[arg(long, value_name = "MODE", value_parser = ["auto", "exact", "scalable"])]
+    pub cohesion_mode: Option<String>,
+    /// In auto mode, measures over more points than this are scalable [default: 20000].
+    #[arg(long, value_name = "N")]
+    pub cohesion_threshold: Option<usize>,
+    /// Anchors per repeated sample of the scalable mode [default: 400].
+    #[arg(long, value_name = "N")]
+    pub cohesion_anchors: Option<usize>,
+    /// Repeated samples of the scalable mode [default: 10].
+    #[arg(long, value_name = "R")]
+    pub cohesion_repeats: Option<usize>,
 }
 
 /// Which part of the work this process does (`embed` across machines).

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use dannscope::config::Config;
 use dannscope::engine::EngineOptions;
-use dannscope::metrics::{ClassificationParams, CohesionParams};
+use dannscope::metrics::{ClassificationParams, CohesionMode, CohesionParams, ScaleParams};
 use dannscope::model::OutputOverrides;
 use dannscope::project::ProjectOptions;
 use dannscope::settings::{
@@ -103,6 +103,30 @@ fn seeds(f: Option<&SeedArgs>, c: &Config) -> Seeds {
     }
 }
 
+fn scale_params(x: &MetricArgs, c: &Config) -> ScaleParams {
+    let d = ScaleParams::default();
+    ScaleParams {
+        mode: x
+            .cohesion_mode
+            .as_deref()
+            .and_then(CohesionMode::parse)
+            .or(c.cohesion_mode)
+            .unwrap_or(d.mode),
+        threshold: x
+            .cohesion_threshold
+            .or(c.cohesion_threshold)
+            .unwrap_or(d.threshold),
+        anchors: x
+            .cohesion_anchors
+            .or(c.cohesion_anchors)
+            .unwrap_or(d.anchors),
+        repeats: x
+            .cohesion_repeats
+            .or(c.cohesion_repeats)
+            .unwrap_or(d.repeats),
+    }
+}
+
 /// Resolve the settings of a command (`--shard auto` reads the process environment).
 pub fn settings(f: &Flags, c: &Config) -> Result<Settings> {
     settings_env(f, c, &|k| std::env::var(k).ok())
@@ -190,7 +214,9 @@ pub fn settings_env(
         ClassificationParams::default()
             .n_resamples(x.bootstrap.or(c.bootstrap).unwrap_or(1000))
             .seed(seeds.metrics),
-        CohesionParams::default().seed(seeds.metrics),
+        CohesionParams::default()
+            .seed(seeds.metrics)
+            .scale(scale_params(x, c)),
     )
     .and_then(|m| {
         let d = Neighbours::default();
@@ -357,6 +383,7 @@ jaccard_k = 4
             transfer_k: Some(7),
             jaccard_k: None,
             gallery_k: Some(3),
+            ..MetricArgs::default()
         };
         let f = Flags {
             project: Some(&p),
@@ -475,5 +502,66 @@ jaccard_k = 4
         };
         let e = settings(&f, &Config::default()).unwrap_err();
         assert!(format!("{e:#}").contains("gallery_k"), "{e:#}");
+    }
+
+    #[test]
+    fn cohesion_mode_flag_over_config_over_default() {
+        let d = settings(&Flags::default(), &Config::default()).unwrap();
+        assert_eq!(d.metrics.cohesion().scale, ScaleParams::default());
+        let c =
+            cfg("cohesion_mode = \"exact\"\ncohesion_threshold = 5000\ncohesion_repeats = 20\n");
+        let s = settings(&Flags::default(), &c).unwrap();
+        let sc = s.metrics.cohesion().scale;
+        assert_eq!(sc.mode, CohesionMode::Exact);
+        assert_eq!((sc.threshold, sc.anchors, sc.repeats), (5000, 400, 20));
+        assert!(!sc.scalable(1_000_000));
+        let x = MetricArgs {
+            cohesion_mode: Some("scalable".into()),
+            cohesion_anchors: Some(50),
+            ..MetricArgs::default()
+        };
+        let f = Flags {
+            metrics: Some(&x),
+            ..Flags::default()
+        };
+        let sc = settings(&f, &c).unwrap().metrics.cohesion().scale;
+        assert_eq!(sc.mode, CohesionMode::Scalable);
+        assert_eq!((sc.threshold, sc.anchors, sc.repeats), (5000, 50, 20));
+        assert!(sc.scalable(10));
+        let auto = ScaleParams {
+            mode: CohesionMode::Auto,
+            ..sc
+        };
+        assert!(!auto.scalable(5000) && auto.scalable(5001));
+    }
+
+    #[test]
+    fn bad_cohesion_settings_fail_before_any_work() {
+        for x in [
+            MetricArgs {
+                cohesion_repeats: Some(1),
+                ..MetricArgs::default()
+            },
+            MetricArgs {
+                cohesion_anchors: Some(0),
+                ..MetricArgs::default()
+            },
+            MetricArgs {
+                cohesion_threshold: Some(0),
+                ..MetricArgs::default()
+            },
+        ] {
+            let f = Flags {
+                metrics: Some(&x),
+                ..Flags::default()
+            };
+            let e = settings(&f, &Config::default()).unwrap_err();
+            assert!(format!("{e:#}").contains("cohesion"), "{e:#}");
+        }
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("dannscope.toml");
+        std::fs::write(&p, "cohesion_mode = \"fast\"\n").unwrap();
+        let e = Config::read(&p).unwrap_err();
+        assert!(e.to_string().contains("dannscope.toml"), "{e}");
     }
 }

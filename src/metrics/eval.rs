@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::transfer::{transfer, TransferParams, TransferReport};
 use super::{
     classification_report, cohesion, ClassificationParams, ClassificationReport, CohesionParams,
-    CohesionReport, DomainData, MetricsResult,
+    CohesionReport, DomainData, MetricsResult, ScaleParams,
 };
 
 /// Classification result of one domain.
@@ -62,6 +62,10 @@ pub struct EvalSettings {
     pub knn_k: usize,
     /// k of the domain kNN purity.
     pub purity_k: usize,
+    /// Exact or scalable quadratic measures: mode, threshold, anchors and repeats (absent in results
+    /// written before the scalable mode existed).
+    #[serde(default)]
+    pub cohesion_scale: ScaleParams,
 }
 
 /// Everything `eval` computes for one model and split.
@@ -153,9 +157,15 @@ pub fn pair_result(
         .metrics
         .iter()
         .filter_map(|m| {
-            m.reason
-                .as_ref()
-                .map(|r| format!("{pair}: {}: {r}", m.name))
+            if let Some(r) = &m.reason {
+                return Some(format!("{pair}: {}: {r}", m.name));
+            }
+            m.interval.as_ref().map(|i| {
+                format!(
+                    "{pair}: {}: scalable estimate, 95% interval {:.6}…{:.6} ({} samples of {} anchors)",
+                    m.name, i.lower, i.upper, i.repeats, i.anchors
+                )
+            })
         })
         .collect();
     Ok((
@@ -203,5 +213,6 @@ pub fn settings(cls: &ClassificationParams, coh: &CohesionParams) -> EvalSetting
         seed: cls.seed,
         knn_k: coh.knn_k,
         purity_k: coh.purity_k,
+        cohesion_scale: coh.scale,
     }
 }

@@ -34,7 +34,8 @@ pub use classification::{
 pub use cohesion::{
     cohesion, domain_knn_purity, information_maximization, knn_transfer_accuracy, mmd2_linear,
     mmd2_rbf, rbf_bandwidth, silhouette_domain, silhouette_joint, silhouette_score,
-    silhouette_source, silhouette_target, snd, CohesionParams, CohesionReport, MetricValue,
+    silhouette_source, silhouette_target, snd, CohesionMode, CohesionParams, CohesionReport,
+    Interval, MetricValue, ScaleParams,
 };
 pub use data::{check_finite, softmax_f64, DomainData};
 pub use distance::Precision;

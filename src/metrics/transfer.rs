@@ -16,7 +16,10 @@
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
-use super::cohesion::{mmd2_rbf, silhouette_score, CohesionParams};
+use super::cohesion::{
+    mmd2_rbf, mmd2_rbf_scalable, rbf_bandwidth, silhouette_scalable, silhouette_score,
+    CohesionParams, ScaleParams,
+};
 use super::distance::{knn_indices, pooled_mean, prepare, Elem, Precision};
 use super::{DomainData, MetricsError, MetricsResult};
 
@@ -32,8 +35,12 @@ pub struct TransferParams {
     /// Largest pooled class sample whose pairwise distances give the exact RBF bandwidth (as
     /// [`CohesionParams::mmd_median_max_points`]). Default 4000.
     pub mmd_median_max_points: usize,
-    /// Seed of the bandwidth subsample of large classes. Default 0.
+    /// Seed of the bandwidth subsample of large classes and of the scalable mode. Default 0.
     pub seed: u64,
+    /// Exact or scalable: above the threshold the kNN measures use a stratified sample of target
+    /// images, and a class's MMD² and domain silhouette the anchor estimates of the cohesion measures.
+    #[serde(default)]
+    pub scale: ScaleParams,
 }
 
 impl Default for TransferParams {
@@ -43,6 +50,7 @@ impl Default for TransferParams {
             precision: Precision::F32,
             mmd_median_max_points: 4000,
             seed: 0,
+            scale: ScaleParams::default(),
         }
     }
 }
@@ -55,6 +63,7 @@ impl TransferParams {
             precision: c.precision,
             mmd_median_max_points: c.mmd_median_max_points,
             seed: c.seed,
+            scale: c.scale,
             ..Self::default()
         }
     }
@@ -95,7 +104,7 @@ impl TransferParams {
             .precision(self.precision)
             .seed(self.seed);
         c.mmd_median_max_points = self.mmd_median_max_points;
-        c
+        c.scale(self.scale)
     }
 }
 
@@ -324,16 +333,37 @@ pub fn transfer(
             params.k
         ));
     }
-    let nn = match params.precision {
-        Precision::F32 => knn::<f32>(source.embedding, target.embedding, k),
-        Precision::F64 => knn::<f64>(source.embedding, target.embedding, k),
+    // the target images whose neighbours are searched: all, or a stratified sample when scalable
+    let sel: Vec<usize> = if params.scale.scalable(source.len() + target.len()) {
+        let m = params.scale.anchors * params.scale.repeats;
+        let mut strata = vec![Vec::new(); n_classes];
+        for (i, &y) in yt.iter().enumerate() {
+            strata[y].push(i);
+        }
+        let s = crate::metrics::cohesion::stratified_sample(&strata, m, params.seed);
+        notices.push(format!(
+            "scalable mode: the kNN measures use a stratified sample of {} of the {} target images \
+             (misalignment counts are counts of sampled images)",
+            s.len(),
+            target.len()
+        ));
+        s
+    } else {
+        (0..target.len()).collect()
     };
+    let tsel = target.embedding.select(Axis(0), &sel);
+    let nn = match params.precision {
+        Precision::F32 => knn::<f32>(source.embedding, tsel.view(), k),
+        Precision::F64 => knn::<f64>(source.embedding, tsel.view(), k),
+    };
+    let mut n_sampled = vec![0usize; n_classes];
     let cents = centroids(source.embedding, &ys, n_classes);
     let mut mis = vec![vec![0u64; n_classes]; n_classes];
     let mut cen = vec![vec![0u64; n_classes]; n_classes];
     let mut agree = vec![0.0f64; n_classes];
-    for (i, nb) in nn.iter().enumerate() {
+    for (&i, nb) in sel.iter().zip(&nn) {
         let y = yt[i];
+        n_sampled[y] += 1;
         agree[y] += nb.iter().filter(|&&j| ys[j] == y).count() as f64 / k as f64;
         mis[y][vote(nb, &ys)] += 1;
         cen[y][nearest_centroid(target.embedding.row(i), &cents)] += 1;
@@ -351,12 +381,13 @@ pub fn transfer(
     for c in 0..n_classes {
         let n_source = ys.iter().filter(|&&y| y == c).count();
         let n_target = yt.iter().filter(|&&y| y == c).count();
-        let share = |count: u64| count as f64 / n_target as f64;
+        let share = |count: u64| count as f64 / n_sampled[c] as f64;
         let knn_mode = mode(&mis[c]);
         let cen_mode = mode(&cen[c]);
         let sc = rows_of(source.embedding, &ys, c);
         let tc = rows_of(target.embedding, &yt, c);
-        let (mmd2, sigma2) = match mmd2_rbf(sc.view(), tc.view(), &coh) {
+        let big = coh.scale.scalable(n_source + n_target);
+        let (mmd2, sigma2) = match class_mmd(sc.view(), tc.view(), &coh, big) {
             Ok((v, s2)) => (Some(v), Some(s2)),
             Err(e) => {
                 notices.push(format!("class {c}: mmd2_rbf: {}", undefined(e)?));
@@ -366,7 +397,17 @@ pub fn transfer(
         let dom: Vec<i64> = std::iter::repeat_n(0, n_source)
             .chain(std::iter::repeat_n(1, n_target))
             .collect();
-        let sil = match silhouette_score(&[sc.view(), tc.view()], &dom, params.precision) {
+        let sil = match if big {
+            silhouette_scalable(
+                &[sc.view(), tc.view()],
+                &dom,
+                &coh,
+                "class_domain_silhouette",
+            )
+            .map(|s| s.value)
+        } else {
+            silhouette_score(&[sc.view(), tc.view()], &dom, params.precision)
+        } {
             Ok(v) => Some(v),
             Err(e) => {
                 notices.push(format!("class {c}: domain silhouette: {}", undefined(e)?));
@@ -379,7 +420,7 @@ pub fn transfer(
             n_target,
             source_accuracy: src_acc[c],
             target_accuracy: tgt_acc[c],
-            knn_agreement: (n_target > 0).then(|| agree[c] / n_target as f64),
+            knn_agreement: (n_sampled[c] > 0).then(|| agree[c] / n_sampled[c] as f64),
             knn_nearest_class: knn_mode.map(|m| m.0),
             knn_nearest_share: knn_mode.map(|m| share(m.1)),
             centroid_nearest_class: cen_mode.map(|m| m.0),
@@ -397,6 +438,20 @@ pub fn transfer(
         pulls,
         notices,
     })
+}
+
+/// Class-conditional RBF MMD² and its bandwidth, exact or by the scalable anchor estimate.
+fn class_mmd(
+    sc: ArrayView2<f32>,
+    tc: ArrayView2<f32>,
+    coh: &CohesionParams,
+    scalable: bool,
+) -> MetricsResult<(f64, f64)> {
+    if !scalable || sc.nrows() < 2 || tc.nrows() < 2 {
+        return mmd2_rbf(sc, tc, coh);
+    }
+    let sigma2 = rbf_bandwidth(sc, tc, coh)?;
+    Ok((mmd2_rbf_scalable(sc, tc, sigma2, coh).value, sigma2))
 }
 
 /// The off-diagonal cells of a misalignment matrix with a count, ranked by share of their row

@@ -29,7 +29,8 @@ pub struct ResultRow {
 }
 
 /// The rows of `results.csv`: for every run that did not fail, its source and target domains'
-/// classification figures, then its pair's cohesion measures. Failed runs have no rows.
+/// classification figures, then its pair's cohesion measures (a scalable estimate followed by its
+/// `<measure>_ci_low` and `<measure>_ci_high`). Failed runs have no rows.
 pub fn results_rows(input: &ReportInput) -> Vec<ResultRow> {
     let mut rows = Vec::new();
     for r in input.runs.iter().filter(|r| !r.failed()) {
@@ -71,6 +72,11 @@ pub fn results_rows(input: &ReportInput) -> Vec<ResultRow> {
         if let Some(p) = r.pair_result() {
             for m in &p.cohesion.metrics {
                 push(PAIR_DOMAIN, &m.name, m.value);
+                // a scalable estimate's 95% interval, named like the classification intervals
+                if let Some(iv) = &m.interval {
+                    push(PAIR_DOMAIN, &format!("{}_ci_low", m.name), Some(iv.lower));
+                    push(PAIR_DOMAIN, &format!("{}_ci_high", m.name), Some(iv.upper));
+                }
             }
         }
     }

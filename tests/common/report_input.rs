@@ -89,6 +89,7 @@ pub fn eval_of(model: &str, pair: &str, seed: u64, skill: f32) -> EvalResults {
             seed,
             knn_k: 5,
             purity_k: 10,
+            cohesion_scale: Default::default(),
         },
         notices: vec!["Product: a <notice> & more".into()],
         dannscope_version: "test".into(),

@@ -32,10 +32,8 @@ pub fn information_maximization(logits: ArrayView2<f32>) -> MetricsResult<f64> {
     Ok(entropy(pbar.iter().copied()) - mean_h)
 }
 
-/// Soft neighbourhood density: softmax rows L2-normalised, cosine similarities with self left out, each
-/// row turned into a distribution by `softmax(sim / temperature)`, score = mean row entropy (natural log).
-/// Higher is better. No labels needed. Computed in `f64` over tiles of rows.
-pub fn snd(logits: ArrayView2<f32>, temperature: f64) -> MetricsResult<f64> {
+/// The softmax rows of `logits`, L2-normalised (the points of [`snd`]).
+pub(super) fn snd_points(logits: ArrayView2<f32>) -> MetricsResult<Prepared<f64>> {
     let n = logits.nrows();
     if n < 2 {
         return Err(MetricsError::TooFewPoints {
@@ -50,18 +48,29 @@ pub fn snd(logits: ArrayView2<f32>, temperature: f64) -> MetricsResult<f64> {
         let norm = r.dot(&r).sqrt().max(1e-12);
         r /= norm;
     }
-    let x = Prepared {
+    Ok(Prepared {
         data: p,
         norms: vec![0.0; n],
-    };
+    })
+}
+
+/// For each query row (`query` row `i` is point `query_index[i]` of `x`), the entropy of
+/// `softmax(sim / temperature)` over the cosine similarities to all other points of `x`.
+pub(super) fn snd_entropies(
+    x: &Prepared<f64>,
+    query: &Prepared<f64>,
+    query_index: &[usize],
+    temperature: f64,
+) -> Vec<f64> {
     let inv_t = 1.0 / temperature;
-    let blocks = par_row_blocks(n, |rows| {
+    let blocks = par_row_blocks(query.data.nrows(), |rows| {
         let mut z = vec![0.0f64; rows.len()];
         let mut a = vec![0.0f64; rows.len()];
-        for_each_tile(&x, rows.clone(), &x, |r0, c0, g| {
+        for_each_tile(query, rows.clone(), x, |r0, c0, g| {
             for (i, grow) in g.outer_iter().enumerate() {
+                let own = query_index[r0 + i];
                 for (j, &sim) in grow.iter().enumerate() {
-                    if r0 + i == c0 + j {
+                    if own == c0 + j {
                         continue;
                     }
                     // shift by the largest possible cosine (1) so exp never overflows
@@ -77,5 +86,18 @@ pub fn snd(logits: ArrayView2<f32>, temperature: f64) -> MetricsResult<f64> {
             .map(|(&zi, &ai)| zi.ln() - ai / zi)
             .collect::<Vec<_>>()
     });
-    Ok(blocks.into_iter().flatten().sum::<f64>() / n as f64)
+    blocks.into_iter().flatten().collect()
+}
+
+/// Soft neighbourhood density: softmax rows L2-normalised, cosine similarities with self left out, each
+/// row turned into a distribution by `softmax(sim / temperature)`, score = mean row entropy (natural log).
+/// Higher is better. No labels needed. Computed in `f64` over tiles of rows.
+pub fn snd(logits: ArrayView2<f32>, temperature: f64) -> MetricsResult<f64> {
+    let x = snd_points(logits)?;
+    let n = x.data.nrows();
+    let index: Vec<usize> = (0..n).collect();
+    Ok(snd_entropies(&x, &x, &index, temperature)
+        .iter()
+        .sum::<f64>()
+        / n as f64)
 }

@@ -9,21 +9,30 @@
 //! [`cohesion`] runs them all in a fixed order and assembles the [`CohesionReport`]. The families
 //! never import this file (the parameters they read live in `params`), so dependencies point one way.
 
+mod blocked;
 mod entropy;
 mod mmd;
 mod neighbours;
 mod params;
+mod sampling;
+mod scalable;
 mod shared;
 mod silhouette;
 
 pub use entropy::{information_maximization, snd};
 pub use mmd::{mmd2_linear, mmd2_rbf, rbf_bandwidth};
 pub use neighbours::{domain_knn_purity, knn_transfer_accuracy};
-pub use params::CohesionParams;
+pub use params::{CohesionMode, CohesionParams, ScaleParams};
+pub use sampling::{stratified_sample, Interval};
+pub use scalable::{
+    knn_transfer_scalable, mmd2_rbf_scalable, purity_scalable, silhouette_scalable, snd_scalable,
+    Scaled,
+};
 pub use silhouette::{
     silhouette_domain, silhouette_joint, silhouette_score, silhouette_source, silhouette_target,
 };
 
+use ndarray::ArrayView2;
 use serde::Serialize;
 
 use crate::metrics::domain_classifier::proxy_a_distance;
@@ -39,6 +48,29 @@ pub struct MetricValue {
     pub value: Option<f64>,
     /// Why there is no value.
     pub reason: Option<String>,
+    /// `exact`, or `scalable` (an estimate from repeated anchor samples, with [`Self::interval`]).
+    #[serde(default = "exact_mode")]
+    pub mode: String,
+    /// The 95 % interval of a scalable estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Interval>,
+}
+
+fn exact_mode() -> String {
+    "exact".into()
+}
+
+impl MetricValue {
+    /// An exact value, or the reason it has none.
+    pub fn exact(name: &str, value: Option<f64>, reason: Option<String>) -> Self {
+        Self {
+            name: name.into(),
+            value,
+            reason,
+            mode: exact_mode(),
+            interval: None,
+        }
+    }
 }
 
 /// Ordered list of measures for a source/target pair.
@@ -61,12 +93,22 @@ impl CohesionReport {
 
 /// All measures for a source/target pair, in a fixed order. Input errors (non-finite values, shape
 /// mismatches, invalid parameters, empty domains) are returned as `Err`; a measure that is undefined for
-/// this input (one class, too few points, missing logits) gets `value: None` and a reason.
+/// this input (one class, too few points, missing logits) gets `value: None` and a reason. Quadratic
+/// measures over more points than `params.scale` allows are scalable estimates with an interval.
 pub fn cohesion(
     source: &DomainData,
     target: &DomainData,
     params: &CohesionParams,
 ) -> MetricsResult<CohesionReport> {
+    cohesion_timed(source, target, params).map(|r| r.0)
+}
+
+/// [`cohesion`], with the wall time of each measure in seconds (same order as the measures).
+pub fn cohesion_timed(
+    source: &DomainData,
+    target: &DomainData,
+    params: &CohesionParams,
+) -> MetricsResult<(CohesionReport, Vec<f64>)> {
     params.check()?;
     source.validate("source")?;
     target.validate("target")?;
@@ -81,21 +123,33 @@ pub fn cohesion(
         }
     }
     let prec = params.precision;
+    let sc = &params.scale;
+    let (ns, nt) = (source.len(), target.len());
     let mut metrics = Vec::new();
-    let mut push = |name: &str, r: MetricsResult<f64>| -> MetricsResult<()> {
-        let (value, reason) = match r {
-            Ok(v) => (Some(v), None),
+    let mut times = Vec::new();
+    let mut clock = std::time::Instant::now();
+    let mut push = |name: &str, r: MetricsResult<Estimate>| -> MetricsResult<()> {
+        times.push(clock.elapsed().as_secs_f64());
+        clock = std::time::Instant::now();
+        let (value, reason, interval) = match r {
+            Ok(Estimate::Exact(v)) => (Some(v), None, None),
+            Ok(Estimate::Scaled(s)) => (Some(s.value), None, Some(s.interval)),
             Err(
                 e @ (MetricsError::Undefined { .. }
                 | MetricsError::TooFewPoints { .. }
                 | MetricsError::NoConvergence { .. }),
-            ) => (None, Some(e.to_string())),
+            ) => (None, Some(e.to_string()), None),
             Err(e) => return Err(e),
         };
+        let mode = if interval.is_some() {
+            "scalable"
+        } else {
+            "exact"
+        };
         metrics.push(MetricValue {
-            name: name.to_string(),
-            value,
-            reason,
+            mode: mode.into(),
+            interval,
+            ..MetricValue::exact(name, value, reason)
         });
         Ok(())
     };
@@ -105,30 +159,110 @@ pub fn cohesion(
             format!("{what} logits absent (model without a classification head)"),
         ))
     };
-    push("silhouette_source", silhouette_source(source, prec))?;
-    push("silhouette_target", silhouette_target(target, prec))?;
-    push("silhouette_joint", silhouette_joint(source, target, prec))?;
-    push("silhouette_domain", silhouette_domain(source, target, prec))?;
+    let ex = |r: MetricsResult<f64>| r.map(Estimate::Exact);
+    let scaled = |r: MetricsResult<Scaled>| r.map(Estimate::Scaled);
+    let s_lab = source.labels.to_vec();
+    let t_lab = target.labels.to_vec();
+    let joint_lab: Vec<i64> = s_lab.iter().chain(&t_lab).copied().collect();
+    let dom_lab: Vec<i64> = std::iter::repeat_n(0, ns)
+        .chain(std::iter::repeat_n(1, nt))
+        .collect();
+    let pooled = [source.embedding.view(), target.embedding.view()];
+    push(
+        "silhouette_source",
+        if sc.scalable(ns) {
+            scaled(silhouette_scalable(
+                &pooled[..1],
+                &s_lab,
+                params,
+                "silhouette_source",
+            ))
+        } else {
+            ex(silhouette_source(source, prec))
+        },
+    )?;
+    push(
+        "silhouette_target",
+        if sc.scalable(nt) {
+            scaled(silhouette_scalable(
+                &pooled[1..],
+                &t_lab,
+                params,
+                "silhouette_target",
+            ))
+        } else {
+            ex(silhouette_target(target, prec))
+        },
+    )?;
+    let big = sc.scalable(ns + nt);
+    push(
+        "silhouette_joint",
+        if big {
+            scaled(silhouette_scalable(
+                &pooled,
+                &joint_lab,
+                params,
+                "silhouette_joint",
+            ))
+        } else {
+            ex(silhouette_joint(source, target, prec))
+        },
+    )?;
+    push(
+        "silhouette_domain",
+        if big {
+            scaled(silhouette_scalable(
+                &pooled,
+                &dom_lab,
+                params,
+                "silhouette_domain",
+            ))
+        } else {
+            ex(silhouette_domain(source, target, prec))
+        },
+    )?;
     push(
         "proxy_a_distance",
-        proxy_a_distance(source.embedding, target.embedding, &params.proxy_a).map(|p| p.value),
+        ex(proxy_a_distance(source.embedding, target.embedding, &params.proxy_a).map(|p| p.value)),
     )?;
     push(
         "mmd2_linear",
-        mmd2_linear(source.embedding, target.embedding),
+        ex(mmd2_linear(source.embedding, target.embedding)),
     )?;
     push(
         "mmd2_rbf",
-        mmd2_rbf(source.embedding, target.embedding, params).map(|v| v.0),
+        if big {
+            scaled(mmd2_rbf_checked(source.embedding, target.embedding, params))
+        } else {
+            ex(mmd2_rbf(source.embedding, target.embedding, params).map(|v| v.0))
+        },
     )?;
     push(
         "knn_transfer_accuracy",
-        knn_transfer_accuracy(source, target, params.knn_k, prec),
+        if big && ns >= params.knn_k {
+            scaled(Ok(knn_transfer_scalable(
+                source.embedding,
+                &s_lab,
+                target.embedding,
+                &t_lab,
+                params.knn_k,
+                params,
+            )))
+        } else {
+            ex(knn_transfer_accuracy(source, target, params.knn_k, prec))
+        },
     )?;
     match target.logits {
         Some(l) => {
-            push("information_maximization", information_maximization(l))?;
-            push("snd", snd(l, params.snd_temperature))?;
+            push("information_maximization", ex(information_maximization(l)))?;
+            push(
+                "snd",
+                if sc.scalable(nt) {
+                    scaled(snd_scalable(l, params.snd_temperature, params))
+                } else {
+                    ex(snd(l, params.snd_temperature))
+                },
+            )?;
         }
         None => {
             push("information_maximization", no_logits("target"))?;
@@ -137,7 +271,45 @@ pub fn cohesion(
     }
     push(
         "domain_knn_purity",
-        domain_knn_purity(source.embedding, target.embedding, params.purity_k, prec),
+        if big && ns + nt > params.purity_k {
+            scaled(Ok(purity_scalable(
+                source.embedding,
+                target.embedding,
+                params.purity_k,
+                params,
+            )))
+        } else {
+            ex(domain_knn_purity(
+                source.embedding,
+                target.embedding,
+                params.purity_k,
+                prec,
+            ))
+        },
     )?;
-    Ok(CohesionReport { metrics })
+    Ok((CohesionReport { metrics }, times))
+}
+
+/// An exact value or a scalable estimate.
+enum Estimate {
+    Exact(f64),
+    Scaled(Scaled),
+}
+
+/// The scalable RBF MMD² with the same bandwidth and the same undefined cases as [`mmd2_rbf`].
+fn mmd2_rbf_checked(
+    source: ArrayView2<f32>,
+    target: ArrayView2<f32>,
+    params: &CohesionParams,
+) -> MetricsResult<Scaled> {
+    let (m, n) = (source.nrows(), target.nrows());
+    if m < 2 || n < 2 {
+        return Err(MetricsError::TooFewPoints {
+            metric: "mmd2_rbf".into(),
+            needed: 2,
+            found: m.min(n),
+        });
+    }
+    let sigma2 = rbf_bandwidth(source, target, params)?;
+    Ok(mmd2_rbf_scalable(source, target, sigma2, params))
 }

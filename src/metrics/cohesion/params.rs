@@ -1,10 +1,92 @@
 //! Hyper-parameters of the cohesion measures.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::metrics::distance::Precision;
 use crate::metrics::domain_classifier::ProxyAParams;
 use crate::metrics::{MetricsError, MetricsResult};
+
+/// How the quadratic measures (silhouettes, RBF MMD², kNN transfer accuracy, domain kNN purity, SND)
+/// are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CohesionMode {
+    /// Exact up to [`ScaleParams::threshold`] points, scalable above (default).
+    #[default]
+    Auto,
+    /// Always exact (all pairs).
+    Exact,
+    /// Always by repeated anchor samples with an interval.
+    Scalable,
+}
+
+impl CohesionMode {
+    /// Parses `auto`, `exact` or `scalable`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "auto" => Some(Self::Auto),
+            "exact" => Some(Self::Exact),
+            "scalable" => Some(Self::Scalable),
+            _ => None,
+        }
+    }
+}
+
+/// When and how the quadratic measures switch to the scalable mode: `repeats` seeded samples of
+/// `anchors` anchors each (stratified), every anchor's value computed exactly against all points; the
+/// estimate is the mean of the repeats, with a Student-t interval (see `sampling`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScaleParams {
+    /// Exact, scalable, or chosen by size. Default [`CohesionMode::Auto`].
+    pub mode: CohesionMode,
+    /// In auto mode, a measure over more than this many points is scalable. Default 20,000.
+    pub threshold: usize,
+    /// Anchors per repeated sample. Default 400.
+    pub anchors: usize,
+    /// Repeated samples. Default 10.
+    pub repeats: usize,
+}
+
+impl Default for ScaleParams {
+    fn default() -> Self {
+        Self {
+            mode: CohesionMode::Auto,
+            threshold: 20_000,
+            anchors: 400,
+            repeats: 10,
+        }
+    }
+}
+
+impl ScaleParams {
+    /// Whether a measure over `n` points runs in the scalable mode.
+    pub fn scalable(&self, n: usize) -> bool {
+        match self.mode {
+            CohesionMode::Auto => n > self.threshold,
+            CohesionMode::Exact => false,
+            CohesionMode::Scalable => true,
+        }
+    }
+
+    /// Validates the parameters.
+    pub fn check(&self) -> MetricsResult<&Self> {
+        if self.threshold == 0 {
+            return Err(MetricsError::Param {
+                name: "cohesion threshold",
+                expected: "at least 1 point".into(),
+                found: "0".into(),
+            });
+        }
+        if self.anchors < 2 || self.repeats < 2 {
+            return Err(MetricsError::Param {
+                name: "cohesion anchors/repeats",
+                expected: "at least 2 anchors per sample and at least 2 samples".into(),
+                found: format!("{}/{}", self.anchors, self.repeats),
+            });
+        }
+        Ok(self)
+    }
+}
 
 /// Hyper-parameters of [`cohesion`](super::cohesion) and the single measures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,6 +106,8 @@ pub struct CohesionParams {
     pub snd_temperature: f64,
     /// Proxy A-distance recipe.
     pub proxy_a: ProxyAParams,
+    /// Exact or scalable quadratic measures.
+    pub scale: ScaleParams,
 }
 
 impl Default for CohesionParams {
@@ -36,6 +120,7 @@ impl Default for CohesionParams {
             seed: 0,
             snd_temperature: 0.05,
             proxy_a: ProxyAParams::default(),
+            scale: ScaleParams::default(),
         }
     }
 }
@@ -62,6 +147,11 @@ impl CohesionParams {
         self.proxy_a.seed = seed;
         self
     }
+    /// Sets the scalable-mode parameters.
+    pub fn scale(mut self, scale: ScaleParams) -> Self {
+        self.scale = scale;
+        self
+    }
     /// Validates the parameters.
     pub fn check(&self) -> MetricsResult<&Self> {
         if self.knn_k == 0 || self.purity_k == 0 {
@@ -86,6 +176,7 @@ impl CohesionParams {
             });
         }
         self.proxy_a.check()?;
+        self.scale.check()?;
         Ok(self)
     }
 }

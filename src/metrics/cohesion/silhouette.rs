@@ -2,11 +2,16 @@
 
 use ndarray::ArrayView2;
 
+use super::blocked::label_distance_sums_f32;
 use super::shared::{check_dims, prep, undefined};
 use crate::metrics::distance::{label_distance_sums, Elem, Precision};
 use crate::metrics::{DomainData, MetricsError, MetricsResult};
 
-fn silhouette_impl<T: Elem>(parts: &[ArrayView2<f32>], labels: &[i64]) -> MetricsResult<f64> {
+fn silhouette_impl<T: Elem>(
+    parts: &[ArrayView2<f32>],
+    labels: &[i64],
+    blocked_f32: bool,
+) -> MetricsResult<f64> {
     let n = labels.len();
     let mut uniq: Vec<i64> = labels.to_vec();
     uniq.sort_unstable();
@@ -26,8 +31,11 @@ fn silhouette_impl<T: Elem>(parts: &[ArrayView2<f32>], labels: &[i64]) -> Metric
     for &l in &dense {
         freq[l] += 1;
     }
-    let x = prep::<T>(parts);
-    let sums = label_distance_sums(&x, &dense, n_labels);
+    let sums = if blocked_f32 {
+        label_distance_sums_f32(parts, &dense, n_labels)
+    } else {
+        label_distance_sums(&prep::<T>(parts), &dense, n_labels)
+    };
     let mut total = 0.0f64;
     for (i, &own) in dense.iter().enumerate() {
         if freq[own] < 2 {
@@ -67,8 +75,8 @@ pub fn silhouette_score(
         });
     }
     match precision {
-        Precision::F32 => silhouette_impl::<f32>(parts, labels),
-        Precision::F64 => silhouette_impl::<f64>(parts, labels),
+        Precision::F32 => silhouette_impl::<f32>(parts, labels, true),
+        Precision::F64 => silhouette_impl::<f64>(parts, labels, false),
     }
 }
 

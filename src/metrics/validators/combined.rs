@@ -64,11 +64,7 @@ pub fn label_free_validators(
             ) => (None, Some(e.to_string())),
             Err(e) => return Err(e),
         };
-        out.push(MetricValue {
-            name: name.into(),
-            value,
-            reason,
-        });
+        out.push(MetricValue::exact(name, value, reason));
         Ok(())
     };
     let Some(tl) = target.logits else {

@@ -1,0 +1,328 @@
+//! Cohesion measures at scale (plain binary: `cargo bench --bench cohesion_scale -- <command> ...`).
+//!
+//! - `write --out DIR --n N --d D --classes C --seed S`: seeded clustered source/target embeddings
+//!   ([`clustered`]) with logits, written as a store (`Source.npz`/`.json`, `Target.npz`/`.json`) in DIR.
+//! - `eval --store DIR [--out DIR] [metric flags]`: reads the store and runs what `dannscope eval` runs
+//!   after embedding (classification, cohesion, per-class transfer, the CSV/JSON files), printing the
+//!   wall time of each step and each cohesion measure.
+//! - `accuracy --n N --d D --classes C --seeds R [--data-seed S]`: the exact measures once, then the
+//!   scalable mode with seeds `0..R`; prints per measure the exact value, and over the seeds the share of
+//!   intervals that cover it, the mean bias and the mean interval width.
+//!
+//! Metric flags: `--mode auto|exact|scalable`, `--threshold N`, `--anchors M`, `--repeats R`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use dannscope::metrics::cohesion::cohesion_timed;
+use dannscope::metrics::eval::{domain_result, pair_transfer, EvalDomain};
+use dannscope::metrics::transfer::TransferParams;
+use dannscope::metrics::{
+    ClassificationParams, CohesionMode, CohesionParams, DomainData, ScaleParams,
+};
+use dannscope::preprocess::{Interpolation, PreprocessConfig};
+use dannscope::store::{
+    read_domain, write_domain, DomainEmbeddings, EmbeddingRecord, ModelRecord, OutputNames,
+};
+use ndarray::{Array1, Array2};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn arg(args: &[String], flag: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn num<T: std::str::FromStr>(args: &[String], flag: &str, default: T) -> T {
+    arg(args, flag)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Seeded clustered data for one domain: `classes` classes with Zipf-like sizes; class centres shared
+/// by the domains (seed `seed`), a domain offset and a per-class domain shift (seed `seed + 1 + domain`),
+/// per-point scale jitter, Gaussian noise, ReLU (non-negative, like pooled CNN features). Logits are a
+/// noisy linear read-out of the class centres.
+pub fn clustered(
+    n: usize,
+    d: usize,
+    classes: usize,
+    seed: u64,
+    domain: u64,
+) -> (Array2<f32>, Array2<f32>, Array1<i64>) {
+    let normal = Gauss;
+    let mut g = ChaCha8Rng::seed_from_u64(seed);
+    let centres = Array2::from_shape_fn((classes, d), |_| 0.6 * normal.sample(&mut g));
+    let mut h = ChaCha8Rng::seed_from_u64(seed.wrapping_add(1 + domain));
+    let offset: Vec<f32> = (0..d).map(|_| 0.25 * normal.sample(&mut h)).collect();
+    let shift = Array2::from_shape_fn((classes, d), |_| 0.2 * normal.sample(&mut h));
+    let weights: Vec<f64> = (0..classes).map(|c| 1.0 / (1.0 + c as f64 / 8.0)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut labels = Vec::with_capacity(n);
+    for (c, w) in weights.iter().enumerate() {
+        let k = ((w / total) * n as f64).round() as usize;
+        labels.extend(std::iter::repeat_n(c as i64, k));
+    }
+    labels.resize(n, 0);
+    let mut x = Array2::<f32>::zeros((n, d));
+    for (mut row, &y) in x.outer_iter_mut().zip(&labels) {
+        let c = y as usize;
+        let scale = 0.8 + 0.4 * h.gen::<f32>();
+        for (j, v) in row.iter_mut().enumerate() {
+            let mu = centres[[c, j]] + offset[j] + shift[[c, j]];
+            *v = (scale * mu + 0.9 * normal.sample(&mut h)).max(0.0);
+        }
+    }
+    let mut logits = Array2::<f32>::zeros((n, classes));
+    for ((mut lrow, xrow), &y) in logits.outer_iter_mut().zip(x.outer_iter()).zip(&labels) {
+        for (c, v) in lrow.iter_mut().enumerate() {
+            let dot: f32 = xrow
+                .iter()
+                .zip(centres.row(c))
+                .map(|(a, b)| a * b)
+                .sum::<f32>()
+                / (d as f32).sqrt();
+            *v = dot + if c as i64 == y { 1.0 } else { 0.0 } + normal.sample(&mut h);
+        }
+    }
+    (x, logits, Array1::from(labels))
+}
+
+/// Standard normal draws (Box-Muller).
+struct Gauss;
+
+impl Gauss {
+    fn sample(&self, r: &mut ChaCha8Rng) -> f32 {
+        let u: f64 = r.gen_range(f64::EPSILON..1.0);
+        let v: f64 = r.gen();
+        ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()) as f32
+    }
+}
+
+fn scale(args: &[String]) -> ScaleParams {
+    let d = ScaleParams::default();
+    ScaleParams {
+        mode: arg(args, "--mode")
+            .as_deref()
+            .and_then(CohesionMode::parse)
+            .unwrap_or(d.mode),
+        threshold: num(args, "--threshold", d.threshold),
+        anchors: num(args, "--anchors", d.anchors),
+        repeats: num(args, "--repeats", d.repeats),
+    }
+}
+
+fn write(args: &[String]) -> anyhow::Result<()> {
+    let out = PathBuf::from(arg(args, "--out").expect("--out DIR"));
+    let (n, d, c, seed) = (
+        num(args, "--n", 100_000usize),
+        num(args, "--d", 1280usize),
+        num(args, "--classes", 65usize),
+        num(args, "--seed", 0u64),
+    );
+    std::fs::create_dir_all(&out)?;
+    let template = EmbeddingRecord {
+        format: 1,
+        dannscope_version: env!("CARGO_PKG_VERSION").into(),
+        domain: String::new(),
+        domain_code: String::new(),
+        split: "valid".into(),
+        n: 0,
+        dim: 0,
+        n_classes: 0,
+        class_names: Vec::new(),
+        paths: Vec::new(),
+        skipped: Vec::new(),
+        model: ModelRecord {
+            path: "bench.onnx".into(),
+            sha256: "0".repeat(64),
+            arch: "bench".into(),
+            metadata: Default::default(),
+            outputs: OutputNames {
+                embedding: "embedding".into(),
+                logits: Some("logits".into()),
+                domain_logits: None,
+            },
+        },
+        preprocess: PreprocessConfig::new(224, 0.875, Interpolation::Bilinear, [0.5; 3], [0.5; 3]),
+        engine: "bench".into(),
+        provider: "CPU".into(),
+        batch_size: 0,
+        fingerprint: String::new(),
+        data_root: ".".into(),
+    };
+    for (dom, name) in [(0u64, "Source"), (1, "Target")] {
+        let t0 = Instant::now();
+        let (x, logits, label) = clustered(n / 2, d, c, seed, dom);
+        let mut record = template.clone();
+        record.domain = name.into();
+        record.domain_code = name[..1].into();
+        record.n = x.nrows();
+        record.dim = d;
+        record.n_classes = c;
+        record.class_names = (0..c).map(|i| format!("class{i:03}")).collect();
+        record.paths = (0..x.nrows()).map(|i| format!("{name}/{i}.jpg")).collect();
+        record.fingerprint = format!("bench-{n}-{d}-{c}-{seed}");
+        let de = DomainEmbeddings {
+            embedding: x,
+            logits: Some(logits),
+            label,
+            domain_logits: None,
+            record,
+        };
+        write_domain(&out, &de)?;
+        println!(
+            "wrote {name}: {} x {d} in {:.1} s",
+            n / 2,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+fn data(e: &DomainEmbeddings) -> DomainData<'_> {
+    DomainData::new(
+        e.embedding.view(),
+        e.logits.as_ref().map(|l| l.view()),
+        e.label.view(),
+    )
+}
+
+fn eval(args: &[String]) -> anyhow::Result<()> {
+    let store = PathBuf::from(arg(args, "--store").expect("--store DIR"));
+    let t0 = Instant::now();
+    let s = read_domain(&store, "Source")?;
+    let t = read_domain(&store, "Target")?;
+    println!("read store: {:.1} s", t0.elapsed().as_secs_f64());
+    let coh = CohesionParams::default().scale(scale(args));
+    let n_classes = s.record.class_names.len();
+    let (sd, td) = (data(&s), data(&t));
+    let dom = |name, code, data| EvalDomain { name, code, data };
+    let (se, te) = (dom("Source", "S", sd), dom("Target", "T", td));
+    let t1 = Instant::now();
+    let cls = ClassificationParams::default();
+    domain_result(&se, n_classes, &cls)?;
+    domain_result(&te, n_classes, &cls)?;
+    println!(
+        "classification (both domains): {:.1} s",
+        t1.elapsed().as_secs_f64()
+    );
+    let t2 = Instant::now();
+    let (rep, times) = cohesion_timed(&sd, &td, &coh)?;
+    for (m, secs) in rep.metrics.iter().zip(&times) {
+        let iv = m
+            .interval
+            .as_ref()
+            .map(|i| format!(" [{:.5}, {:.5}]", i.lower, i.upper))
+            .unwrap_or_default();
+        println!(
+            "  {:<26} {:>8.1} s  {:<8} {}{iv}",
+            m.name,
+            secs,
+            m.mode,
+            m.value.map(|v| format!("{v:.5}")).unwrap_or("-".into())
+        );
+    }
+    println!("cohesion: {:.1} s", t2.elapsed().as_secs_f64());
+    let t3 = Instant::now();
+    pair_transfer(&se, &te, n_classes, &TransferParams::from_cohesion(&coh))?;
+    println!("per-class transfer: {:.1} s", t3.elapsed().as_secs_f64());
+    println!(
+        "eval total (after reading): {:.1} s",
+        t1.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Per measure: name, exact value, exact seconds, and per seed (estimate, lower, upper).
+type Row = (String, f64, f64, Vec<(f64, f64, f64)>);
+
+fn accuracy(args: &[String]) -> anyhow::Result<()> {
+    let (n, d, c, seeds, data_seed) = (
+        num(args, "--n", 20_000usize),
+        num(args, "--d", 256usize),
+        num(args, "--classes", 65usize),
+        num(args, "--seeds", 20u64),
+        num(args, "--data-seed", 0u64),
+    );
+    let (xs, ls, ys) = clustered(n / 2, d, c, data_seed, 0);
+    let (xt, lt, yt) = clustered(n / 2, d, c, data_seed, 1);
+    let sd = DomainData::new(xs.view(), Some(ls.view()), ys.view());
+    let td = DomainData::new(xt.view(), Some(lt.view()), yt.view());
+    let base = scale(args);
+    let exact_p = CohesionParams::default().scale(ScaleParams {
+        mode: CohesionMode::Exact,
+        ..base
+    });
+    let t0 = Instant::now();
+    let (exact, et) = cohesion_timed(&sd, &td, &exact_p)?;
+    println!("exact: {:.1} s", t0.elapsed().as_secs_f64());
+    let mut rows: Vec<Row> = Vec::new();
+    let mut st = vec![0.0; et.len()];
+    for seed in 0..seeds {
+        let p = CohesionParams::default().seed(seed).scale(ScaleParams {
+            mode: CohesionMode::Scalable,
+            ..base
+        });
+        let (r, times) = cohesion_timed(&sd, &td, &p)?;
+        for (s, t) in st.iter_mut().zip(&times) {
+            *s += t / seeds as f64;
+        }
+        for m in &r.metrics {
+            let (Some(iv), Some(v)) = (&m.interval, m.value) else {
+                continue;
+            };
+            let Some(ex) = exact.value(&m.name) else {
+                continue;
+            };
+            match rows.iter_mut().find(|r| r.0 == m.name) {
+                Some(row) => row.3.push((v, iv.lower, iv.upper)),
+                None => {
+                    let i = exact.metrics.iter().position(|e| e.name == m.name).unwrap();
+                    rows.push((m.name.clone(), ex, et[i], vec![(v, iv.lower, iv.upper)]));
+                }
+            }
+        }
+    }
+    println!(
+        "| n | measure | exact | exact s | scalable s | coverage | mean bias | mean |bias|/half-width | mean width |"
+    );
+    for (name, ex, secs, v) in &rows {
+        let k = v.len() as f64;
+        let cover = v.iter().filter(|(_, l, u)| l <= ex && ex <= u).count();
+        let bias = v.iter().map(|(e, _, _)| e - ex).sum::<f64>() / k;
+        let width = v.iter().map(|(_, l, u)| u - l).sum::<f64>() / k;
+        let rel = v
+            .iter()
+            .map(|(e, l, u)| (e - ex).abs() / ((u - l) / 2.0))
+            .sum::<f64>()
+            / k;
+        let i = exact.metrics.iter().position(|e| &e.name == name).unwrap();
+        println!(
+            "| {n} | {name} | {ex:.6} | {secs:.1} | {:.1} | {cover}/{} | {bias:+.2e} | {rel:.2} | {width:.2e} |",
+            st[i],
+            v.len()
+        );
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    match args
+        .iter()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(String::as_str)
+    {
+        Some("write") => write(&args),
+        Some("eval") => eval(&args),
+        Some("accuracy") => accuracy(&args),
+        _ => {
+            eprintln!("usage: cohesion_scale write|eval|accuracy [options] (see the file's doc)");
+            let _ = Path::new(".");
+            Ok(())
+        }
+    }
+}
