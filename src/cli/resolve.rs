@@ -13,7 +13,7 @@ use dannscope::metrics::{ClassificationParams, CohesionParams};
 use dannscope::model::OutputOverrides;
 use dannscope::project::ProjectOptions;
 use dannscope::settings::{InputPipeline, MapSettings, MetricSettings, Seeds, Settings, SplitSel};
-use dannscope::tsne::{Init, TsneEngine, TsneParams};
+use dannscope::tsne::{Init, Method, TsneEngine, TsneParams};
 
 use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs};
 
@@ -116,6 +116,12 @@ pub fn settings(f: &Flags, c: &Config) -> Result<Settings> {
         });
     if let Some(n) = m.iterations.or(c.iterations) {
         params = params.n_iter(n);
+    }
+    if let Some(name) = m.neighbours.as_deref().or(c.neighbours.as_deref()) {
+        let method = Method::parse(name).with_context(|| {
+            format!("neighbours = \"{name}\": expected auto, exact or approximate")
+        })?;
+        params = params.neighbours(method);
     }
     let map = MapSettings::new(params, m.max_points.or(c.max_points))
         .context("invalid t-SNE settings")?;
