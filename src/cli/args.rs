@@ -122,7 +122,7 @@ pub struct MapArgs {
     /// [default: native].
     #[arg(long = "tsne-engine", value_name = "ENGINE", value_parser = ["native", "linfa"])]
     pub tsne_engine: Option<String>,
-    /// t-SNE neighbours: auto (exact below 50,000 points, approximate and seeded from it on),
+    /// t-SNE neighbours: auto (exact below 100,000 points, approximate and seeded from it on),
     /// exact or approximate [default: auto].
     #[arg(long, value_name = "METHOD", value_parser = ["auto", "exact", "approximate"])]
     pub neighbours: Option<String>,

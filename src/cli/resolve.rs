@@ -272,6 +272,7 @@ bootstrap = 20
             max_points: Some(40),
             init: Some("random".into()),
             tsne_engine: Some("linfa".into()),
+            neighbours: Some("approximate".into()),
         };
         let x = MetricArgs { bootstrap: Some(0) };
         let f = Flags {
@@ -298,6 +299,7 @@ bootstrap = 20
         assert_eq!(s.map.params().perplexity, 5.0);
         assert_eq!(s.map.params().n_iter, 50);
         assert_eq!(s.map.params().init, Init::Random);
+        assert_eq!(s.map.params().neighbours, Method::Approximate);
         assert_eq!(s.map.params().engine, TsneEngine::Linfa);
         assert_eq!(s.map.max_points(), Some(40));
         assert_eq!(s.metrics.classification().n_resamples, 0);

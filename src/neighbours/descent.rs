@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::forest::{mix, Tree};
-use super::{dist2_f32, Rows};
+use super::rows::{dist2_f32, Rows};
 
 /// Neighbour lists under construction: row `i` holds `keys[i*k..(i+1)*k]`, each
 /// `(distance bits << 32) | index`, ascending; `u64::MAX` marks an empty slot.
@@ -259,12 +259,11 @@ pub(crate) fn refine(
 }
 
 /// Approximate neighbours of `q` among the rows of `x`: candidates from the leaves the
-/// query falls into, then repeated expansion through the reference lists `graph` (row-major
-/// `[N, kg]` indices) until no list changes or `max_iter` expansions.
+/// query falls into, then repeated expansion through the reference lists `(graph, kg)`
+/// (row-major `[N, kg]` indices) until no list changes or `max_iter` expansions.
 pub(crate) fn query(
     x: &Rows,
-    graph: &[u32],
-    kg: usize,
+    (graph, kg): (&[u32], usize),
     q: &Rows,
     trees: &[Tree],
     k: usize,

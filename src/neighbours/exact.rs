@@ -79,7 +79,7 @@ pub(crate) fn search(
                 let xi = q.row(q0 + qi);
                 let mut exact: Vec<(f64, u32)> = heap
                     .into_iter()
-                    .map(|(_, j)| (super::dist2_f64(xi, reference.row(j as usize)), j))
+                    .map(|(_, j)| (super::rows::dist2_f64(xi, reference.row(j as usize)), j))
                     .collect();
                 exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 for (t, (d, j)) in exact.into_iter().enumerate() {

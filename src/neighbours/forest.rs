@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::{dot, Rows};
+use super::rows::{dot, Rows};
 
 /// One random-projection tree over the rows of a matrix.
 pub(crate) struct Tree {

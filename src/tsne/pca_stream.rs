@@ -21,7 +21,7 @@ fn chunks<'a>(parts: &[ArrayView2<'a, f32>]) -> Vec<ArrayView2<'a, f32>> {
         .flat_map(|p| {
             (0..p.nrows())
                 .step_by(CHUNK)
-                .map(|a| p.clone().slice_move(s![a..(a + CHUNK).min(p.nrows()), ..]))
+                .map(|a| (*p).slice_move(s![a..(a + CHUNK).min(p.nrows()), ..]))
         })
         .collect()
 }
