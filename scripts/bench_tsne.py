@@ -7,12 +7,17 @@ their ratio, the exact KL divergence of both maps against one P (openTSNE's exac
 affinities, perplexity 30) computed here in numpy, and trustworthiness (k=10; on a seeded
 subsample of 3,000 points for larger sets).
 
-Usage: python3 scripts/bench_tsne.py [--sizes digits,10000,30000,70000] [--repeats 3]
+Large sets: `--npy /work/data/scale/pca50_100000.npy,...` (from scripts/make_tsne_data.py --pca50)
+replaces the mixtures; above 70k points P comes from openTSNE's default approximate kNN (an exact P
+would cost O(N^2) here), and the native tool's peak RSS (getrusage of the child) is printed.
+
+Usage: python3 scripts/bench_tsne.py [--sizes digits,10000,30000,70000] [--repeats 3] [--npy A.npy,B.npy]
 Run from the repository root with CARGO_TARGET_DIR set as for the build.
 """
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -78,12 +83,16 @@ def main():
     ap.add_argument("--sizes", default="digits,10000,30000,70000")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--big-repeats", type=int, default=1, help="repeats above 20k points")
+    ap.add_argument("--npy", default="", help="comma-separated [N, D] float32 .npy files instead of --sizes")
     args = ap.parse_args()
     subprocess.run(["cargo", "bench", "--bench", "tsne_compare", "--no-run"], check=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for size in args.sizes.split(","):
-            if size == "digits":
+        sets = args.npy.split(",") if args.npy else args.sizes.split(",")
+        for size in sets:
+            if size.endswith(".npy"):
+                x = np.load(size).astype(np.float32)
+            elif size == "digits":
                 x = load_digits().data.astype(np.float32)
             else:
                 x = mixture(int(size), seed=int(size))
@@ -91,7 +100,10 @@ def main():
             reps = args.repeats if n <= 20000 else args.big_repeats
             t_nat, y_nat = run_native(x, reps, tmp)
             t_ot, y_ot = run_opentsne(x, reps)
-            P = PerplexityBasedNN(x.astype(np.float64), perplexity=30, method="exact", n_jobs=2).P
+            rss_native_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            knn_method = "exact" if n <= 70000 else "annoy"
+            P = PerplexityBasedNN(x.astype(np.float64), perplexity=30, method=knn_method, n_jobs=2,
+                                  random_state=0).P
             row = {
                 "data": f"{size} ({n}x{x.shape[1]})",
                 "native_s": statistics.median(t_nat),
@@ -101,6 +113,8 @@ def main():
                 "trust_native": trust(x, y_nat),
                 "trust_opentsne": trust(x, y_ot),
                 "repeats": reps,
+                "p_knn": knn_method,
+                "peak_rss_native_mib_max_so_far": rss_native_mib,
             }
             row["ratio_opentsne_over_native"] = row["opentsne_s"] / row["native_s"]
             rows.append(row)

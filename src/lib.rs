@@ -17,6 +17,7 @@ pub mod explore;
 pub mod layout;
 pub mod metrics;
 pub mod model;
+pub mod neighbours;
 pub mod pipeline;
 pub mod plot;
 pub mod preprocess;

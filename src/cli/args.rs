@@ -123,6 +123,10 @@ pub struct MapArgs {
     /// [default: native].
     #[arg(long = "tsne-engine", value_name = "ENGINE", value_parser = ["native", "linfa"])]
     pub tsne_engine: Option<String>,
+    /// t-SNE neighbours: auto (exact below 100,000 points, approximate and seeded from it on),
+    /// exact or approximate [default: auto].
+    #[arg(long, value_name = "METHOD", value_parser = ["auto", "exact", "approximate"])]
+    pub neighbours: Option<String>,
 }
 
 /// Metric settings.

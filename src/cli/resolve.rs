@@ -16,7 +16,7 @@ use dannscope::settings::{
     InputPipeline, MapSettings, MetricSettings, Neighbours, Seeds, Settings, SplitSel,
 };
 use dannscope::shard::ShardSpec;
-use dannscope::tsne::{Init, TsneEngine, TsneParams};
+use dannscope::tsne::{Init, Method, TsneEngine, TsneParams};
 
 use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
 
@@ -206,6 +206,12 @@ pub fn settings_env(
     if let Some(n) = m.iterations.or(c.iterations) {
         params = params.n_iter(n);
     }
+    if let Some(name) = m.neighbours.as_deref().or(c.neighbours.as_deref()) {
+        let method = Method::parse(name).with_context(|| {
+            format!("neighbours = \"{name}\": expected auto, exact or approximate")
+        })?;
+        params = params.neighbours(method);
+    }
     let map = MapSettings::new(params, m.max_points.or(c.max_points))
         .context("invalid t-SNE settings")?;
     let xd = MetricArgs::default();
@@ -377,6 +383,7 @@ jaccard_k = 4
             max_points: Some(40),
             init: Some("random".into()),
             tsne_engine: Some("linfa".into()),
+            neighbours: Some("approximate".into()),
         };
         let x = MetricArgs {
             bootstrap: Some(0),
@@ -410,6 +417,7 @@ jaccard_k = 4
         assert_eq!(s.map.params().perplexity, 5.0);
         assert_eq!(s.map.params().n_iter, 50);
         assert_eq!(s.map.params().init, Init::Random);
+        assert_eq!(s.map.params().neighbours, Method::Approximate);
         assert_eq!(s.map.params().engine, TsneEngine::Linfa);
         assert_eq!(s.map.max_points(), Some(40));
         assert_eq!(s.metrics.classification().n_resamples, 0);

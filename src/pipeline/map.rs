@@ -70,6 +70,10 @@ struct MapRecord {
     target: String,
     n_source: usize,
     n_target: usize,
+    /// How the perplexity neighbours were found (`exact` or `approximate`); absent in maps
+    /// written before the approximate search existed (all exact).
+    #[serde(default)]
+    neighbours: Option<crate::neighbours::Method>,
 }
 
 /// Feed every t-SNE parameter into `h` by value (a new parameter fails to compile here until it is
@@ -91,6 +95,8 @@ fn hash_params(h: &mut Sha256, p: &TsneParams, max_points: Option<usize>) {
         n_interpolation_points,
         min_num_intervals,
         ints_in_interval,
+        neighbours,
+        neighbour_threshold,
     } = p;
     let f = |h: &mut Sha256, x: f64| h.update(x.to_le_bytes());
     let u = |h: &mut Sha256, x: u64| h.update(x.to_le_bytes());
@@ -133,6 +139,8 @@ fn hash_params(h: &mut Sha256, p: &TsneParams, max_points: Option<usize>) {
     u(h, *n_interpolation_points as u64);
     u(h, *min_num_intervals as u64);
     f(h, *ints_in_interval);
+    h.update(neighbours.name().as_bytes());
+    u(h, *neighbour_threshold as u64);
     u(h, max_points.map_or(u64::MAX, |m| m as u64));
 }
 
@@ -206,14 +214,20 @@ pub fn map_pair(
             }
         }
     }
-    let x = concatenate(Axis(0), &[source.embedding.view(), target.embedding.view()])
-        .map_err(|e| Error::Invalid(format!("cannot join source and target: {e}")))?;
-    let idx: Vec<usize> = sel
-        .iter()
-        .map(|&(t, i)| if t { ns + i } else { i })
-        .collect();
-    let x = x.select(Axis(0), &idx);
-    let out = tsne::fit(x.view(), set.params())?;
+    let parts = [source.embedding.view(), target.embedding.view()];
+    let out = if sel.len() == ns + target.embedding.nrows() {
+        // Every row, in order: fit the two blocks as they are (no joined copy).
+        tsne::fit_parts(&parts, set.params())?
+    } else {
+        let x = concatenate(Axis(0), &parts)
+            .map_err(|e| Error::Invalid(format!("cannot join source and target: {e}")))?;
+        let idx: Vec<usize> = sel
+            .iter()
+            .map(|&(t, i)| if t { ns + i } else { i })
+            .collect();
+        tsne::fit(x.select(Axis(0), &idx).view(), set.params())?
+    };
+    let neighbours = out.neighbours;
     let map = PairMap {
         coords: out.coords,
         is_target,
@@ -236,6 +250,7 @@ pub fn map_pair(
             target: target.record.domain.clone(),
             n_source: map.is_target.iter().filter(|t| !**t).count(),
             n_target: map.is_target.iter().filter(|t| **t).count(),
+            neighbours: Some(neighbours),
         },
     )?;
     Ok(map)

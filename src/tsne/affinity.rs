@@ -1,5 +1,5 @@
 //! Perplexity calibration and the symmetric sparse affinity matrix P.
-use super::knn::Knn;
+use crate::neighbours::Neighbours;
 use rayon::prelude::*;
 
 /// A square sparse matrix in compressed-row form (columns sorted within each row).
@@ -62,9 +62,9 @@ fn calibrate_row(d2: &[f64], perplexity: f64, out: &mut [f64]) {
 }
 
 /// Joint affinities `P = (P_cond + P_condᵀ) / (2N)` from calibrated neighbour lists.
-pub fn joint_probabilities(knn: &Knn, perplexity: f64) -> Csr {
+pub fn joint_probabilities(knn: &Neighbours, perplexity: f64) -> Csr {
     let k = knn.k;
-    let n = knn.idx.len().checked_div(k).unwrap_or(0);
+    let n = knn.indices.len().checked_div(k).unwrap_or(0);
     let mut cond = vec![0f64; n * k];
     cond.par_chunks_mut(k.max(1))
         .zip(knn.dist2.par_chunks(k.max(1)))
@@ -73,7 +73,7 @@ pub fn joint_probabilities(knn: &Knn, perplexity: f64) -> Csr {
     let mut counts = vec![0usize; n + 1];
     for i in 0..n {
         counts[i] += k;
-        for &j in &knn.idx[i * k..(i + 1) * k] {
+        for &j in &knn.indices[i * k..(i + 1) * k] {
             counts[j as usize] += 1;
         }
     }
@@ -86,7 +86,7 @@ pub fn joint_probabilities(knn: &Knn, perplexity: f64) -> Csr {
     let mut vals = vec![0f64; start[n]];
     for i in 0..n {
         for t in 0..k {
-            let j = knn.idx[i * k + t] as usize;
+            let j = knn.indices[i * k + t] as usize;
             let p = cond[i * k + t];
             cols[fill[i]] = j as u32;
             vals[fill[i]] = p;
@@ -159,10 +159,11 @@ mod tests {
 
     #[test]
     fn joint_matrix_is_symmetric_and_normalised() {
-        let knn = Knn {
+        let knn = Neighbours {
             k: 2,
-            idx: vec![1, 2, 0, 2, 1, 0, 0, 1],
+            indices: vec![1, 2, 0, 2, 1, 0, 0, 1],
             dist2: vec![1.0, 2.0, 1.0, 1.5, 1.5, 2.0, 3.0, 3.5],
+            method: crate::neighbours::Method::Exact,
         };
         let p = joint_probabilities(&knn, 1.5);
         let total: f64 = p.data.iter().sum();

@@ -1,7 +1,9 @@
 //! Joint t-SNE of embeddings (the caller concatenates source and target rows).
 //!
 //! The default [`TsneEngine::Native`] engine follows openTSNE's recipe: optional PCA to
-//! `pca_dims` columns, exact k-nearest neighbours (k = min(N−1, ⌊3·perplexity⌋)), perplexity
+//! `pca_dims` columns, k-nearest neighbours (k = min(N−1, ⌊3·perplexity⌋); exact below
+//! [`TsneParams::neighbour_threshold`] points, approximate and seeded from it on, see
+//! [`crate::neighbours`]), perplexity
 //! calibration by bisection, symmetric sparse P, PCA start rescaled to standard deviation
 //! 1e-4, `early_exaggeration_iter` iterations at `early_exaggeration` then `n_iter` at
 //! `exaggeration`, learning rate N/exaggeration, momentum 0.8 in both phases (openTSNE's
@@ -20,13 +22,14 @@
 mod affinity;
 mod bh;
 mod fft;
-mod knn;
 mod linfa;
 mod optimize;
 pub mod params;
 mod pca;
+mod pca_stream;
 mod quality;
 
+pub use crate::neighbours::Method;
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -54,6 +57,9 @@ pub struct TsneOutput {
     pub iterations: usize,
     /// Non-fatal adjustments made, in words (e.g. a reduced perplexity).
     pub notices: Vec<String>,
+    /// How the perplexity neighbours were found ([`Method::Exact`] or
+    /// [`Method::Approximate`]).
+    pub neighbours: Method,
 }
 
 /// Affinities P of `x` after the same preparation [`fit`] uses (PCA reduction, exact kNN,
@@ -62,6 +68,8 @@ pub struct Affinities {
     p: affinity::Csr,
     /// Perplexity actually used.
     pub perplexity: f64,
+    /// How the neighbours were found.
+    pub neighbours: Method,
 }
 
 impl Affinities {
@@ -86,26 +94,55 @@ impl Affinities {
 /// Validated input: reduced data (f32) and effective perplexity plus notices.
 struct Prepared {
     x: Array2<f32>,
+    neighbours: crate::neighbours::NeighbourParams,
     perplexity: f64,
     notices: Vec<String>,
 }
 
-fn prepare(x: ArrayView2<f32>, params: &TsneParams) -> Result<Prepared, TsneError> {
+/// Inputs with more elements than this are reduced by the streaming PCA (no f64 copy, blocks
+/// not joined); smaller inputs keep the in-memory PCA, so their maps are unchanged.
+pub const STREAM_PCA_MIN_ELEMENTS: usize = 1 << 26;
+
+/// The blocks as one matrix.
+fn join(parts: &[ArrayView2<f32>]) -> Result<Array2<f32>, TsneError> {
+    match parts {
+        [one] => Ok(one.to_owned()),
+        _ => ndarray::concatenate(ndarray::Axis(0), parts).map_err(|e| TsneError::Shape {
+            what: "input blocks",
+            expected: "blocks that can be joined".into(),
+            found: e.to_string(),
+        }),
+    }
+}
+
+fn prepare(parts: &[ArrayView2<f32>], params: &TsneParams) -> Result<Prepared, TsneError> {
     params.check()?;
-    let (n, d) = x.dim();
+    let n: usize = parts.iter().map(|p| p.nrows()).sum();
+    let d = parts.first().map_or(0, |p| p.ncols());
     if n < 5 {
         return Err(TsneError::TooFewPoints { found: n });
     }
     if d == 0 {
         return Err(TsneError::NoColumns);
     }
-    if let Some(((row, col), v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(TsneError::NonFinite {
-            what: "input",
-            row,
-            col,
-            value: *v,
-        });
+    let mut offset = 0;
+    for x in parts {
+        if x.ncols() != d {
+            return Err(TsneError::Shape {
+                what: "input blocks",
+                expected: format!("{d} columns in every block"),
+                found: format!("{} columns", x.ncols()),
+            });
+        }
+        if let Some(((row, col), v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(TsneError::NonFinite {
+                what: "input",
+                row: offset + row,
+                col,
+                value: *v,
+            });
+        }
+        offset += x.nrows();
     }
     if let Init::Given(y) = &params.init {
         if y.nrows() != n {
@@ -127,32 +164,42 @@ fn prepare(x: ArrayView2<f32>, params: &TsneParams) -> Result<Prepared, TsneErro
         perplexity = max_perp;
     }
     let x = match params.pca_dims {
+        Some(p) if d > p && n * d > STREAM_PCA_MIN_ELEMENTS => {
+            pca_stream::pca_scores_parts(parts, p, params.seed).mapv(|v| v as f32)
+        }
         Some(p) if d > p => {
-            let xf = x.mapv(|v| v as f64);
+            let xf = join(parts)?.mapv(|v| v as f64);
             pca::pca_scores(xf.view(), p, params.seed).mapv(|v| v as f32)
         }
-        _ => x.to_owned(),
+        _ => join(parts)?,
     };
     Ok(Prepared {
+        neighbours: params.neighbour_params(),
         x,
         perplexity,
         notices,
     })
 }
 
-fn affinities_of(prep: &Prepared) -> affinity::Csr {
+fn affinities_of(prep: &Prepared) -> (affinity::Csr, Method) {
     let n = prep.x.nrows();
     let k = ((3.0 * prep.perplexity).floor() as usize).min(n - 1);
-    let nn = knn::knn(&prep.x, k);
-    affinity::joint_probabilities(&nn, prep.perplexity)
+    let nn = crate::neighbours::knn_graph(prep.x.view(), k, &prep.neighbours)
+        .expect("k < N, finite input and the parameters were checked");
+    (
+        affinity::joint_probabilities(&nn, prep.perplexity),
+        nn.method,
+    )
 }
 
 /// Computes the affinities P that [`fit`] would use for `x` (validation included).
 pub fn affinities(x: ArrayView2<f32>, params: &TsneParams) -> Result<Affinities, TsneError> {
-    let prep = prepare(x, params)?;
+    let prep = prepare(&[x], params)?;
+    let (p, neighbours) = affinities_of(&prep);
     Ok(Affinities {
-        p: affinities_of(&prep),
+        p,
         perplexity: prep.perplexity,
+        neighbours,
     })
 }
 
@@ -195,8 +242,16 @@ fn initial_layout(x: &Array2<f32>, init: &Init, seed: u64) -> Vec<[f64; 2]> {
 /// Errors: invalid parameters, fewer than 5 rows, no columns, a non-finite value (naming
 /// its row and column), an initial layout of the wrong shape, or a failed linfa-tsne run.
 pub fn fit(x: ArrayView2<f32>, params: &TsneParams) -> Result<TsneOutput, TsneError> {
-    let prep = prepare(x, params)?;
-    let p = affinities_of(&prep);
+    fit_parts(&[x], params)
+}
+
+/// Embeds the rows of several blocks of the same width (e.g. source rows, then target rows)
+/// as one set, without joining them first: inputs wider than `pca_dims` are reduced block by
+/// block, so a large store is never held twice. Errors as [`fit`], plus blocks of different
+/// widths.
+pub fn fit_parts(parts: &[ArrayView2<f32>], params: &TsneParams) -> Result<TsneOutput, TsneError> {
+    let prep = prepare(parts, params)?;
+    let (p, neighbours) = affinities_of(&prep);
     let n = prep.x.nrows();
     let mut notices = prep.notices.clone();
     let iterations = params.early_exaggeration_iter + params.n_iter;
@@ -278,5 +333,6 @@ pub fn fit(x: ArrayView2<f32>, params: &TsneParams) -> Result<TsneOutput, TsneEr
         perplexity: prep.perplexity,
         iterations,
         notices,
+        neighbours,
     })
 }

@@ -1,4 +1,5 @@
 //! Hyper-parameters of the t-SNE stage and their validation.
+use crate::neighbours::{Method, NeighbourParams};
 use ndarray::Array2;
 
 /// Errors raised by the t-SNE stage.
@@ -47,6 +48,9 @@ pub enum TsneError {
         /// Found shape, in words.
         found: String,
     },
+    /// The neighbour search failed.
+    #[error(transparent)]
+    Neighbours(#[from] crate::neighbours::NeighbourError),
     /// The linfa-tsne engine failed.
     #[error("linfa-tsne failed: {0}")]
     Linfa(String),
@@ -138,6 +142,12 @@ pub struct TsneParams {
     pub min_num_intervals: usize,
     /// Width of a grid interval, in map units, of the FFT method; default 1.
     pub ints_in_interval: f64,
+    /// How the perplexity neighbours are found; default [`Method::Auto`] (exact below
+    /// `neighbour_threshold` points, approximate from it on).
+    pub neighbours: Method,
+    /// Points from which [`Method::Auto`] finds neighbours approximately; default
+    /// [`crate::neighbours::APPROX_THRESHOLD`].
+    pub neighbour_threshold: usize,
 }
 
 impl Default for TsneParams {
@@ -158,6 +168,8 @@ impl Default for TsneParams {
             n_interpolation_points: 3,
             min_num_intervals: 50,
             ints_in_interval: 1.0,
+            neighbours: Method::Auto,
+            neighbour_threshold: crate::neighbours::APPROX_THRESHOLD,
         }
     }
 }
@@ -236,6 +248,26 @@ impl TsneParams {
         self
     }
 
+    /// Sets how the perplexity neighbours are found.
+    pub fn neighbours(mut self, v: Method) -> Self {
+        self.neighbours = v;
+        self
+    }
+    /// Sets the size from which [`Method::Auto`] finds neighbours approximately.
+    pub fn neighbour_threshold(mut self, v: usize) -> Self {
+        self.neighbour_threshold = v;
+        self
+    }
+    /// The neighbour-search parameters these settings imply (seeded with `seed`).
+    pub fn neighbour_params(&self) -> NeighbourParams {
+        NeighbourParams {
+            method: self.neighbours,
+            threshold: self.neighbour_threshold,
+            seed: self.seed,
+            ..NeighbourParams::default()
+        }
+    }
+
     /// Validates every field; returns the first problem found.
     pub fn check(&self) -> Result<&Self, TsneError> {
         if !(self.perplexity.is_finite() && self.perplexity > 0.0) {
@@ -287,6 +319,13 @@ impl TsneParams {
                 "ints_in_interval",
                 "a finite number > 0",
                 self.ints_in_interval,
+            ));
+        }
+        if self.neighbour_threshold < 1 {
+            return Err(bad(
+                "neighbour_threshold",
+                "at least 1",
+                self.neighbour_threshold,
             ));
         }
         if let Init::Given(y) = &self.init {

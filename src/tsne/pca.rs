@@ -106,7 +106,7 @@ fn par_tdot(x: &Array2<f64>, y: &Array2<f64>) -> Array2<f64> {
 }
 
 /// Orthonormalises the columns of `q` in place (modified Gram–Schmidt, two passes).
-fn orthonormalize(q: &mut Array2<f64>) {
+pub(crate) fn orthonormalize(q: &mut Array2<f64>) {
     for _ in 0..2 {
         for j in 0..q.ncols() {
             for i in 0..j {
@@ -124,7 +124,7 @@ fn orthonormalize(q: &mut Array2<f64>) {
 
 /// Flips each column of `comps` (and the matching column of `scores`) so that the
 /// largest-magnitude entry of the component is positive.
-fn fix_signs(comps: &mut Array2<f64>, scores: &mut Array2<f64>) {
+pub(crate) fn fix_signs(comps: &mut Array2<f64>, scores: &mut Array2<f64>) {
     for j in 0..comps.ncols() {
         let mut best = 0.0f64;
         for &v in comps.column(j) {

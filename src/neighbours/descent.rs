@@ -1,0 +1,318 @@
+//! Approximate k-nearest neighbours: random-projection-forest candidates refined by
+//! NN-descent (the recipe of pynndescent, which openTSNE uses).
+//!
+//! Every step is written so that its result does not depend on the thread count: a point's
+//! list is updated only by the task that owns the point, from a read-only snapshot of the
+//! previous round, and a list always keeps the `k` smallest `(distance, index)` pairs among
+//! all candidates it has seen — a set that does not depend on the order they arrive in.
+//! Distances are computed as `Σ (a − b)²` in f32, which is bitwise symmetric.
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+use super::forest::{mix, Tree};
+use super::rows::{dist2_f32, Rows};
+
+/// Neighbour lists under construction: row `i` holds `keys[i*k..(i+1)*k]`, each
+/// `(distance bits << 32) | index`, ascending; `u64::MAX` marks an empty slot.
+pub(crate) struct Lists {
+    pub k: usize,
+    pub keys: Vec<u64>,
+    /// Whether an entry arrived since it was last used to propose candidates.
+    pub fresh: Vec<bool>,
+}
+
+#[inline]
+fn key(d: f32, j: u32) -> u64 {
+    // Non-negative f32 values order like their bit patterns.
+    ((d.to_bits() as u64) << 32) | j as u64
+}
+
+#[inline]
+pub(crate) fn key_index(k: u64) -> u32 {
+    k as u32
+}
+
+/// Per-thread scratch: a stamp per point, so each candidate is measured once per row.
+struct Marks {
+    stamp: Vec<u32>,
+    gen: u32,
+}
+
+impl Marks {
+    fn new(n: usize) -> Marks {
+        Marks {
+            stamp: vec![0; n],
+            gen: 0,
+        }
+    }
+    fn next(&mut self) {
+        self.gen = self.gen.wrapping_add(1);
+        if self.gen == 0 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.gen = 1;
+        }
+    }
+    /// Marks `j`; returns whether it was unmarked.
+    #[inline]
+    fn visit(&mut self, j: u32) -> bool {
+        let s = &mut self.stamp[j as usize];
+        if *s == self.gen {
+            false
+        } else {
+            *s = self.gen;
+            true
+        }
+    }
+}
+
+/// Inserts `key` into the ascending row if it is smaller than the last entry.
+#[inline]
+fn insert(keys: &mut [u64], fresh: &mut [bool], kk: u64) -> bool {
+    let k = keys.len();
+    if kk >= keys[k - 1] {
+        return false;
+    }
+    let pos = keys.partition_point(|&x| x < kk);
+    keys.copy_within(pos..k - 1, pos + 1);
+    fresh.copy_within(pos..k - 1, pos + 1);
+    keys[pos] = kk;
+    fresh[pos] = true;
+    true
+}
+
+/// Initial lists of the rows of `x` from the leaves of `trees`; slots still empty (rows in
+/// small leaves) are filled with seeded random rows.
+pub(crate) fn from_leaves(x: &Rows, trees: &[Tree], k: usize, seed: u64) -> Lists {
+    let n = x.n;
+    let mut keys = vec![u64::MAX; n * k];
+    let mut fresh = vec![true; n * k];
+    keys.par_chunks_mut(k)
+        .zip(fresh.par_chunks_mut(k))
+        .enumerate()
+        .for_each_init(
+            || Marks::new(n),
+            |marks, (i, (row, fr))| {
+                marks.next();
+                marks.visit(i as u32);
+                let xi = x.row(i);
+                for t in trees {
+                    for &j in t.leaf(t.leaf_of[i]) {
+                        if marks.visit(j) {
+                            insert(row, fr, key(dist2_f32(xi, x.row(j as usize)), j));
+                        }
+                    }
+                }
+                if row[k - 1] == u64::MAX {
+                    let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, i as u64));
+                    while row[k - 1] == u64::MAX {
+                        let j = rng.gen_range(0..n as u32);
+                        if marks.visit(j) {
+                            insert(row, fr, key(dist2_f32(xi, x.row(j as usize)), j));
+                        }
+                    }
+                }
+            },
+        );
+    Lists { k, keys, fresh }
+}
+
+/// Candidate lists of one round: row `i` holds `ids[i*cap..i*cap+len[i]]`.
+struct Sampled {
+    cap: usize,
+    ids: Vec<u32>,
+    len: Vec<u32>,
+}
+
+impl Sampled {
+    fn row(&self, i: usize) -> &[u32] {
+        &self.ids[i * self.cap..i * self.cap + self.len[i] as usize]
+    }
+}
+
+/// Forward samples (the `m` nearest fresh or the `m` nearest used entries of each row) plus
+/// reverse entries, at most `m` of them per row, picked by a seeded hash.
+fn sample(l: &Lists, want_fresh: bool, m: usize, seed: u64) -> Sampled {
+    let (n, k) = (l.keys.len() / l.k, l.k);
+    let cap = 2 * m;
+    let fwd: Vec<Vec<u32>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            (0..k)
+                .filter(|&t| l.fresh[i * k + t] == want_fresh && l.keys[i * k + t] != u64::MAX)
+                .take(m)
+                .map(|t| key_index(l.keys[i * k + t]))
+                .collect()
+        })
+        .collect();
+    // Reverse lists: counting sort in row order, then a seeded choice of at most m.
+    let mut count = vec![0u32; n + 1];
+    for f in &fwd {
+        for &j in f {
+            count[j as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        count[i + 1] += count[i];
+    }
+    let mut rev = vec![0u32; count[n] as usize];
+    let mut fill = count.clone();
+    for (i, f) in fwd.iter().enumerate() {
+        for &j in f {
+            rev[fill[j as usize] as usize] = i as u32;
+            fill[j as usize] += 1;
+        }
+    }
+    let mut ids = vec![0u32; n * cap];
+    let mut len = vec![0u32; n];
+    ids.par_chunks_mut(cap)
+        .zip(len.par_iter_mut())
+        .enumerate()
+        .for_each(|(i, (out, ln))| {
+            let f = &fwd[i];
+            out[..f.len()].copy_from_slice(f);
+            let mut r: Vec<u32> = rev[count[i] as usize..count[i + 1] as usize]
+                .iter()
+                .copied()
+                .filter(|j| !f.contains(j))
+                .collect();
+            if r.len() > m {
+                r.sort_by_key(|&j| mix(seed, ((i as u64) << 32) | j as u64));
+                r.truncate(m);
+            }
+            out[f.len()..f.len() + r.len()].copy_from_slice(&r);
+            *ln = (f.len() + r.len()) as u32;
+        });
+    Sampled { cap, ids, len }
+}
+
+/// NN-descent: at most `max_iter` rounds, stopping when a round changes fewer than
+/// `delta · N · k` entries. `m` bounds the candidates sampled per row and round.
+pub(crate) fn refine(
+    x: &Rows,
+    mut l: Lists,
+    m: usize,
+    max_iter: usize,
+    delta: f64,
+    seed: u64,
+) -> Lists {
+    let (n, k) = (x.n, l.k);
+    for round in 0..max_iter {
+        let rs = mix(seed, 0xd1e5 + round as u64);
+        let new = sample(&l, true, m, rs);
+        let old = sample(&l, false, m, rs ^ 1);
+        let mut keys = l.keys.clone();
+        let mut fresh = l.fresh.clone();
+        let updates: Vec<usize> = keys
+            .par_chunks_mut(k)
+            .zip(fresh.par_chunks_mut(k))
+            .enumerate()
+            .map_init(
+                || Marks::new(n),
+                |marks, (i, (row, fr))| {
+                    // The fresh entries sampled now count as used after this round.
+                    let sampled_fresh = new.row(i);
+                    for (t, kk) in row.iter().enumerate() {
+                        if fr[t] && sampled_fresh.contains(&key_index(*kk)) {
+                            fr[t] = false;
+                        }
+                    }
+                    marks.next();
+                    marks.visit(i as u32);
+                    for &kk in row.iter() {
+                        if kk != u64::MAX {
+                            marks.visit(key_index(kk));
+                        }
+                    }
+                    let xi = x.row(i);
+                    let mut c = 0usize;
+                    let mut consider = |j: u32, row: &mut [u64], fr: &mut [bool]| {
+                        if marks.visit(j)
+                            && insert(row, fr, key(dist2_f32(xi, x.row(j as usize)), j))
+                        {
+                            c += 1;
+                        }
+                    };
+                    for &j in new.row(i) {
+                        consider(j, row, fr);
+                        for &v in new.row(j as usize).iter().chain(old.row(j as usize)) {
+                            consider(v, row, fr);
+                        }
+                    }
+                    for &j in old.row(i) {
+                        for &v in new.row(j as usize) {
+                            consider(v, row, fr);
+                        }
+                    }
+                    c
+                },
+            )
+            .collect();
+        l.keys = keys;
+        l.fresh = fresh;
+        let total: usize = updates.iter().sum();
+        if (total as f64) < delta * (n * k) as f64 {
+            break;
+        }
+    }
+    l
+}
+
+/// Approximate neighbours of `q` among the rows of `x`: candidates from the leaves the
+/// query falls into, then repeated expansion through the reference lists `(graph, kg)`
+/// (row-major `[N, kg]` indices) until no list changes or `max_iter` expansions.
+pub(crate) fn query(
+    x: &Rows,
+    (graph, kg): (&[u32], usize),
+    q: &Rows,
+    trees: &[Tree],
+    k: usize,
+    max_iter: usize,
+    seed: u64,
+) -> Lists {
+    let n = x.n;
+    let mut keys = vec![u64::MAX; q.n * k];
+    let mut fresh = vec![true; q.n * k];
+    keys.par_chunks_mut(k)
+        .zip(fresh.par_chunks_mut(k))
+        .enumerate()
+        .for_each_init(
+            || Marks::new(n),
+            |marks, (i, (row, fr))| {
+                marks.next();
+                let qi = q.row(i);
+                for t in trees {
+                    for &j in t.leaf(t.route(qi)) {
+                        if marks.visit(j) {
+                            insert(row, fr, key(dist2_f32(qi, x.row(j as usize)), j));
+                        }
+                    }
+                }
+                let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, i as u64));
+                while row[k - 1] == u64::MAX {
+                    let j = rng.gen_range(0..n as u32);
+                    if marks.visit(j) {
+                        insert(row, fr, key(dist2_f32(qi, x.row(j as usize)), j));
+                    }
+                }
+                for _ in 0..max_iter {
+                    let expand: Vec<u32> = (0..k)
+                        .filter(|&t| fr[t])
+                        .map(|t| key_index(row[t]))
+                        .collect();
+                    fr.iter_mut().for_each(|f| *f = false);
+                    if expand.is_empty() {
+                        break;
+                    }
+                    for j in expand {
+                        for &v in &graph[j as usize * kg..(j as usize + 1) * kg] {
+                            if marks.visit(v) {
+                                insert(row, fr, key(dist2_f32(qi, x.row(v as usize)), v));
+                            }
+                        }
+                    }
+                }
+            },
+        );
+    Lists { k, keys, fresh }
+}
