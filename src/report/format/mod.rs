@@ -6,6 +6,7 @@ mod csv;
 mod escape;
 mod html;
 mod html_diagnosis;
+mod html_run;
 mod latex;
 mod markdown;
 mod markdown_diagnosis;
