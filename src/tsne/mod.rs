@@ -26,6 +26,7 @@ mod optimize;
 pub mod params;
 mod pca;
 mod quality;
+mod transform;
 
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
@@ -38,6 +39,7 @@ pub use quality::{
     procrustes_align, stratified_subsample, trustworthiness, try_procrustes_align,
     try_trustworthiness,
 };
+pub use transform::{transform, Placed, TransformParams};
 
 /// Result of [`fit`].
 #[derive(Debug, Clone)]
