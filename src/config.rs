@@ -23,6 +23,7 @@
 //! perplexity = 30.0                 # --perplexity
 //! iterations = 500                  # --iterations
 //! max_points = 20000                # --max-points
+//! place_target = false              # --place-target: also the target placed on a source-only map
 //! bootstrap = 1000                  # --bootstrap
 //! transfer_k = 10                   # --transfer-k: source neighbours in the per-class transfer
 //! jaccard_k = 10                    # --jaccard-k: neighbours in the kNN overlap of two models
@@ -120,6 +121,8 @@ pub struct Config {
     pub iterations: Option<usize>,
     /// Cap on the points of a map.
     pub max_points: Option<usize>,
+    /// Also draw the target placed on a source-only map.
+    pub place_target: Option<bool>,
     /// Bootstrap resamples.
     pub bootstrap: Option<usize>,
     /// Source neighbours in the per-class transfer.
