@@ -123,6 +123,11 @@ pub struct MapArgs {
     /// [default: native].
     #[arg(long = "tsne-engine", value_name = "ENGINE", value_parser = ["native", "linfa"])]
     pub tsne_engine: Option<String>,
+    /// Also draw the target placed on a map fitted on the source only (openTSNE's transform),
+    /// as `<S>-<T>_placed.{svg,png,npz,csv}`; placement pulls points toward source clusters, so
+    /// the joint map stays the honest view.
+    #[arg(long)]
+    pub place_target: bool,
 }
 
 /// Metric settings.
