@@ -109,6 +109,9 @@ impl TransformParams {
     }
 }
 
+/// Reference neighbours of one new point with their affinities (summing to 1).
+type Neighbours = Vec<(u32, f64)>;
+
 /// Result of [`transform`].
 #[derive(Debug, Clone)]
 pub struct Placed {
@@ -211,7 +214,7 @@ pub fn transform(
         .collect();
 
     // Affinities (rows sum to 1) and median starts, one new point at a time.
-    let rows: Vec<(Vec<(u32, f64)>, [f64; 2])> = (0..m)
+    let rows: Vec<(Neighbours, [f64; 2])> = (0..m)
         .into_par_iter()
         .map(|i| {
             let nn = nearest(new.row(i), reference_data, k_aff);
