@@ -24,6 +24,7 @@
 //! iterations = 500                  # --iterations
 //! max_points = 20000                # --max-points
 //! neighbours = "auto"               # --neighbours: auto, exact, approximate (t-SNE kNN)
+//! place_target = false              # --place-target: also the target placed on a source-only map
 //! bootstrap = 1000                  # --bootstrap
 //! transfer_k = 10                   # --transfer-k: source neighbours in the per-class transfer
 //! jaccard_k = 10                    # --jaccard-k: neighbours in the kNN overlap of two models
@@ -123,6 +124,8 @@ pub struct Config {
     pub max_points: Option<usize>,
     /// How the t-SNE neighbours are found: auto, exact or approximate.
     pub neighbours: Option<String>,
+    /// Also draw the target placed on a source-only map.
+    pub place_target: Option<bool>,
     /// Bootstrap resamples.
     pub bootstrap: Option<usize>,
     /// Source neighbours in the per-class transfer.

@@ -122,6 +122,7 @@ pub struct Seeds {
 pub struct MapSettings {
     params: TsneParams,
     max_points: Option<usize>,
+    place_target: bool,
 }
 
 impl MapSettings {
@@ -137,7 +138,11 @@ impl MapSettings {
                 });
             }
         }
-        Ok(MapSettings { params, max_points })
+        Ok(MapSettings {
+            params,
+            max_points,
+            place_target: false,
+        })
     }
 
     /// The t-SNE parameters.
@@ -148,6 +153,17 @@ impl MapSettings {
     /// The point cap.
     pub fn max_points(&self) -> Option<usize> {
         self.max_points
+    }
+
+    /// Whether `tsne` also draws the placed view (target placed on a source-only map).
+    pub fn place_target(&self) -> bool {
+        self.place_target
+    }
+
+    /// The same settings with the placed view switched on or off.
+    pub fn with_place_target(mut self, on: bool) -> MapSettings {
+        self.place_target = on;
+        self
     }
 
     /// The same settings started from a given layout (the evolution view starts each epoch from the
@@ -164,6 +180,7 @@ impl Default for MapSettings {
         MapSettings {
             params: TsneParams::new(),
             max_points: None,
+            place_target: false,
         }
     }
 }

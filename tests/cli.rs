@@ -625,3 +625,45 @@ fn report_compares_a_run_with_its_baseline_and_shows_galleries_and_the_discrimin
         );
     }
 }
+
+#[test]
+fn tsne_place_target_adds_the_placed_view_and_keeps_the_joint_map() {
+    let out = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        without_ort()
+            .args(["tsne", "--pair", "R-A", "--model"])
+            .arg(fixtures().join("models/tiny.onnx"))
+            .arg("--data")
+            .arg(fixtures().join("data"))
+            .arg("--out")
+            .arg(out.path())
+            .args(["--split", "all", "--seed", "5"])
+            .args(extra)
+            .assert()
+            .success()
+    };
+    run(&[]);
+    let base = out.path().join("tsne/tiny/all/R-A");
+    let joint = std::fs::read(base.with_extension("npz")).unwrap();
+    let placed = out.path().join("tsne/tiny/all/R-A_placed");
+    assert!(!placed.with_extension("npz").exists());
+    run(&["--place-target"]).stdout(predicate::str::contains("placed the target"));
+    // The joint map is untouched; the placed view has its own files.
+    assert_eq!(std::fs::read(base.with_extension("npz")).unwrap(), joint);
+    let mut z =
+        ndarray_npy::NpzReader::new(std::fs::File::open(placed.with_extension("npz")).unwrap())
+            .unwrap();
+    let coords: ndarray::Array2<f32> = z.by_name("coords").unwrap();
+    let domain: ndarray::Array1<i64> = z.by_name("domain").unwrap();
+    assert_eq!(coords.dim(), (64, 2));
+    assert!(domain.iter().take(32).all(|&d| d == 0) && domain.iter().skip(32).all(|&d| d == 1));
+    assert!(coords.iter().all(|v| v.is_finite()));
+    let svg = std::fs::read_to_string(placed.with_extension("svg")).unwrap();
+    assert!(svg.contains("target placed on the source map"));
+    assert!(svg.contains("the joint map is the honest view"));
+    assert!(placed.with_extension("png").exists() && placed.with_extension("csv").exists());
+    // Same inputs and seed: the same placed coordinates, byte for byte.
+    let first = std::fs::read(placed.with_extension("npz")).unwrap();
+    run(&["--place-target"]);
+    assert_eq!(std::fs::read(placed.with_extension("npz")).unwrap(), first);
+}

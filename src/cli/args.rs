@@ -127,6 +127,11 @@ pub struct MapArgs {
     /// exact or approximate [default: auto].
     #[arg(long, value_name = "METHOD", value_parser = ["auto", "exact", "approximate"])]
     pub neighbours: Option<String>,
+    /// Also draw the target placed on a map fitted on the source only (openTSNE's transform),
+    /// as `<S>-<T>_placed.{svg,png,npz,csv}`; placement pulls points toward source clusters, so
+    /// the joint map stays the honest view.
+    #[arg(long)]
+    pub place_target: bool,
 }
 
 /// Metric settings.

@@ -213,7 +213,8 @@ pub fn settings_env(
         params = params.neighbours(method);
     }
     let map = MapSettings::new(params, m.max_points.or(c.max_points))
-        .context("invalid t-SNE settings")?;
+        .context("invalid t-SNE settings")?
+        .with_place_target(m.place_target || c.place_target.unwrap_or(false));
     let xd = MetricArgs::default();
     let x = f.metrics.unwrap_or(&xd);
     let metrics = MetricSettings::new(
@@ -284,6 +285,7 @@ fast_decode = true
 perplexity = 10.0
 iterations = 100
 max_points = 50
+place_target = true
 bootstrap = 20
 transfer_k = 12
 jaccard_k = 4
@@ -304,6 +306,7 @@ jaccard_k = 4
         assert_eq!(s.map.params().perplexity, 30.0);
         assert_eq!(s.map.params().n_iter, 500);
         assert_eq!(s.map.max_points(), None);
+        assert!(!s.map.place_target());
         assert_eq!(s.metrics.classification().n_resamples, 1000);
         assert_eq!(s.metrics.neighbours(), Neighbours::default());
     }
@@ -327,6 +330,7 @@ jaccard_k = 4
         assert_eq!(s.map.params().perplexity, 10.0);
         assert_eq!(s.map.params().n_iter, 100);
         assert_eq!(s.map.max_points(), Some(50));
+        assert!(s.map.place_target());
         assert_eq!(s.metrics.classification().n_resamples, 20);
         assert_eq!(
             s.metrics.neighbours(),
@@ -384,6 +388,7 @@ jaccard_k = 4
             init: Some("random".into()),
             tsne_engine: Some("linfa".into()),
             neighbours: Some("approximate".into()),
+            place_target: true,
         };
         let x = MetricArgs {
             bootstrap: Some(0),
@@ -420,6 +425,7 @@ jaccard_k = 4
         assert_eq!(s.map.params().neighbours, Method::Approximate);
         assert_eq!(s.map.params().engine, TsneEngine::Linfa);
         assert_eq!(s.map.max_points(), Some(40));
+        assert!(s.map.place_target());
         assert_eq!(s.metrics.classification().n_resamples, 0);
         // flag > file > default, one count at a time
         assert_eq!(

@@ -7,6 +7,7 @@ use clap::Args as ClapArgs;
 use dannscope::model::ModelInfo;
 use dannscope::pipeline::batch::scores_subtitle;
 use dannscope::pipeline::map::{self, MapFiles};
+use dannscope::pipeline::placed;
 use dannscope::pipeline::{evolution, Workspace};
 use dannscope::settings::Pair;
 
@@ -103,6 +104,31 @@ pub fn run(a: Args) -> Result<()> {
             m.perplexity,
             mf.base.display()
         );
+        if ws.settings.map.place_target() {
+            let pf = placed::placed_files(&dir, &e.domains[s], &e.domains[t])?;
+            let pm = placed::place_pair(&e.data[s], &e.data[t], &pf, &ws.settings.map)?;
+            common::notes(&pm.notices);
+            map::draw_pair(
+                &pf,
+                &pm,
+                &e.data[s].record.class_names,
+                &e.domains[s].name,
+                &e.domains[t].name,
+                format!(
+                    "{} · {} → {} · {} · {}",
+                    model.arch,
+                    e.domains[s].name,
+                    e.domains[t].name,
+                    ws.settings.split,
+                    placed::PLACED_TITLE
+                ),
+                Some(placed::PLACED_CAVEAT.to_string()),
+            )?;
+            println!(
+                "placed the target on the source-only map → {}.{{svg,png,npz,csv}}",
+                pf.base.display()
+            );
+        }
         return Ok(());
     }
     if has_duplicate_stems(&models) {

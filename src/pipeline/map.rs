@@ -267,7 +267,8 @@ fn read_coords(path: &Path) -> Result<Array2<f32>> {
         .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
 }
 
-fn write_map(
+/// Write a pair map's coordinate files (`npz`, `csv`) to `files`.
+pub(crate) fn write_map(
     files: &MapFiles,
     m: &PairMap,
     s: &DomainEmbeddings,

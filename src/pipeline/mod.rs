@@ -3,6 +3,7 @@
 //! - [`embed`]: dataset → preprocess → engine → store;
 //! - [`eval`]: store → metrics → `metrics/…` files;
 //! - [`map`]: store → t-SNE → plot (one pair's joint map and figure);
+//! - [`placed`]: the optional placed view of a pair (target placed on a source-only map);
 //! - [`evolution`]: the map job over a run's checkpoints;
 //! - [`explore`]: the map of a pair as one offline HTML page, every dot an image;
 //! - [`compare`]: two models on the same images (accuracy difference, McNemar, kNN overlap);
@@ -25,6 +26,7 @@ pub mod eval;
 pub mod evolution;
 pub mod explore;
 pub mod map;
+pub mod placed;
 pub mod select;
 pub mod shard;
 

@@ -22,7 +22,7 @@ impl Csr {
 
 /// Gaussian conditional probabilities of one row with entropy ln(perplexity), found by
 /// bisection on the precision. `d2` are squared distances.
-fn calibrate_row(d2: &[f64], perplexity: f64, out: &mut [f64]) {
+pub(super) fn calibrate_row(d2: &[f64], perplexity: f64, out: &mut [f64]) {
     let target = perplexity.ln();
     let dmin = d2.iter().cloned().fold(f64::INFINITY, f64::min);
     let (mut beta, mut lo, mut hi) = (1.0f64, f64::NEG_INFINITY, f64::INFINITY);

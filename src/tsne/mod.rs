@@ -28,6 +28,7 @@ pub mod params;
 mod pca;
 mod pca_stream;
 mod quality;
+mod transform;
 
 pub use crate::neighbours::Method;
 use ndarray::{Array2, ArrayView2};
@@ -41,6 +42,7 @@ pub use quality::{
     procrustes_align, stratified_subsample, trustworthiness, try_procrustes_align,
     try_trustworthiness,
 };
+pub use transform::{transform, Placed, TransformParams};
 
 /// Result of [`fit`].
 #[derive(Debug, Clone)]
