@@ -332,8 +332,8 @@ fn settings(s: &mut String, o: &Outline<'_>) {
 #[cfg(test)]
 mod tests {
     use super::super::html_run::figure_markup;
-    use crate::report::figures::{Figure, Inline};
     use super::*;
+    use crate::report::figures::{Figure, Inline};
 
     #[test]
     fn escapes() {
