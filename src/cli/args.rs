@@ -176,3 +176,16 @@ pub struct ShardArgs {
     #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<ShardSpec>,
 }
+
+/// The flag groups of every command that may compute embeddings: data and outputs, seeds, split, engine.
+#[derive(Debug, Clone, Default, Args)]
+pub struct EmbeddingArgs {
+    #[command(flatten)]
+    pub project: ProjectArgs,
+    #[command(flatten)]
+    pub seeds: SeedArgs,
+    #[command(flatten)]
+    pub split: SplitArgs,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}

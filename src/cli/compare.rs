@@ -7,22 +7,15 @@ use clap::Args as ClapArgs;
 use dannscope::pipeline::{compare, Workspace};
 use dannscope::settings::Pair;
 
-use super::args::{EngineArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::args::{EmbeddingArgs, MetricArgs};
 use super::common;
 use super::progress::Reporter;
-use super::resolve::Flags;
 
 /// Arguments of `compare`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     #[command(flatten)]
-    project: ProjectArgs,
-    #[command(flatten)]
-    seeds: SeedArgs,
-    #[command(flatten)]
-    split: SplitArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    run: EmbeddingArgs,
     #[command(flatten)]
     metrics: MetricArgs,
     /// The two models, A then B (give --model twice); differences are B − A.
@@ -45,9 +38,7 @@ pub fn run(a: Args) -> Result<()> {
             a.models.len()
         );
     }
-    let (_, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine)
-        .with_metrics(&a.metrics)
-        .resolve()?;
+    let (_, settings) = a.run.flags().with_metrics(&a.metrics).resolve()?;
     let ma = common::load_model(&settings, &a.models[0])?;
     let mb = common::load_model(&settings, &a.models[1])?;
     let pair = match &a.pair {

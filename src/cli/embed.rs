@@ -6,22 +6,15 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use dannscope::pipeline::Workspace;
 
-use super::args::{EngineArgs, ProjectArgs, SeedArgs, ShardArgs, SplitArgs};
+use super::args::{EmbeddingArgs, ShardArgs};
 use super::common;
 use super::progress::Reporter;
-use super::resolve::Flags;
 
 /// Arguments of `embed`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     #[command(flatten)]
-    project: ProjectArgs,
-    #[command(flatten)]
-    seeds: SeedArgs,
-    #[command(flatten)]
-    split: SplitArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    run: EmbeddingArgs,
     #[command(flatten)]
     shard: ShardArgs,
     /// ONNX model following the dannscope model contract.
@@ -39,9 +32,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let (cfg, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine)
-        .with_shard(a.shard.shard)
-        .resolve()?;
+    let (cfg, settings) = a.run.flags().with_shard(a.shard.shard).resolve()?;
     let path = common::model_path(a.model.as_deref(), &cfg)?;
     // The model is checked before any image is read.
     let model = common::load_model(&settings, &path)?;

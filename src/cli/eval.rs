@@ -8,22 +8,15 @@ use dannscope::metrics::eval::EvalResults;
 use dannscope::pipeline::{eval, Workspace};
 use dannscope::settings::Pair;
 
-use super::args::{EngineArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::args::{EmbeddingArgs, MetricArgs};
 use super::common;
 use super::progress::Reporter;
-use super::resolve::Flags;
 
 /// Arguments of `eval`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     #[command(flatten)]
-    project: ProjectArgs,
-    #[command(flatten)]
-    seeds: SeedArgs,
-    #[command(flatten)]
-    split: SplitArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    run: EmbeddingArgs,
     #[command(flatten)]
     metrics: MetricArgs,
     /// ONNX model following the dannscope model contract.
@@ -36,9 +29,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let (cfg, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine)
-        .with_metrics(&a.metrics)
-        .resolve()?;
+    let (cfg, settings) = a.run.flags().with_metrics(&a.metrics).resolve()?;
     let path = common::model_path(a.model.as_deref(), &cfg)?;
     let model = common::load_model(&settings, &path)?;
     let mut pairs = a.pairs.clone();

@@ -8,22 +8,15 @@ use dannscope::explore::ExploreParams;
 use dannscope::pipeline::{explore, Workspace};
 use dannscope::settings::Pair;
 
-use super::args::{EngineArgs, MapArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::args::{EmbeddingArgs, MapArgs};
 use super::common;
 use super::progress::Reporter;
-use super::resolve::Flags;
 
 /// Arguments of `explore`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     #[command(flatten)]
-    project: ProjectArgs,
-    #[command(flatten)]
-    seeds: SeedArgs,
-    #[command(flatten)]
-    split: SplitArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    run: EmbeddingArgs,
     #[command(flatten)]
     map: MapArgs,
     /// ONNX model following the dannscope model contract.
@@ -44,9 +37,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let (cfg, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine)
-        .with_map(&a.map)
-        .resolve()?;
+    let (cfg, settings) = a.run.flags().with_map(&a.map).resolve()?;
     let path = common::model_path(a.model.as_deref(), &cfg)?;
     let model = common::load_model(&settings, &path)?;
     let pair = match &a.pair {

@@ -18,7 +18,9 @@ use dannscope::settings::{
 use dannscope::shard::ShardSpec;
 use dannscope::tsne::{Init, Method, TsneEngine, TsneParams};
 
-use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::args::{
+    EmbeddingArgs, EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs,
+};
 
 /// The flag groups a command has (absent groups take the config and defaults).
 #[derive(Debug, Clone, Default)]
@@ -82,6 +84,13 @@ impl<'a> Flags<'a> {
         let cfg = config(self.project)?;
         let s = settings(self, &cfg)?;
         Ok((cfg, s))
+    }
+}
+
+impl EmbeddingArgs {
+    /// These groups as the flags to resolve.
+    pub fn flags(&self) -> Flags<'_> {
+        Flags::embedding(&self.project, &self.seeds, &self.split, &self.engine)
     }
 }
 

@@ -7,22 +7,15 @@ use clap::Args as ClapArgs;
 use dannscope::pipeline::{evolution, select, Workspace};
 use dannscope::settings::Pair;
 
-use super::args::{EngineArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::args::EmbeddingArgs;
 use super::common;
 use super::progress::Reporter;
-use super::resolve::Flags;
 
 /// Arguments of `select`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     #[command(flatten)]
-    project: ProjectArgs,
-    #[command(flatten)]
-    seeds: SeedArgs,
-    #[command(flatten)]
-    split: SplitArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    run: EmbeddingArgs,
     /// Checkpoints: a folder of .onnx files or several --model files, ordered by dannscope.epoch.
     #[arg(long = "model", value_name = "FILE|DIR", required = true)]
     models: Vec<PathBuf>,
@@ -37,7 +30,7 @@ fn show(v: Option<f64>, digits: usize) -> String {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let (_, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine).resolve()?;
+    let (_, settings) = a.run.flags().resolve()?;
     let files = evolution::checkpoint_files(&a.models)?;
     let mut models = files
         .iter()

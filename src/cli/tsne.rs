@@ -11,22 +11,15 @@ use dannscope::pipeline::placed;
 use dannscope::pipeline::{evolution, Workspace};
 use dannscope::settings::Pair;
 
-use super::args::{EngineArgs, MapArgs, ProjectArgs, SeedArgs, SplitArgs};
+use super::args::{EmbeddingArgs, MapArgs};
 use super::common;
 use super::progress::Reporter;
-use super::resolve::Flags;
 
 /// Arguments of `tsne`.
 #[derive(Debug, ClapArgs)]
 pub struct Args {
     #[command(flatten)]
-    project: ProjectArgs,
-    #[command(flatten)]
-    seeds: SeedArgs,
-    #[command(flatten)]
-    split: SplitArgs,
-    #[command(flatten)]
-    engine: EngineArgs,
+    run: EmbeddingArgs,
     #[command(flatten)]
     map: MapArgs,
     /// Source-target pair, e.g. R-P. Default: the model's dannscope.source / dannscope.target.
@@ -53,9 +46,7 @@ fn pick_pair(pair: &Option<Pair>, model: &ModelInfo) -> Result<Pair> {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let (cfg, settings) = Flags::embedding(&a.project, &a.seeds, &a.split, &a.engine)
-        .with_map(&a.map)
-        .resolve()?;
+    let (cfg, settings) = a.run.flags().with_map(&a.map).resolve()?;
     let given = if a.models.is_empty() {
         vec![common::model_path(None, &cfg)?]
     } else {

@@ -79,3 +79,16 @@ pub enum MetricsError {
 
 /// Result alias for the metrics stage.
 pub type MetricsResult<T> = Result<T, MetricsError>;
+
+impl MetricsError {
+    /// For a measure that has no value here (undefined, too few points, no convergence): the reason to
+    /// record in its place. Any other error (bad input) stays an error.
+    pub fn into_reason(self) -> MetricsResult<String> {
+        match self {
+            e @ (MetricsError::Undefined { .. }
+            | MetricsError::TooFewPoints { .. }
+            | MetricsError::NoConvergence { .. }) => Ok(e.to_string()),
+            e => Err(e),
+        }
+    }
+}

@@ -134,12 +134,7 @@ pub fn cohesion_timed(
         let (value, reason, interval) = match r {
             Ok(Estimate::Exact(v)) => (Some(v), None, None),
             Ok(Estimate::Scaled(s)) => (Some(s.value), None, Some(s.interval)),
-            Err(
-                e @ (MetricsError::Undefined { .. }
-                | MetricsError::TooFewPoints { .. }
-                | MetricsError::NoConvergence { .. }),
-            ) => (None, Some(e.to_string()), None),
-            Err(e) => return Err(e),
+            Err(e) => (None, Some(e.into_reason()?), None),
         };
         let mode = if interval.is_some() {
             "scalable"

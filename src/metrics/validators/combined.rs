@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::super::cohesion::{information_maximization, snd, MetricValue};
-use super::super::{check_finite, DomainData, MetricsError, MetricsResult};
+use super::super::{check_finite, DomainData, MetricsResult};
 use super::atc::{atc, AtcScore};
 use super::clustering::{class_ami, KMeansParams};
 use super::common::undefined;
@@ -57,12 +57,7 @@ pub fn label_free_validators(
     let mut push = |name: &str, r: MetricsResult<f64>| -> MetricsResult<()> {
         let (value, reason) = match r {
             Ok(v) => (Some(v), None),
-            Err(
-                e @ (MetricsError::Undefined { .. }
-                | MetricsError::TooFewPoints { .. }
-                | MetricsError::NoConvergence { .. }),
-            ) => (None, Some(e.to_string())),
-            Err(e) => return Err(e),
+            Err(e) => (None, Some(e.into_reason()?)),
         };
         out.push(MetricValue::exact(name, value, reason));
         Ok(())
