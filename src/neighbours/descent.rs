@@ -1,10 +1,10 @@
 //! Approximate k-nearest neighbours: random-projection-forest candidates refined by
 //! NN-descent (the recipe of pynndescent, which openTSNE uses).
 //!
-//! Every step is written so that its result does not depend on the thread count: a point's
-//! list is updated only by the task that owns the point, from a read-only snapshot of the
-//! previous round, and a list always keeps the `k` smallest `(distance, index)` pairs among
-//! all candidates it has seen — a set that does not depend on the order they arrive in.
+//! Every step is written so that its result does not depend on the thread count: the
+//! candidates of a round come from a snapshot of the lists as the round starts, and a list
+//! always keeps the `k` smallest distinct `(distance, index)` pairs among all candidates it
+//! has seen — a set that does not depend on the order they arrive in.
 //! Distances are computed as `Σ (a − b)²` in f32, which is bitwise symmetric.
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -186,71 +186,107 @@ fn sample(l: &Lists, want_fresh: bool, m: usize, seed: u64) -> Sampled {
     Sampled { cap, ids, len }
 }
 
+/// One row under construction during a round of [`refine`]; `state` is 0 for an entry
+/// already used to propose candidates, 1 for a fresh one from an earlier round and 2 for
+/// one inserted in this round.
+struct Row {
+    keys: Vec<u64>,
+    state: Vec<u8>,
+}
+
+impl Row {
+    /// Inserts `kk` unless it is not smaller than the last entry or already present;
+    /// returns the new last entry.
+    #[inline]
+    fn offer(&mut self, kk: u64) -> u64 {
+        let k = self.keys.len();
+        if kk < self.keys[k - 1] {
+            let pos = self.keys.partition_point(|&x| x < kk);
+            if self.keys[pos] != kk {
+                self.keys.copy_within(pos..k - 1, pos + 1);
+                self.state.copy_within(pos..k - 1, pos + 1);
+                self.keys[pos] = kk;
+                self.state[pos] = 2;
+            }
+        }
+        self.keys[k - 1]
+    }
+}
+
 /// NN-descent: at most `max_iter` rounds, stopping when a round changes fewer than
 /// `delta · N · k` entries. `m` bounds the candidates sampled per row and round.
+///
+/// Each round is the local join of pynndescent: for every row `p`, every pair of its
+/// sampled candidates (new × new and new × old) is measured once and offered to both ends.
+/// Offers go through one lock per row, so they arrive in an order that depends on the
+/// threads, but a row keeps the `k` smallest distinct keys among everything offered to it
+/// in the round, which does not; the candidates of a round come from the lists as they were
+/// when it started. The result is therefore the same at any thread count.
 pub(crate) fn refine(
     x: &Rows,
-    mut l: Lists,
+    l: Lists,
     m: usize,
     max_iter: usize,
     delta: f64,
     seed: u64,
 ) -> Lists {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    use std::sync::Mutex;
     let (n, k) = (x.n, l.k);
+    let mut l = l;
     for round in 0..max_iter {
         let rs = mix(seed, 0xd1e5 + round as u64);
         let new = sample(&l, true, m, rs);
         let old = sample(&l, false, m, rs ^ 1);
-        let mut keys = l.keys.clone();
-        let mut fresh = l.fresh.clone();
-        let updates: Vec<usize> = keys
-            .par_chunks_mut(k)
-            .zip(fresh.par_chunks_mut(k))
+        // The fresh entries sampled now count as used after this round.
+        let rows: Vec<Mutex<Row>> = l
+            .keys
+            .par_chunks(k)
+            .zip(l.fresh.par_chunks(k))
             .enumerate()
-            .map_init(
-                || Marks::new(n),
-                |marks, (i, (row, fr))| {
-                    // The fresh entries sampled now count as used after this round.
-                    let sampled_fresh = new.row(i);
-                    for (t, kk) in row.iter().enumerate() {
-                        if fr[t] && sampled_fresh.contains(&key_index(*kk)) {
-                            fr[t] = false;
-                        }
-                    }
-                    marks.next();
-                    marks.visit(i as u32);
-                    for &kk in row.iter() {
-                        if kk != u64::MAX {
-                            marks.visit(key_index(kk));
-                        }
-                    }
-                    let xi = x.row(i);
-                    let mut c = 0usize;
-                    let mut consider = |j: u32, row: &mut [u64], fr: &mut [bool]| {
-                        if marks.visit(j)
-                            && insert(row, fr, key(dist2_f32(xi, x.row(j as usize)), j))
-                        {
-                            c += 1;
-                        }
-                    };
-                    for &j in new.row(i) {
-                        consider(j, row, fr);
-                        for &v in new.row(j as usize).iter().chain(old.row(j as usize)) {
-                            consider(v, row, fr);
-                        }
-                    }
-                    for &j in old.row(i) {
-                        for &v in new.row(j as usize) {
-                            consider(v, row, fr);
-                        }
-                    }
-                    c
-                },
-            )
+            .map(|(i, (keys, fr))| {
+                let sampled = new.row(i);
+                let state = keys
+                    .iter()
+                    .zip(fr)
+                    .map(|(kk, &f)| u8::from(f && !sampled.contains(&key_index(*kk))))
+                    .collect();
+                Mutex::new(Row {
+                    keys: keys.to_vec(),
+                    state,
+                })
+            })
             .collect();
-        l.keys = keys;
-        l.fresh = fresh;
-        let total: usize = updates.iter().sum();
+        let worst: Vec<AtomicU64> = l.keys.chunks(k).map(|r| AtomicU64::new(r[k - 1])).collect();
+        let offer = |u: u32, kk: u64| {
+            if kk < worst[u as usize].load(Relaxed) {
+                let mut row = rows[u as usize].lock().expect("no panics while locked");
+                worst[u as usize].store(row.offer(kk), Relaxed);
+            }
+        };
+        (0..n).into_par_iter().for_each(|p| {
+            let (nw, od) = (new.row(p), old.row(p));
+            for (a, &u) in nw.iter().enumerate() {
+                let xu = x.row(u as usize);
+                for &v in nw[a + 1..].iter().chain(od) {
+                    if u == v {
+                        continue;
+                    }
+                    let d = dist2_f32(xu, x.row(v as usize));
+                    offer(u, key(d, v));
+                    offer(v, key(d, u));
+                }
+            }
+        });
+        let mut total = 0usize;
+        for (i, row) in rows.into_iter().enumerate() {
+            let row = row.into_inner().expect("no panics while locked");
+            for (t, (&kk, &st)) in row.keys.iter().zip(&row.state).enumerate() {
+                total += usize::from(st == 2);
+                l.keys[i * k + t] = kk;
+                l.fresh[i * k + t] = st != 0;
+            }
+        }
         if (total as f64) < delta * (n * k) as f64 {
             break;
         }
