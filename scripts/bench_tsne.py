@@ -9,7 +9,8 @@ subsample of 3,000 points for larger sets).
 
 Large sets: `--npy /work/data/scale/pca50_100000.npy,...` (from scripts/make_tsne_data.py --pca50)
 replaces the mixtures; above 70k points P comes from openTSNE's default approximate kNN (an exact P
-would cost O(N^2) here), and the native tool's peak RSS (getrusage of the child) is printed.
+would cost O(N^2) here). Each tool runs in its own child process under /usr/bin/time, whose peak
+RSS is reported.
 
 Usage: python3 scripts/bench_tsne.py [--sizes digits,10000,30000,70000] [--repeats 3] [--npy A.npy,B.npy]
 Run from the repository root with CARGO_TARGET_DIR set as for the build.
@@ -17,7 +18,6 @@ Run from the repository root with CARGO_TARGET_DIR set as for the build.
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import tempfile
@@ -39,17 +39,24 @@ def mixture(n, d=50, k=20, seed=0):
 
 
 def exact_kl(P, y):
-    y = np.asarray(y, dtype=np.float64)
+    """KL(P || Q) of map y with the exact normaliser Z (all pairs, upper triangle, in blocks)."""
+    y = np.asarray(y, dtype=np.float32)
     n = y.shape[0]
-    sq = (y**2).sum(1)
+    sq = (y.astype(np.float64) ** 2).sum(1).astype(np.float32)
+    block = max(1, int(2e7 // n))
     z = 0.0
-    for s in range(0, n, 2048):
-        d2 = sq[s:s + 2048, None] + sq[None, :] - 2.0 * y[s:s + 2048] @ y.T
-        z += (1.0 / (1.0 + np.maximum(d2, 0.0))).sum() - min(2048, n - s)
+    for s in range(0, n, block):
+        e = min(n, s + block)
+        d2 = sq[s:e, None] + sq[None, s:] - 2.0 * (y[s:e] @ y[s:].T)
+        w = 1.0 / (1.0 + np.maximum(d2, 0.0))
+        # Pairs (i, j) with j > i only: drop the diagonal and the part left of it.
+        w[np.arange(e - s)[:, None] >= np.arange(n - s)[None, :]] = 0.0
+        z += 2.0 * float(w.sum(dtype=np.float64))
     P = P.tocoo()
     m = P.data > 0
     i, j, p = P.row[m], P.col[m], P.data[m]
-    w = 1.0 / (1.0 + ((y[i] - y[j]) ** 2).sum(1))
+    y64 = y.astype(np.float64)
+    w = 1.0 / (1.0 + ((y64[i] - y64[j]) ** 2).sum(1))
     return float(np.sum(p * np.log(p / (w / z))))
 
 
@@ -60,22 +67,51 @@ def trust(x, y, seed=0, cap=3000):
     return float(trustworthiness(x.astype(np.float64), y.astype(np.float64), n_neighbors=10))
 
 
-def run_native(x, repeats, tmp):
+def timed(cmd):
+    """Runs cmd under /usr/bin/time; returns (stdout, peak RSS of the process in MiB)."""
+    with tempfile.NamedTemporaryFile(mode="r") as t:
+        res = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", t.name] + cmd, check=True,
+                             capture_output=True, text=True)
+        return res.stdout, int(t.read().strip().splitlines()[-1]) / 1024
+
+
+def native_exe():
+    """Builds the timing executable (release) and returns its path."""
+    res = subprocess.run(["cargo", "bench", "--bench", "tsne_compare", "--no-run"], check=True,
+                         capture_output=True, text=True)
+    for line in res.stderr.splitlines():
+        if "Executable" in line and "tsne_compare" in line:
+            return line.split("(")[-1].rstrip(")").strip()
+    raise RuntimeError("cargo did not name the tsne_compare executable:\n" + res.stderr)
+
+
+def run_native(exe, x, repeats, tmp):
     inp, out = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y.npy")
     np.save(inp, x)
-    cmd = ["cargo", "bench", "-q", "--bench", "tsne_compare", "--", inp, out, str(repeats)]
-    res = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    info = json.loads(res.stdout.strip().splitlines()[-1])
-    return info["times_s"], np.load(out)
+    stdout, rss = timed([exe, inp, out, str(repeats)])
+    info = json.loads(stdout.strip().splitlines()[-1])
+    return info["times_s"], np.load(out), rss
 
 
-def run_opentsne(x, repeats):
-    times, y = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        y = openTSNE.TSNE(n_jobs=2, random_state=0).fit(x.astype(np.float64))
-        times.append(time.perf_counter() - t)
-    return times, np.asarray(y)
+OPENTSNE_CHILD = """
+import json, sys, time
+import numpy as np, openTSNE
+x = np.load(sys.argv[1]).astype(np.float64)
+times = []
+for _ in range(int(sys.argv[3])):
+    t = time.perf_counter()
+    y = openTSNE.TSNE(n_jobs=2, random_state=0).fit(x)
+    times.append(time.perf_counter() - t)
+np.save(sys.argv[2], np.asarray(y, dtype=np.float32))
+print(json.dumps(times))
+"""
+
+
+def run_opentsne(x, repeats, tmp):
+    inp, out = os.path.join(tmp, "x.npy"), os.path.join(tmp, "y_ot.npy")
+    np.save(inp, x)
+    stdout, rss = timed(["python3", "-c", OPENTSNE_CHILD, inp, out, str(repeats)])
+    return json.loads(stdout.strip().splitlines()[-1]), np.load(out), rss
 
 
 def main():
@@ -85,7 +121,7 @@ def main():
     ap.add_argument("--big-repeats", type=int, default=1, help="repeats above 20k points")
     ap.add_argument("--npy", default="", help="comma-separated [N, D] float32 .npy files instead of --sizes")
     args = ap.parse_args()
-    subprocess.run(["cargo", "bench", "--bench", "tsne_compare", "--no-run"], check=True)
+    exe = native_exe()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         sets = args.npy.split(",") if args.npy else args.sizes.split(",")
@@ -98,9 +134,8 @@ def main():
                 x = mixture(int(size), seed=int(size))
             n = len(x)
             reps = args.repeats if n <= 20000 else args.big_repeats
-            t_nat, y_nat = run_native(x, reps, tmp)
-            t_ot, y_ot = run_opentsne(x, reps)
-            rss_native_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            t_nat, y_nat, rss_nat = run_native(exe, x, reps, tmp)
+            t_ot, y_ot, rss_ot = run_opentsne(x, reps, tmp)
             knn_method = "exact" if n <= 70000 else "annoy"
             P = PerplexityBasedNN(x.astype(np.float64), perplexity=30, method=knn_method, n_jobs=2,
                                   random_state=0).P
@@ -114,17 +149,20 @@ def main():
                 "trust_opentsne": trust(x, y_ot),
                 "repeats": reps,
                 "p_knn": knn_method,
-                "peak_rss_native_mib_max_so_far": rss_native_mib,
+                "peak_rss_native_mib": rss_nat,
+                "peak_rss_opentsne_mib": rss_ot,
             }
             row["ratio_opentsne_over_native"] = row["opentsne_s"] / row["native_s"]
             rows.append(row)
             print(json.dumps(row), flush=True)
-    print("\n| data | native s | openTSNE s | openTSNE/native | KL native | KL openTSNE | T native | T openTSNE |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| data | native s | openTSNE s | openTSNE/native | KL native | KL openTSNE | T native | T openTSNE "
+          "| peak RSS native MiB | peak RSS openTSNE MiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['data']} | {r['native_s']:.2f} | {r['opentsne_s']:.2f} | "
               f"{r['ratio_opentsne_over_native']:.2f} | {r['kl_native']:.4f} | {r['kl_opentsne']:.4f} | "
-              f"{r['trust_native']:.4f} | {r['trust_opentsne']:.4f} |")
+              f"{r['trust_native']:.4f} | {r['trust_opentsne']:.4f} | "
+              f"{r['peak_rss_native_mib']:.0f} | {r['peak_rss_opentsne_mib']:.0f} |")
 
 
 if __name__ == "__main__":

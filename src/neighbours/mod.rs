@@ -9,14 +9,16 @@
 //! they fall into and walk the reference set's own neighbour graph with a list twice as wide
 //! as `k` (like HNSW's `ef`), keeping the `k` nearest found.
 //!
-//! Measured choice (70,000 × 50 PCA of `scripts/make_tsne_data.py` data, k = 90, 2 busy
-//! cores, `cargo bench --bench neighbours`): the exact search took 52 s; forest + NN-descent
-//! reached recall 0.9995 with 21 trees and 12 rounds of 30 candidates (141 s), 0.9937 with
-//! 12 trees and 3 rounds of 20 (76 s), 0.947 with 8 trees and 3 rounds of 12 (37 s). The
-//! forest alone at 8 trees (leaf join only) stays far below 0.99, so the refinement is needed.
-//! The approximate search grows as about N·log N and the exact one as N², so the threshold sits
-//! where they cross (about 100,000 points on these figures); below it maps are unchanged,
-//! byte for byte. HNSW was not measured.
+//! Measured choice (70,000 × 50 PCA of `scripts/make_tsne_data.py` data, k = 90, 2 cores,
+//! `cargo bench --bench neighbours`, quiet machine): the exact search takes 14.9 s; forest +
+//! NN-descent (pynndescent's local join) with the defaults (21 trees, rounds of 20 candidates,
+//! at most 5 rounds, stop below 0.1 % changes) takes 16.7 s at recall 0.998; 3 rounds give
+//! 15.0 s at recall 0.993, 8 trees with 30 candidates 17.1 s at 0.999. Most of a round's time
+//! is spent offering pairs that are already listed. At 70k the two searches cost the same, and
+//! the exact one grows as N² while the approximate one grows as about N·log N, so the
+//! threshold sits at 100,000 points; below it maps are unchanged, byte for byte. A per-row
+//! "pull" variant of NN-descent (each row measuring its neighbours' neighbours itself) measured
+//! twice the distances and 4–8× the time; HNSW was not measured.
 //!
 //! Both searches are deterministic: the same inputs, parameters and seed give the same lists
 //! at any rayon thread count. Lists are sorted by distance then index; the distances returned
@@ -85,9 +87,9 @@ pub struct NeighbourParams {
     pub leaf_size: usize,
     /// Candidates sampled per row and NN-descent round; default 20.
     pub max_candidates: usize,
-    /// Most NN-descent rounds; default 3.
+    /// Most NN-descent rounds; default 5.
     pub max_iter: usize,
-    /// NN-descent stops when a round changes fewer than `delta · N · k` entries; default 0.01.
+    /// NN-descent stops when a round changes fewer than `delta · N · k` entries; default 0.001.
     pub delta: f64,
 }
 
@@ -100,8 +102,8 @@ impl Default for NeighbourParams {
             n_trees: 0,
             leaf_size: 0,
             max_candidates: 20,
-            max_iter: 3,
-            delta: 0.01,
+            max_iter: 5,
+            delta: 0.001,
         }
     }
 }
