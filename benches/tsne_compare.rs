@@ -1,9 +1,11 @@
 //! Timing executable for scripts/bench_tsne.py (no criterion harness).
 //!
-//! Usage: `cargo bench --bench tsne_compare -- INPUT.npy OUTPUT.npy [REPEATS]`
+//! Usage: `cargo bench --bench tsne_compare -- INPUT.npy OUTPUT.npy [REPEATS] [fit-only]`
 //! Reads an `[N, D]` float32 matrix, runs the native engine with default parameters
 //! `REPEATS` times (default 1), writes the last map to OUTPUT.npy and prints one JSON line
 //! with the wall times in seconds, the KL divergence and the number of rayon threads.
+//! Unless `fit-only` is given, it then times the affinities alone (`setup_s`) and the exact
+//! KL divergence of the map (`kl_s`, O(N²): skip it for a million points).
 use dannscope::tsne::{fit, TsneParams};
 use ndarray::Array2;
 use ndarray_npy::{read_npy, write_npy};
@@ -29,6 +31,17 @@ fn main() -> anyhow::Result<()> {
         last = Some(out);
     }
     let out = last.expect("at least one run");
+    if args.get(3).map(String::as_str) == Some("fit-only") {
+        write_npy(&args[1], &out.coords)?;
+        println!(
+            "{}",
+            serde_json::json!({
+                "n": x.nrows(), "d": x.ncols(), "times_s": times,
+                "kl_divergence": out.kl_divergence, "threads": rayon::current_num_threads(),
+            })
+        );
+        return Ok(());
+    }
     let t = Instant::now();
     let aff = dannscope::tsne::affinities(x.view(), &params)?;
     let setup_s = t.elapsed().as_secs_f64();
