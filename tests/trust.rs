@@ -206,7 +206,11 @@ fn arrays(
     domain: &str,
 ) -> (ndarray::Array2<f32>, Option<ndarray::Array2<f32>>, Vec<i64>) {
     let d = dannscope::store::read_domain(&out.join("embeddings/tiny/all"), domain).unwrap();
-    (d.embedding, d.logits, d.label.to_vec())
+    (
+        d.embedding.into_owned(),
+        d.logits.map(|l| l.into_owned()),
+        d.label.to_vec(),
+    )
 }
 
 #[test]
