@@ -7,6 +7,11 @@
 //! header pads itself to a multiple of 64 bytes, the `f32` data of `embedding` lies aligned in a
 //! mapping of the file. Files written before members were aligned (or compressed by another tool)
 //! are read into memory instead, with the same values.
+//!
+//! A mapped matrix reads the file as long as it lives. dannscope replaces files only by renaming a new
+//! one over them (see [`crate::atomic`]), which leaves a mapped old file intact; a file overwritten or
+//! truncated in place by another program while a command reads it shows the new bytes, or ends the
+//! process with a bus error where it became shorter.
 
 use std::fs::File;
 use std::io;
