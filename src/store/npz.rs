@@ -21,6 +21,7 @@ use std::sync::Arc;
 use memmap2::Mmap;
 use ndarray::Array1;
 use ndarray_npy::{NpzReader, NpzWriter, ReadableElement, WriteNpzError};
+use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive};
 
 use super::{check_finite, read_json, write_json, DomainEmbeddings, EmbeddingRecord, Matrix};
@@ -38,27 +39,33 @@ const ZIP64_FROM: u64 = u32::MAX as u64 - 65_536;
 /// Write one domain's arrays and record (npz first, then json: the json marks the pair complete).
 pub fn write_domain(dir: &Path, d: &DomainEmbeddings) -> Result<()> {
     let (npz, json) = Layout::domain_files(dir, &d.record.domain)?;
-    atomic::write_seekable(&npz, |w| write_arrays(w, d).map_err(io::Error::other)).map_err(
-        |e| Error::Io {
-            path: npz.clone(),
-            source: e,
-        },
-    )?;
+    atomic::write_seekable(&npz, |w| {
+        write_arrays(w, d, zip_options(d)).map_err(io::Error::other)
+    })
+    .map_err(|e| Error::Io {
+        path: npz.clone(),
+        source: e,
+    })?;
     write_json(&json, &d.record)
+}
+
+/// The zip options of every member: a function of the arrays alone, so the same arrays give the same
+/// bytes; zip64 members only when an array needs them.
+fn zip_options(d: &DomainEmbeddings) -> SimpleFileOptions {
+    let bytes = |m: &Matrix| 4 * (m.nrows() as u64) * (m.ncols() as u64);
+    let largest = bytes(&d.embedding).max(d.logits.as_ref().map_or(0, bytes));
+    SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Stored)
+        .last_modified_time(zip::DateTime::default())
+        .with_alignment(ALIGN)
+        .large_file(largest >= ZIP64_FROM)
 }
 
 fn write_arrays(
     w: &mut dyn WriteSeek,
     d: &DomainEmbeddings,
+    opts: SimpleFileOptions,
 ) -> std::result::Result<(), WriteNpzError> {
-    let bytes = |m: &Matrix| 4 * (m.nrows() as u64) * (m.ncols() as u64);
-    let largest = bytes(&d.embedding).max(d.logits.as_ref().map_or(0, bytes));
-    // A function of the arrays alone: the same arrays give the same bytes.
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Stored)
-        .last_modified_time(zip::DateTime::default())
-        .with_alignment(ALIGN)
-        .large_file(largest >= ZIP64_FROM);
     let mut z = NpzWriter::new_with_options(w, opts);
     z.add_array("embedding", &d.embedding.view())?;
     if let Some(l) = &d.logits {
@@ -268,5 +275,71 @@ pub fn is_finished(dir: &Path, domain: &str, fingerprint: &str) -> bool {
             fp.is_ok_and(|a| a.as_slice() == Some(fingerprint.as_bytes()))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    /// Arrays of 4 GiB and more get zip64 members (extra fields in the local headers): their data
+    /// must still lie aligned and be viewed in place. Forced here on small arrays.
+    #[test]
+    fn zip64_members_are_aligned_and_mapped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.npz");
+        let x = Array2::from_shape_fn((33, 7), |(i, j)| (i * 7 + j) as f32 * 0.25 - 3.0);
+        let preprocess = crate::preprocess::PreprocessConfig::new(
+            8,
+            1.0,
+            crate::preprocess::Interpolation::Bilinear,
+            [0.5; 3],
+            [0.5; 3],
+        );
+        let d = DomainEmbeddings {
+            embedding: x.clone().into(),
+            logits: Some(x.t().as_standard_layout().into_owned().into()),
+            label: (0..33).collect(),
+            domain_logits: None,
+            record: serde_json::from_value(serde_json::json!({
+                "format": 2, "dannscope_version": "t", "domain": "X", "domain_code": "X",
+                "split": "all", "n": 33, "dim": 7, "n_classes": 0, "class_names": [],
+                "paths": [], "skipped": [], "engine": "t", "provider": "CPU", "batch_size": 1,
+                "fingerprint": "fp", "data_root": ".", "preprocess": preprocess,
+                "model": {"path": "m", "sha256": "0", "arch": "a", "metadata": {},
+                          "outputs": {"embedding": "e", "logits": null, "domain_logits": null}}
+            }))
+            .unwrap(),
+        };
+        let opts = zip_options(&d).large_file(true);
+        atomic::write_seekable(&path, |w| {
+            write_arrays(w, &d, opts).map_err(io::Error::other)
+        })
+        .unwrap();
+        let mut z = NpzFile::open(&path).unwrap();
+        for i in 0..z.zip.len() {
+            let m = z.zip.by_index_raw(i).unwrap();
+            assert_eq!(m.data_start() % ALIGN as u64, 0, "{}", m.name());
+        }
+        let e = z.matrix("embedding").unwrap();
+        let l = z.matrix("logits").unwrap();
+        assert!(e.is_mapped() && l.is_mapped());
+        assert_eq!(e.view(), x.view());
+        assert_eq!(l.view(), x.t());
+        // An array in Fortran order (`x.t().to_owned()` keeps the transposed memory order) is
+        // written as such and read into memory, with the same values.
+        let f = DomainEmbeddings {
+            logits: Some(x.t().to_owned().into()),
+            ..d
+        };
+        let opts = zip_options(&f);
+        atomic::write_seekable(&path, |w| {
+            write_arrays(w, &f, opts).map_err(io::Error::other)
+        })
+        .unwrap();
+        let l = NpzFile::open(&path).unwrap().matrix("logits").unwrap();
+        assert!(!l.is_mapped());
+        assert_eq!(l.view(), x.t());
     }
 }
