@@ -166,11 +166,15 @@ impl<'p> NpzFile<'p> {
             )));
         };
         let member = start as usize..end as usize;
-        if crc32fast::hash(&map[member.clone()]) != crc {
-            return Err(self.bad(format!("{what}: checksum mismatch: the file is corrupt")));
-        }
-        match Matrix::map_npy(map, member) {
-            Ok(Some(m)) => Ok(m),
+        // The header first (it alone decides whether the data can be viewed in place), so that a
+        // member read into memory is not also paged through the mapping.
+        match Matrix::map_npy(map.clone(), member.clone()) {
+            Ok(Some(m)) => {
+                if crc32fast::hash(&map[member]) != crc {
+                    return Err(self.bad(format!("{what}: checksum mismatch: the file is corrupt")));
+                }
+                Ok(m)
+            }
             Ok(None) => Ok(self.owned::<f32, ndarray::Ix2>(name, "f32, 2-D")?.into()),
             Err(e) => Err(self.bad(format!("{what}: {e}"))),
         }
