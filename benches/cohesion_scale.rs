@@ -165,8 +165,8 @@ fn write(args: &[String]) -> anyhow::Result<()> {
         record.paths = (0..x.nrows()).map(|i| format!("{name}/{i}.jpg")).collect();
         record.fingerprint = format!("bench-{n}-{d}-{c}-{seed}");
         let de = DomainEmbeddings {
-            embedding: x,
-            logits: Some(logits),
+            embedding: x.into(),
+            logits: Some(logits.into()),
             label,
             domain_logits: None,
             record,

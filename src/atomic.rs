@@ -6,17 +6,39 @@
 //! Every stage writes through here ([`crate::store`], [`crate::plot`], [`crate::demo`], [`crate::report`],
 //! the pipeline), each wrapping the `io::Error` into its own error type with the path.
 
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// Permissions of every file dannscope writes (Unix).
 pub const FILE_MODE: u32 = 0o644;
+
+/// A writer that can also seek: what [`write_seekable`] hands its fill closure (a zip writer needs to
+/// go back and patch its local headers).
+pub trait WriteSeek: Write + Seek {}
+
+impl<T: Write + Seek> WriteSeek for T {}
 
 /// Write `path` atomically: `fill` writes into a temporary file in the same folder, which is then synced
 /// and renamed to `path`. Parent folders are created.
 pub fn write_with<F>(path: &Path, fill: F) -> std::io::Result<()>
 where
     F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
+{
+    write_temp(path, |w| fill(w))
+}
+
+/// Write `path` atomically like [`write_with`], handing `fill` a buffered writer over the temporary file
+/// that can also seek: large archives stream straight to disk instead of being built in memory first.
+pub fn write_seekable<F>(path: &Path, fill: F) -> std::io::Result<()>
+where
+    F: FnOnce(&mut dyn WriteSeek) -> std::io::Result<()>,
+{
+    write_temp(path, |w| fill(w))
+}
+
+fn write_temp<F>(path: &Path, fill: F) -> std::io::Result<()>
+where
+    F: FnOnce(&mut BufWriter<&std::fs::File>) -> std::io::Result<()>,
 {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -74,6 +96,22 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn a_seekable_fill_can_patch_what_it_wrote() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.bin");
+        write_seekable(&p, |w| {
+            w.write_all(b"????tail")?;
+            w.seek(std::io::SeekFrom::Start(0))?;
+            w.write_all(b"head")?;
+            w.seek(std::io::SeekFrom::End(0))?;
+            w.write_all(b"!")
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"headtail!");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
     }
 
     #[test]

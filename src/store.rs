@@ -9,16 +9,25 @@
 //! time stamp, no thread count), so two runs of the same inputs, or a merge of shards
 //! ([`crate::shard::merge`]), give the same bytes; what differs between runs goes to the run log
 //! `runs/<Domain>.json` ([`RunRecord`]).
+//!
+//! The npz is streamed to disk as it is written, and read back without a copy of its large arrays:
+//! `embedding` and `logits` are viewed in a memory mapping of the file ([`Matrix`], see [`npz`]), so
+//! that a store larger than memory allows twice can still be evaluated and mapped.
 
 use std::fs::File;
 use std::path::Path;
 
-use ndarray::{Array1, Array2};
-use ndarray_npy::{NpzReader, NpzWriter};
+use ndarray::{Array1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::layout::Layout;
+
+mod matrix;
+pub mod npz;
+
+pub use matrix::Matrix;
+pub use npz::{is_finished, read_domain, write_domain, ALIGN};
 
 /// Write a file atomically (see [`crate::atomic::write_with`]), errors naming the file.
 pub fn atomic_write<F>(path: &Path, fill: F) -> Result<()>
@@ -174,10 +183,10 @@ pub struct RunRecord {
 /// One domain's arrays, as read back.
 #[derive(Debug, Clone)]
 pub struct DomainEmbeddings {
-    /// `[N, D]` embeddings.
-    pub embedding: Array2<f32>,
+    /// `[N, D]` embeddings (viewed in the mapped file when read from a store, see [`Matrix`]).
+    pub embedding: Matrix,
     /// `[N, C]` logits when the model has them.
-    pub logits: Option<Array2<f32>>,
+    pub logits: Option<Matrix>,
     /// `[N]` class indices (model order).
     pub label: Array1<i64>,
     /// `[N]` domain-discriminator outputs (logits), when the model has `domain_logits`.
@@ -186,140 +195,18 @@ pub struct DomainEmbeddings {
     pub record: EmbeddingRecord,
 }
 
-/// Write one domain's arrays and record (npz first, then json: the json marks the pair complete).
-pub fn write_domain(dir: &Path, d: &DomainEmbeddings) -> Result<()> {
-    let (npz, json) = Layout::domain_files(dir, &d.record.domain)?;
-    // The zip writer needs to seek: build the archive in memory, then write it atomically.
-    let mut buf = std::io::Cursor::new(Vec::new());
-    {
-        let e = |e: ndarray_npy::WriteNpzError| Error::Invalid(format!("{}: {e}", npz.display()));
-        // Entries are stored uncompressed with the zip format's fixed default time (1980-01-01), so that
-        // the same arrays always give the same bytes (a merge of shards equals a single run).
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored)
-            .last_modified_time(zip::DateTime::default());
-        let mut z = NpzWriter::new_with_options(&mut buf, opts);
-        z.add_array("embedding", &d.embedding).map_err(e)?;
-        if let Some(l) = &d.logits {
-            z.add_array("logits", l).map_err(e)?;
-        }
-        z.add_array("label", &d.label).map_err(e)?;
-        if let Some(dl) = &d.domain_logits {
-            z.add_array("domain_logits", dl).map_err(e)?;
-        }
-        let fp: Array1<u8> = d.record.fingerprint.bytes().collect();
-        z.add_array("fingerprint", &fp).map_err(e)?;
-        z.finish().map_err(e)?;
-    }
-    atomic_write_bytes(&npz, buf.get_ref())?;
-    write_json(&json, &d.record)
-}
-
 /// Write the run log of a domain (see [`RunRecord`]) after its results.
 pub fn write_runs(dir: &Path, domain: &str, runs: &RunRecord) -> Result<()> {
     write_json(&Layout::domain_runs(dir, domain)?, runs)
 }
 
-/// Read one domain's arrays and record, checking shapes and finiteness (errors name the file and row).
-pub fn read_domain(dir: &Path, domain: &str) -> Result<DomainEmbeddings> {
-    let (npz, json) = Layout::domain_files(dir, domain)?;
-    let record: EmbeddingRecord = read_json(&json)?;
-    let f = File::open(&npz).map_err(|e| Error::Io {
-        path: npz.clone(),
-        source: e,
-    })?;
-    let bad = |what: String| Error::Invalid(format!("{}: {what}", npz.display()));
-    let mut z = NpzReader::new(f).map_err(|e| bad(format!("not a readable .npz file: {e}")))?;
-    let names = z.names().map_err(|e| bad(e.to_string()))?;
-    let has = |n: &str| names.iter().any(|x| x == n || x == &format!("{n}.npy"));
-    let embedding: Array2<f32> = z
-        .by_name("embedding")
-        .map_err(|e| bad(format!("array \"embedding\" (f32, 2-D): {e}")))?;
-    let logits: Option<Array2<f32>> = if has("logits") {
-        Some(
-            z.by_name("logits")
-                .map_err(|e| bad(format!("array \"logits\" (f32, 2-D): {e}")))?,
-        )
-    } else {
-        None
-    };
-    let label: Array1<i64> = z
-        .by_name("label")
-        .map_err(|e| bad(format!("array \"label\" (i64, 1-D): {e}")))?;
-    let domain_logits: Option<Array1<f32>> = if has("domain_logits") {
-        Some(
-            z.by_name("domain_logits")
-                .map_err(|e| bad(format!("array \"domain_logits\" (f32, 1-D): {e}")))?,
-        )
-    } else {
-        None
-    };
-    if has("fingerprint") {
-        let fp: Array1<u8> = z
-            .by_name("fingerprint")
-            .map_err(|e| bad(format!("array \"fingerprint\" (u8, 1-D): {e}")))?;
-        if fp.as_slice() != Some(record.fingerprint.as_bytes()) {
-            return Err(bad(format!(
-                "these arrays do not belong to {} (a write was interrupted between the two files); \
-                 embed this domain again",
-                json.display()
-            )));
-        }
-    }
-    let n = embedding.nrows();
-    if label.len() != n || logits.as_ref().is_some_and(|l| l.nrows() != n) || record.n != n {
-        return Err(bad(format!(
-            "row counts disagree: embedding {n}, label {}, logits {:?}, record {}",
-            label.len(),
-            logits.as_ref().map(|l| l.nrows()),
-            record.n
-        )));
-    }
-    check_finite(&embedding, "embedding", &npz, &record)?;
-    if let Some(l) = &logits {
-        check_finite(l, "logits", &npz, &record)?;
-    }
-    if domain_logits.as_ref().is_some_and(|d| d.len() != n) {
-        return Err(bad(format!(
-            "array \"domain_logits\" has {} rows, expected {n}",
-            domain_logits.as_ref().map_or(0, |d| d.len())
-        )));
-    }
-    Ok(DomainEmbeddings {
-        embedding,
-        logits,
-        label,
-        domain_logits,
-        record,
-    })
-}
-
-/// Whether `<domain>.npz` and `<domain>.json` in `dir` form a finished pair with this fingerprint.
-pub fn is_finished(dir: &Path, domain: &str, fingerprint: &str) -> bool {
-    let Ok((npz, json)) = Layout::domain_files(dir, domain) else {
-        return false;
-    };
-    if !npz.is_file() {
-        return false;
-    }
-    match read_json::<EmbeddingRecord>(&json) {
-        Ok(rec) if rec.fingerprint == fingerprint => {
-            // The arrays carry the fingerprint too: check that they are the ones this record describes.
-            let Ok(f) = File::open(&npz) else {
-                return false;
-            };
-            let Ok(mut z) = NpzReader::new(f) else {
-                return false;
-            };
-            let fp: Result<Array1<u8>, _> = z.by_name("fingerprint");
-            fp.is_ok_and(|a| a.as_slice() == Some(fingerprint.as_bytes()))
-        }
-        _ => false,
-    }
-}
-
 /// Error naming the file, row and image when a matrix holds NaN or infinity.
-pub fn check_finite(a: &Array2<f32>, what: &str, file: &Path, rec: &EmbeddingRecord) -> Result<()> {
+pub fn check_finite(
+    a: ArrayView2<f32>,
+    what: &str,
+    file: &Path,
+    rec: &EmbeddingRecord,
+) -> Result<()> {
     for (i, row) in a.outer_iter().enumerate() {
         if let Some(j) = row.iter().position(|v| !v.is_finite()) {
             return Err(Error::Invalid(format!(

@@ -234,6 +234,7 @@ fn eval_writes_the_tables_and_they_agree_with_the_arrays() {
             .unwrap();
         let logits = d.logits.unwrap();
         let correct = logits
+            .view()
             .outer_iter()
             .zip(d.label.iter())
             .filter(|(l, &y)| {

@@ -122,8 +122,8 @@ fn check_against_reference(kind: EngineKind) -> Vec<store::DomainEmbeddings> {
         let mut compared = 0;
         for (row, path) in got.record.paths.iter().enumerate() {
             if let Some(&r) = idx.get(path) {
-                let de = max_diff(got.embedding.row(row), emb.row(r));
-                let dl = max_diff(got.logits.as_ref().unwrap().row(row), logits.row(r));
+                let de = max_diff(got.embedding.view().row(row), emb.row(r));
+                let dl = max_diff(got.logits.as_ref().unwrap().view().row(row), logits.row(r));
                 assert!(
                     de <= 1e-4 && dl <= 1e-4,
                     "{path}: embedding diff {de}, logits diff {dl}"
@@ -185,10 +185,10 @@ fn both_engines_agree_on_every_image() {
     assert_eq!(a.record.paths, b.record.paths);
     assert!(a.record.paths.iter().any(|p| p.ends_with(".jpg")));
     assert!(a.record.paths.iter().any(|p| p.contains("_big")));
-    let d = (&a.embedding - &b.embedding)
+    let d = (&a.embedding.view() - &b.embedding.view())
         .mapv(f32::abs)
         .fold(0.0f32, |m, v| m.max(*v));
-    let l = (a.logits.as_ref().unwrap() - b.logits.as_ref().unwrap())
+    let l = (&a.logits.as_ref().unwrap().view() - &b.logits.as_ref().unwrap().view())
         .mapv(f32::abs)
         .fold(0.0f32, |m, v| m.max(*v));
     assert!(
@@ -359,7 +359,7 @@ fn odd_images_are_decoded_or_skipped_with_a_count() {
         );
     }
     assert_eq!(got.record.skipped.len(), 3);
-    assert!(got.embedding.iter().all(|v| v.is_finite()));
+    assert!(got.embedding.view().iter().all(|v| v.is_finite()));
 
     // --strict: the first unreadable file is fatal and named; nothing partial is written.
     let out2 = tempfile::tempdir().unwrap();
@@ -492,7 +492,7 @@ fn rows_after_skipped_images_hold_their_own_embeddings() {
             .unwrap();
         let alone = e.run(&buf, 1).unwrap();
         let d = max_diff(
-            got.embedding.row(row),
+            got.embedding.view().row(row),
             ndarray::ArrayView1::from(&alone.embedding[..]),
         );
         assert!(

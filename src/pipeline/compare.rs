@@ -208,8 +208,8 @@ pub fn compare_embedded(
     let mut space_overlap = Vec::new();
     for (da, db) in [(sa, sb), (ta, tb)] {
         let (ia, ib) = matched_rows(da, db);
-        let ea = da.embedding.select(ndarray::Axis(0), &ia);
-        let eb = db.embedding.select(ndarray::Axis(0), &ib);
+        let ea = da.embedding.view().select(ndarray::Axis(0), &ia);
+        let eb = db.embedding.view().select(ndarray::Axis(0), &ib);
         let n = ia.len();
         let mean_jaccard = if n >= 2 {
             Some(

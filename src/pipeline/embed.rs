@@ -488,8 +488,8 @@ pub(crate) fn embed_part(
         }],
     };
     let de = DomainEmbeddings {
-        embedding,
-        logits,
+        embedding: embedding.into(),
+        logits: logits.map(Into::into),
         label: Array1::from(kept_labels),
         domain_logits: disc
             .filter(|d| d.len() == n && d.iter().all(|v| v.is_finite()))
@@ -497,9 +497,9 @@ pub(crate) fn embed_part(
         record,
     };
     // Non-finite outputs are refused before anything is cached.
-    store::check_finite(&de.embedding, "embedding", &model.path, &de.record)?;
+    store::check_finite(de.embedding.view(), "embedding", &model.path, &de.record)?;
     if let Some(l) = &de.logits {
-        store::check_finite(l, "logits", &model.path, &de.record)?;
+        store::check_finite(l.view(), "logits", &model.path, &de.record)?;
     }
     store::write_domain(part.dir, &de)?;
     store::write_runs(part.dir, &domain.name, &runs)?;

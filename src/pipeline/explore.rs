@@ -43,13 +43,17 @@ pub fn explore(
     let m = map::map_pair(src, tgt, &files, &ws.settings.map)?;
     let n = m.coords.nrows();
     let of = |i: usize| if m.is_target[i] { tgt } else { src };
+    let emb = [src.embedding.view(), tgt.embedding.view()];
     let embedding = Array2::from_shape_fn((n, src.embedding.ncols()), |(i, j)| {
-        of(i).embedding[[m.rows[i], j]]
+        emb[m.is_target[i] as usize][[m.rows[i], j]]
     });
     let logits = match (&src.logits, &tgt.logits) {
-        (Some(a), Some(_)) => Some(Array2::from_shape_fn((n, a.ncols()), |(i, j)| {
-            of(i).logits.as_ref().map_or(0.0, |l| l[[m.rows[i], j]])
-        })),
+        (Some(a), Some(b)) => {
+            let l = [a.view(), b.view()];
+            Some(Array2::from_shape_fn((n, a.ncols()), |(i, j)| {
+                l[m.is_target[i] as usize][[m.rows[i], j]]
+            }))
+        }
         _ => None,
     };
     // The discriminator's output as a probability (sigmoid of its logit), when both domains have it.

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{concatenate, Array1, Array2, Axis};
+use ndarray::{Array1, Array2};
 use sha2::{Digest, Sha256};
 
 use crate::dataset::Domain;
@@ -219,13 +219,12 @@ pub fn map_pair(
         // Every row, in order: fit the two blocks as they are (no joined copy).
         tsne::fit_parts(&parts, set.params())?
     } else {
-        let x = concatenate(Axis(0), &parts)
-            .map_err(|e| Error::Invalid(format!("cannot join source and target: {e}")))?;
-        let idx: Vec<usize> = sel
-            .iter()
-            .map(|&(t, i)| if t { ns + i } else { i })
-            .collect();
-        tsne::fit(x.select(Axis(0), &idx).view(), set.params())?
+        // The kept rows, copied once from the (possibly memory-mapped) blocks.
+        let mut x = Array2::<f32>::zeros((sel.len(), source.embedding.ncols()));
+        for (mut row, &(t, i)) in x.outer_iter_mut().zip(&sel) {
+            row.assign(&parts[t as usize].row(i));
+        }
+        tsne::fit(x.view(), set.params())?
     };
     let neighbours = out.neighbours;
     let map = PairMap {

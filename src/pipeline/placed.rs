@@ -57,8 +57,8 @@ pub fn place_pair(
     let seed = set.params().seed;
     let rs = rows_of(source, cap, seed);
     let rt = rows_of(target, cap, seed);
-    let xs = source.embedding.select(Axis(0), &rs);
-    let xt = target.embedding.select(Axis(0), &rt);
+    let xs = source.embedding.view().select(Axis(0), &rs);
+    let xt = target.embedding.view().select(Axis(0), &rt);
     let fit = tsne::fit(xs.view(), set.params())?;
     // The target's neighbours are found in the full embedding space (as openTSNE does); the fit
     // may first reduce the source by PCA (`pca_dims`), so its neighbours can differ slightly.

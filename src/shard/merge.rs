@@ -364,8 +364,8 @@ fn merge_domain(
         format!("partial-{}", hex::encode(h.finalize()))
     };
     Ok(DomainEmbeddings {
-        embedding,
-        logits,
+        embedding: embedding.into(),
+        logits: logits.map(Into::into),
         label,
         domain_logits,
         record,
