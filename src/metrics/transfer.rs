@@ -17,7 +17,7 @@ use ndarray::{Array2, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::cohesion::{
-    mmd2_rbf, mmd2_rbf_scalable, rbf_bandwidth, silhouette_scalable, silhouette_score,
+    mmd2_rbf, mmd2_rbf_scalable, rbf_bandwidth, silhouette_scalable, silhouette_score, vote,
     CohesionParams, ScaleParams,
 };
 use super::distance::{knn_indices, pooled_mean, prepare, Elem, Precision};
@@ -169,25 +169,6 @@ pub struct TransferReport {
     pub pulls: Vec<Pull>,
     /// Measures that could not be computed for some class, and why.
     pub notices: Vec<String>,
-}
-
-/// Majority class among `neighbours` (nearest first); ties go to the tied class met first, i.e. the one
-/// holding the nearest neighbour among the tied classes (the rule of the kNN transfer accuracy).
-fn vote(neighbours: &[usize], labels: &[usize]) -> usize {
-    let mut counts: Vec<(usize, usize)> = Vec::new();
-    for &j in neighbours {
-        match counts.iter_mut().find(|c| c.0 == labels[j]) {
-            Some(c) => c.1 += 1,
-            None => counts.push((labels[j], 1)),
-        }
-    }
-    let mut best = counts[0];
-    for &c in &counts[1..] {
-        if c.1 > best.1 {
-            best = c;
-        }
-    }
-    best.0
 }
 
 /// Index of the largest count (ties: lowest index); `None` when all are zero.

@@ -21,6 +21,7 @@ mod silhouette;
 
 pub use entropy::{information_maximization, snd};
 pub use mmd::{mmd2_linear, mmd2_rbf, rbf_bandwidth};
+pub(crate) use neighbours::vote;
 pub use neighbours::{domain_knn_purity, knn_transfer_accuracy};
 pub use params::{CohesionMode, CohesionParams, ScaleParams};
 pub use sampling::{stratified_sample, Interval};

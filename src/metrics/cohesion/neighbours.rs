@@ -8,9 +8,9 @@ use crate::metrics::distance::{knn_indices, pooled_mean, prepare, Elem, Precisio
 use crate::metrics::{DomainData, MetricsError, MetricsResult};
 
 /// Majority class among `neighbours` (nearest first); ties go to the tied class met first, i.e. the one
-/// holding the nearest neighbour among the tied classes.
-fn vote(neighbours: &[usize], labels: &[i64]) -> i64 {
-    let mut counts: Vec<(i64, usize)> = Vec::new();
+/// holding the nearest neighbour among the tied classes (the rule of the kNN transfer accuracy).
+pub(crate) fn vote<T: Copy + PartialEq>(neighbours: &[usize], labels: &[T]) -> T {
+    let mut counts: Vec<(T, usize)> = Vec::new();
     for &j in neighbours {
         match counts.iter_mut().find(|c| c.0 == labels[j]) {
             Some(c) => c.1 += 1,

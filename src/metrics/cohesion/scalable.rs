@@ -16,6 +16,7 @@ use ndarray::{ArrayView2, Axis};
 
 use super::blocked::{anchor_label_sums, Grouped, Kernel};
 use super::entropy::{snd_entropies, snd_points};
+use super::neighbours::vote;
 use super::params::{CohesionParams, ScaleParams};
 use super::sampling::{combine, replicate_seed, strata_of, stratified, stratified_mean, Interval};
 use super::shared::undefined;
@@ -174,24 +175,6 @@ pub fn mmd2_rbf_scalable(
 
 fn rows(x: ArrayView2<f32>, idx: &[usize]) -> ndarray::Array2<f32> {
     x.select(Axis(0), idx)
-}
-
-/// Majority class among `neighbours` (nearest first); ties go to the tied class met first.
-pub(crate) fn vote(neighbours: &[usize], labels: &[i64]) -> i64 {
-    let mut counts: Vec<(i64, usize)> = Vec::new();
-    for &j in neighbours {
-        match counts.iter_mut().find(|c| c.0 == labels[j]) {
-            Some(c) => c.1 += 1,
-            None => counts.push((labels[j], 1)),
-        }
-    }
-    let mut best = counts[0];
-    for &c in &counts[1..] {
-        if c.1 > best.1 {
-            best = c;
-        }
-    }
-    best.0
 }
 
 /// Scalable kNN transfer accuracy: target anchors stratified by target class.
