@@ -98,42 +98,64 @@ pub struct ClassificationReport {
 /// Binary AUROC of `scores` for `positive` labels, ties counted as one half (the area under the
 /// trapezoidal ROC curve, equal to scikit-learn's `roc_auc_score`). `None` without positives or negatives.
 pub fn binary_auroc(scores: &[f64], positive: &[bool]) -> Option<f64> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let w = vec![1u32; scores.len()];
-    weighted_auc(scores, &order, |i| positive[i], &w)
+    Ranked::new(scores, |i| positive[i]).auc(None)
 }
 
-/// AUROC with integer point weights, from indices sorted by ascending score.
-fn weighted_auc(
-    scores: &[f64],
-    order: &[usize],
-    is_pos: impl Fn(usize) -> bool,
-    w: &[u32],
-) -> Option<f64> {
-    // Mann–Whitney count: each (negative below, positive) pair scores 2, each tied pair scores 1.
-    let (mut acc, mut neg_below, mut pos_total) = (0u128, 0u128, 0u128);
-    let mut k = 0;
-    while k < order.len() {
-        let v = scores[order[k]];
-        let (mut gp, mut gn) = (0u128, 0u128);
-        while k < order.len() && scores[order[k]] == v {
-            let i = order[k];
-            if is_pos(i) {
-                gp += u128::from(w[i]);
+/// Points sorted by ascending score, ready for repeated weighted AUROCs: the sorted indices, and per
+/// position whether the point is positive and whether it closes a run of tied scores. A bootstrap
+/// resample then reads its weights in this order in one sequential pass, touching neither the scores
+/// nor the labels again.
+struct Ranked {
+    order: Vec<u32>,
+    flags: Vec<u8>,
+}
+
+const POSITIVE: u8 = 1;
+const RUN_END: u8 = 2;
+
+impl Ranked {
+    fn new(scores: &[f64], is_pos: impl Fn(usize) -> bool) -> Self {
+        let n = scores.len();
+        // indices fit u32, and 2·n² (the largest count) fits u64
+        assert!(n < 1 << 31, "2^31 or more points in one domain");
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by(|&a, &b| scores[a as usize].total_cmp(&scores[b as usize]));
+        let flags = (0..n)
+            .map(|k| {
+                let i = order[k] as usize;
+                let end = k + 1 == n || scores[order[k + 1] as usize] != scores[i];
+                u8::from(is_pos(i)) * POSITIVE + u8::from(end) * RUN_END
+            })
+            .collect();
+        Self { order, flags }
+    }
+
+    /// AUROC with integer point weights (`None`: every weight 1); `None` without positive or negative
+    /// weight.
+    fn auc(&self, w: Option<&[u32]>) -> Option<f64> {
+        // Mann–Whitney count: each (negative below, positive) pair scores 2, each tied pair scores 1.
+        let (mut acc, mut neg_below, mut pos_total) = (0u128, 0u64, 0u64);
+        let (mut gp, mut gn) = (0u64, 0u64);
+        for (&i, &f) in self.order.iter().zip(&self.flags) {
+            let wi = w.map_or(1, |w| u64::from(w[i as usize]));
+            if f & POSITIVE != 0 {
+                gp += wi;
             } else {
-                gn += u128::from(w[i]);
+                gn += wi;
             }
-            k += 1;
+            if f & RUN_END != 0 {
+                acc += u128::from(2 * neg_below * gp + gp * gn);
+                neg_below += gn;
+                pos_total += gp;
+                gp = 0;
+                gn = 0;
+            }
         }
-        acc += 2 * neg_below * gp + gp * gn;
-        neg_below += gn;
-        pos_total += gp;
+        if pos_total == 0 || neg_below == 0 {
+            return None;
+        }
+        Some(acc as f64 / (2.0 * pos_total as f64 * neg_below as f64))
     }
-    if pos_total == 0 || neg_below == 0 {
-        return None;
-    }
-    Some(acc as f64 / (2.0 * pos_total as f64 * neg_below as f64))
 }
 
 /// Argmax with the lowest index on ties (as numpy's `argmax`).
@@ -206,23 +228,20 @@ pub fn classification_report(
 
     let prob = softmax_f64(logits);
     let columns: Vec<Vec<f64>> = (0..n_classes).map(|c| prob.column(c).to_vec()).collect();
-    let orders: Vec<Vec<usize>> = columns
+    let ranked: Vec<Ranked> = columns
         .par_iter()
-        .map(|col| {
-            let mut o: Vec<usize> = (0..n).collect();
-            o.sort_by(|&a, &b| col[a].total_cmp(&col[b]));
-            o
-        })
+        .enumerate()
+        .map(|(c, col)| Ranked::new(col, |i| y[i] == c))
         .collect();
-    let ones = vec![1u32; n];
-    let class_auc = |c: usize, w: &[u32]| weighted_auc(&columns[c], &orders[c], |i| y[i] == c, w);
+    drop(columns);
+    let class_auc = |c: usize, w: Option<&[u32]>| ranked[c].auc(w);
 
     let mut notices = Vec::new();
     let mut per_class = Vec::with_capacity(n_classes);
     let mut auroc_classes = Vec::new();
     for (c, conf_row) in confusion.iter().enumerate() {
         let support = conf_row.iter().sum::<u64>() as usize;
-        let auroc = class_auc(c, &ones);
+        let auroc = class_auc(c, None);
         if auroc.is_some() {
             auroc_classes.push(c);
         } else if support == 0 {
@@ -272,8 +291,10 @@ pub fn classification_report(
                 let auc = if auroc_classes.is_empty() {
                     None
                 } else {
-                    let v: Vec<Option<f64>> =
-                        auroc_classes.iter().map(|&c| class_auc(c, &w)).collect();
+                    let v: Vec<Option<f64>> = auroc_classes
+                        .iter()
+                        .map(|&c| class_auc(c, Some(&w)))
+                        .collect();
                     macro_of(&v)
                 };
                 (acc, auc)
