@@ -11,12 +11,17 @@
 //!    with conjugate-gradient steps and Armijo backtracking until `max |gradient| ≤ tol · n_train`.
 //!    This is the objective of scikit-learn's `LogisticRegression(C=C)`; the optimum is unique.
 //! 4. A test point is called source when `w·x + b > 0`; `err` is the test error rate.
+//!
+//! The standardised design matrix is never formed: its products read the `f32` rows in place (a mapped
+//! store stays mapped) and accumulate in `f64`, over fixed 1024-row chunks summed in chunk order, so
+//! the result is the same at any thread count and the memory cost is `O(N + D)` beyond the data.
 
 use super::{MetricsError, MetricsResult};
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, ArrayView1, ArrayView2};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::Serialize;
 
 /// Hyper-parameters of the proxy A-distance.
@@ -193,23 +198,6 @@ pub fn proxy_a_distance_on_split(
             found: 0,
         });
     }
-    let row = |i: usize| {
-        if i < ns {
-            source.row(i)
-        } else {
-            target.row(i - ns)
-        }
-    };
-    let d = source.ncols();
-    let gather = |idx: &[usize]| {
-        let mut m = Array2::<f64>::zeros((idx.len(), d));
-        for (mut dst, &i) in m.outer_iter_mut().zip(idx) {
-            dst.zip_mut_with(&row(i), |a, &b| *a = f64::from(b));
-        }
-        m
-    };
-    let mut xtr = gather(train);
-    let mut xte = gather(test);
     let ytr: Vec<f64> = train
         .iter()
         .map(|&i| if i < ns { 1.0 } else { -1.0 })
@@ -221,22 +209,23 @@ pub fn proxy_a_distance_on_split(
             reason: "the training split holds only one domain".into(),
         });
     }
-    let mean = xtr.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(d));
-    let mut std = xtr.var_axis(Axis(0), 0.0).mapv(f64::sqrt);
-    std.mapv_inplace(|s| if s > 0.0 { s } else { 1.0 });
-    for m in [&mut xtr, &mut xte] {
-        for mut r in m.outer_iter_mut() {
-            r -= &mean;
-            r /= &std;
-        }
-    }
+    // views of one common lifetime (`ArrayView` is invariant in it)
+    let (source, target) = (source.view(), target.view());
+    let scaler = Scaler::fit(&Rows::new(source, target, train));
+    let xtr = Design {
+        rows: Rows::new(source, target, train),
+        scaler: &scaler,
+    };
+    let xte = Design {
+        rows: Rows::new(source, target, test),
+        scaler: &scaler,
+    };
     let fit = fit_logistic(&xtr, &ytr, params)?;
-    let w = Array1::from(fit.coef.clone());
-    let z = xte.dot(&w);
+    let z = xte.scores(&fit.coef, fit.intercept);
     let wrong = z
         .iter()
         .zip(&yte)
-        .filter(|(&zi, &is_src)| (zi + fit.intercept > 0.0) != is_src)
+        .filter(|(&zi, &is_src)| (zi > 0.0) != is_src)
         .count();
     let err = wrong as f64 / test.len() as f64;
     Ok(ProxyADistance {
@@ -246,6 +235,188 @@ pub fn proxy_a_distance_on_split(
         n_test: test.len(),
         fit,
     })
+}
+
+/// Rows per parallel work item of the design operations. Fixed, so the chunk sums, and the results,
+/// are the same at any thread count.
+const CHUNK: usize = 1024;
+
+/// The selected rows of the pooled `[source…, target…]` embeddings, read in place (`f32`, possibly
+/// memory-mapped): the logistic regression never copies the data.
+struct Rows<'a> {
+    source: ArrayView2<'a, f32>,
+    target: ArrayView2<'a, f32>,
+    index: &'a [usize],
+}
+
+impl<'a> Rows<'a> {
+    fn new(source: ArrayView2<'a, f32>, target: ArrayView2<'a, f32>, index: &'a [usize]) -> Self {
+        Self {
+            source,
+            target,
+            index,
+        }
+    }
+
+    fn dim(&self) -> usize {
+        self.source.ncols()
+    }
+
+    fn row(&self, k: usize) -> ArrayView1<'_, f32> {
+        let i = self.index[k];
+        let ns = self.source.nrows();
+        if i < ns {
+            self.source.row(i)
+        } else {
+            self.target.row(i - ns)
+        }
+    }
+
+    /// `Σ_chunks f(chunk rows)` of a `len`-vector per chunk, summed in chunk order.
+    fn chunk_sum(
+        &self,
+        len: usize,
+        f: impl Fn(std::ops::Range<usize>) -> Vec<f64> + Sync,
+    ) -> Vec<f64> {
+        let n = self.index.len();
+        let parts: Vec<Vec<f64>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| f(c * CHUNK..((c + 1) * CHUNK).min(n)))
+            .collect();
+        let mut total = vec![0.0; len];
+        for p in parts {
+            for (t, v) in total.iter_mut().zip(p) {
+                *t += v;
+            }
+        }
+        total
+    }
+}
+
+/// Column means and standard deviations of the training rows (population, ddof 0; a zero deviation
+/// is replaced by 1), as scikit-learn's `StandardScaler`.
+struct Scaler {
+    mean: Vec<f64>,
+    inv_std: Vec<f64>,
+}
+
+impl Scaler {
+    fn fit(rows: &Rows) -> Self {
+        let n = rows.index.len() as f64;
+        let sum = rows.chunk_sum(rows.dim(), |r| {
+            let mut acc = vec![0.0; rows.dim()];
+            for k in r {
+                for (a, &x) in acc.iter_mut().zip(rows.row(k)) {
+                    *a += f64::from(x);
+                }
+            }
+            acc
+        });
+        let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
+        let ss = rows.chunk_sum(rows.dim(), |r| {
+            let mut acc = vec![0.0; rows.dim()];
+            for k in r {
+                for ((a, &x), m) in acc.iter_mut().zip(rows.row(k)).zip(&mean) {
+                    let c = f64::from(x) - m;
+                    *a += c * c;
+                }
+            }
+            acc
+        });
+        let inv_std = ss
+            .iter()
+            .map(|v| {
+                let sd = (v / n).sqrt();
+                if sd > 0.0 {
+                    1.0 / sd
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        Self { mean, inv_std }
+    }
+}
+
+/// The standardised design matrix `X = (rows − mean) / std`, applied without being formed.
+struct Design<'a> {
+    rows: Rows<'a>,
+    scaler: &'a Scaler,
+}
+
+impl Design<'_> {
+    fn len(&self) -> usize {
+        self.rows.index.len()
+    }
+
+    /// `X w + b`, one value per row.
+    fn scores(&self, w: &[f64], b: f64) -> Vec<f64> {
+        let ws: Vec<f64> = w
+            .iter()
+            .zip(&self.scaler.inv_std)
+            .map(|(a, s)| a * s)
+            .collect();
+        let mut z = vec![0.0; self.len()];
+        z.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
+            for (j, o) in out.iter_mut().enumerate() {
+                *o = b + self.dot(c * CHUNK + j, &ws);
+            }
+        });
+        z
+    }
+
+    /// `(row k − mean) · ws`.
+    fn dot(&self, k: usize, ws: &[f64]) -> f64 {
+        self.rows
+            .row(k)
+            .iter()
+            .zip(&self.scaler.mean)
+            .zip(ws)
+            .map(|((&x, m), w)| (f64::from(x) - m) * w)
+            .sum()
+    }
+
+    /// `Xᵀ u`.
+    fn t_dot(&self, u: &[f64]) -> Vec<f64> {
+        self.t_dot_with(|k| u[k]).0
+    }
+
+    /// `Xᵀ u` and `Σ u` with `u_k = coef(k)` computed per row, in one pass over the rows.
+    fn t_dot_with(&self, coef: impl Fn(usize) -> f64 + Sync) -> (Vec<f64>, f64) {
+        let d = self.rows.dim();
+        let mut g = self.rows.chunk_sum(d + 1, |r| {
+            let mut acc = vec![0.0; d + 1];
+            let mut sum = 0.0;
+            for k in r {
+                let u = coef(k);
+                if u != 0.0 {
+                    // centred per element: `Σ u x − mean Σ u` would cancel to noise near the optimum
+                    for ((a, &x), m) in acc.iter_mut().zip(self.rows.row(k)).zip(&self.scaler.mean)
+                    {
+                        *a += u * (f64::from(x) - m);
+                    }
+                    sum += u;
+                }
+            }
+            acc[d] = sum;
+            acc
+        });
+        let total = g.pop().unwrap_or(0.0);
+        for (v, s) in g.iter_mut().zip(&self.scaler.inv_std) {
+            *v *= s;
+        }
+        (g, total)
+    }
+
+    /// `Xᵀ diag(s) (X v + vb)` and `Σ s (X v + vb)`, in one pass over the rows.
+    fn hessian_dot(&self, s: &[f64], v: &[f64], vb: f64) -> (Vec<f64>, f64) {
+        let vs: Vec<f64> = v
+            .iter()
+            .zip(&self.scaler.inv_std)
+            .map(|(a, s)| a * s)
+            .collect();
+        self.t_dot_with(|k| s[k] * (self.dot(k, &vs) + vb))
+    }
 }
 
 /// `log(1 + exp(u))` without overflow.
@@ -268,39 +439,40 @@ fn sigmoid(u: f64) -> f64 {
 }
 
 /// Newton–CG on the L2-regularised logistic loss (intercept unpenalised); `y` is ±1.
-fn fit_logistic(x: &Array2<f64>, y: &[f64], params: &ProxyAParams) -> MetricsResult<LogisticFit> {
-    let (n, d) = x.dim();
+fn fit_logistic(x: &Design, y: &[f64], params: &ProxyAParams) -> MetricsResult<LogisticFit> {
+    let (n, d) = (x.len(), x.rows.dim());
     let lambda = 1.0 / params.c;
     let objective = |w: &Array1<f64>, b: f64| -> f64 {
-        let z = x.dot(w);
-        let loss: f64 = z
-            .iter()
-            .zip(y)
-            .map(|(&zi, &yi)| softplus(-yi * (zi + b)))
-            .sum();
+        let z = x.scores(w.as_slice().expect("contiguous"), b);
+        let loss: f64 = z.iter().zip(y).map(|(&zi, &yi)| softplus(-yi * zi)).sum();
         loss + 0.5 * lambda * w.dot(w)
     };
+    // gradient in w and b, and the scores it was computed from
+    let gradient = |w: &Array1<f64>, b: f64| -> (Array1<f64>, f64, Vec<f64>) {
+        let z = x.scores(w.as_slice().expect("contiguous"), b);
+        // r_i = −y_i σ(−y_i z_i), derivative of the loss in z_i
+        let r: Vec<f64> = z
+            .iter()
+            .zip(y)
+            .map(|(&zi, &yi)| -yi * sigmoid(-yi * zi))
+            .collect();
+        let gw = Array1::from(x.t_dot(&r)) + &(w * lambda);
+        (gw, r.iter().sum(), z)
+    };
+    let l1 = |gw: &Array1<f64>, gb: f64| gw.iter().map(|v| v.abs()).sum::<f64>() + gb.abs();
     let mut w = Array1::<f64>::zeros(d);
     let mut b = 0.0f64;
     let gtol = params.tol * n as f64;
     let mut f = objective(&w, b);
     for it in 0..params.max_iter {
-        let z = x.dot(&w) + b;
-        // r_i = −y_i σ(−y_i z_i), derivative of the loss in z_i
-        let r: Array1<f64> = z
-            .iter()
-            .zip(y)
-            .map(|(&zi, &yi)| -yi * sigmoid(-yi * zi))
-            .collect();
-        let s: Array1<f64> = z
+        let (gw, gb, z) = gradient(&w, b);
+        let s: Vec<f64> = z
             .iter()
             .map(|&zi| {
                 let p = sigmoid(zi);
                 p * (1.0 - p)
             })
             .collect();
-        let gw = x.t().dot(&r) + &(&w * lambda);
-        let gb = r.sum();
         let gmax = gw.iter().fold(gb.abs(), |m, v| m.max(v.abs()));
         if gmax <= gtol {
             return Ok(LogisticFit {
@@ -311,8 +483,8 @@ fn fit_logistic(x: &Array2<f64>, y: &[f64], params: &ProxyAParams) -> MetricsRes
         }
         // conjugate gradients on H [pw; pb] = −[gw; gb]
         let hv = |vw: &Array1<f64>, vb: f64| -> (Array1<f64>, f64) {
-            let u = (x.dot(vw) + vb) * &s;
-            (x.t().dot(&u) + &(vw * lambda), u.sum())
+            let (hw, hb) = x.hessian_dot(&s, vw.as_slice().expect("contiguous"), vb);
+            (Array1::from(hw) + &(vw * lambda), hb)
         };
         let gnorm = (gw.dot(&gw) + gb * gb).sqrt();
         let eta = gnorm.sqrt().min(0.5) * gnorm;
@@ -351,7 +523,14 @@ fn fit_logistic(x: &Array2<f64>, y: &[f64], params: &ProxyAParams) -> MetricsRes
             let wn = &w + &(&pw * t);
             let bn = b + t * pb;
             let fn_ = objective(&wn, bn);
-            if fn_ <= f + 1e-4 * t * slope {
+            // Near the optimum the decrease falls below the objective's rounding: the full step is
+            // then taken when the loss is unchanged to 100 ulp and the gradient shrinks (as
+            // scikit-learn's Newton-CG line search does).
+            let tiny = t == 1.0 && (fn_ - f).abs() <= 100.0 * f64::EPSILON * f.abs() && {
+                let (gn, gbn, _) = gradient(&wn, bn);
+                l1(&gn, gbn) < l1(&gw, gb)
+            };
+            if fn_ <= f + 1e-4 * t * slope || tiny {
                 w = wn;
                 b = bn;
                 f = fn_;
@@ -376,4 +555,88 @@ fn fit_logistic(x: &Array2<f64>, y: &[f64], params: &ProxyAParams) -> MetricsRes
             params.max_iter
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn design_products_match_the_dense_standardised_matrix() {
+        let n = 50;
+        let d = 7;
+        let src =
+            Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 17) % 13) as f32 * 0.7 + 5.0);
+        let tgt =
+            Array2::from_shape_fn((n, d), |(i, j)| ((i * 7 + j * 11) % 19) as f32 * 0.3 + 4.0);
+        let idx: Vec<usize> = (0..2 * n).step_by(3).collect();
+        let rows = Rows::new(src.view(), tgt.view(), &idx);
+        let sc = Scaler::fit(&rows);
+        let x = Design {
+            rows: Rows::new(src.view(), tgt.view(), &idx),
+            scaler: &sc,
+        };
+        // dense
+        let m = idx.len();
+        let mut xs = Array2::<f64>::zeros((m, d));
+        for (k, &i) in idx.iter().enumerate() {
+            for j in 0..d {
+                let v = if i < n { src[[i, j]] } else { tgt[[i - n, j]] };
+                xs[[k, j]] = f64::from(v);
+            }
+        }
+        let mean = xs.mean_axis(ndarray::Axis(0)).unwrap();
+        let std = xs.var_axis(ndarray::Axis(0), 0.0).mapv(f64::sqrt);
+        for k in 0..m {
+            for j in 0..d {
+                xs[[k, j]] = (xs[[k, j]] - mean[j]) / std[j];
+            }
+        }
+        let w: Vec<f64> = (0..d).map(|j| (j as f64 - 3.0) * 0.1).collect();
+        let z = x.scores(&w, 0.5);
+        let zd = xs.dot(&Array1::from(w.clone())) + 0.5;
+        for k in 0..m {
+            assert!(
+                (z[k] - zd[k]).abs() < 1e-12,
+                "score {k}: {} {}",
+                z[k],
+                zd[k]
+            );
+        }
+        let u: Vec<f64> = (0..m).map(|k| (k as f64).sin()).collect();
+        let g = x.t_dot(&u);
+        let gd = xs.t().dot(&Array1::from(u.clone()));
+        for j in 0..d {
+            assert!((g[j] - gd[j]).abs() < 1e-12, "grad {j}: {} {}", g[j], gd[j]);
+        }
+        let s: Vec<f64> = (0..m).map(|k| 0.1 + (k as f64).cos().abs()).collect();
+        let (h, hb) = x.hessian_dot(&s, &w, 0.3);
+        let ud = (xs.dot(&Array1::from(w.clone())) + 0.3) * &Array1::from(s.clone());
+        let hd = xs.t().dot(&ud);
+        for j in 0..d {
+            assert!((h[j] - hd[j]).abs() < 1e-12, "hess {j}: {} {}", h[j], hd[j]);
+        }
+        assert!((hb - ud.sum()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fit_is_the_same_at_any_thread_count() {
+        // several 1024-row chunks, so the chunk sums matter
+        let (n, d) = (3000, 16);
+        let src = Array2::from_shape_fn((n, d), |(i, j)| ((i * 37 + j * 11) % 23) as f32 * 0.1);
+        let tgt = Array2::from_shape_fn((n, d), |(i, j)| ((i * 13 + j * 29) % 19) as f32 * 0.12);
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| proxy_a_distance(src.view(), tgt.view(), &ProxyAParams::default()))
+                .unwrap()
+        };
+        let one = run(1);
+        assert_eq!(one, run(2));
+        assert_eq!(one, run(3));
+        assert!(one.value.is_finite() && one.fit.iterations > 0);
+    }
 }
