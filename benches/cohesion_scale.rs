@@ -9,12 +9,14 @@
 //!   scalable mode with seeds `0..R`; prints per measure the exact value, and over the seeds the share of
 //!   intervals that cover it, the mean bias and the mean interval width.
 //!
-//! Metric flags: `--mode auto|exact|scalable`, `--threshold N`, `--anchors M`, `--repeats R`.
+//! Metric flags: `--mode auto|exact|scalable`, `--threshold N`, `--anchors M`, `--repeats R`,
+//! `--level P` (confidence level of the intervals). `accuracy` reports the coverage at `P` and, from the
+//! same samples, at 0.95.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use dannscope::metrics::cohesion::cohesion_timed;
+use dannscope::metrics::cohesion::{cohesion_timed, t_quantile};
 use dannscope::metrics::eval::{domain_result, pair_transfer, EvalDomain};
 use dannscope::metrics::transfer::TransferParams;
 use dannscope::metrics::{
@@ -110,6 +112,7 @@ fn scale(args: &[String]) -> ScaleParams {
         threshold: num(args, "--threshold", d.threshold),
         anchors: num(args, "--anchors", d.anchors),
         repeats: num(args, "--repeats", d.repeats),
+        level: num(args, "--level", d.level),
     }
 }
 
@@ -285,12 +288,20 @@ fn accuracy(args: &[String]) -> anyhow::Result<()> {
             }
         }
     }
+    // the same samples' interval at 0.95: the half-width scales with the t quantile
+    let r = base.repeats.saturating_sub(1);
+    let to95 = t_quantile(0.975, r) / t_quantile((1.0 + base.level) / 2.0, r);
     println!(
-        "| n | measure | exact | exact s | scalable s | coverage | mean bias | mean |bias|/half-width | mean width |"
+        "| n | measure | exact | exact s | scalable s | coverage at {} | coverage at 0.95 | mean bias | mean |bias|/half-width | mean width |",
+        base.level
     );
     for (name, ex, secs, v) in &rows {
         let k = v.len() as f64;
         let cover = v.iter().filter(|(_, l, u)| l <= ex && ex <= u).count();
+        let cover95 = v
+            .iter()
+            .filter(|(e, l, u)| (e - ex).abs() <= to95 * (u - l) / 2.0)
+            .count();
         let bias = v.iter().map(|(e, _, _)| e - ex).sum::<f64>() / k;
         let width = v.iter().map(|(_, l, u)| u - l).sum::<f64>() / k;
         let rel = v
@@ -300,8 +311,9 @@ fn accuracy(args: &[String]) -> anyhow::Result<()> {
             / k;
         let i = exact.metrics.iter().position(|e| &e.name == name).unwrap();
         println!(
-            "| {n} | {name} | {ex:.6} | {secs:.1} | {:.1} | {cover}/{} | {bias:+.2e} | {rel:.2} | {width:.2e} |",
+            "| {n} | {name} | {ex:.6} | {secs:.1} | {:.1} | {cover}/{} | {cover95}/{} | {bias:+.2e} | {rel:.2} | {width:.2e} |",
             st[i],
+            v.len(),
             v.len()
         );
     }

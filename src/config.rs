@@ -33,6 +33,7 @@
 //! cohesion_threshold = 20000        # --cohesion-threshold: auto goes scalable above this many points
 //! cohesion_anchors = 400            # --cohesion-anchors: anchors per repeated sample
 //! cohesion_repeats = 10             # --cohesion-repeats: repeated samples (interval)
+//! cohesion_level = 0.99             # --cohesion-level: confidence level of the interval
 //!
 //! [domain_codes]                    # --domain-code "Real World=R"
 //! "Real World" = "R"
@@ -142,6 +143,8 @@ pub struct Config {
     pub cohesion_anchors: Option<usize>,
     /// Repeated samples of the scalable mode.
     pub cohesion_repeats: Option<usize>,
+    /// Confidence level of the scalable mode's intervals.
+    pub cohesion_level: Option<f64>,
     /// Domain code overrides.
     #[serde(default)]
     pub domain_codes: BTreeMap<String, String>,

@@ -151,7 +151,7 @@ pub struct MetricArgs {
     #[arg(long, value_name = "N")]
     pub gallery_k: Option<usize>,
     /// Quadratic cohesion measures (silhouettes, RBF MMD², kNN transfer accuracy, domain kNN purity,
-    /// SND): exact, scalable (repeated anchor samples with a 95% interval) or auto (scalable above
+    /// SND): exact, scalable (repeated anchor samples with an interval) or auto (scalable above
     /// --cohesion-threshold points) [default: auto].
     #[arg(long, value_name = "MODE", value_parser = ["auto", "exact", "scalable"])]
     pub cohesion_mode: Option<String>,
@@ -164,6 +164,9 @@ pub struct MetricArgs {
     /// Repeated samples of the scalable mode [default: 10].
     #[arg(long, value_name = "R")]
     pub cohesion_repeats: Option<usize>,
+    /// Confidence level of the scalable mode's intervals, in (0, 1) [default: 0.99].
+    #[arg(long, value_name = "P")]
+    pub cohesion_level: Option<f64>,
 }
 
 /// Which part of the work this process does (`embed` across machines).

@@ -133,6 +133,7 @@ fn scale_params(x: &MetricArgs, c: &Config) -> ScaleParams {
             .cohesion_repeats
             .or(c.cohesion_repeats)
             .unwrap_or(d.repeats),
+        level: x.cohesion_level.or(c.cohesion_level).unwrap_or(d.level),
     }
 }
 
@@ -532,15 +533,17 @@ jaccard_k = 4
         let d = settings(&Flags::default(), &Config::default()).unwrap();
         assert_eq!(d.metrics.cohesion().scale, ScaleParams::default());
         let c =
-            cfg("cohesion_mode = \"exact\"\ncohesion_threshold = 5000\ncohesion_repeats = 20\n");
+            cfg("cohesion_mode = \"exact\"\ncohesion_threshold = 5000\ncohesion_repeats = 20\ncohesion_level = 0.9\n");
         let s = settings(&Flags::default(), &c).unwrap();
         let sc = s.metrics.cohesion().scale;
         assert_eq!(sc.mode, CohesionMode::Exact);
+        assert_eq!(sc.level, 0.9);
         assert_eq!((sc.threshold, sc.anchors, sc.repeats), (5000, 400, 20));
         assert!(!sc.scalable(1_000_000));
         let x = MetricArgs {
             cohesion_mode: Some("scalable".into()),
             cohesion_anchors: Some(50),
+            cohesion_level: Some(0.95),
             ..MetricArgs::default()
         };
         let f = Flags {
@@ -550,6 +553,7 @@ jaccard_k = 4
         let sc = settings(&f, &c).unwrap().metrics.cohesion().scale;
         assert_eq!(sc.mode, CohesionMode::Scalable);
         assert_eq!((sc.threshold, sc.anchors, sc.repeats), (5000, 50, 20));
+        assert_eq!(sc.level, 0.95);
         assert!(sc.scalable(10));
         let auto = ScaleParams {
             mode: CohesionMode::Auto,
@@ -571,6 +575,14 @@ jaccard_k = 4
             },
             MetricArgs {
                 cohesion_threshold: Some(0),
+                ..MetricArgs::default()
+            },
+            MetricArgs {
+                cohesion_level: Some(1.0),
+                ..MetricArgs::default()
+            },
+            MetricArgs {
+                cohesion_level: Some(f64::NAN),
                 ..MetricArgs::default()
             },
         ] {

@@ -162,8 +162,13 @@ pub fn pair_result(
             }
             m.interval.as_ref().map(|i| {
                 format!(
-                    "{pair}: {}: scalable estimate, 95% interval {:.6}…{:.6} ({} samples of {} anchors)",
-                    m.name, i.lower, i.upper, i.repeats, i.anchors
+                    "{pair}: {}: scalable estimate, {}% interval {:.6}…{:.6} ({} samples of {} anchors)",
+                    m.name,
+                    100.0 * i.level,
+                    i.lower,
+                    i.upper,
+                    i.repeats,
+                    i.anchors
                 )
             })
         })

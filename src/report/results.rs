@@ -72,7 +72,7 @@ pub fn results_rows(input: &ReportInput) -> Vec<ResultRow> {
         if let Some(p) = r.pair_result() {
             for m in &p.cohesion.metrics {
                 push(PAIR_DOMAIN, &m.name, m.value);
-                // a scalable estimate's 95% interval, named like the classification intervals
+                // a scalable estimate's interval (level in metrics.json), named like the classification intervals
                 if let Some(iv) = &m.interval {
                     push(PAIR_DOMAIN, &format!("{}_ci_low", m.name), Some(iv.lower));
                     push(PAIR_DOMAIN, &format!("{}_ci_high", m.name), Some(iv.upper));

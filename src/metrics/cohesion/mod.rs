@@ -4,7 +4,8 @@
 //! - `neighbours`: kNN transfer accuracy and domain kNN purity;
 //! - `entropy`: information maximisation and soft neighbourhood density on the target's predictions;
 //! - the proxy A-distance comes from [`crate::metrics::domain_classifier`];
-//! - `params`: [`CohesionParams`], and `shared`: input checks and centring used by several families.
+//! - `params`: [`CohesionParams`], and `shared`: input checks and centring used by several families;
+//! - `sampling` and `student`: the anchor samples of the scalable mode and the Student-t interval over them.
 //!
 //! [`cohesion`] runs them all in a fixed order and assembles the [`CohesionReport`]. The families
 //! never import this file (the parameters they read live in `params`), so dependencies point one way.
@@ -18,6 +19,7 @@ mod sampling;
 mod scalable;
 mod shared;
 mod silhouette;
+mod student;
 
 pub use entropy::{information_maximization, snd};
 pub use mmd::{mmd2_linear, mmd2_rbf, rbf_bandwidth};
@@ -32,6 +34,7 @@ pub use scalable::{
 pub use silhouette::{
     silhouette_domain, silhouette_joint, silhouette_score, silhouette_source, silhouette_target,
 };
+pub use student::{t_cdf, t_quantile};
 
 use ndarray::ArrayView2;
 use serde::Serialize;
@@ -52,7 +55,7 @@ pub struct MetricValue {
     /// `exact`, or `scalable` (an estimate from repeated anchor samples, with [`Self::interval`]).
     #[serde(default = "exact_mode")]
     pub mode: String,
-    /// The 95 % interval of a scalable estimate.
+    /// The interval of a scalable estimate (its level is recorded in it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Interval>,
 }

@@ -5,25 +5,34 @@
 //! `Σ_c (N_c / N) · mean of the anchors' values in stratum c`; each anchor's value is exact (computed
 //! against all points), so every replicate is an unbiased estimate of the exact value. `R` replicates
 //! with independent seeds give the estimate (their mean) and a Student-t interval
-//! `mean ± t(0.975, R − 1) · sd / √R`.
+//! `mean ± t((1 + level)/2, R − 1) · sd / √R` at the chosen level (default 0.99, see `ScaleParams`).
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+use super::student::t_quantile;
 use serde::{Deserialize, Serialize};
 
-/// A 95 % interval from repeated anchor samples.
+/// An interval from repeated anchor samples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     /// Lower bound.
     pub lower: f64,
     /// Upper bound.
     pub upper: f64,
+    /// Confidence level, e.g. 0.99 (files written before the level was recorded held 0.95 intervals).
+    #[serde(default = "legacy_level")]
+    pub level: f64,
     /// Repeated samples.
     pub repeats: usize,
     /// Anchors per sample.
     pub anchors: usize,
     /// How the interval was formed.
     pub method: String,
+}
+
+fn legacy_level() -> f64 {
+    0.95
 }
 
 /// The seed of replicate `r` of measure `tag`.
@@ -127,28 +136,8 @@ pub(crate) fn stratified_mean(sizes: &[usize], values: &[Vec<f64>]) -> f64 {
     }
 }
 
-/// Two-sided 97.5 % quantile of Student's t with `df` degrees of freedom.
-pub(crate) fn t975(df: usize) -> f64 {
-    const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => f64::INFINITY,
-        1..=30 => T[df - 1],
-        _ => {
-            // Cornish-Fisher expansion around the normal quantile
-            let z: f64 = 1.959_964;
-            let d = df as f64;
-            z + (z.powi(3) + z) / (4.0 * d)
-                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
-        }
-    }
-}
-
-/// The estimate (mean of the replicates) and its interval.
-pub(crate) fn combine(replicates: &[f64], anchors: usize) -> (f64, Interval) {
+/// The estimate (mean of the replicates) and its interval at `level`.
+pub(crate) fn combine(replicates: &[f64], anchors: usize, level: f64) -> (f64, Interval) {
     let r = replicates.len();
     let mean = replicates.iter().sum::<f64>() / r as f64;
     let var = if r > 1 {
@@ -156,15 +145,16 @@ pub(crate) fn combine(replicates: &[f64], anchors: usize) -> (f64, Interval) {
     } else {
         f64::INFINITY
     };
-    let half = t975(r.saturating_sub(1)) * (var / r as f64).sqrt();
+    let half = t_quantile((1.0 + level) / 2.0, r.saturating_sub(1)) * (var / r as f64).sqrt();
     (
         mean,
         Interval {
             lower: mean - half,
             upper: mean + half,
+            level,
             repeats: r,
             anchors,
-            method: "mean of R seeded stratified anchor samples ± t(0.975, R−1)·sd/√R".into(),
+            method: "mean of R seeded stratified anchor samples ± t((1+level)/2, R−1)·sd/√R".into(),
         },
     )
 }
@@ -195,11 +185,18 @@ mod tests {
     }
 
     #[test]
-    fn t_quantiles_and_interval() {
-        assert_eq!(t975(9), 2.262);
-        assert!((t975(1000) - 1.962).abs() < 1e-3);
-        let (m, iv) = combine(&[1.0, 2.0, 3.0], 5);
+    fn interval_uses_the_t_quantile_of_its_level() {
+        // sd of [1, 2, 3] is 1; scipy.stats.t.ppf(0.975, 2) = 4.302652729749464, t.ppf(0.995, 2) = 9.924843200918287
+        let (m, iv) = combine(&[1.0, 2.0, 3.0], 5, 0.95);
         assert_eq!(m, 2.0);
-        assert!((iv.upper - (2.0 + 4.303 / 3f64.sqrt())).abs() < 1e-12);
+        assert!((iv.upper - (2.0 + 4.302652729749464 / 3f64.sqrt())).abs() < 1e-9);
+        assert_eq!(iv.level, 0.95);
+        let (_, wide) = combine(&[1.0, 2.0, 3.0], 5, 0.99);
+        assert!((wide.lower - (2.0 - 9.924843200918287 / 3f64.sqrt())).abs() < 1e-9);
+        let old: Interval = serde_json::from_str(
+            r#"{"lower":0.1,"upper":0.2,"repeats":10,"anchors":400,"method":"m"}"#,
+        )
+        .unwrap();
+        assert_eq!(old.level, 0.95);
     }
 }

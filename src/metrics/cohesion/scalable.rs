@@ -28,7 +28,7 @@ use crate::metrics::{MetricsError, MetricsResult};
 pub struct Scaled {
     /// The estimate (mean of the repeats).
     pub value: f64,
-    /// Its 95 % interval.
+    /// Its interval at [`ScaleParams::level`].
     pub interval: Interval,
 }
 
@@ -67,7 +67,7 @@ fn estimate(
             stratified_mean(&sizes, &per)
         })
         .collect();
-    let (value, interval) = combine(&reps, s.anchors.min(sizes.iter().sum()));
+    let (value, interval) = combine(&reps, s.anchors.min(sizes.iter().sum()), s.level);
     Scaled { value, interval }
 }
 
