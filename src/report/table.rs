@@ -2,6 +2,7 @@
 //! as plain data for the exporters.
 
 use super::input::RunOutcome;
+use crate::metrics::Interval;
 
 /// Text of a missing cell.
 pub const MISSING: &str = "—";
@@ -273,6 +274,45 @@ pub struct CohesionRow {
     pub baseline: bool,
     /// Values per measure (`None`: undefined or not computed).
     pub values: Vec<Option<f64>>,
+    /// Per measure, the interval of a scalable estimate (`None`: exact or undefined).
+    pub intervals: Vec<Option<Interval>>,
+}
+
+/// The half-width of an interval, formatted with two significant digits (at least `decimals`
+/// decimals), for cells such as `0.127 ± 0.0010`.
+pub fn format_half_width(iv: &Interval, decimals: usize) -> String {
+    let h = (iv.upper - iv.lower) / 2.0;
+    if !(h.is_finite() && h > 0.0) {
+        return format_cell(Some(h.max(0.0)), decimals);
+    }
+    let digits = (1 - h.log10().floor() as i64).clamp(decimals as i64, 9) as usize;
+    format!("{h:.digits$}")
+}
+
+impl CohesionTable {
+    /// The note under the table when some cells are scalable estimates: what `±` means, with the
+    /// levels and sample sizes that occur.
+    pub fn interval_note(&self) -> Option<String> {
+        let mut kinds: Vec<String> = Vec::new();
+        for iv in self.rows.iter().flat_map(|r| r.intervals.iter().flatten()) {
+            let k = format!(
+                "{}% interval, {} samples of {} anchors",
+                100.0 * iv.level,
+                iv.repeats,
+                iv.anchors
+            );
+            if !kinds.contains(&k) {
+                kinds.push(k);
+            }
+        }
+        (!kinds.is_empty()).then(|| {
+            format!(
+                "± : half-width of a scalable estimate's {} (the measure was estimated from \
+                 repeated anchor samples above the cohesion threshold); other cells are exact.",
+                kinds.join("; ")
+            )
+        })
+    }
 }
 
 /// Builds the cohesion table from the runs' pair results (failed runs and runs without one are left
@@ -301,6 +341,15 @@ pub fn cohesion_table(runs: &[RunOutcome]) -> CohesionTable {
                 group: group_of(r),
                 baseline: r.is_baseline(),
                 values: metrics.iter().map(|m| p.cohesion.value(m)).collect(),
+                intervals: metrics
+                    .iter()
+                    .map(|m| {
+                        p.cohesion
+                            .get(m)
+                            .filter(|v| v.value.is_some())
+                            .and_then(|v| v.interval.clone())
+                    })
+                    .collect(),
             })
         })
         .collect();
@@ -309,9 +358,62 @@ pub fn cohesion_table(runs: &[RunOutcome]) -> CohesionTable {
     CohesionTable { metrics, rows }
 }
 
+/// A two-row cohesion table, the first row a scalable estimate with its interval (for the exporters'
+/// tests).
+#[cfg(test)]
+pub(crate) fn scalable_table() -> CohesionTable {
+    let iv = Interval {
+        lower: 0.12617,
+        upper: 0.12826,
+        level: 0.99,
+        repeats: 10,
+        anchors: 400,
+        method: "m".into(),
+    };
+    let row = |run, values, intervals| CohesionRow {
+        run,
+        model: "m".into(),
+        pair: "R-P".into(),
+        group: "forward".into(),
+        baseline: false,
+        values,
+        intervals,
+    };
+    CohesionTable {
+        metrics: vec!["silhouette_source".into(), "mmd2_linear".into()],
+        rows: vec![
+            row(0, vec![Some(0.12721), Some(39.5)], vec![Some(iv), None]),
+            row(1, vec![Some(0.2), Some(1.0)], vec![None, None]),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn half_widths_keep_two_significant_digits() {
+        let t = scalable_table();
+        let iv = t.rows[0].intervals[0].as_ref().unwrap();
+        assert_eq!(format_half_width(iv, 3), "0.0010");
+        let wide = Interval {
+            lower: 0.0,
+            upper: 0.5,
+            ..iv.clone()
+        };
+        assert_eq!(format_half_width(&wide, 3), "0.250");
+        let note = t.interval_note().unwrap();
+        assert!(
+            note.contains("99% interval, 10 samples of 400 anchors"),
+            "{note}"
+        );
+        let exact = CohesionTable {
+            rows: vec![t.rows[1].clone()],
+            ..t
+        };
+        assert_eq!(exact.interval_note(), None);
+    }
 
     #[test]
     fn cells_and_averages() {

@@ -12,7 +12,7 @@ use crate::report::exporter::Exporter;
 use crate::report::input::pair_arrow;
 use crate::report::outline::{Outline, Section, StudyOutline};
 use crate::report::selfcontained::check_self_contained;
-use crate::report::table::{format_cell, CohesionTable, MISSING};
+use crate::report::table::{format_cell, format_half_width, CohesionTable, MISSING};
 
 /// Decimals of the study tables (percent).
 const STUDY_DECIMALS: usize = 2;
@@ -115,12 +115,24 @@ impl Exporter for HtmlExporter {
                 html_escape(&r.model),
                 html_escape(&pair_arrow(&r.pair))
             ));
-            for v in &r.values {
-                s.push_str(&cell_html(*v, COHESION_DECIMALS));
+            for (v, iv) in r.values.iter().zip(&r.intervals) {
+                match (v, iv) {
+                    (Some(x), Some(iv)) if x.is_finite() => s.push_str(&format!(
+                        "<td class=\"num\" title=\"{} … {}\">{} ± {}</td>",
+                        iv.lower,
+                        iv.upper,
+                        format_cell(Some(*x), COHESION_DECIMALS),
+                        format_half_width(iv, COHESION_DECIMALS)
+                    )),
+                    _ => s.push_str(&cell_html(*v, COHESION_DECIMALS)),
+                }
             }
             s.push_str("</tr>\n");
         }
         s.push_str("</tbody>\n</table>\n");
+        if let Some(note) = t.interval_note() {
+            s.push_str(&format!("<p class=\"note\">{}</p>\n", html_escape(&note)));
+        }
         s
     }
 
@@ -334,6 +346,19 @@ mod tests {
     use super::super::html_run::figure_markup;
     use super::*;
     use crate::report::figures::{Figure, Inline};
+
+    #[test]
+    fn scalable_cells_show_their_half_width_and_the_table_its_note() {
+        let h = HtmlExporter.cohesion(&crate::report::table::scalable_table());
+        assert!(
+            h.contains("title=\"0.12617 … 0.12826\">0.127 ± 0.0010</td>"),
+            "{h}"
+        );
+        assert!(h.contains("<td class=\"num\">0.200</td>"), "{h}");
+        assert!(h.contains(
+            "<p class=\"note\">± : half-width of a scalable estimate&#39;s 99% interval"
+        ));
+    }
 
     #[test]
     fn escapes() {

@@ -6,7 +6,7 @@ use crate::report::effect::{
 };
 use crate::report::exporter::Exporter;
 use crate::report::outline::{Outline, StudyOutline};
-use crate::report::table::{format_cell, CohesionTable};
+use crate::report::table::{format_cell, format_half_width, CohesionTable};
 
 /// Decimals of the study tables (percent).
 const STUDY_DECIMALS: usize = 2;
@@ -100,12 +100,26 @@ impl Exporter for LatexExporter {
                 tex_text(&r.model),
                 tex_pair(&r.pair)
             ));
-            for v in &r.values {
-                s.push_str(&format!(" & {}", tex_cell(*v, COHESION_DECIMALS)));
+            for (v, iv) in r.values.iter().zip(&r.intervals) {
+                match (v, iv) {
+                    (Some(x), Some(iv)) if x.is_finite() => s.push_str(&format!(
+                        " & {} $\\pm$ {}",
+                        tex_cell(Some(*x), COHESION_DECIMALS),
+                        format_half_width(iv, COHESION_DECIMALS)
+                    )),
+                    _ => s.push_str(&format!(" & {}", tex_cell(*v, COHESION_DECIMALS))),
+                }
             }
             s.push_str(" \\\\\n");
         }
-        s.push_str("    \\bottomrule\n  \\end{tabular}\n\\end{table}\n");
+        s.push_str("    \\bottomrule\n  \\end{tabular}\n");
+        if let Some(note) = t.interval_note() {
+            s.push_str(&format!(
+                "  \\par\\smallskip\\footnotesize {}\n",
+                latex_escape(&note).replace('±', "$\\pm$")
+            ));
+        }
+        s.push_str("\\end{table}\n");
         s
     }
 
@@ -168,7 +182,19 @@ impl Exporter for LatexExporter {
 
 #[cfg(test)]
 mod tests {
-    use super::latex_escape;
+    use super::*;
+
+    #[test]
+    fn scalable_cells_show_their_half_width_and_the_table_its_note() {
+        let t = LatexExporter.cohesion(&crate::report::table::scalable_table());
+        assert!(t.contains(" & 0.127 $\\pm$ 0.0010 & 39.500"), "{t}");
+        assert!(
+            t.contains(
+                "\\footnotesize $\\pm$ : half-width of a scalable estimate's 99\\% interval"
+            ),
+            "{t}"
+        );
+    }
 
     #[test]
     fn escapes_specials() {

@@ -10,7 +10,7 @@ use crate::report::exporter::Exporter;
 use crate::report::figures::Kind;
 use crate::report::input::pair_arrow;
 use crate::report::outline::{DomainLine, Outline, RunSection, Section, StudyOutline};
-use crate::report::table::{format_cell, CohesionTable, MISSING};
+use crate::report::table::{format_cell, format_half_width, CohesionTable, MISSING};
 
 /// Decimals of the study tables (percent).
 const STUDY_DECIMALS: usize = 2;
@@ -102,10 +102,20 @@ impl Exporter for MarkdownExporter {
                 markdown_escape(&r.model),
                 markdown_escape(&pair_arrow(&r.pair))
             ));
-            for v in &r.values {
-                s.push_str(&format!(" {} |", format_cell(*v, COHESION_DECIMALS)));
+            for (v, iv) in r.values.iter().zip(&r.intervals) {
+                match (v, iv) {
+                    (Some(x), Some(iv)) if x.is_finite() => s.push_str(&format!(
+                        " {} ± {} |",
+                        format_cell(Some(*x), COHESION_DECIMALS),
+                        format_half_width(iv, COHESION_DECIMALS)
+                    )),
+                    _ => s.push_str(&format!(" {} |", format_cell(*v, COHESION_DECIMALS))),
+                }
             }
             s.push('\n');
+        }
+        if let Some(note) = t.interval_note() {
+            s.push_str(&format!("\n{}\n", markdown_escape(&note)));
         }
         s
     }
@@ -315,6 +325,14 @@ fn run(s: &mut String, sec: &RunSection<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scalable_cells_show_their_half_width_and_the_table_its_note() {
+        let m = MarkdownExporter.cohesion(&crate::report::table::scalable_table());
+        assert!(m.contains("| 0.127 ± 0.0010 | 39.500 |"), "{m}");
+        assert!(m.contains("| 0.200 | 1.000 |"), "{m}");
+        assert!(m.contains("99% interval, 10 samples of 400 anchors"), "{m}");
+    }
 
     #[test]
     fn escapes_and_fences() {
