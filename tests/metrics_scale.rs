@@ -141,6 +141,37 @@ fn the_interval_covers_the_exact_value_on_a_seeded_case() {
 }
 
 #[test]
+fn the_level_scales_the_half_width_by_the_t_quantile_and_is_recorded() {
+    let (s, t) = pair();
+    let at = |level: f64| {
+        let mut p = params(CohesionMode::Scalable, 60, 10, 3);
+        p.scale.level = level;
+        cohesion(&s.data(), &t.data(), &p).unwrap()
+    };
+    let (wide, narrow) = (at(0.99), at(0.95));
+    // scipy.stats.t.ppf(0.995, 9) / scipy.stats.t.ppf(0.975, 9)
+    let ratio = 3.249835541592126 / 2.262157162798205;
+    for name in QUADRATIC {
+        let (w, n) = (wide.get(name).unwrap(), narrow.get(name).unwrap());
+        assert_eq!(
+            w.value, n.value,
+            "{name}: the level does not move the estimate"
+        );
+        let (wi, ni) = (w.interval.as_ref().unwrap(), n.interval.as_ref().unwrap());
+        assert_eq!((wi.level, ni.level), (0.99, 0.95));
+        let r = (wi.upper - wi.lower) / (ni.upper - ni.lower);
+        assert!(
+            (r - ratio).abs() < 1e-9,
+            "{name}: width ratio {r}, expected {ratio}"
+        );
+    }
+    assert_eq!(ScaleParams::default().level, 0.99);
+    let mut bad = params(CohesionMode::Scalable, 60, 10, 3);
+    bad.scale.level = 1.0;
+    assert!(cohesion(&s.data(), &t.data(), &bad).is_err());
+}
+
+#[test]
 fn scalable_results_are_identical_at_any_thread_count() {
     let (s, t) = pair();
     let p = params(CohesionMode::Scalable, 50, 4, 9);
