@@ -2,11 +2,11 @@
 //! the upper triangle of square blocks.
 //!
 //! Points are centred on their pooled mean, stored in `f32` and grouped by label (a stable sort, so each
-//! block holds a few contiguous label runs). For every block pair `(I, J)`, `I ≤ J`, one `sgemm`
-//! (`matrixmultiply`, runtime-selected AVX2/FMA kernel) gives `−2 x_i·x_j`; the norms are added and the
-//! square root taken in place in `f32`, then each row's distances are summed per label run of `J` in
-//! `f64` (eight fixed lanes), and, off the diagonal, each column's distances per label run of `I` (the
-//! symmetric half). Every partial sum of a block is rounded once to a fixed-point integer and added to
+//! block holds a few contiguous label runs). For every block pair `(I, J)`, `I ≤ J`, one matrix
+//! product (the `gemm` crate: runtime-selected SIMD kernel, one thread per block) gives `−2 x_i·x_j`;
+//! the norms are added and the square root taken in place in `f32`, then each row's distances are
+//! summed per label run of `J` in `f64` (eight fixed lanes), and, off the diagonal, each column's
+//! distances per label run of `I` (the symmetric half). Every partial sum of a block is rounded once to a fixed-point integer and added to
 //! the point's total with integer addition, which is associative: the totals are identical whatever the
 //! thread count or the order in which blocks finish. The quantum is `2·max‖x‖·N / 2⁶²`.
 
@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::metrics::distance::pooled_mean;
 
 /// Rows (and columns) per block.
-pub(crate) const BLOCK: usize = 512;
+pub(crate) const BLOCK: usize = 768;
 
 /// A contiguous run `start..end` of points with one label.
 #[derive(Debug, Clone, Copy)]
@@ -69,21 +69,26 @@ fn neg2_gram(a: &[f32], b: &[f32], m: usize, n: usize, d: usize, c: &mut [f32]) 
     // SAFETY: the slices hold at least m·d, n·d and m·n elements (checked above in debug builds and
     // guaranteed by the callers, which slice whole rows); strides describe those row-major layouts.
     unsafe {
-        matrixmultiply::sgemm(
+        gemm::gemm(
             m,
-            d,
             n,
-            -2.0,
-            a.as_ptr(),
-            d as isize,
-            1,
-            b.as_ptr(),
-            1,
-            d as isize,
-            0.0,
+            d,
             c.as_mut_ptr(),
-            n as isize,
             1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            1,
+            d as isize,
+            b.as_ptr(),
+            d as isize,
+            1,
+            0.0,
+            -2.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
         );
     }
 }
