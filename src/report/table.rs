@@ -307,8 +307,8 @@ impl CohesionTable {
         }
         (!kinds.is_empty()).then(|| {
             format!(
-                "± : half-width of a scalable estimate's {} (the measure was estimated from \
-                 repeated anchor samples above the cohesion threshold); other cells are exact.",
+                "± : half-width of the {} of a scalable estimate (repeated seeded anchor samples, \
+                 each anchor exact against all points; bounds in metrics.json); other cells are exact.",
                 kinds.join("; ")
             )
         })

@@ -356,7 +356,7 @@ mod tests {
         );
         assert!(h.contains("<td class=\"num\">0.200</td>"), "{h}");
         assert!(h.contains(
-            "<p class=\"note\">± : half-width of a scalable estimate&#39;s 99% interval"
+            "<p class=\"note\">± : half-width of the 99% interval, 10 samples of 400 anchors of a scalable"
         ));
     }
 

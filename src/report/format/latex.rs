@@ -190,7 +190,7 @@ mod tests {
         assert!(t.contains(" & 0.127 $\\pm$ 0.0010 & 39.500"), "{t}");
         assert!(
             t.contains(
-                "\\footnotesize $\\pm$ : half-width of a scalable estimate's 99\\% interval"
+                "\\footnotesize $\\pm$ : half-width of the 99\\% interval, 10 samples of 400 anchors"
             ),
             "{t}"
         );
