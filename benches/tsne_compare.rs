@@ -31,31 +31,19 @@ fn main() -> anyhow::Result<()> {
         last = Some(out);
     }
     let out = last.expect("at least one run");
-    if args.get(3).map(String::as_str) == Some("fit-only") {
-        write_npy(&args[1], &out.coords)?;
-        println!(
-            "{}",
-            serde_json::json!({
-                "n": x.nrows(), "d": x.ncols(), "times_s": times,
-                "kl_divergence": out.kl_divergence, "threads": rayon::current_num_threads(),
-            })
-        );
-        return Ok(());
-    }
-    let t = Instant::now();
-    let aff = dannscope::tsne::affinities(x.view(), &params)?;
-    let setup_s = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let _ = aff.kl_divergence(out.coords.view())?;
-    let kl_s = t.elapsed().as_secs_f64();
     write_npy(&args[1], &out.coords)?;
-    println!(
-        "{}",
-        serde_json::json!({
-            "n": x.nrows(), "d": x.ncols(), "times_s": times,
-            "kl_divergence": out.kl_divergence, "threads": rayon::current_num_threads(),
-            "setup_s": setup_s, "kl_s": kl_s,
-        })
-    );
+    let mut report = serde_json::json!({
+        "n": x.nrows(), "d": x.ncols(), "times_s": times,
+        "kl_divergence": out.kl_divergence, "threads": rayon::current_num_threads(),
+    });
+    if args.get(3).map(String::as_str) != Some("fit-only") {
+        let t = Instant::now();
+        let aff = dannscope::tsne::affinities(x.view(), &params)?;
+        report["setup_s"] = t.elapsed().as_secs_f64().into();
+        let t = Instant::now();
+        let _ = aff.kl_divergence(out.coords.view())?;
+        report["kl_s"] = t.elapsed().as_secs_f64().into();
+    }
+    println!("{report}");
     Ok(())
 }

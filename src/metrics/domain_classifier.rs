@@ -211,9 +211,10 @@ pub fn proxy_a_distance_on_split(
     }
     // views of one common lifetime (`ArrayView` is invariant in it)
     let (source, target) = (source.view(), target.view());
-    let scaler = Scaler::fit(&Rows::new(source, target, train));
+    let train_rows = Rows::new(source, target, train);
+    let scaler = Scaler::fit(&train_rows);
     let xtr = Design {
-        rows: Rows::new(source, target, train),
+        rows: train_rows,
         scaler: &scaler,
     };
     let xte = Design {
@@ -442,14 +443,13 @@ fn sigmoid(u: f64) -> f64 {
 fn fit_logistic(x: &Design, y: &[f64], params: &ProxyAParams) -> MetricsResult<LogisticFit> {
     let (n, d) = (x.len(), x.rows.dim());
     let lambda = 1.0 / params.c;
-    let objective = |w: &Array1<f64>, b: f64| -> f64 {
-        let z = x.scores(w.as_slice().expect("contiguous"), b);
+    let scores = |w: &Array1<f64>, b: f64| x.scores(w.as_slice().expect("contiguous"), b);
+    // the objective and its gradient in w and b, both from the scores `z = X w + b`
+    let objective = |z: &[f64], w: &Array1<f64>| -> f64 {
         let loss: f64 = z.iter().zip(y).map(|(&zi, &yi)| softplus(-yi * zi)).sum();
         loss + 0.5 * lambda * w.dot(w)
     };
-    // gradient in w and b, and the scores it was computed from
-    let gradient = |w: &Array1<f64>, b: f64| -> (Array1<f64>, f64, Vec<f64>) {
-        let z = x.scores(w.as_slice().expect("contiguous"), b);
+    let gradient = |z: &[f64], w: &Array1<f64>| -> (Array1<f64>, f64) {
         // r_i = −y_i σ(−y_i z_i), derivative of the loss in z_i
         let r: Vec<f64> = z
             .iter()
@@ -457,15 +457,18 @@ fn fit_logistic(x: &Design, y: &[f64], params: &ProxyAParams) -> MetricsResult<L
             .map(|(&zi, &yi)| -yi * sigmoid(-yi * zi))
             .collect();
         let gw = Array1::from(x.t_dot(&r)) + &(w * lambda);
-        (gw, r.iter().sum(), z)
+        (gw, r.iter().sum())
     };
     let l1 = |gw: &Array1<f64>, gb: f64| gw.iter().map(|v| v.abs()).sum::<f64>() + gb.abs();
     let mut w = Array1::<f64>::zeros(d);
     let mut b = 0.0f64;
     let gtol = params.tol * n as f64;
-    let mut f = objective(&w, b);
+    // the current point's scores, and its gradient when the line search already formed it
+    let mut z = scores(&w, b);
+    let mut f = objective(&z, &w);
+    let mut known_gradient = None;
     for it in 0..params.max_iter {
-        let (gw, gb, z) = gradient(&w, b);
+        let (gw, gb) = known_gradient.take().unwrap_or_else(|| gradient(&z, &w));
         let s: Vec<f64> = z
             .iter()
             .map(|&zi| {
@@ -522,17 +525,23 @@ fn fit_logistic(x: &Design, y: &[f64], params: &ProxyAParams) -> MetricsResult<L
         for _ in 0..60 {
             let wn = &w + &(&pw * t);
             let bn = b + t * pb;
-            let fn_ = objective(&wn, bn);
+            let zn = scores(&wn, bn);
+            let fn_ = objective(&zn, &wn);
+            let mut accept = fn_ <= f + 1e-4 * t * slope;
             // Near the optimum the decrease falls below the objective's rounding: the full step is
             // then taken when the loss is unchanged to 100 ulp and the gradient shrinks (as
             // scikit-learn's Newton-CG line search does).
-            let tiny = t == 1.0 && (fn_ - f).abs() <= 100.0 * f64::EPSILON * f.abs() && {
-                let (gn, gbn, _) = gradient(&wn, bn);
-                l1(&gn, gbn) < l1(&gw, gb)
-            };
-            if fn_ <= f + 1e-4 * t * slope || tiny {
+            if !accept && t == 1.0 && (fn_ - f).abs() <= 100.0 * f64::EPSILON * f.abs() {
+                let (gn, gbn) = gradient(&zn, &wn);
+                if l1(&gn, gbn) < l1(&gw, gb) {
+                    accept = true;
+                    known_gradient = Some((gn, gbn));
+                }
+            }
+            if accept {
                 w = wn;
                 b = bn;
+                z = zn;
                 f = fn_;
                 accepted = true;
                 break;

@@ -278,6 +278,20 @@ pub struct CohesionRow {
     pub intervals: Vec<Option<Interval>>,
 }
 
+impl CohesionRow {
+    /// Cell `i` as `value ± half-width` (with `pm` as the sign) when it is a scalable estimate with a
+    /// finite value; `None` for an exact or undefined cell, which exporters write as a plain value.
+    pub fn estimate_cell(&self, i: usize, decimals: usize, pm: &str) -> Option<String> {
+        let x = self.values[i].filter(|x| x.is_finite())?;
+        let iv = self.intervals[i].as_ref()?;
+        Some(format!(
+            "{} {pm} {}",
+            format_cell(Some(x), decimals),
+            format_half_width(iv, decimals)
+        ))
+    }
+}
+
 /// The half-width of an interval, formatted with two significant digits (at least `decimals`
 /// decimals), for cells such as `0.127 ± 0.0010`.
 pub fn format_half_width(iv: &Interval, decimals: usize) -> String {

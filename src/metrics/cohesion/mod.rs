@@ -34,7 +34,7 @@ pub use scalable::{
 pub use silhouette::{
     silhouette_domain, silhouette_joint, silhouette_score, silhouette_source, silhouette_target,
 };
-pub use student::{t_cdf, t_quantile};
+pub use student::t_quantile;
 
 use ndarray::ArrayView2;
 use serde::Serialize;

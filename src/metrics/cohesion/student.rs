@@ -85,7 +85,7 @@ fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
 }
 
 /// `P(T ≤ t)` for Student's t with `df > 0` degrees of freedom.
-pub fn t_cdf(t: f64, df: f64) -> f64 {
+pub(crate) fn t_cdf(t: f64, df: f64) -> f64 {
     let tail = 0.5 * incomplete_beta(0.5 * df, 0.5, df / (df + t * t));
     if t >= 0.0 {
         1.0 - tail

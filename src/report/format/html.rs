@@ -12,7 +12,7 @@ use crate::report::exporter::Exporter;
 use crate::report::input::pair_arrow;
 use crate::report::outline::{Outline, Section, StudyOutline};
 use crate::report::selfcontained::check_self_contained;
-use crate::report::table::{format_cell, format_half_width, CohesionTable, MISSING};
+use crate::report::table::{format_cell, CohesionTable, MISSING};
 
 /// Decimals of the study tables (percent).
 const STUDY_DECIMALS: usize = 2;
@@ -115,14 +115,11 @@ impl Exporter for HtmlExporter {
                 html_escape(&r.model),
                 html_escape(&pair_arrow(&r.pair))
             ));
-            for (v, iv) in r.values.iter().zip(&r.intervals) {
-                match (v, iv) {
-                    (Some(x), Some(iv)) if x.is_finite() => s.push_str(&format!(
-                        "<td class=\"num\" title=\"{} … {}\">{} ± {}</td>",
-                        iv.lower,
-                        iv.upper,
-                        format_cell(Some(*x), COHESION_DECIMALS),
-                        format_half_width(iv, COHESION_DECIMALS)
+            for (i, (v, iv)) in r.values.iter().zip(&r.intervals).enumerate() {
+                match (r.estimate_cell(i, COHESION_DECIMALS, "±"), iv) {
+                    (Some(cell), Some(iv)) => s.push_str(&format!(
+                        "<td class=\"num\" title=\"{} … {}\">{cell}</td>",
+                        iv.lower, iv.upper
                     )),
                     _ => s.push_str(&cell_html(*v, COHESION_DECIMALS)),
                 }

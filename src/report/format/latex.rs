@@ -6,7 +6,7 @@ use crate::report::effect::{
 };
 use crate::report::exporter::Exporter;
 use crate::report::outline::{Outline, StudyOutline};
-use crate::report::table::{format_cell, format_half_width, CohesionTable};
+use crate::report::table::{format_cell, CohesionTable};
 
 /// Decimals of the study tables (percent).
 const STUDY_DECIMALS: usize = 2;
@@ -100,15 +100,11 @@ impl Exporter for LatexExporter {
                 tex_text(&r.model),
                 tex_pair(&r.pair)
             ));
-            for (v, iv) in r.values.iter().zip(&r.intervals) {
-                match (v, iv) {
-                    (Some(x), Some(iv)) if x.is_finite() => s.push_str(&format!(
-                        " & {} $\\pm$ {}",
-                        tex_cell(Some(*x), COHESION_DECIMALS),
-                        format_half_width(iv, COHESION_DECIMALS)
-                    )),
-                    _ => s.push_str(&format!(" & {}", tex_cell(*v, COHESION_DECIMALS))),
-                }
+            for (i, v) in r.values.iter().enumerate() {
+                let cell = r
+                    .estimate_cell(i, COHESION_DECIMALS, "$\\pm$")
+                    .unwrap_or_else(|| tex_cell(*v, COHESION_DECIMALS));
+                s.push_str(&format!(" & {cell}"));
             }
             s.push_str(" \\\\\n");
         }

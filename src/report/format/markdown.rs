@@ -10,7 +10,7 @@ use crate::report::exporter::Exporter;
 use crate::report::figures::Kind;
 use crate::report::input::pair_arrow;
 use crate::report::outline::{DomainLine, Outline, RunSection, Section, StudyOutline};
-use crate::report::table::{format_cell, format_half_width, CohesionTable, MISSING};
+use crate::report::table::{format_cell, CohesionTable, MISSING};
 
 /// Decimals of the study tables (percent).
 const STUDY_DECIMALS: usize = 2;
@@ -102,15 +102,11 @@ impl Exporter for MarkdownExporter {
                 markdown_escape(&r.model),
                 markdown_escape(&pair_arrow(&r.pair))
             ));
-            for (v, iv) in r.values.iter().zip(&r.intervals) {
-                match (v, iv) {
-                    (Some(x), Some(iv)) if x.is_finite() => s.push_str(&format!(
-                        " {} ± {} |",
-                        format_cell(Some(*x), COHESION_DECIMALS),
-                        format_half_width(iv, COHESION_DECIMALS)
-                    )),
-                    _ => s.push_str(&format!(" {} |", format_cell(*v, COHESION_DECIMALS))),
-                }
+            for (i, v) in r.values.iter().enumerate() {
+                let cell = r
+                    .estimate_cell(i, COHESION_DECIMALS, "±")
+                    .unwrap_or_else(|| format_cell(*v, COHESION_DECIMALS));
+                s.push_str(&format!(" {cell} |"));
             }
             s.push('\n');
         }
