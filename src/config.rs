@@ -20,6 +20,7 @@
 //! embedding_output = "feat"         # --embedding-output
 //! logits_output = "scores"          # --logits-output
 //! fast_decode = false               # --fast-decode
+//! no_self_check = false             # --no-self-check
 //! perplexity = 30.0                 # --perplexity
 //! iterations = 500                  # --iterations
 //! max_points = 20000                # --max-points
@@ -117,6 +118,8 @@ pub struct Config {
     pub logits_output: Option<String>,
     /// Reduced-DCT JPEG decoding.
     pub fast_decode: Option<bool>,
+    /// Skip the model's self-check.
+    pub no_self_check: Option<bool>,
     /// t-SNE perplexity.
     pub perplexity: Option<f64>,
     /// t-SNE iterations after early exaggeration.

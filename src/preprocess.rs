@@ -3,7 +3,9 @@
 //! Every image becomes the tensor that PIL + torchvision (as timm builds the eval transform) gives:
 //! 1. **Decode** to 8-bit RGB at full resolution, as torchvision's default loader
 //!    (`Image.open(f).convert("RGB")`): any mode (grey, palette, 16-bit, CMYK, alpha dropped) is
-//!    converted. **EXIF orientation is not applied**, as torchvision's loader does not apply it either.
+//!    converted. JPEGs go through libjpeg-turbo's decoder with Pillow's settings ([`jpeg`]), so their
+//!    pixels are Pillow's to the bit. **EXIF orientation is not applied**, as torchvision's loader
+//!    does not apply it either. A truncated file is refused, as Pillow's default loader refuses it.
 //! 2. **Resize** (`Resize(scale_size)` with an int): the shorter side becomes
 //!    `scale_size = floor(input_size / crop_pct)` (timm), the longer `int(scale_size · long / short)`
 //!    (truncated); an image already at that size is left as is. The filter is PIL's antialiased
@@ -15,20 +17,20 @@
 //!    with Python's round (half to even).
 //! 4. **ToTensor + Normalize**: `((pixel / 255) − mean[c]) / std[c]`, CHW, float32.
 //!
-//! Measured against that pipeline on the fixtures of `tests/preprocess_fidelity.rs` (JPEG 4:2:0,
-//! 4:4:4, progressive, greyscale, PNG, 12 MP, smaller than the crop, 15:1), PNG inputs match exactly
-//! and JPEG inputs differ by 0.005–0.37 grey levels on average (at most 4), from the JPEG decoder
-//! alone; see `docs/preprocessing.md` for the table.
+//! Measured against that pipeline on the fixtures of `tests/preprocess_fidelity.rs` and
+//! `tests/jpeg_fidelity.rs` (every JPEG chroma layout, progressive, greyscale, restart markers,
+//! arithmetic coding, CMYK; PNG; 12 MP; smaller than the crop; 15:1), decoded pixels equal Pillow's
+//! exactly and tensors agree to float rounding; see `docs/preprocessing.md` for the table.
 //!
 //! [`PreprocessConfig::fast_decode`] (off by default) decodes large JPEGs at a reduced DCT scale, as
 //! PIL's `draft()` does: faster, but it no longer gives the training side's pixels.
 
-use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 
 use image::{DynamicImage, RgbImage};
 use serde::{Deserialize, Serialize};
 
+pub mod jpeg;
 mod resample;
 
 pub use resample::{Interpolation, Resampler};
@@ -116,32 +118,55 @@ pub enum ImageError {
     /// The bytes are not a decodable image.
     #[error("not a decodable image: {0}")]
     Decode(String),
+    /// The data ends before the image does (Pillow's loader refuses such a file too).
+    #[error("the file is truncated (Pillow's default loader refuses it too)")]
+    Truncated,
+    /// libjpeg refused the JPEG.
+    #[error("not a decodable JPEG: {0}")]
+    Jpeg(String),
     /// Resizing failed.
     #[error("cannot resize: {0}")]
     Resize(String),
 }
 
+impl From<jpeg::JpegError> for ImageError {
+    fn from(e: jpeg::JpegError) -> Self {
+        match e {
+            jpeg::JpegError::Truncated => ImageError::Truncated,
+            other => ImageError::Jpeg(other.to_string()),
+        }
+    }
+}
+
 /// Decode a file into 8-bit RGB: any mode (grey, palette, 16-bit scaled to 8-bit, CMYK, alpha dropped).
-/// Full resolution unless `cfg.fast_decode` applies to this JPEG; EXIF orientation is not applied.
+/// JPEGs are decoded by libjpeg-turbo with Pillow's settings ([`jpeg`]), every other format by the
+/// `image` crate. Full resolution unless `cfg.fast_decode` applies to this JPEG; EXIF orientation is
+/// not applied. A truncated file is refused, as Pillow's default loader refuses it.
 pub fn load_rgb8(path: &Path, cfg: &PreprocessConfig) -> Result<RgbImage, ImageError> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.len() == 0 {
+    let bytes = std::fs::read(path)?;
+    if bytes.is_empty() {
         return Err(ImageError::Empty);
     }
-    let mut reader = BufReader::new(file);
-    let mut magic = [0u8; 3];
-    let n = reader.read(&mut magic)?;
-    reader.rewind()?;
-    if cfg.fast_decode && n == 3 && magic == [0xFF, 0xD8, 0xFF] {
-        if let Some(img) = decode_jpeg_scaled(&mut reader, cfg.resize_shorter)? {
-            return Ok(img);
-        }
-        reader.rewind()?;
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        let denom = if cfg.fast_decode {
+            let (w, h) = jpeg::dimensions(&bytes)?;
+            draft_denominator(w.min(h), cfg.resize_shorter)
+        } else {
+            1
+        };
+        let img = jpeg::decode_scaled(&bytes, denom)?;
+        return RgbImage::from_raw(img.width, img.height, img.pixels)
+            .ok_or_else(|| ImageError::Decode("decoded buffer size mismatch".into()));
     }
-    let img = image::ImageReader::new(reader)
+    let img = image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()?
         .decode()
-        .map_err(|e| ImageError::Decode(e.to_string()))?;
+        .map_err(|e| match e {
+            image::ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                ImageError::Truncated
+            }
+            e => ImageError::Decode(e.to_string()),
+        })?;
     Ok(to_rgb8(img))
 }
 
@@ -152,47 +177,13 @@ fn to_rgb8(img: DynamicImage) -> RgbImage {
     }
 }
 
-/// Decode a JPEG at the smallest DCT scale that keeps the shorter side ≥ `target_shorter`, when that scale
-/// is below 1. Returns `None` when no reduction applies or the colour format is not grey/RGB.
-fn decode_jpeg_scaled<R: Read>(
-    reader: &mut R,
-    target_shorter: u32,
-) -> Result<Option<RgbImage>, ImageError> {
-    let mut dec = jpeg_decoder::Decoder::new(reader);
-    if dec.read_info().is_err() {
-        return Ok(None);
-    }
-    let Some(info) = dec.info() else {
-        return Ok(None);
-    };
-    let (w, h) = (info.width as u32, info.height as u32);
-    if w.min(h) < 2 * target_shorter {
-        return Ok(None);
-    }
-    if !matches!(
-        info.pixel_format,
-        jpeg_decoder::PixelFormat::RGB24 | jpeg_decoder::PixelFormat::L8
-    ) {
-        return Ok(None);
-    }
-    // Ask for the size whose shorter side is the target; the decoder picks the smallest scale ≥ it.
-    let k = target_shorter as f64 / w.min(h) as f64;
-    let rw = ((w as f64 * k).ceil() as u32).min(w) as u16;
-    let rh = ((h as f64 * k).ceil() as u32).min(h) as u16;
-    let (sw, sh) = match dec.scale(rw, rh) {
-        Ok(s) => s,
-        Err(_) => return Ok(None),
-    };
-    let pixels = match dec.decode() {
-        Ok(p) => p,
-        Err(_) => return Ok(None),
-    };
-    let (sw, sh) = (sw as u32, sh as u32);
-    let rgb = match info.pixel_format {
-        jpeg_decoder::PixelFormat::L8 => pixels.iter().flat_map(|&g| [g, g, g]).collect(),
-        _ => pixels,
-    };
-    Ok(RgbImage::from_raw(sw, sh, rgb))
+/// The DCT scale denominator of `--fast-decode`: the largest of 8, 4 and 2 that keeps the shorter
+/// side (`⌈short / d⌉`) at or above `target_shorter`, else 1 (no reduction).
+fn draft_denominator(short: u32, target_shorter: u32) -> u32 {
+    [8, 4, 2]
+        .into_iter()
+        .find(|&d| short.div_ceil(d) >= target_shorter)
+        .unwrap_or(1)
 }
 
 /// Size after resizing the shorter side to `target` (torchvision `Resize(int)` rule).

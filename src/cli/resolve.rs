@@ -182,6 +182,14 @@ pub fn settings_env(
         batch_size: e.batch_size.or(c.batch_size).unwrap_or(16) as usize,
         ..EngineOptions::default()
     };
+    let engine = EngineOptions {
+        self_check: if e.no_self_check || c.no_self_check.unwrap_or(false) {
+            None
+        } else {
+            engine.self_check
+        },
+        ..engine
+    };
     if engine.batch_size == 0 || engine.batch_size > 4096 {
         anyhow::bail!(
             "batch_size = {} in the configuration: expected 1 to 4096",
@@ -390,6 +398,7 @@ jaccard_k = 4
             embedding_output: Some("femb".into()),
             logits_output: Some("flog".into()),
             fast_decode: true,
+            no_self_check: true,
         };
         let m = MapArgs {
             perplexity: Some(5.0),
@@ -426,6 +435,7 @@ jaccard_k = 4
         assert_eq!(s.engine.kind, EngineKind::Ort);
         assert_eq!(s.engine.device, Device::Cuda);
         assert_eq!((s.engine.batch_size, s.engine.threads), (32, 1));
+        assert_eq!(s.engine.self_check, None);
         assert_eq!(s.outputs.embedding.as_deref(), Some("femb"));
         assert_eq!(s.outputs.logits.as_deref(), Some("flog"));
         assert!(s.input.fast_decode);

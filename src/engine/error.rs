@@ -19,4 +19,26 @@ pub enum EngineError {
         /// What the loader said.
         reason: String,
     },
+    /// The model's `dannscope.selfcheck` metadata cannot be read.
+    #[error("{}: the self-check in its metadata (dannscope.selfcheck) is malformed: {reason}", model.display())]
+    SelfCheckMalformed {
+        /// The model file.
+        model: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The engine's outputs on the self-check input differ from what the exporter recorded.
+    #[error("{}: self-check failed on {engine} ({device}), output {output}: {detail}; the export, the engine build or the device computes something else than PyTorch did (skip the check with --no-self-check)", model.display())]
+    SelfCheckMismatch {
+        /// The model file.
+        model: PathBuf,
+        /// `onnxruntime` or `tract`.
+        engine: String,
+        /// Execution provider.
+        device: String,
+        /// The output that differs.
+        output: String,
+        /// How it differs.
+        detail: String,
+    },
 }

@@ -70,6 +70,8 @@ pub struct EngineOptions {
     pub batch_size: usize,
     /// Where to look for ONNX Runtime.
     pub discovery: Discovery,
+    /// Tolerance of the model's self-check run when the engine opens (`None`: skipped).
+    pub self_check: Option<f64>,
 }
 
 impl Default for EngineOptions {
@@ -80,12 +82,13 @@ impl Default for EngineOptions {
             threads: 0,
             batch_size: 16,
             discovery: Discovery::from_env(),
+            self_check: Some(super::selfcheck::DEFAULT_TOLERANCE),
         }
     }
 }
 
 /// What an engine is, for the start-up line and the provenance record.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EngineInfo {
     /// `onnxruntime` or `tract`.
     pub engine: String,
@@ -97,6 +100,10 @@ pub struct EngineInfo {
     pub library: Option<String>,
     /// Why this engine/provider was chosen (fallbacks).
     pub notes: Vec<String>,
+    /// The model's self-check on this engine and device (`None`: the model has none, or it was
+    /// skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_check: Option<super::selfcheck::SelfCheckResult>,
 }
 
 /// Outputs of one batch, row-major.
@@ -116,6 +123,8 @@ pub struct BatchOutput {
 pub trait Engine: Send {
     /// What it is.
     fn info(&self) -> &EngineInfo;
+    /// What it is, to record the self-check in.
+    fn info_mut(&mut self) -> &mut EngineInfo;
     /// Run `n` preprocessed images (`n · 3 · S · S` values, NCHW).
     fn run(&mut self, input: &[f32], n: usize) -> Result<BatchOutput>;
 }

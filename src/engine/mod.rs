@@ -8,6 +8,7 @@ mod cuda_libs;
 mod error;
 mod interface;
 mod onnxruntime;
+pub mod selfcheck;
 mod tract;
 
 pub use self::error::EngineError;
@@ -21,8 +22,20 @@ use crate::error::Result;
 use crate::model::ModelInfo;
 
 /// Open an engine for `model` as `opts` asks, falling back to tract when no ONNX Runtime is found
-/// (with `EngineKind::Auto`).
+/// (with `EngineKind::Auto`), then run the model's self-check ([`selfcheck`]) on it unless
+/// `opts.self_check` is `None`.
 pub fn open(model: &ModelInfo, opts: &EngineOptions) -> Result<Box<dyn Engine>> {
+    let mut engine = open_unchecked(model, opts)?;
+    if let Some(tolerance) = opts.self_check {
+        if let Some(check) = selfcheck::SelfCheck::from_model(model)? {
+            let result = check.verify(engine.as_mut(), model, tolerance)?;
+            engine.info_mut().self_check = Some(result);
+        }
+    }
+    Ok(engine)
+}
+
+fn open_unchecked(model: &ModelInfo, opts: &EngineOptions) -> Result<Box<dyn Engine>> {
     match opts.kind {
         EngineKind::Tract => Ok(Box::new(TractEngine::open(model, opts, Vec::new())?)),
         EngineKind::Ort => {

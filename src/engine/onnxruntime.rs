@@ -235,6 +235,7 @@ impl OrtEngine {
                 threads,
                 library: Some(format!("{} ({version})", lib_path.display())),
                 notes,
+                self_check: None,
             },
             input_name: model.input.name.clone(),
             size: model.preprocess.input_size as usize,
@@ -246,6 +247,10 @@ impl OrtEngine {
 impl Engine for OrtEngine {
     fn info(&self) -> &EngineInfo {
         &self.info
+    }
+
+    fn info_mut(&mut self) -> &mut EngineInfo {
+        &mut self.info
     }
 
     fn run(&mut self, input: &[f32], n: usize) -> Result<BatchOutput> {

@@ -73,6 +73,7 @@ impl TractEngine {
                 threads: 1,
                 library: Some(format!("tract-onnx {}", tract_version())),
                 notes,
+                self_check: None,
             },
             batch,
             size,
@@ -90,6 +91,10 @@ fn tract_version() -> &'static str {
 impl Engine for TractEngine {
     fn info(&self) -> &EngineInfo {
         &self.info
+    }
+
+    fn info_mut(&mut self) -> &mut EngineInfo {
+        &mut self.info
     }
 
     fn run(&mut self, input: &[f32], n: usize) -> Result<BatchOutput> {
