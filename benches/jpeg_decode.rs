@@ -41,7 +41,10 @@ fn main() {
     for p in names {
         let stem = p.file_stem().unwrap().to_string_lossy().to_string();
         let group = stem.split('_').next().unwrap_or(&stem).to_string();
-        groups.entry(group).or_default().push(std::fs::read(&p).unwrap());
+        groups
+            .entry(group)
+            .or_default()
+            .push(std::fs::read(&p).unwrap());
     }
     let mut out = serde_json::Map::new();
     for (group, files) in &groups {

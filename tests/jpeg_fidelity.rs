@@ -83,25 +83,40 @@ fn every_layout_decodes_to_pillows_pixels() {
                 let mean = diffs.iter().map(|&d| d as f64).sum::<f64>() / diffs.len() as f64;
                 println!("| {} | {} | {max} | {mean:.4} |", case.name, case.layout);
                 if max != 0 {
-                    failures.push(format!("{} ({}): max {max}, mean {mean:.4}", case.name, case.layout));
+                    failures.push(format!(
+                        "{} ({}): max {max}, mean {mean:.4}",
+                        case.name, case.layout
+                    ));
                 }
             }
-            (Some(_), Err(e)) => failures.push(format!("{}: refused ({e}), Pillow decodes it", case.name)),
+            (Some(_), Err(e)) => {
+                failures.push(format!("{}: refused ({e}), Pillow decodes it", case.name))
+            }
             (None, Ok(_)) => failures.push(format!("{}: decoded, Pillow refuses it", case.name)),
             (None, Err(e)) => {
                 println!("| {} | {} | refused | refused |", case.name, case.layout);
                 if !matches!(e, ImageError::Truncated) {
-                    failures.push(format!("{}: refused as {e:?}, expected Truncated", case.name));
+                    failures.push(format!(
+                        "{}: refused as {e:?}, expected Truncated",
+                        case.name
+                    ));
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "differs from Pillow:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "differs from Pillow:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn truncated_files_name_the_reason() {
-    let case = cases().into_iter().find(|c| c.name == "truncated_half").unwrap();
+    let case = cases()
+        .into_iter()
+        .find(|c| c.name == "truncated_half")
+        .unwrap();
     let err = load_rgb8(&case.jpeg, &config()).unwrap_err();
     assert!(err.to_string().contains("truncated"), "{err}");
 }
@@ -111,7 +126,13 @@ fn garbage_after_the_jpeg_marker_is_an_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     for (name, bytes) in [
         ("magic_only.jpg", vec![0xFF, 0xD8, 0xFF]),
-        ("noise.jpg", [0xFF, 0xD8, 0xFF].into_iter().chain((0..2000u32).map(|i| (i * 7919 % 251) as u8)).collect()),
+        (
+            "noise.jpg",
+            [0xFF, 0xD8, 0xFF]
+                .into_iter()
+                .chain((0..2000u32).map(|i| (i * 7919 % 251) as u8))
+                .collect(),
+        ),
     ] {
         let p = dir.path().join(name);
         std::fs::write(&p, bytes).unwrap();

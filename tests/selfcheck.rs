@@ -17,7 +17,11 @@ use dannscope::model::{ModelInfo, OutputOverrides};
 use prost::Message;
 
 fn tiny() -> ModelInfo {
-    ModelInfo::load(&fixtures().join("models/tiny.onnx"), &OutputOverrides::default()).unwrap()
+    ModelInfo::load(
+        &fixtures().join("models/tiny.onnx"),
+        &OutputOverrides::default(),
+    )
+    .unwrap()
 }
 
 fn opts(kind: EngineKind, check: bool) -> EngineOptions {
@@ -57,7 +61,9 @@ fn record(model: &ModelInfo, scale: f64) -> String {
 fn with_check(dir: &Path, name: &str, value: &str) -> PathBuf {
     let bytes = std::fs::read(fixtures().join("models/tiny.onnx")).unwrap();
     let mut proto = tract_onnx::pb::ModelProto::decode(bytes.as_slice()).unwrap();
-    proto.metadata_props.retain(|p| p.key != selfcheck::METADATA_KEY);
+    proto
+        .metadata_props
+        .retain(|p| p.key != selfcheck::METADATA_KEY);
     proto
         .metadata_props
         .push(tract_onnx::pb::StringStringEntryProto {
@@ -89,7 +95,11 @@ fn a_matching_record_passes_on_every_engine_and_is_recorded() {
         let e = engine::open(&m, &opts(kind, true)).unwrap();
         let r = e.info().self_check.clone().expect("self-check recorded");
         assert_eq!(r.outputs, ["embedding", "logits"], "{kind:?}");
-        assert!(r.max_relative_diff < 1e-5, "{kind:?}: {}", r.max_relative_diff);
+        assert!(
+            r.max_relative_diff < 1e-5,
+            "{kind:?}: {}",
+            r.max_relative_diff
+        );
     }
 }
 
@@ -100,9 +110,23 @@ fn a_model_that_computes_something_else_is_refused_by_name() {
     let p = with_check(d.path(), "drifted.onnx", &record(&tiny(), 1.03));
     let m = load(&p);
     for kind in engines() {
-        let err = engine::open(&m, &opts(kind, true)).err().expect("refused").to_string();
-        let name = if kind == EngineKind::Tract { "tract" } else { "onnxruntime" };
-        for part in ["drifted.onnx", "self-check failed", name, "(CPU)", "output embedding", "--no-self-check"] {
+        let err = engine::open(&m, &opts(kind, true))
+            .err()
+            .expect("refused")
+            .to_string();
+        let name = if kind == EngineKind::Tract {
+            "tract"
+        } else {
+            "onnxruntime"
+        };
+        for part in [
+            "drifted.onnx",
+            "self-check failed",
+            name,
+            "(CPU)",
+            "output embedding",
+            "--no-self-check",
+        ] {
             assert!(err.contains(part), "{kind:?}: missing {part:?} in {err}");
         }
         // Skipping the check opens it.
@@ -120,12 +144,27 @@ fn a_malformed_record_is_an_error_naming_the_file() {
     let good = record(&tiny(), 1.0);
     for (name, value) in [
         ("garbage.onnx", "not json".to_string()),
-        ("version.onnx", good.replace("\"version\":1", "\"version\":7")),
-        ("size.onnx", good.replace(&format!("\"size\":{}", tiny().preprocess.input_size), "\"size\":5")),
+        (
+            "version.onnx",
+            good.replace("\"version\":1", "\"version\":7"),
+        ),
+        (
+            "size.onnx",
+            good.replace(
+                &format!("\"size\":{}", tiny().preprocess.input_size),
+                "\"size\":5",
+            ),
+        ),
     ] {
         let m = load(&with_check(d.path(), name, &value));
-        let err = engine::open(&m, &opts(EngineKind::Tract, true)).err().expect(name).to_string();
-        assert!(err.contains(name) && err.contains("dannscope.selfcheck"), "{err}");
+        let err = engine::open(&m, &opts(EngineKind::Tract, true))
+            .err()
+            .expect(name)
+            .to_string();
+        assert!(
+            err.contains(name) && err.contains("dannscope.selfcheck"),
+            "{err}"
+        );
     }
 }
 
@@ -152,7 +191,10 @@ fn the_binary_refuses_a_drifted_model_before_reading_images_and_skips_on_request
     let refused = run(&[]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success(), "{stderr}");
-    assert!(stderr.contains("self-check failed on tract (CPU)"), "{stderr}");
+    assert!(
+        stderr.contains("self-check failed on tract (CPU)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("drifted.onnx"), "{stderr}");
     let skipped = run(&["--no-self-check"]);
     assert!(

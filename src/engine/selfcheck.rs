@@ -166,7 +166,11 @@ pub fn input(size: usize) -> Vec<f32> {
 
 /// The outputs the engine returned, by the model's output names: (name, values, row width).
 fn got_outputs<'a>(out: &'a BatchOutput, model: &'a ModelInfo) -> Vec<(&'a str, &'a [f32], usize)> {
-    let mut v = vec![(model.outputs.embedding.as_str(), &out.embedding[..], out.dim)];
+    let mut v = vec![(
+        model.outputs.embedding.as_str(),
+        &out.embedding[..],
+        out.dim,
+    )];
     if let (Some(name), Some((l, c))) = (&model.outputs.logits, &out.logits) {
         v.push((name.as_str(), &l[..], *c));
     }
@@ -188,7 +192,11 @@ fn relative_diff(expected: &Expected, rows: &[f32], width: usize) -> Option<f64>
         if row.iter().any(|v| !v.is_finite()) {
             return Some(f64::INFINITY);
         }
-        let norm = row.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>().sqrt();
+        let norm = row
+            .iter()
+            .map(|&v| (v as f64) * (v as f64))
+            .sum::<f64>()
+            .sqrt();
         let mut d = (norm - expected.norm[r]).abs();
         for (g, e) in row.iter().zip(&expected.head[r]) {
             d = d.max((*g as f64 - e).abs());
@@ -229,6 +237,9 @@ mod tests {
         let d = relative_diff(&e, &[3.0, 4.0, 0.0, 0.51], 2).unwrap();
         assert!((d - 0.01).abs() < 1e-6, "{d}");
         assert_eq!(relative_diff(&e, &[1.0; 6], 3), None);
-        assert_eq!(relative_diff(&e, &[f32::NAN, 4.0, 0.0, 0.5], 2), Some(f64::INFINITY));
+        assert_eq!(
+            relative_diff(&e, &[f32::NAN, 4.0, 0.0, 0.5], 2),
+            Some(f64::INFINITY)
+        );
     }
 }

@@ -111,7 +111,10 @@ pub fn dimensions(data: &[u8]) -> Result<(u32, u32), JpegError> {
 /// Decodes at `1 / denom` of the size (`denom` 1, 2, 4 or 8) in libjpeg's IDCT: each side becomes
 /// `⌈side / denom⌉`, as Pillow's `draft()` gives.
 pub fn decode_scaled(data: &[u8], denom: u32) -> Result<Rgb8, JpegError> {
-    assert!(matches!(denom, 1 | 2 | 4 | 8), "DCT scale 1/{denom} is not one of 1, 1/2, 1/4, 1/8");
+    assert!(
+        matches!(denom, 1 | 2 | 4 | 8),
+        "DCT scale 1/{denom} is not one of 1, 1/2, 1/4, 1/8"
+    );
     with_decompressor(data, |cinfo| unsafe { run(cinfo, denom) })
 }
 
