@@ -2,10 +2,12 @@
 """JPEG decode throughput of Pillow, dannscope (libjpeg-turbo, Pillow's settings) and zune-jpeg (the
 `image` crate), on the same files, in one run. Single thread each; medians of 5 interleaved runs.
 
-    python3 scripts/bench_jpeg.py [--out outputs/bench/jpeg] [--simd]
+    python3 scripts/bench_jpeg.py [--out outputs/bench/jpeg]
 
---simd builds dannscope's decoder with libjpeg-turbo's SIMD code (cargo feature `jpeg-simd`, needs
-nasm). Prints a Markdown table: milliseconds per image and Pillow / dannscope, zune / dannscope.
+dannscope's decoder has libjpeg-turbo's SIMD code when `nasm` was on PATH when it was built, and is C
+only otherwise (the table's header says which, from `nasm -v` now: build after installing or removing
+nasm, `cargo clean -p mozjpeg-sys`). Prints a Markdown table: milliseconds per image and Pillow ÷
+dannscope, zune ÷ dannscope.
 """
 from __future__ import annotations
 
@@ -60,16 +62,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="outputs/bench/jpeg")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--simd", action="store_true")
     a = ap.parse_args()
     make(a.out)
     cmd = ["cargo", "bench", "--quiet", "--bench", "jpeg_decode"]
-    if a.simd:
-        cmd += ["--features", "jpeg-simd"]
     rust = json.loads(subprocess.run(cmd + ["--", os.path.abspath(a.out), "--runs", str(a.runs)],
                                      check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
     pil = pillow(a.out, a.runs)
-    build = "SIMD (nasm)" if a.simd else "C only"
+    import shutil
+
+    build = "SIMD: nasm found" if shutil.which("nasm") else "C only: no nasm"
     print(f"| images | Pillow ms | dannscope ms ({build}) | zune-jpeg ms | Pillow ÷ dannscope | zune ÷ dannscope |")
     print("|---|---|---|---|---|---|")
     for group, w, h, n, _ in SETS:

@@ -10,9 +10,8 @@
 //! [`decode_scaled`] decodes at 1/2, 1/4 or 1/8 of the size in libjpeg's IDCT, with the same settings:
 //! what Pillow's `Image.draft("RGB", size)` gives (the opt-in `--fast-decode`).
 //!
-//! The decoder's C-only build (no `nasm` on the machine) and its SIMD build (cargo feature
-//! `jpeg-simd`, needs `nasm`) decode the same bytes; `tests/jpeg_fidelity.rs` checks every layout
-//! against Pillow.
+//! The decoder's SIMD build (when `nasm` is on PATH at build time) and its C-only build (otherwise)
+//! decode the same bytes; `tests/jpeg_fidelity.rs` checks every layout against Pillow.
 //!
 //! A file whose data ends before the last scanline is refused ([`JpegError::Truncated`]), as
 //! Pillow's default loader refuses it ("image file is truncated"), instead of being embedded with
