@@ -266,7 +266,7 @@ def main(argv=None):
     G = ex.create_backbone(a.arch, pretrained_file=a.pretrained_file)
     if hasattr(G, "reset_classifier"):
         G.reset_classifier(0)  # the study's "classifier removed"
-    emb = ex.embedding_dim(G, size)
+    emb = ex.embedding_dim(G, size)  # in eval mode: BatchNorm statistics stay untouched
     C = ex.make_classifier(emb, len(classes), a.head_width, a.dropout)
     D = ex.make_discriminator(emb, a.disc_width)
     n_params = sum(p.numel() for m in (G, C, D) for p in m.parameters())
