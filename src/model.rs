@@ -494,6 +494,19 @@ impl ModelInfo {
         }
     }
 
+    /// What the `embedding` output is, in words, from `dannscope.embedding` (the contract's default
+    /// is `g-output`): shown in the report's provenance.
+    pub fn embedding_description(&self) -> String {
+        match self.metadata.get("dannscope.embedding").map(|s| s.trim()) {
+            None | Some("g-output") => "G(x): what the classifier and the discriminator see".into(),
+            Some("pre-logits") => {
+                "the backbone's pre-logits feature (the classifier and the discriminator see G(x))"
+                    .into()
+            }
+            Some(other) => format!("{other} (dannscope.embedding)"),
+        }
+    }
+
     /// The provenance record stored with embeddings.
     pub fn record(&self) -> ModelRecord {
         ModelRecord {
@@ -502,6 +515,24 @@ impl ModelInfo {
             arch: self.arch.clone(),
             metadata: self.metadata.clone(),
             outputs: self.outputs.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedding_description_follows_the_metadata() {
+        let tiny = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/tiny.onnx");
+        let mut m = ModelInfo::load(&tiny, &OutputOverrides::default()).unwrap();
+        m.metadata.remove("dannscope.embedding");
+        assert!(m.embedding_description().starts_with("G(x)"));
+        for (value, says) in [("g-output", "G(x)"), ("pre-logits", "pre-logits feature")] {
+            m.metadata
+                .insert("dannscope.embedding".into(), value.into());
+            assert!(m.embedding_description().contains(says), "{value}");
         }
     }
 }

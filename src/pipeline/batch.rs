@@ -161,6 +161,7 @@ fn run_one(
         &format!("{}-{}", e.domains[s].code, e.domains[t].code),
         RunResults {
             model_sha256: model.sha256.clone(),
+            embedding: model.embedding_description(),
             eval: r,
             source: e.domains[s].name.clone(),
             target: e.domains[t].name.clone(),

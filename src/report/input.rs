@@ -36,6 +36,8 @@ pub enum RunStatus {
 pub struct RunResults {
     /// SHA-256 of the model file, hex.
     pub model_sha256: String,
+    /// What the model's `embedding` output is ([`crate::model::ModelInfo::embedding_description`]).
+    pub embedding: String,
     /// Per-domain classification and pair cohesion.
     pub eval: EvalResults,
     /// Source domain name.
@@ -105,6 +107,11 @@ impl RunOutcome {
     /// The model's SHA-256 (finished runs).
     pub fn model_sha256(&self) -> Option<&str> {
         self.results().map(|r| r.model_sha256.as_str())
+    }
+
+    /// What the model's embedding is (finished runs).
+    pub fn embedding(&self) -> Option<&str> {
+        self.results().map(|r| r.embedding.as_str())
     }
 
     /// Source domain name ("" for a failed run).

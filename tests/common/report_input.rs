@@ -115,6 +115,7 @@ pub fn run(name: &str, group: &str, pair: &str, seed: u64, skill: f32) -> RunOut
         pair,
         RunResults {
             model_sha256: e.model_sha256.clone(),
+            embedding: "G(x): what the classifier and the discriminator see".into(),
             eval: e,
             source: domain_name(s).into(),
             target: domain_name(t).into(),

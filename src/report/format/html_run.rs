@@ -173,6 +173,9 @@ pub(super) fn run_article(sec: &RunSection<'_>) -> String {
             html_escape(h)
         );
     }
+    if let Some(e) = r.embedding() {
+        let _ = write!(s, "<dt>Embedding</dt><dd>{}</dd>", html_escape(e));
+    }
     if !r.source().is_empty() || !r.target().is_empty() {
         let _ = write!(
             s,

@@ -276,6 +276,9 @@ fn run(s: &mut String, sec: &RunSection<'_>) {
             .map(|h| format!(" · SHA-256 `{h}`"))
             .unwrap_or_default()
     );
+    if let Some(e) = r.embedding() {
+        let _ = writeln!(s, "Embedding: {}\n", markdown_escape(e));
+    }
     if let Some(e) = r.error() {
         s.push_str("**This run failed:**\n\n");
         s.push_str(&fenced(e));
