@@ -82,9 +82,24 @@ impl Default for EngineOptions {
             threads: 0,
             batch_size: 16,
             discovery: Discovery::from_env(),
-            self_check: Some(super::selfcheck::DEFAULT_TOLERANCE),
+            self_check: Some(DEFAULT_TOLERANCE),
         }
     }
+}
+
+/// Default tolerance of the model's self-check (see [`super::selfcheck`]): the largest relative
+/// difference accepted per row, `max(|Δ head|∞, |Δ norm|) / max(norm, 1)`.
+pub const DEFAULT_TOLERANCE: f64 = 1e-2;
+
+/// The outcome of a passed self-check, for the start-up line and the provenance record.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SelfCheckResult {
+    /// Outputs compared.
+    pub outputs: Vec<String>,
+    /// Largest relative difference found.
+    pub max_relative_diff: f64,
+    /// Tolerance applied.
+    pub tolerance: f64,
 }
 
 /// What an engine is, for the start-up line and the provenance record.
@@ -103,7 +118,7 @@ pub struct EngineInfo {
     /// The model's self-check on this engine and device (`None`: the model has none, or it was
     /// skipped).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub self_check: Option<super::selfcheck::SelfCheckResult>,
+    pub self_check: Option<SelfCheckResult>,
 }
 
 /// Outputs of one batch, row-major.

@@ -14,14 +14,12 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use super::interface::{SelfCheckResult, DEFAULT_TOLERANCE};
 use super::{BatchOutput, Engine, EngineError};
 use crate::model::ModelInfo;
 
 /// The metadata key that holds the self-check.
 pub const METADATA_KEY: &str = "dannscope.selfcheck";
-
-/// Default largest relative difference accepted, per row: `max(|Δ head|∞, |Δ norm|) / max(norm, 1)`.
-pub const DEFAULT_TOLERANCE: f64 = 1e-2;
 
 /// Batch size of the self-check input.
 pub const BATCH: usize = 2;
@@ -48,17 +46,6 @@ pub struct Expected {
     pub head: Vec<Vec<f64>>,
     /// Each row's L2 norm.
     pub norm: Vec<f64>,
-}
-
-/// The outcome of a passed check, for the provenance record.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SelfCheckResult {
-    /// Outputs compared.
-    pub outputs: Vec<String>,
-    /// Largest relative difference found.
-    pub max_relative_diff: f64,
-    /// Tolerance applied.
-    pub tolerance: f64,
 }
 
 impl SelfCheck {
@@ -112,7 +99,7 @@ impl SelfCheck {
             let Some(expected) = self.outputs.get(name) else {
                 continue;
             };
-            let diff = relative_diff(expected, &rows, width).ok_or_else(|| {
+            let diff = relative_diff(expected, rows, width).ok_or_else(|| {
                 EngineError::SelfCheckMismatch {
                     model: model.path.clone(),
                     engine: info.engine.clone(),

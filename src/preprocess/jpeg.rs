@@ -144,7 +144,7 @@ fn with_decompressor<T>(
         unsafe { ffi::jpeg_mem_src(&mut cinfo, data.as_ptr(), data.len() as _) };
         f(&mut cinfo)
     }));
-    unsafe { ffi::jpeg_destroy_decompress(&mut *cinfo) };
+    unsafe { ffi::jpeg_destroy_decompress(&mut cinfo) };
     match result {
         Ok(r) => r,
         Err(payload) => match payload.downcast::<JpegError>() {
