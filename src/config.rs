@@ -36,7 +36,7 @@
 //! cohesion_repeats = 10             # --cohesion-repeats: repeated samples (interval)
 //! cohesion_level = 0.99             # --cohesion-level: confidence level of the interval
 //!
-//! [domain_codes]                    # --domain-code "Real World=R"
+//! [domain_codes]                    # --domain-code "Real World=R" (also read as [domain_code])
 //! "Real World" = "R"
 //!
 //! [[run]]                           # runs for `dannscope report`
@@ -148,14 +148,17 @@ pub struct Config {
     pub cohesion_repeats: Option<usize>,
     /// Confidence level of the scalable mode's intervals.
     pub cohesion_level: Option<f64>,
-    /// Domain code overrides.
-    #[serde(default)]
+    /// Domain code overrides (`[domain_codes]`; `[domain_code]`, the flag's name, is read too).
+    #[serde(default, alias = "domain_code")]
     pub domain_codes: BTreeMap<String, String>,
     /// Report runs.
     #[serde(default, rename = "run")]
     pub runs: Vec<RunConfig>,
     /// Report title.
     pub title: Option<String>,
+    /// The file this configuration was read from (`None`: no file, every setting from the defaults).
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
 }
 
 impl Config {
@@ -167,10 +170,16 @@ impl Config {
         })?;
         let mut c: Config = toml::from_str(&text)
             .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        c.path = Some(path.to_path_buf());
         let base = path.parent().unwrap_or(Path::new("."));
         let fix = |p: &mut PathBuf| {
             if p.is_relative() && !base.as_os_str().is_empty() {
-                *p = base.join(&*p);
+                // `out = "."` is the file's folder, not `<folder>/.`.
+                *p = base
+                    .join(&*p)
+                    .components()
+                    .filter(|c| *c != std::path::Component::CurDir)
+                    .collect();
             }
         };
         for p in [&mut c.data, &mut c.manifest, &mut c.out, &mut c.model]

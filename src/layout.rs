@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! <out>/manifests/<data folder>-<hash>.csv                 automatic split manifests
+//! <out>/names/<model>.json                                  which model file holds an output name
 //! <out>/embeddings/<model>/<split>/<Domain>.{npz,json}     embed, merge
 //! <out>/embeddings/<model>/<split>/runs/<Domain>.json      embed, merge (time, threads, timings)
 //! <out>/embeddings/<model>/<split>/shards/<I>-of-<N>/{<Domain>.{npz,json},shard.json}   embed --shard
@@ -31,7 +32,8 @@ pub use self::name::{check_name, explore_page_name, gallery_csv_name, NameError,
 /// Which stored embeddings (and everything derived from them) a path is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StoreKey {
-    /// Model file stem.
+    /// The model's output name: its file stem, or the stem and a short hash when another model holds
+    /// the stem (see [`crate::pipeline::names`]).
     pub model: String,
     /// Split.
     pub split: SplitSel,
@@ -98,6 +100,12 @@ impl Layout {
         self.root
             .join("manifests")
             .join(format!("{name}-{}.csv", &h[..8]))
+    }
+
+    /// Folder of the output-name claims: `<out>/names/<model>.json` says which model file holds the
+    /// name `<model>` (see [`crate::pipeline::names`]).
+    pub fn names(&self) -> PathBuf {
+        self.root.join("names")
     }
 
     fn keyed(&self, stage: &str, key: &StoreKey) -> Result<PathBuf, NameError> {

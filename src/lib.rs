@@ -27,6 +27,7 @@ pub mod settings;
 pub mod shard;
 pub mod split;
 pub mod store;
+pub mod text;
 pub mod traininglog;
 pub mod tsne;
 

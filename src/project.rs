@@ -61,6 +61,10 @@ pub struct Project {
     pub notices: Vec<String>,
     /// The automatic manifest is new or changed and not yet written.
     manifest_unsaved: bool,
+    /// The manifest was given or found (never written), not the automatic one.
+    manifest_user: bool,
+    /// Domain code overrides (to recognise a domain folder without images by its code).
+    domain_codes: std::collections::BTreeMap<String, String>,
 }
 
 impl Project {
@@ -78,9 +82,30 @@ impl Project {
         })?;
         let mut notices = Vec::new();
         let mut unsaved = false;
-        let (manifest, manifest_path) = match &opts.manifest {
-            Some(m) => (Manifest::read(m, &root)?, m.clone()),
-            None => {
+        let recorded = match &opts.manifest {
+            Some(_) => None,
+            None => find_manifest(&root, &mut notices),
+        };
+        let automatic = opts.manifest.is_none() && recorded.is_none();
+        let (manifest, manifest_path) = match (&opts.manifest, recorded) {
+            (Some(m), _) => (Manifest::read(m, &root)?, m.clone()),
+            (None, Some((m, how))) => {
+                let manifest = Manifest::read(&m, &root)?;
+                let auto = Layout::new(&opts.out).auto_manifest(&root);
+                let mut n = format!(
+                    "split manifest {} ({how}; give --manifest to use another)",
+                    m.display()
+                );
+                if auto.is_file() {
+                    n.push_str(&format!(
+                        "; {} made earlier for this data is not used",
+                        auto.display()
+                    ));
+                }
+                notices.push(n);
+                (manifest, m)
+            }
+            (None, None) => {
                 let ds = Dataset::scan(
                     &root,
                     &DatasetOptions {
@@ -104,7 +129,12 @@ impl Project {
                         ))
                     })?;
                     let (m, s) = old.update(&ds, &opts.ratios, opts.seed);
-                    if s.added > 0 || s.removed > 0 {
+                    if s.added == 0 && s.removed == 0 {
+                        notices.push(format!(
+                            "split manifest {} (made earlier for this data)",
+                            path.display()
+                        ));
+                    } else {
                         let mut n = format!(
                             "manifest {}: {} kept in their splits, {} new added",
                             path.display(),
@@ -130,7 +160,7 @@ impl Project {
                     m
                 } else {
                     notices.push(format!(
-                        "made a stratified split (seed {}) at {}",
+                        "made a stratified split (seed {}) at {}; later runs on this data reuse it",
                         opts.seed,
                         path.display()
                     ));
@@ -142,6 +172,7 @@ impl Project {
         };
         let mut p = Self::from_manifest(root, manifest, manifest_path, opts, notices)?;
         p.manifest_unsaved = unsaved;
+        p.manifest_user = !automatic;
         Ok(p)
     }
 
@@ -202,12 +233,53 @@ impl Project {
             out: opts.out.clone(),
             notices,
             manifest_unsaved: false,
+            manifest_user: true,
+            domain_codes: opts.domain_codes.clone(),
         })
     }
 
-    /// Domain index by code or name.
+    /// Domain index by code or name. A key naming a domain folder of the data root that holds no image
+    /// of the manifest is refused as such, not as an unknown domain.
     pub fn domain(&self, key: &str) -> Result<usize> {
-        crate::dataset::find_domain(&self.domains, key)
+        crate::dataset::find_domain(&self.domains, key).map_err(|e| self.explain_missing(key, e))
+    }
+
+    /// Indices of a pair's source and target keys (see [`Project::domain`] for a domain without
+    /// images).
+    pub fn pair(&self, source: &str, target: &str) -> Result<(usize, usize)> {
+        Ok((self.domain(source)?, self.domain(target)?))
+    }
+
+    /// `e`, or a clearer error when `key` names a folder of the data root without images.
+    fn explain_missing(&self, key: &str, e: Error) -> Error {
+        let key = key.trim();
+        let Ok(rd) = std::fs::read_dir(&self.root) else {
+            return e;
+        };
+        let mut folders: Vec<String> = rd
+            .filter_map(|x| x.ok())
+            .filter(|x| x.path().is_dir())
+            .map(|x| x.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.') && !self.domains.iter().any(|d| &d.name == n))
+            .collect();
+        folders.sort();
+        let found = folders.into_iter().find(|n| {
+            n.eq_ignore_ascii_case(key)
+                || crate::dataset::default_domain_code(n) == key
+                || self.domain_codes.get(n).is_some_and(|c| c == key)
+        });
+        match found {
+            Some(name) => Error::Invalid(format!(
+                "domain \"{name}\" ({}) has no images{}: add images to it, or pick another domain",
+                self.root.join(&name).display(),
+                if self.manifest_user {
+                    format!(" listed in {}", self.manifest_path.display())
+                } else {
+                    String::new()
+                }
+            )),
+            None => e,
+        }
     }
 
     /// The images of a split.
@@ -228,4 +300,74 @@ impl Project {
             })
             .collect()
     }
+}
+
+/// Names of split manifests looked for next to a data root (in its parent folder, then in the root):
+/// the default output of `dannscope split`.
+pub const MANIFEST_NAMES: &[&str] = &["splits.csv"];
+
+/// A manifest that already exists for the data root `root`, and how it was found: named by a
+/// `dannscope.toml` next to the data (the demo writes one) whose `data` is this root, or a
+/// [`MANIFEST_NAMES`] file next to the data whose every row is an image of the root. Files that do not
+/// fit are passed over with a notice.
+pub fn find_manifest(
+    root: &std::path::Path,
+    notices: &mut Vec<String>,
+) -> Option<(PathBuf, String)> {
+    let abs = std::fs::canonicalize(root).ok()?;
+    let places: Vec<PathBuf> = abs
+        .parent()
+        .map(|p| vec![p.to_path_buf(), abs.clone()])
+        .unwrap_or_else(|| vec![abs.clone()]);
+    let shown = |p: &std::path::Path| -> PathBuf { relative_to_cwd(p) };
+    for dir in &places {
+        let cfg_path = dir.join(crate::config::FILE_NAME);
+        if !cfg_path.is_file() {
+            continue;
+        }
+        match crate::config::Config::read(&cfg_path) {
+            Ok(c) => {
+                let same = c
+                    .data
+                    .as_ref()
+                    .and_then(|d| std::fs::canonicalize(d).ok())
+                    .is_some_and(|d| d == abs);
+                if let (true, Some(m)) = (same, c.manifest) {
+                    if m.is_file() {
+                        return Some((
+                            shown(&m),
+                            format!("recorded for this data in {}", shown(&cfg_path).display()),
+                        ));
+                    }
+                }
+            }
+            Err(e) => notices.push(format!("{} passed over: {e}", shown(&cfg_path).display())),
+        }
+    }
+    for dir in &places {
+        for name in MANIFEST_NAMES {
+            let m = dir.join(name);
+            if !m.is_file() {
+                continue;
+            }
+            match Manifest::read(&m, &abs) {
+                Ok(_) => return Some((shown(&m), "found next to the data".into())),
+                Err(e) => notices.push(format!(
+                    "{} passed over: it does not fit this data ({e})",
+                    shown(&m).display()
+                )),
+            }
+        }
+    }
+    None
+}
+
+/// `p` relative to the working directory when it lies under it (shorter messages), else as it is.
+fn relative_to_cwd(p: &std::path::Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|d| std::fs::canonicalize(d).ok())
+        .and_then(|d| p.strip_prefix(d).ok().map(|r| r.to_path_buf()))
+        .filter(|r| !r.as_os_str().is_empty())
+        .unwrap_or_else(|| p.to_path_buf())
 }

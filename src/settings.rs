@@ -106,6 +106,51 @@ impl ModelSpec {
     }
 }
 
+/// The notice for a model whose `dannscope.*` metadata leaves out preprocessing or class names: which
+/// of the model contract's defaults it is run with (`None` when it names them all). Training with
+/// other values moves every number, so the user is told once.
+pub fn contract_defaults_notice(m: &ModelInfo) -> Option<String> {
+    let has = |k: &str| m.metadata.contains_key(&format!("dannscope.{k}"));
+    let p = &m.preprocess;
+    let mut used = Vec::new();
+    let fixed_size = m.input.shape.as_ref().is_some_and(|d| {
+        d.len() == 4
+            && matches!(d[2], crate::model::Dim::Fixed(_))
+            && matches!(d[3], crate::model::Dim::Fixed(_))
+    });
+    if !has("input_size") && !fixed_size {
+        used.push(format!("input size {}", p.input_size));
+    }
+    if !has("crop_pct") {
+        used.push(format!("crop {}", p.crop_pct));
+    }
+    if !has("interpolation") {
+        used.push("bilinear resize".to_string());
+    }
+    match (has("mean"), has("std")) {
+        (false, false) => used.push("ImageNet mean/std".to_string()),
+        (false, true) => used.push("ImageNet mean".to_string()),
+        (true, false) => used.push("ImageNet std".to_string()),
+        (true, true) => {}
+    }
+    if m.classes.is_none() && m.outputs.logits.is_some() {
+        used.push("class names = the data's class folders in sorted order".to_string());
+    }
+    if used.is_empty() {
+        return None;
+    }
+    let what = if m.metadata.keys().any(|k| k.starts_with("dannscope.")) {
+        "leaves out some dannscope.* metadata"
+    } else {
+        "has no dannscope.* metadata"
+    };
+    Some(format!(
+        "{} {what}: using the model contract's defaults ({}); if it was trained otherwise, every number will be off",
+        m.path.display(),
+        used.join(", ")
+    ))
+}
+
 /// Seeds, named for what they seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Seeds {

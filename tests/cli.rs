@@ -3,7 +3,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{fixtures, temp_files};
+use common::{fixtures, temp_files, with_metadata};
 use predicates::prelude::*;
 
 fn dannscope() -> Command {
@@ -483,9 +483,13 @@ fn compare_of_a_model_with_its_copy_finds_no_difference() {
 fn select_scores_every_checkpoint_without_target_labels() {
     let out = tempfile::tempdir().unwrap();
     let ck = out.path().join("ck");
-    std::fs::create_dir(&ck).unwrap();
-    for name in ["a.onnx", "b.onnx"] {
-        std::fs::copy(fixtures().join("models/tiny.onnx"), ck.join(name)).unwrap();
+    // The same weights as two checkpoints of one run (epochs 1 and 2).
+    for (name, epoch) in [("a.onnx", "1"), ("b.onnx", "2")] {
+        with_metadata(
+            &fixtures().join("models/tiny.onnx"),
+            &ck.join(name),
+            &[("dannscope.epoch", Some(epoch))],
+        );
     }
     without_ort()
         .args(["select", "--model"])

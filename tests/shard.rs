@@ -94,7 +94,8 @@ fn merged_shards_are_byte_identical_to_a_single_process() {
             .assert()
             .success()
             .stdout(predicate::str::contains(format!(
-                "merged {n} of {n} shards"
+                "merged {n} of {n} shard{}",
+                if n == 1 { ":" } else { "s:" }
             )));
         let got = result_files(&emb(out.path()));
         assert_eq!(got.len(), want.len());
@@ -170,29 +171,34 @@ fn a_missing_shard_is_named_and_finished_shards_are_kept() {
 
 #[test]
 fn shards_of_another_model_are_refused() {
-    // Another model file with the same name (one metadata byte differs): another sha256.
-    let other_dir = tempfile::tempdir().unwrap();
-    let other = other_dir.path().join("tiny.onnx");
-    let mut bytes = std::fs::read(tiny()).unwrap();
-    let at = bytes
+    // The model file retrained in place (one metadata byte differs): the same path, so the same
+    // output name, but another sha256. (Another file with the same name gets its own folder: see
+    // tests/commands.rs, models_with_the_same_file_name_get_their_own_folders.)
+    let model_dir = tempfile::tempdir().unwrap();
+    let model = model_dir.path().join("tiny.onnx");
+    let first = std::fs::read(tiny()).unwrap();
+    let mut retrained = first.clone();
+    let at = retrained
         .windows(8)
         .position(|w| w == b"tiny_cnn")
         .expect("the fixture names its architecture");
-    bytes[at + 7] = b'm';
-    std::fs::write(&other, bytes).unwrap();
+    retrained[at + 7] = b'm';
 
     let out = tempfile::tempdir().unwrap();
+    std::fs::write(&model, &first).unwrap();
     for i in 0..2 {
-        shard(out.path(), &tiny(), i, 2);
+        shard(out.path(), &model, i, 2);
     }
-    cmd("merge", &other, out.path())
+    std::fs::write(&model, &retrained).unwrap();
+    cmd("merge", &model, out.path())
         .assert()
         .failure()
         .stderr(predicate::str::contains("made by another model file"))
         .stderr(predicate::str::contains("1-of-2").or(predicate::str::contains("0-of-2")));
-    // One shard redone with the other model: two embeds' shards side by side.
-    shard(out.path(), &other, 1, 2);
-    cmd("merge", &tiny(), out.path())
+    // One shard redone with the retrained model: two embeds' shards side by side.
+    shard(out.path(), &model, 1, 2);
+    std::fs::write(&model, &first).unwrap();
+    cmd("merge", &model, out.path())
         .assert()
         .failure()
         .stderr(predicate::str::contains("belongs to another embed"));

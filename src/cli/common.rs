@@ -1,19 +1,55 @@
-//! What every command shares: exit statuses, finding and loading the model, printing notices.
+//! What every command shares: exit statuses, bad settings, finding and loading the model, checking
+//! pairs and domains named on the command line.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use dannscope::config::Config;
 use dannscope::model::ModelInfo;
-use dannscope::settings::Settings;
+use dannscope::pipeline::Workspace;
+use dannscope::settings::{contract_defaults_notice, Pair, Settings};
+
+use super::console;
 
 /// Exit status: the command did its work.
 pub const EXIT_OK: u8 = 0;
 /// Exit status: an error stopped the command (bad input, unreadable files, a failed stage).
 pub const EXIT_ERROR: u8 = 1;
-// Status 2 is clap's: the command line itself is wrong (unknown flag, bad value).
+/// Exit status: the command line or the configuration is wrong (clap's status for an unknown flag; a
+/// [`BadSetting`] for a bad value, in a flag or in `dannscope.toml`).
+pub const EXIT_USAGE: u8 = 2;
 /// Exit status: `report` or `demo` finished every run and wrote the report, but some runs failed.
 pub const EXIT_RUNS_FAILED: u8 = 3;
+
+/// A bad value of a setting, named with where it came from (`--perplexity 0`, `perplexity = 0 in
+/// ./dannscope.toml`); the command exits with [`EXIT_USAGE`].
+#[derive(Debug, thiserror::Error)]
+#[error("{origin}: {message}")]
+pub struct BadSetting {
+    /// The setting and its value, as given: `--flag value` or `key = value in FILE`.
+    pub origin: String,
+    /// What is wrong, or what was expected.
+    pub message: String,
+}
+
+impl BadSetting {
+    /// A bad setting: where it came from, and what is wrong with it.
+    pub fn new(origin: impl Into<String>, message: impl Into<String>) -> BadSetting {
+        BadSetting {
+            origin: origin.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The exit status of a failed command: [`EXIT_USAGE`] for a bad setting, else [`EXIT_ERROR`].
+pub fn exit_status(e: &anyhow::Error) -> u8 {
+    if e.downcast_ref::<BadSetting>().is_some() {
+        EXIT_USAGE
+    } else {
+        EXIT_ERROR
+    }
+}
 
 /// The model of a command: the flag, else `model` of the config.
 pub fn model_path(flag: Option<&Path>, cfg: &Config) -> Result<PathBuf> {
@@ -22,16 +58,81 @@ pub fn model_path(flag: Option<&Path>, cfg: &Config) -> Result<PathBuf> {
         .context("no model: give --model FILE (or `model = \"FILE\"` in dannscope.toml)")
 }
 
-/// Load and check a model under the settings (before any image is read).
+/// Load and check a model under the settings (before any image is read); says once which of the
+/// contract's defaults it runs with when its metadata leaves some out.
 pub fn load_model(s: &Settings, path: &Path) -> Result<ModelInfo> {
-    s.model(path)
+    let m = s
+        .model(path)
         .load()
-        .with_context(|| format!("cannot use the model {}", path.display()))
+        .with_context(|| format!("cannot use the model {}", path.display()))?;
+    if let Some(n) = contract_defaults_notice(&m) {
+        console::note(n);
+    }
+    Ok(m)
 }
 
-/// Print notices on stderr.
-pub fn notes<S: AsRef<str>>(notices: &[S]) {
-    for n in notices {
-        eprintln!("note: {}", n.as_ref());
+/// Check pairs against the workspace's domains before any work. A pair given with `--pair` that names
+/// no domain is a bad setting (exit status 2); one taken from a model's metadata is an error.
+pub fn check_pairs(ws: &Workspace, pairs: &[Pair], from_flag: bool) -> Result<()> {
+    for p in pairs {
+        if let Err(e) = ws.check_pairs(std::slice::from_ref(p)) {
+            if from_flag {
+                return Err(BadSetting::new(format!("--pair {p}"), e.chain_text()).into());
+            }
+            return Err(e.into());
+        }
+    }
+    Ok(())
+}
+
+/// Domain indices of the keys given with `--domains` (a key that names no domain is a bad setting).
+pub fn domains_of(ws: &Workspace, keys: &[String]) -> Result<Vec<usize>> {
+    keys.iter()
+        .map(|k| {
+            ws.domain(k).map_err(|e| {
+                BadSetting::new(format!("--domains {}", keys.join(",")), e.chain_text()).into()
+            })
+        })
+        .collect()
+}
+
+/// The pair of a command: `--pair`, else the model's `dannscope.source`/`target`; the flag tells
+/// whether it came from the command line.
+pub fn pick_pair(pair: &Option<Pair>, model: &ModelInfo) -> Result<(Pair, bool)> {
+    match pair {
+        Some(p) => Ok((p.clone(), true)),
+        None => Pair::of_model(model).map(|p| (p, false)).with_context(|| {
+            format!(
+                "no --pair given and {} names no dannscope.source/target",
+                model.path.display()
+            )
+        }),
+    }
+}
+
+/// Open the workspace and say what it found (the manifest in use, stray files).
+pub fn open_workspace(settings: Settings) -> Result<Workspace> {
+    let ws = Workspace::open(settings).context("cannot read the dataset")?;
+    Ok(ws)
+}
+
+/// Print the workspace's notices (manifest made or reused, stray files): after the settings were
+/// checked against it, so that a typo never reads as if work had started.
+pub fn workspace_notes(ws: &Workspace) {
+    console::notes(ws.notices());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_settings_exit_2_and_other_errors_1() {
+        let e: anyhow::Error = BadSetting::new("--perplexity 0", "expected a number > 0").into();
+        assert_eq!(exit_status(&e), EXIT_USAGE);
+        assert_eq!(e.to_string(), "--perplexity 0: expected a number > 0");
+        let wrapped = e.context("in the map settings");
+        assert_eq!(exit_status(&wrapped), EXIT_USAGE);
+        assert_eq!(exit_status(&anyhow::anyhow!("disk full")), EXIT_ERROR);
     }
 }

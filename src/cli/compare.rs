@@ -2,13 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::Args as ClapArgs;
-use dannscope::pipeline::{compare, Workspace};
+use dannscope::pipeline::compare;
 use dannscope::settings::Pair;
 
 use super::args::{EmbeddingArgs, MetricArgs};
-use super::common;
+use super::common::{self, BadSetting};
+use super::console;
 use super::progress::Reporter;
 
 /// Arguments of `compare`.
@@ -33,33 +34,36 @@ fn pct(v: Option<f64>) -> String {
 
 pub fn run(a: Args) -> Result<()> {
     if a.models.len() != 2 {
-        bail!(
-            "compare takes exactly two models (--model A --model B), {} given",
-            a.models.len()
-        );
+        return Err(BadSetting::new(
+            "--model",
+            format!(
+                "compare takes exactly two models (--model A --model B), {} given",
+                a.models.len()
+            ),
+        )
+        .into());
     }
     let (_, settings) = a.run.flags().with_metrics(&a.metrics).resolve()?;
     let ma = common::load_model(&settings, &a.models[0])?;
     let mb = common::load_model(&settings, &a.models[1])?;
-    let pair = match &a.pair {
-        Some(p) => p.clone(),
-        None => Pair::of_model(&ma).with_context(|| {
-            format!(
-                "no --pair given and {} names no dannscope.source/target",
-                ma.path.display()
-            )
-        })?,
-    };
-    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    common::notes(ws.notices());
-    ws.check_pairs(std::slice::from_ref(&pair))?;
+    let (pair, from_flag) = common::pick_pair(&a.pair, &ma)?;
+    let mut ws = common::open_workspace(settings)?;
+    common::check_pairs(&ws, std::slice::from_ref(&pair), from_flag)?;
+    ws.check_model(&ma)?;
+    ws.check_model(&mb)?;
+    common::workspace_notes(&ws);
     let rep = Reporter::new();
     let (r, base) = compare::compare(&mut ws, &ma, &mb, &pair, &|ev| rep.event(ev))?;
-    common::notes(&r.notices);
-    println!(
-        "{} vs {} · {} → {} · {} split · {} target images",
-        r.model_a, r.model_b, r.source, r.target, r.split, r.n_target
-    );
+    console::notes(&r.notices);
+    console::out(format!(
+        "{} vs {} · {} → {} · {} split · {}",
+        r.model_a,
+        r.model_b,
+        r.source,
+        r.target,
+        r.split,
+        console::count(r.n_target, "target image")
+    ));
     let ci = r
         .difference_ci
         .as_ref()
@@ -72,30 +76,30 @@ pub fn run(a: Args) -> Result<()> {
             )
         })
         .unwrap_or_default();
-    println!(
+    console::out(format!(
         "target accuracy: A {} %, B {} %, B − A {} points{ci}",
         pct(Some(r.accuracy_a)),
         pct(Some(r.accuracy_b)),
         pct(Some(r.difference))
-    );
-    println!(
+    ));
+    console::out(format!(
         "McNemar exact: A only right {}, B only right {}, p = {:.4}",
         r.mcnemar.a_only, r.mcnemar.b_only, r.mcnemar.p_value
-    );
-    println!(
-        "B fixes {} images and breaks {}",
-        r.fixed.len(),
+    ));
+    console::out(format!(
+        "B fixes {} and breaks {}",
+        console::count(r.fixed.len(), "image"),
         r.broken.len()
-    );
+    ));
     for o in &r.space_overlap {
-        println!(
+        console::out(format!(
             "kNN overlap of the two spaces on {} (k = {}): {}",
             o.domain,
             o.k,
             o.mean_jaccard
                 .map(|v| format!("{v:.3}"))
                 .unwrap_or_else(|| "n/a".into())
-        );
+        ));
     }
     let mut moved: Vec<_> = r.per_class.iter().filter(|c| c.delta.is_some()).collect();
     moved.sort_by(|x, y| {
@@ -105,14 +109,14 @@ pub fn run(a: Args) -> Result<()> {
             .total_cmp(&x.delta.unwrap_or(0.0).abs())
     });
     for c in moved.iter().take(5) {
-        println!(
-            "  {:<20} A {:>6} %  B {:>6} %  ({} images)",
+        console::out(format!(
+            "  {:<20} A {:>6} %  B {:>6} %  ({})",
             c.class,
             pct(c.accuracy_a),
             pct(c.accuracy_b),
-            c.n
-        );
+            console::count(c.n, "image")
+        ));
     }
-    println!("wrote {}.{{csv,json}}", base.display());
+    console::out(format!("wrote {}.{{csv,json}}", base.display()));
     Ok(())
 }

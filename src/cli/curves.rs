@@ -7,6 +7,7 @@ use clap::Args as ClapArgs;
 use dannscope::layout::{with_ext, Layout};
 use dannscope::{plot::curves_figure, traininglog::read_curves};
 
+use super::console;
 use super::resolve;
 
 /// Arguments of `curves`.
@@ -53,9 +54,13 @@ pub fn run(a: Args) -> Result<()> {
         })
         .unwrap_or_else(|| "curves".into());
     let base = Layout::new(out).curves(&name)?;
+    if let Some(dir) = base.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    }
     let (svg, png) = (with_ext(&base, "svg"), with_ext(&base, "png"));
     let title = a.title.clone().unwrap_or_else(|| name.clone());
     curves_figure(&curves, &title, &svg, &png)?;
-    println!("wrote {} and {}", svg.display(), png.display());
+    console::out(format!("wrote {} and {}", svg.display(), png.display()));
     Ok(())
 }

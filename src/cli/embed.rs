@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use dannscope::pipeline::Workspace;
 
 use super::args::{EmbeddingArgs, ShardArgs};
 use super::common;
+use super::console;
 use super::progress::Reporter;
 
 /// Arguments of `embed`.
@@ -36,19 +36,15 @@ pub fn run(a: Args) -> Result<()> {
     let path = common::model_path(a.model.as_deref(), &cfg)?;
     // The model is checked before any image is read.
     let model = common::load_model(&settings, &path)?;
-    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    common::notes(ws.notices());
-    let project = ws
-        .project()
+    let mut ws = common::open_workspace(settings)?;
+    ws.project()
         .context("no data folder: give --data DIR (or `data = \"DIR\"` in dannscope.toml)")?;
     let domains = match &a.domains {
         None => None,
-        Some(keys) => Some(
-            keys.iter()
-                .map(|k| project.domain(k))
-                .collect::<dannscope::Result<Vec<_>>>()?,
-        ),
+        Some(keys) => Some(common::domains_of(&ws, keys)?),
     };
+    ws.check_model(&model)?;
+    common::workspace_notes(&ws);
     let rep = Reporter::new();
     let summary = ws
         .embed(&model, domains, a.force, a.strict, &|e| rep.event(e))
@@ -60,11 +56,28 @@ pub fn run(a: Args) -> Result<()> {
         .shard
         .map(|s| format!("shard {s}: "))
         .unwrap_or_default();
-    println!(
-        "{shard}embedded {n} images ({skipped} skipped) of {} domain{} → {}",
-        summary.domains.len(),
-        if summary.domains.len() == 1 { "" } else { "s" },
+    console::out(format!(
+        "{shard}embedded {} ({skipped} skipped) of {} → {}",
+        console::count(n, "image"),
+        console::count(summary.domains.len(), "domain"),
         summary.dir.display()
-    );
+    ));
+    if skipped > 0 {
+        console::info(format!(
+            "skipped images are listed with their reasons in {}/<Domain>.json (`skipped`)",
+            summary.dir.display()
+        ));
+    }
+    if ws.settings.shard.is_some() {
+        console::next(format!(
+            "when every shard is finished: dannscope merge --model {} (same --data, --split)",
+            model.path.display()
+        ));
+    } else {
+        console::next(format!(
+            "dannscope eval --model {} --pair S-T (same --data, --split), or tsne / explore",
+            model.path.display()
+        ));
+    }
     Ok(())
 }

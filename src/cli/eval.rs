@@ -2,14 +2,15 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args as ClapArgs;
 use dannscope::metrics::eval::EvalResults;
-use dannscope::pipeline::{eval, Workspace};
+use dannscope::pipeline::eval;
 use dannscope::settings::Pair;
 
 use super::args::{EmbeddingArgs, MetricArgs};
 use super::common;
+use super::console;
 use super::progress::Reporter;
 
 /// Arguments of `eval`.
@@ -22,8 +23,8 @@ pub struct Args {
     /// ONNX model following the dannscope model contract.
     #[arg(long, value_name = "FILE")]
     model: Option<PathBuf>,
-    /// Source-target pair for the cohesion measures, e.g. R-P (repeatable). Default: the model's
-    /// dannscope.source / dannscope.target.
+    /// Source-target pair for the cohesion measures, e.g. R-P (repeatable); only the pairs' domains
+    /// are embedded and scored. Default: the model's dannscope.source / dannscope.target.
     #[arg(long = "pair", value_name = "S-T")]
     pairs: Vec<Pair>,
 }
@@ -32,37 +33,46 @@ pub fn run(a: Args) -> Result<()> {
     let (cfg, settings) = a.run.flags().with_metrics(&a.metrics).resolve()?;
     let path = common::model_path(a.model.as_deref(), &cfg)?;
     let model = common::load_model(&settings, &path)?;
+    let from_flag = !a.pairs.is_empty();
     let mut pairs = a.pairs.clone();
     if pairs.is_empty() {
         match Pair::of_model(&model) {
             Some(p) => pairs.push(p),
-            None => eprintln!(
-                "note: no --pair given and the model names no source/target: cohesion measures skipped"
+            None => console::note(
+                "no --pair given and the model names no source/target: every domain is scored, cohesion measures are skipped",
             ),
         }
     }
-    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    common::notes(ws.notices());
-    // Unknown domains in a pair fail here, before a manifest is made or a domain embedded.
-    ws.check_pairs(&pairs)?;
+    let mut ws = common::open_workspace(settings)?;
+    // Unknown domains in a pair and classes that do not fit fail here, before a manifest is made or
+    // a domain embedded.
+    common::check_pairs(&ws, &pairs, from_flag)?;
+    ws.check_model(&model)?;
+    common::workspace_notes(&ws);
     let rep = Reporter::new();
-    let e = ws.embeddings(&model, &|ev| rep.event(ev))?;
+    let e = ws.embeddings(&model, &pairs, &|ev| rep.event(ev))?;
     let idx = pairs
         .iter()
         .map(|p| e.pair(p))
         .collect::<dannscope::Result<Vec<_>>>()?;
-    let r = eval::evaluate(&model.stem, &e, &idx, &ws.settings.metrics)?;
+    let r = eval::evaluate(&e.key.model, &e, &idx, &ws.settings.metrics)?;
     let dir = ws.layout.metrics(&e.key)?;
     eval::write(&dir, &r)?;
     let figures = eval::draw_misalignment(&ws.layout.tsne(&e.key)?, &r, &e, &idx)?;
-    common::notes(&r.notices);
+    console::notes(&r.notices);
     print_table(&r, &idx, &e.domains);
-    println!(
+    console::out(format!(
         "wrote {}/{{classification.csv,cohesion.csv,transfer.csv,misalignment.csv,metrics.json}}",
         dir.display()
-    );
+    ));
     for f in figures {
-        println!("drew {}.{{svg,png}}", f.display());
+        console::out(format!("drew {}.{{svg,png}}", f.display()));
+    }
+    if let Some(p) = pairs.first() {
+        console::next(format!(
+            "dannscope tsne --model {} --pair {p} (the joint map), or explore for the page of images",
+            model.path.display()
+        ));
     }
     Ok(())
 }
@@ -72,55 +82,68 @@ fn pct(v: Option<f64>) -> String {
         .unwrap_or_else(|| "n/a".into())
 }
 
+/// The console table: one row per domain (under its pair), columns aligned however long the names.
 fn print_table(r: &EvalResults, pairs: &[(usize, usize)], domains: &[dannscope::dataset::Domain]) {
-    println!("{} · {} split", r.model, r.split);
-    println!(
-        "{:<16} {:>6} {:>9} {:>9}",
-        "domain", "n", "acc %", "AUROC %"
-    );
-    let show = |role: &str, name: &str| {
+    let label = |role: &str, name: &str| format!("{role}{name}");
+    let w = pairs
+        .iter()
+        .flat_map(|&(s, t)| {
+            [
+                label("source ", &domains[s].name),
+                label("target ", &domains[t].name),
+            ]
+        })
+        .chain(r.domains.iter().map(|d| d.domain.clone()))
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("domain".len());
+    let row = |role: &str, name: &str| {
         if let Some(d) = r.domain(name) {
             let (acc, auc) = match &d.classification {
                 Some(c) => (pct(Some(c.accuracy)), pct(c.auroc)),
                 None => ("n/a".into(), "n/a".into()),
             };
-            println!(
-                "{:<16} {:>6} {:>9} {:>9}",
-                format!("{role}{name}"),
-                d.n,
-                acc,
-                auc
-            );
+            console::out(format!(
+                "{:<w$} {:>6} {acc:>9} {auc:>9}",
+                label(role, name),
+                d.n
+            ));
         }
     };
+    console::out(format!("{} · {} split", r.model, r.split));
+    console::out(format!(
+        "{:<w$} {:>6} {:>9} {:>9}",
+        "domain", "n", "acc %", "AUROC %"
+    ));
     if pairs.is_empty() {
         for d in &r.domains {
-            show("", &d.domain);
+            row("", &d.domain);
         }
     }
     for (&(s, t), p) in pairs.iter().zip(&r.pairs) {
-        println!("pair {}", p.pair);
-        show("source ", &domains[s].name);
-        show("target ", &domains[t].name);
+        console::out(format!("pair {}", p.pair));
+        row("source ", &domains[s].name);
+        row("target ", &domains[t].name);
         for m in &p.cohesion.metrics {
-            println!(
+            console::out(format!(
                 "  {:<26} {}",
                 m.name,
                 m.value
                     .map(|v| format!("{v:.4}"))
                     .unwrap_or_else(|| "n/a".into())
-            );
+            ));
         }
         if let Some(t) = r.transfer.iter().find(|t| t.pair == p.pair) {
             let name = |c: usize| r.class_names.get(c).map(String::as_str).unwrap_or("?");
             for q in t.transfer.pulls.iter().take(5) {
-                println!(
-                    "  pulled: target {} → source {} ({} images, {:.1}% of the class)",
+                console::out(format!(
+                    "  pulled: target {} → source {} ({}, {:.1}% of the class)",
                     name(q.target_class),
                     name(q.source_class),
-                    q.count,
+                    console::count(q.count as usize, "image"),
                     100.0 * q.share
-                );
+                ));
             }
         }
     }

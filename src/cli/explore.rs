@@ -2,14 +2,15 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args as ClapArgs;
 use dannscope::explore::ExploreParams;
-use dannscope::pipeline::{explore, Workspace};
+use dannscope::pipeline::explore;
 use dannscope::settings::Pair;
 
 use super::args::{EmbeddingArgs, MapArgs};
 use super::common;
+use super::console;
 use super::progress::Reporter;
 
 /// Arguments of `explore`.
@@ -25,9 +26,10 @@ pub struct Args {
     /// Source-target pair, e.g. R-P. Default: the model's dannscope.source / dannscope.target.
     #[arg(long, value_name = "S-T")]
     pair: Option<Pair>,
-    /// Nearest neighbours listed per domain when a point is clicked.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
-    neighbours: u32,
+    /// Nearest neighbours in the embedding space listed per domain when a point is clicked (not the
+    /// t-SNE's neighbours: those are `--neighbours`).
+    #[arg(long = "knn", value_name = "K", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100))]
+    knn: u32,
     /// Longest side of a thumbnail, in pixels.
     #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u32).range(16..=255))]
     thumb_px: u32,
@@ -40,34 +42,31 @@ pub fn run(a: Args) -> Result<()> {
     let (cfg, settings) = a.run.flags().with_map(&a.map).resolve()?;
     let path = common::model_path(a.model.as_deref(), &cfg)?;
     let model = common::load_model(&settings, &path)?;
-    let pair = match &a.pair {
-        Some(p) => p.clone(),
-        None => Pair::of_model(&model).with_context(|| {
-            format!(
-                "no --pair given and {} names no dannscope.source/target",
-                model.path.display()
-            )
-        })?,
-    };
+    let (pair, from_flag) = common::pick_pair(&a.pair, &model)?;
     let params = ExploreParams {
-        k: a.neighbours as usize,
+        k: a.knn as usize,
         thumb_px: a.thumb_px,
         max_thumbnails: a.max_thumbnails,
         seed: settings.seeds.map,
         ..ExploreParams::default()
     };
-    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    common::notes(ws.notices());
-    ws.check_pairs(std::slice::from_ref(&pair))?;
+    let mut ws = common::open_workspace(settings)?;
+    common::check_pairs(&ws, std::slice::from_ref(&pair), from_flag)?;
+    ws.check_model(&model)?;
+    common::workspace_notes(&ws);
     let rep = Reporter::new();
     let name = model.arch.clone();
     let o = explore::explore(&mut ws, &model, &pair, &name, &params, &|e| rep.event(e))?;
-    println!(
-        "explore page: {} points, {} thumbnails, {:.1} MB → {}",
-        o.n_points,
-        o.n_thumbnails,
+    console::out(format!(
+        "explore page: {}, {}, {:.1} MB → {}",
+        console::count(o.n_points, "point"),
+        console::count(o.n_thumbnails, "thumbnail"),
         o.bytes as f64 / 1e6,
         o.path.display()
-    );
+    ));
+    console::next(format!(
+        "open {} in a browser (it works offline)",
+        o.path.display()
+    ));
     Ok(())
 }

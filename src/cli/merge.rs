@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use dannscope::pipeline::Workspace;
 
 use super::args::{EngineArgs, ProjectArgs, SplitArgs};
 use super::common;
+use super::console;
 use super::progress::Reporter;
 use super::resolve::Flags;
 
@@ -46,36 +46,37 @@ pub fn run(a: Args) -> Result<()> {
     .resolve()?;
     let path = common::model_path(a.model.as_deref(), &cfg)?;
     let model = common::load_model(&settings, &path)?;
-    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    common::notes(ws.notices());
+    let mut ws = common::open_workspace(settings)?;
     let domains = match (&a.domains, ws.project()) {
         (None, _) | (Some(_), None) => None,
-        (Some(keys), Some(project)) => Some(
-            keys.iter()
-                .map(|k| project.domain(k))
-                .collect::<dannscope::Result<Vec<_>>>()?,
-        ),
+        (Some(keys), Some(_)) => Some(common::domains_of(&ws, keys)?),
     };
+    ws.check_model(&model)?;
+    common::workspace_notes(&ws);
     let rep = Reporter::new();
     let (summary, dir) = ws
         .merge(&model, domains, a.partial, a.force, &|e| rep.event(e))
         .context("cannot merge the shards")?;
     for d in &summary.domains {
         if !d.complete {
-            eprintln!(
-                "note: {}: partial ({} rows), shards {:?} of {} are missing",
+            console::note(format!(
+                "{}: partial ({} rows), shards {:?} of {} are missing",
                 d.domain, d.n, summary.missing, summary.count
-            );
+            ));
         }
     }
     let n: usize = summary.domains.iter().map(|d| d.n).sum();
-    println!(
-        "merged {} of {} shards: {n} rows of {} domain{} → {}",
+    console::out(format!(
+        "merged {} of {}: {} of {} → {}",
         summary.merged.len(),
-        summary.count,
-        summary.domains.len(),
-        if summary.domains.len() == 1 { "" } else { "s" },
+        console::count(summary.count, "shard"),
+        console::count(n, "row"),
+        console::count(summary.domains.len(), "domain"),
         dir.display()
-    );
+    ));
+    console::next(format!(
+        "dannscope eval --model {} --pair S-T (reads the merged files; same --split)",
+        model.path.display()
+    ));
     Ok(())
 }

@@ -4,6 +4,7 @@
 mod args;
 mod common;
 mod compare;
+mod console;
 mod curves;
 mod embed;
 mod eval;
@@ -20,12 +21,18 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use self::common::{EXIT_ERROR, EXIT_OK};
+use self::common::EXIT_OK;
 
 /// Show how well a domain-adaptation (DANN) model has aligned its domains.
 #[derive(Debug, Parser)]
 #[command(name = "dannscope", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// Print only results, warnings and errors (no progress lines, notices or hints).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Print every detail: each domain of a batch, cached results, engine details.
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -93,6 +100,7 @@ enum Command {
 /// Entry point: parse, run, print errors with their causes, and exit with an honest status.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    console::set_verbosity(cli.quiet, cli.verbose);
     let r = match cli.command {
         Command::Split(a) => split::run(a).map(|()| EXIT_OK),
         Command::Embed(a) => embed::run(a).map(|()| EXIT_OK),
@@ -109,11 +117,57 @@ pub fn main() -> ExitCode {
     match r {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+            for line in error_lines(&e) {
+                console::err_line(line);
             }
-            ExitCode::from(EXIT_ERROR)
+            ExitCode::from(common::exit_status(&e))
         }
+    }
+}
+
+/// The error and its causes, one line each; a cause whose text the line above already ends with (an
+/// error that prints its source) is not repeated.
+fn error_lines(e: &anyhow::Error) -> Vec<String> {
+    let mut lines = vec![format!("error: {e}")];
+    let mut last = e.to_string();
+    for cause in e.chain().skip(1) {
+        let t = cause.to_string();
+        if !last.contains(&t) {
+            lines.push(format!("  caused by: {t}"));
+        }
+        last = t;
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        // Flag ids that clash (explore's neighbour count and the t-SNE method were both `neighbours`),
+        // bad defaults and conflicting short flags all panic here instead of at run time.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn causes_are_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let e = anyhow::Error::new(dannscope::Error::Io {
+            path: "x.csv".into(),
+            source: io,
+        })
+        .context("cannot read the training log");
+        let lines = error_lines(&e);
+        assert_eq!(
+            lines,
+            vec![
+                "error: cannot read the training log".to_string(),
+                "  caused by: x.csv: No such file or directory".to_string(),
+            ],
+            "{lines:?}"
+        );
     }
 }

@@ -5,14 +5,15 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
 use dannscope::config::RunConfig;
+use dannscope::layout::Layout;
 use dannscope::pipeline::batch::{self, BatchEvent};
-use dannscope::pipeline::Workspace;
-use dannscope::report::{write_report, ReportInput};
+use dannscope::report::{write_report, ReportInput, RunOutcome};
 use dannscope::settings::{Pair, Settings};
 
 use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
-use super::common::{self, EXIT_OK, EXIT_RUNS_FAILED};
-use super::progress::Reporter;
+use super::common::{self, BadSetting, EXIT_OK, EXIT_RUNS_FAILED};
+use super::console;
+use super::progress::{Reporter, Tally};
 use super::resolve::{self, Flags};
 
 /// Options shared by `report` and `demo`.
@@ -110,28 +111,108 @@ fn shown_settings(s: &Settings) -> Vec<(String, String)> {
     ]
 }
 
-/// Run the batch and write the report; the exit status says whether every run succeeded.
-fn run_batch(settings: Settings, runs: &[RunConfig], title: String) -> Result<u8> {
+/// The console line of a finished batch run: its accuracies, or why it failed, and what its embed work
+/// did.
+fn run_line(i: usize, n: usize, o: &RunOutcome, t: Tally) -> String {
+    let head = format!("[{}/{n}] {} {}", i + 1, o.name, o.pair);
+    if let Some(err) = o.error() {
+        return format!("{head}: failed: {err}");
+    }
+    let acc = |name: &str| {
+        o.domain(name)
+            .and_then(|d| d.classification.as_ref())
+            .map(|c| format!("{:.2} %", 100.0 * c.accuracy))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    let mut work = Vec::new();
+    if t.embedded > 0 {
+        let of = if t.models > 1 {
+            format!(" of {}", console::count(t.models, "model"))
+        } else {
+            String::new()
+        };
+        work.push(format!(
+            "embedded {}{of}",
+            console::count(t.images, "image")
+        ));
+    }
+    if t.skipped > 0 {
+        work.push(format!("{} skipped", t.skipped));
+    }
+    if t.embedded == 0 && t.reused > 0 {
+        work.push("embeddings reused".into());
+    }
+    format!(
+        "{head}: source accuracy {}, target {}{}",
+        acc(o.source()),
+        acc(o.target()),
+        if work.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", work.join(", "))
+        }
+    )
+}
+
+/// Run the batch and write the report; the exit status says whether every run succeeded. `next` is
+/// what the summary suggests running next.
+fn run_batch(
+    settings: Settings,
+    runs: &[RunConfig],
+    title: String,
+    config: Option<&std::path::Path>,
+    next: &str,
+) -> Result<u8> {
+    let origin = |r: &RunConfig| {
+        format!(
+            "[[run]] pair = \"{}\" (model {}) in {}",
+            r.pair,
+            r.model.display(),
+            config
+                .map(|c| c.display().to_string())
+                .unwrap_or_else(|| dannscope::config::FILE_NAME.into())
+        )
+    };
     // Every run's pair is checked before any work.
     let pairs = runs
         .iter()
         .map(|r| {
             r.pair
                 .parse::<Pair>()
-                .with_context(|| format!("run {}", r.model.display()))
+                .map_err(|e| BadSetting::new(origin(r), e.to_string()).into())
         })
         .collect::<Result<Vec<_>>>()?;
-    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    common::notes(ws.notices());
-    ws.check_pairs(&pairs)?;
-    let rep = Reporter::new();
+    let ws_settings = settings;
+    let mut ws = common::open_workspace(ws_settings)?;
+    for (r, p) in runs.iter().zip(&pairs) {
+        ws.check_pairs(std::slice::from_ref(p))
+            .map_err(|e| BadSetting::new(origin(r), e.chain_text()))?;
+    }
+    common::workspace_notes(&ws);
+    let rep = Reporter::for_batch();
+    let n = runs.len();
+    let skipped = std::sync::atomic::AtomicUsize::new(0);
     let outcomes = batch::run_all(&mut ws, runs, &|e| match e {
-        BatchEvent::RunStart(i, n, run) => {
-            eprintln!("[{}/{n}] {} {}", i + 1, run.model.display(), run.pair)
-        }
+        BatchEvent::RunStart(i, n, run) => console::detail(format!(
+            "[{}/{n}] {} {}",
+            i + 1,
+            run.model.display(),
+            run.pair
+        )),
         BatchEvent::Embed(ev) => rep.event(ev),
-        BatchEvent::RunDone(_, Some(err)) => eprintln!("  failed: {err}"),
-        BatchEvent::RunDone(_, None) => {}
+        BatchEvent::RunDone(i, o) => {
+            let t = rep.take_tally();
+            skipped.fetch_add(t.skipped, std::sync::atomic::Ordering::Relaxed);
+            let line = run_line(i, n, o, t);
+            if o.failed() {
+                console::err_line(line);
+            } else {
+                console::info(line);
+            }
+        }
+        BatchEvent::Baselines => {
+            console::detail("comparing each run with its source-only baseline");
+        }
     });
     let mut settings = shown_settings(&ws.settings);
     for o in &outcomes {
@@ -154,16 +235,25 @@ fn run_batch(settings: Settings, runs: &[RunConfig], title: String) -> Result<u8
         settings,
     };
     let files = write_report(&ws.layout.report(), &input)?;
-    println!("report: {}", files.index_html.display());
+    console::out(format!("report: {}", files.index_html.display()));
+    let t = rep.take_tally();
+    let skipped = skipped.into_inner() + t.skipped;
+    if skipped > 0 {
+        console::info(format!(
+            "skipped {} (unreadable; listed per domain in the embeddings' .json files)",
+            console::count(skipped, "image")
+        ));
+    }
+    console::next(next);
     if failed.is_empty() {
         Ok(EXIT_OK)
     } else {
-        eprintln!(
-            "error: {} of {} runs failed (marked in the report): {}",
+        console::err_line(format!(
+            "error: {} of {} failed (marked in the report): {}",
             failed.len(),
-            runs.len(),
+            console::count(runs.len(), "run"),
             failed.join("; ")
-        );
+        ));
         Ok(EXIT_RUNS_FAILED)
     }
 }
@@ -180,7 +270,12 @@ pub fn run(a: Args) -> Result<u8> {
         .clone()
         .or_else(|| cfg.title.clone())
         .unwrap_or_else(|| "dannscope report".into());
-    run_batch(settings, &cfg.runs, title)
+    let next =
+        format!(
+        "open {} in a browser; report.md, results.csv, tables.tex and report.pptx are beside it",
+        Layout::new(&settings.project.out).report().join("index.html").display()
+    );
+    run_batch(settings, &cfg.runs, title, cfg.path.as_deref(), &next)
 }
 
 pub fn demo(a: DemoArgs) -> Result<u8> {
@@ -188,7 +283,7 @@ pub fn demo(a: DemoArgs) -> Result<u8> {
     // Settings first: a bad flag fails before the demo data is drawn.
     let mut settings = resolve::settings(&a.batch.flags(None), &Default::default())?;
     let b = dannscope::demo::bundle::install(&a.out).context("cannot set up the demo")?;
-    eprintln!(
+    console::info(format!(
         "demo data {} {} ({:.1} s)",
         if b.generated {
             "generated at"
@@ -197,16 +292,33 @@ pub fn demo(a: DemoArgs) -> Result<u8> {
         },
         b.data.display(),
         t0.elapsed().as_secs_f64()
-    );
-    settings.project.data = Some(b.data.clone());
-    settings.project.manifest = Some(b.manifest.clone());
-    settings.project.out = a.out.clone();
+    ));
     let title = a
         .batch
         .title
         .clone()
         .unwrap_or_else(|| "dannscope demo: DANN on procedurally drawn shapes".into());
-    let code = run_batch(settings, &b.runs, title)?;
-    eprintln!("demo finished in {:.0} s", t0.elapsed().as_secs_f64());
+    let config = b
+        .write_config(&title, settings.split.as_str())
+        .context("cannot write the demo's dannscope.toml")?;
+    console::info(format!(
+        "split manifest: {} (the split the demo models were trained with)",
+        b.manifest.display()
+    ));
+    settings.project.data = Some(b.data.clone());
+    settings.project.manifest = Some(b.manifest.clone());
+    settings.project.out = a.out.clone();
+    let next = format!(
+        "open {}; `dannscope report --config {}` redoes it, and commands given --data {} use the demo's split",
+        Layout::new(&a.out).report().join("index.html").display(),
+        config.display(),
+        b.data.display()
+    );
+    let code = run_batch(settings, &b.runs, title, Some(&config), &next)?;
+    console::info(format!(
+        "demo finished in {:.0} s; its settings: {}",
+        t0.elapsed().as_secs_f64(),
+        config.display()
+    ));
     Ok(code)
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use dannscope::config::Config;
 use dannscope::engine::EngineOptions;
 use dannscope::metrics::{ClassificationParams, CohesionMode, CohesionParams, ScaleParams};
@@ -21,6 +21,7 @@ use dannscope::tsne::{Init, Method, TsneEngine, TsneParams};
 use super::args::{
     EmbeddingArgs, EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs,
 };
+use super::common::BadSetting;
 
 /// The flag groups a command has (absent groups take the config and defaults).
 #[derive(Debug, Clone, Default)]
@@ -94,10 +95,80 @@ impl EmbeddingArgs {
     }
 }
 
-/// Read the config named by the flags (or ./dannscope.toml when present).
+/// Read the config named by the flags (or ./dannscope.toml when present). A file that cannot be read
+/// or holds a bad value is a [`BadSetting`] (exit status 2).
 pub fn config(p: Option<&ProjectArgs>) -> Result<Config> {
     let path = p.and_then(|p| p.config.as_deref());
-    Config::discover(path).context("cannot read the configuration")
+    Config::discover(path).map_err(|e| {
+        let file = path.unwrap_or(std::path::Path::new(dannscope::config::FILE_NAME));
+        let text = e.chain_text();
+        // The error names the file already: say it once.
+        let prefix = format!("{}: ", file.display());
+        let message = text.strip_prefix(&prefix).unwrap_or(&text).to_string();
+        let origin = match path {
+            Some(f) => format!("--config {}", f.display()),
+            None => file.display().to_string(),
+        };
+        BadSetting::new(origin, message).into()
+    })
+}
+
+/// A setting's value and whether a flag gave it (else the config file did).
+#[derive(Debug, Clone, Copy)]
+struct Given<T> {
+    value: T,
+    from_flag: bool,
+}
+
+/// The flag's value, else the config's, with where it came from.
+fn given<T>(flag: Option<T>, cfg: Option<T>) -> Option<Given<T>> {
+    match (flag, cfg) {
+        (Some(value), _) => Some(Given {
+            value,
+            from_flag: true,
+        }),
+        (None, Some(value)) => Some(Given {
+            value,
+            from_flag: false,
+        }),
+        (None, None) => None,
+    }
+}
+
+/// Where a value came from: `--flag value` or `key = value in FILE`. `flag` is the flag's name
+/// without dashes (`cohesion-level`); the config key is the same with `_` for `-`.
+fn origin(flag: &str, value: &dyn std::fmt::Display, from_flag: bool, c: &Config) -> String {
+    if from_flag {
+        format!("--{flag} {value}")
+    } else {
+        format!(
+            "{} = {value} in {}",
+            flag.replace('-', "_"),
+            c.path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| dannscope::config::FILE_NAME.into())
+        )
+    }
+}
+
+/// The value of a setting when `ok` accepts it; else a [`BadSetting`] naming the setting, where it
+/// came from and what was `expected`.
+fn checked<T: std::fmt::Display + Copy>(
+    g: Option<Given<T>>,
+    flag: &str,
+    c: &Config,
+    ok: impl Fn(T) -> bool,
+    expected: &str,
+) -> Result<Option<T>> {
+    match g {
+        Some(g) if !ok(g.value) => Err(BadSetting::new(
+            origin(flag, &g.value, g.from_flag, c),
+            format!("expected {expected}"),
+        )
+        .into()),
+        g => Ok(g.map(|g| g.value)),
+    }
 }
 
 fn seeds(f: Option<&SeedArgs>, c: &Config) -> Seeds {
@@ -112,29 +183,48 @@ fn seeds(f: Option<&SeedArgs>, c: &Config) -> Seeds {
     }
 }
 
-fn scale_params(x: &MetricArgs, c: &Config) -> ScaleParams {
+fn scale_params(x: &MetricArgs, c: &Config) -> Result<ScaleParams> {
     let d = ScaleParams::default();
-    ScaleParams {
+    Ok(ScaleParams {
         mode: x
             .cohesion_mode
             .as_deref()
             .and_then(CohesionMode::parse)
             .or(c.cohesion_mode)
             .unwrap_or(d.mode),
-        threshold: x
-            .cohesion_threshold
-            .or(c.cohesion_threshold)
-            .unwrap_or(d.threshold),
-        anchors: x
-            .cohesion_anchors
-            .or(c.cohesion_anchors)
-            .unwrap_or(d.anchors),
-        repeats: x
-            .cohesion_repeats
-            .or(c.cohesion_repeats)
-            .unwrap_or(d.repeats),
-        level: x.cohesion_level.or(c.cohesion_level).unwrap_or(d.level),
-    }
+        threshold: checked(
+            given(x.cohesion_threshold, c.cohesion_threshold),
+            "cohesion-threshold",
+            c,
+            |v| v >= 1,
+            "at least 1 point",
+        )?
+        .unwrap_or(d.threshold),
+        anchors: checked(
+            given(x.cohesion_anchors, c.cohesion_anchors),
+            "cohesion-anchors",
+            c,
+            |v| v >= 2,
+            "at least 2 anchors per sample",
+        )?
+        .unwrap_or(d.anchors),
+        repeats: checked(
+            given(x.cohesion_repeats, c.cohesion_repeats),
+            "cohesion-repeats",
+            c,
+            |v| v >= 2,
+            "at least 2 samples",
+        )?
+        .unwrap_or(d.repeats),
+        level: checked(
+            given(x.cohesion_level, c.cohesion_level),
+            "cohesion-level",
+            c,
+            |v| v > 0.0 && v < 1.0,
+            "a confidence level strictly between 0 and 1, e.g. 0.99",
+        )?
+        .unwrap_or(d.level),
+    })
 }
 
 /// Resolve the settings of a command (`--shard auto` reads the process environment).
@@ -150,9 +240,16 @@ pub fn settings_env(
 ) -> Result<Settings> {
     let shard = f
         .shard
-        .map(|s| s.resolve(env))
-        .transpose()
-        .context("invalid --shard")?;
+        .map(|s| {
+            s.resolve(env).map_err(|e| {
+                let given = match s {
+                    ShardSpec::Auto => "auto".to_string(),
+                    ShardSpec::Fixed(f) => f.to_string(),
+                };
+                BadSetting::new(format!("--shard {given}"), e.to_string())
+            })
+        })
+        .transpose()?;
     let seeds = seeds(f.seeds, c);
     let pd = ProjectArgs::default();
     let p = f.project.unwrap_or(&pd);
@@ -175,11 +272,18 @@ pub fn settings_env(
     };
     let ed = EngineArgs::default();
     let e = f.engine.unwrap_or(&ed);
+    let batch_size = checked(
+        given(e.batch_size, c.batch_size),
+        "batch-size",
+        c,
+        |v| (1..=4096).contains(&v),
+        "1 to 4096 images",
+    )?;
     let engine = EngineOptions {
         kind: e.engine.or(c.engine).unwrap_or_default(),
         device: e.device.or(c.device).unwrap_or_default(),
         threads: e.threads.or(c.threads).unwrap_or(0),
-        batch_size: e.batch_size.or(c.batch_size).unwrap_or(16) as usize,
+        batch_size: batch_size.unwrap_or(16) as usize,
         ..EngineOptions::default()
     };
     let engine = EngineOptions {
@@ -190,12 +294,6 @@ pub fn settings_env(
         },
         ..engine
     };
-    if engine.batch_size == 0 || engine.batch_size > 4096 {
-        anyhow::bail!(
-            "batch_size = {} in the configuration: expected 1 to 4096",
-            engine.batch_size
-        );
-    }
     let input = InputPipeline {
         fast_decode: e.fast_decode || c.fast_decode.unwrap_or(false),
     };
@@ -208,8 +306,22 @@ pub fn settings_env(
     };
     let md = MapArgs::default();
     let m = f.map.unwrap_or(&md);
+    let perplexity = checked(
+        given(m.perplexity, c.perplexity),
+        "perplexity",
+        c,
+        |v| v.is_finite() && v > 0.0,
+        "a finite number > 0, e.g. 30",
+    )?;
+    let max_points = checked(
+        given(m.max_points, c.max_points),
+        "max-points",
+        c,
+        |v| v >= 5,
+        "at least 5 points",
+    )?;
     let mut params = TsneParams::new()
-        .perplexity(m.perplexity.or(c.perplexity).unwrap_or(30.0))
+        .perplexity(perplexity.unwrap_or(30.0))
         .seed(seeds.map)
         .init(if m.init.as_deref() == Some("random") {
             Init::Random
@@ -224,34 +336,46 @@ pub fn settings_env(
     if let Some(n) = m.iterations.or(c.iterations) {
         params = params.n_iter(n);
     }
-    if let Some(name) = m.neighbours.as_deref().or(c.neighbours.as_deref()) {
-        let method = Method::parse(name).with_context(|| {
-            format!("neighbours = \"{name}\": expected auto, exact or approximate")
+    if let Some(g) = given(m.neighbours.as_deref(), c.neighbours.as_deref()) {
+        let method = Method::parse(g.value).ok_or_else(|| {
+            BadSetting::new(
+                origin("neighbours", &g.value, g.from_flag, c),
+                "expected auto, exact or approximate",
+            )
         })?;
         params = params.neighbours(method);
     }
-    let map = MapSettings::new(params, m.max_points.or(c.max_points))
-        .context("invalid t-SNE settings")?
+    let map = MapSettings::new(params, max_points)
+        .map_err(|e| BadSetting::new("the t-SNE settings", e.to_string()))?
         .with_place_target(m.place_target || c.place_target.unwrap_or(false));
     let xd = MetricArgs::default();
     let x = f.metrics.unwrap_or(&xd);
+    let k = |flag: Option<usize>, cfg: Option<usize>, name: &str, default: usize| {
+        checked(
+            given(flag, cfg),
+            name,
+            c,
+            |v| v >= 1,
+            "at least 1 neighbour",
+        )
+        .map(|v| v.unwrap_or(default))
+    };
+    let d = Neighbours::default();
+    let neighbours = Neighbours {
+        transfer: k(x.transfer_k, c.transfer_k, "transfer-k", d.transfer)?,
+        jaccard: k(x.jaccard_k, c.jaccard_k, "jaccard-k", d.jaccard)?,
+        gallery: k(x.gallery_k, c.gallery_k, "gallery-k", d.gallery)?,
+    };
     let metrics = MetricSettings::new(
         ClassificationParams::default()
             .n_resamples(x.bootstrap.or(c.bootstrap).unwrap_or(1000))
             .seed(seeds.metrics),
         CohesionParams::default()
             .seed(seeds.metrics)
-            .scale(scale_params(x, c)),
+            .scale(scale_params(x, c)?),
     )
-    .and_then(|m| {
-        let d = Neighbours::default();
-        m.with_neighbours(Neighbours {
-            transfer: x.transfer_k.or(c.transfer_k).unwrap_or(d.transfer),
-            jaccard: x.jaccard_k.or(c.jaccard_k).unwrap_or(d.jaccard),
-            gallery: x.gallery_k.or(c.gallery_k).unwrap_or(d.gallery),
-        })
-    })
-    .context("invalid metric settings")?;
+    .and_then(|m| m.with_neighbours(neighbours))
+    .map_err(|e| BadSetting::new("the metric settings", e.to_string()))?;
     Ok(Settings {
         project,
         split: f.split.or(c.split).unwrap_or_default(),
@@ -535,7 +659,7 @@ jaccard_k = 4
             ..Flags::default()
         };
         let e = settings(&f, &Config::default()).unwrap_err();
-        assert!(format!("{e:#}").contains("gallery_k"), "{e:#}");
+        assert!(format!("{e:#}").contains("--gallery-k 0"), "{e:#}");
     }
 
     #[test]

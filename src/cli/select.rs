@@ -2,13 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::Args as ClapArgs;
-use dannscope::pipeline::{evolution, select, Workspace};
+use dannscope::pipeline::{evolution, select};
 use dannscope::settings::Pair;
 
 use super::args::EmbeddingArgs;
 use super::common;
+use super::console;
 use super::progress::Reporter;
 
 /// Arguments of `select`.
@@ -36,42 +37,32 @@ pub fn run(a: Args) -> Result<()> {
         .iter()
         .map(|p| common::load_model(&settings, p))
         .collect::<Result<Vec<_>>>()?;
-    let mut stems: Vec<&str> = models.iter().map(|m| m.stem.as_str()).collect();
-    stems.sort_unstable();
-    if stems.windows(2).any(|w| w[0] == w[1]) {
-        bail!(
-            "two checkpoints have the same file name; their embeddings would overwrite each other"
-        );
+    // One run's checkpoints, each epoch once: checked before any work.
+    evolution::order_checkpoints(&mut models)?;
+    let (pair, from_flag) = common::pick_pair(&a.pair, &models[0])?;
+    let mut ws = common::open_workspace(settings)?;
+    common::check_pairs(&ws, std::slice::from_ref(&pair), from_flag)?;
+    for m in &models {
+        ws.check_model(m)?;
     }
-    evolution::sort_checkpoints(&mut models);
-    let pair = match &a.pair {
-        Some(p) => p.clone(),
-        None => Pair::of_model(&models[0]).with_context(|| {
-            format!(
-                "no --pair given and {} names no dannscope.source/target",
-                models[0].path.display()
-            )
-        })?,
-    };
-    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    common::notes(ws.notices());
-    ws.check_pairs(std::slice::from_ref(&pair))?;
-    let rep = Reporter::new();
+    common::workspace_notes(&ws);
+    let rep = Reporter::for_batch();
     let (s, base) = select::select(&mut ws, &models, &pair, &|ev| rep.event(ev))?;
-    common::notes(&s.notices);
-    println!(
+    rep.checkpoints_line(models.len());
+    console::notes(&s.notices);
+    console::out(format!(
         "{} → {} · {} split · {} checkpoints",
         s.source,
         s.target,
         s.split,
         s.epochs.len()
-    );
-    println!(
+    ));
+    console::out(format!(
         "{:<10} {:>9} {:>11} {:>13} {:>10}",
         "validator", "spearman", "picks epoch", "its accuracy", "regret"
-    );
+    ));
     for v in &s.summary {
-        println!(
+        console::out(format!(
             "{:<10} {:>9} {:>11} {:>13} {:>10}",
             v.name,
             show(v.spearman, 3),
@@ -80,19 +71,19 @@ pub fn run(a: Args) -> Result<()> {
                 .unwrap_or_else(|| "n/a".into()),
             show(v.picked_accuracy.map(|x| 100.0 * x), 2),
             show(v.regret.map(|x| 100.0 * x), 2),
-        );
+        ));
     }
-    println!(
+    console::out(format!(
         "best epoch by the target labels: {} ({} %)",
         s.best_epoch
             .map(|e| e.to_string())
             .unwrap_or_else(|| "n/a".into()),
         show(s.best_accuracy.map(|x| 100.0 * x), 2)
-    );
-    println!(
+    ));
+    console::out(format!(
         "wrote {}.{{csv,json,svg,png}} and {}_summary.csv",
         base.display(),
         base.display()
-    );
+    ));
     Ok(())
 }

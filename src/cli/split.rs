@@ -8,6 +8,8 @@ use dannscope::dataset::{Dataset, DatasetOptions};
 use dannscope::split::{write_summary, Manifest, SplitRatios};
 
 use super::args::{ProjectArgs, SeedArgs};
+use super::common::BadSetting;
+use super::console;
 use super::resolve::{self, Flags};
 
 /// Arguments of `split`.
@@ -25,8 +27,12 @@ pub struct Args {
     /// Domain code override, e.g. "Real World=W" (repeatable).
     #[arg(long = "domain-code", value_name = "NAME=CODE", value_parser = super::args::parse_domain_code)]
     domain_code: Vec<(String, String)>,
-    #[command(flatten)]
-    seeds: SeedArgs,
+    /// Seed of the split (image order within each domain × class) [default: 0].
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// The same as --seed (the name other commands use for the seed of a newly made split).
+    #[arg(long = "split-seed", value_name = "N")]
+    split_seed: Option<u64>,
     /// Manifest to write. An existing file is updated: its rows keep their split, new images are added.
     #[arg(long = "out", value_name = "FILE", default_value = "splits.csv")]
     manifest_out: PathBuf,
@@ -47,11 +53,17 @@ pub fn run(a: Args) -> Result<()> {
         ..ProjectArgs::default()
     };
     let cfg = resolve::config(Some(&project))?;
-    let ratios = SplitRatios::parse(&a.ratios)?;
+    let ratios = SplitRatios::parse(&a.ratios)
+        .map_err(|e| BadSetting::new(format!("--ratios {}", a.ratios), e.to_string()))?;
+    let seeds = SeedArgs {
+        seed: a.seed,
+        split_seed: a.split_seed,
+        ..SeedArgs::default()
+    };
     let opts = resolve::settings(
         &Flags {
             project: Some(&project),
-            seeds: Some(&a.seeds),
+            seeds: Some(&seeds),
             ..Flags::default()
         },
         &cfg,
@@ -70,7 +82,7 @@ pub fn run(a: Args) -> Result<()> {
     )
     .context("cannot read the dataset")?;
     for s in &ds.stray {
-        eprintln!("note: skipped {}: {}", s.rel_path, s.reason);
+        console::note(format!("skipped {}: {}", s.rel_path, s.reason));
     }
     let m = if a.manifest_out.is_file() && !a.fresh {
         let old = Manifest::read_with(&a.manifest_out, &data, false).with_context(|| {
@@ -80,7 +92,7 @@ pub fn run(a: Args) -> Result<()> {
             )
         })?;
         let (m, s) = old.update(&ds, &ratios, opts.seed);
-        eprintln!(
+        console::info(format!(
             "updated {}: {} kept, {} added, {} removed{}",
             a.manifest_out.display(),
             s.kept,
@@ -91,27 +103,31 @@ pub fn run(a: Args) -> Result<()> {
             } else {
                 format!(" ({})", s.removed_paths.join(", "))
             }
-        );
+        ));
         m
     } else {
         Manifest::create(&ds, &ratios, opts.seed)
     };
     m.write(&a.manifest_out)?;
     let c = m.split_counts();
-    println!(
-        "wrote {} ({} images: {} train, {} valid, {} test; seed {})",
+    console::out(format!(
+        "wrote {} ({}: {} train, {} valid, {} test; seed {})",
         a.manifest_out.display(),
-        m.rows.len(),
+        console::count(m.rows.len(), "image"),
         c[0],
         c[1],
         c[2],
         opts.seed
-    );
-    write_summary(&m, std::io::stdout())?;
-    println!(
+    ));
+    let mut table = Vec::new();
+    write_summary(&m, &mut table)?;
+    for line in String::from_utf8_lossy(&table).lines() {
+        console::out(line);
+    }
+    console::next(format!(
         "use it with --manifest {} (or manifest = \"{}\" in dannscope.toml)",
         a.manifest_out.display(),
         a.manifest_out.display()
-    );
+    ));
     Ok(())
 }

@@ -2,17 +2,17 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::Args as ClapArgs;
-use dannscope::model::ModelInfo;
 use dannscope::pipeline::batch::scores_subtitle;
+use dannscope::pipeline::evolution;
 use dannscope::pipeline::map::{self, MapFiles};
 use dannscope::pipeline::placed;
-use dannscope::pipeline::{evolution, Workspace};
 use dannscope::settings::Pair;
 
 use super::args::{EmbeddingArgs, MapArgs};
 use super::common;
+use super::console;
 use super::progress::Reporter;
 
 /// Arguments of `tsne`.
@@ -33,18 +33,6 @@ pub struct Args {
     cols: u32,
 }
 
-fn pick_pair(pair: &Option<Pair>, model: &ModelInfo) -> Result<Pair> {
-    match pair {
-        Some(p) => Ok(p.clone()),
-        None => Pair::of_model(model).with_context(|| {
-            format!(
-                "no --pair given and {} names no dannscope.source/target",
-                model.path.display()
-            )
-        }),
-    }
-}
-
 pub fn run(a: Args) -> Result<()> {
     let (cfg, settings) = a.run.flags().with_map(&a.map).resolve()?;
     let given = if a.models.is_empty() {
@@ -57,19 +45,29 @@ pub fn run(a: Args) -> Result<()> {
         .iter()
         .map(|p| common::load_model(&settings, p))
         .collect::<Result<Vec<_>>>()?;
-    let pair = pick_pair(&a.pair, &models[0])?;
-    let mut ws = Workspace::open(settings).context("cannot read the dataset")?;
-    common::notes(ws.notices());
-    ws.check_pairs(std::slice::from_ref(&pair))?;
-    let rep = Reporter::new();
+    // Several checkpoints must be one run's, each epoch once: checked before any work.
+    evolution::order_checkpoints(&mut models)?;
+    let (pair, from_flag) = common::pick_pair(&a.pair, &models[0])?;
+    let mut ws = common::open_workspace(settings)?;
+    common::check_pairs(&ws, std::slice::from_ref(&pair), from_flag)?;
+    for m in &models {
+        ws.check_model(m)?;
+    }
+    common::workspace_notes(&ws);
+    // Several checkpoints: one line for their embed work (each domain with -v).
+    let rep = if models.len() > 1 {
+        Reporter::for_batch()
+    } else {
+        Reporter::new()
+    };
     if models.len() == 1 {
         let model = &models[0];
-        let e = ws.embeddings(model, &|ev| rep.event(ev))?;
+        let e = ws.embeddings(model, std::slice::from_ref(&pair), &|ev| rep.event(ev))?;
         let (s, t) = e.pair(&pair)?;
         let dir = ws.layout.tsne(&e.key)?;
         let mf = MapFiles::new(&dir, &e.domains[s], &e.domains[t])?;
         let m = map::map_pair(&e.data[s], &e.data[t], &mf, &ws.settings.map)?;
-        common::notes(&m.notices);
+        console::notes(&m.notices);
         let title = format!(
             "{} · {} → {} · {}",
             model.arch, e.domains[s].name, e.domains[t].name, ws.settings.split
@@ -83,7 +81,7 @@ pub fn run(a: Args) -> Result<()> {
             title,
             scores_subtitle(&e.data[t]),
         )?;
-        println!(
+        console::out(format!(
             "{} {} points (KL {:.3}, perplexity {:.1}) → {}.{{svg,png,npz,csv}}",
             if m.cached {
                 "reused the map of"
@@ -94,11 +92,11 @@ pub fn run(a: Args) -> Result<()> {
             m.kl_divergence,
             m.perplexity,
             mf.base.display()
-        );
+        ));
         if ws.settings.map.place_target() {
             let pf = placed::placed_files(&dir, &e.domains[s], &e.domains[t])?;
             let pm = placed::place_pair(&e.data[s], &e.data[t], &pf, &ws.settings.map)?;
-            common::notes(&pm.notices);
+            console::notes(&pm.notices);
             map::draw_pair(
                 &pf,
                 &pm,
@@ -115,31 +113,32 @@ pub fn run(a: Args) -> Result<()> {
                 ),
                 Some(placed::PLACED_CAVEAT.to_string()),
             )?;
-            println!(
+            console::out(format!(
                 "placed the target on the source-only map → {}.{{svg,png,npz,csv}}",
                 pf.base.display()
-            );
+            ));
         }
+        console::next(format!(
+            "dannscope explore --model {} --pair {pair} (every dot an image)",
+            model.path.display()
+        ));
         return Ok(());
     }
-    if has_duplicate_stems(&models) {
-        bail!("two checkpoints have the same file name; their maps would overwrite each other");
-    }
-    evolution::sort_checkpoints(&mut models);
     let name = models[0].arch.clone();
-    let base = evolution::evolution(&mut ws, &models, &pair, &name, a.cols as usize, &|e| {
-        rep.event(e)
-    })?;
-    println!(
-        "drew {} epochs → {}.{{svg,png,gif}}",
-        models.len(),
+    let base = evolution::evolution(
+        &mut ws,
+        &models,
+        None,
+        &pair,
+        &name,
+        a.cols as usize,
+        &|e| rep.event(e),
+    )?;
+    rep.checkpoints_line(models.len());
+    console::out(format!(
+        "drew {} → {}.{{svg,png,gif}}",
+        console::count(models.len(), "epoch"),
         base.display()
-    );
+    ));
     Ok(())
-}
-
-fn has_duplicate_stems(models: &[ModelInfo]) -> bool {
-    let mut stems: Vec<&str> = models.iter().map(|m| m.stem.as_str()).collect();
-    stems.sort_unstable();
-    stems.windows(2).any(|w| w[0] == w[1])
 }

@@ -58,6 +58,8 @@ pub const BASELINE_NAME: &str = "demo_cnn · source only";
 /// Where the bundle was installed.
 #[derive(Debug, Clone)]
 pub struct Bundle {
+    /// The folder the bundle was installed in.
+    pub root: PathBuf,
     /// The demo dataset.
     pub data: PathBuf,
     /// The split the models were trained with.
@@ -112,9 +114,62 @@ pub fn install(root: &Path) -> Result<Bundle> {
     });
     let runs = dann.chain(baselines).collect();
     Ok(Bundle {
+        root: root.to_path_buf(),
         data,
         manifest: models.join("demo_manifest.csv"),
         runs,
         generated,
     })
+}
+
+/// `dannscope.toml` as the demo writes it: paths relative to the file's folder.
+#[derive(serde::Serialize)]
+struct DemoConfig<'a> {
+    title: &'a str,
+    data: PathBuf,
+    manifest: PathBuf,
+    out: PathBuf,
+    split: String,
+    run: Vec<RunConfig>,
+}
+
+impl Bundle {
+    /// Write `<root>/dannscope.toml`: the demo's data, its manifest (the split the models were trained
+    /// with), the output root and every report run with its curves and checkpoints. `dannscope report
+    /// --config <root>/dannscope.toml` redoes the report; any command given `--data <root>/data`
+    /// finds the manifest through it (see [`crate::project::find_manifest`]). Returns the file.
+    pub fn write_config(&self, title: &str, split: &str) -> Result<PathBuf> {
+        let rel = |p: &Path| p.strip_prefix(&self.root).unwrap_or(p).to_path_buf();
+        let cfg = DemoConfig {
+            title,
+            data: rel(&self.data),
+            manifest: rel(&self.manifest),
+            out: PathBuf::from("."),
+            split: split.to_string(),
+            run: self
+                .runs
+                .iter()
+                .map(|r| RunConfig {
+                    model: rel(&r.model),
+                    curves: r.curves.as_deref().map(rel),
+                    checkpoints: r.checkpoints.iter().map(|c| rel(c)).collect(),
+                    ..r.clone()
+                })
+                .collect(),
+        };
+        let text = toml::to_string(&cfg)
+            .map_err(|e| crate::Error::Invalid(format!("demo configuration: {e}")))?;
+        let path = self.root.join(crate::config::FILE_NAME);
+        let text = format!(
+            "# Written by `dannscope demo`: the demo's data, the split its models were trained with and\n\
+             # its report runs. `dannscope report --config {}` redoes the report; commands given\n\
+             # `--data {}` use this manifest.\n{text}",
+            path.display(),
+            self.data.display()
+        );
+        if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
+            crate::store::atomic_write_bytes(&path, text.as_bytes())?;
+        }
+        Ok(path)
+    }
 }

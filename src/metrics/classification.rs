@@ -16,6 +16,9 @@ pub struct ClassificationParams {
     pub level: f64,
     /// Seed of the resampling generator. Default 0.
     pub seed: u64,
+    /// Class names in label order, to name classes in notices (empty: classes go by index).
+    #[serde(skip)]
+    pub class_names: Vec<String>,
 }
 
 impl Default for ClassificationParams {
@@ -24,11 +27,18 @@ impl Default for ClassificationParams {
             n_resamples: 1000,
             level: 0.95,
             seed: 0,
+            class_names: Vec::new(),
         }
     }
 }
 
 impl ClassificationParams {
+    /// Sets the class names used in notices.
+    pub fn class_names(mut self, names: &[String]) -> Self {
+        self.class_names = names.to_vec();
+        self
+    }
+
     /// Sets the number of bootstrap resamples.
     pub fn n_resamples(mut self, n: usize) -> Self {
         self.n_resamples = n;
@@ -55,6 +65,19 @@ impl ClassificationParams {
         }
         Ok(self)
     }
+}
+
+/// How notices name class `c`: `"name"` when `names` has it, else its index.
+pub fn class_label(names: &[String], c: usize) -> String {
+    names
+        .get(c)
+        .map(|n| format!("\"{n}\""))
+        .unwrap_or_else(|| c.to_string())
+}
+
+/// The notice for a class without points in a domain (`label` from [`class_label`]).
+pub fn absent_class_notice(label: &str) -> String {
+    format!("class {label} has no points in this domain: left out of the macro AUROC")
 }
 
 /// Figures for one class.
@@ -245,12 +268,11 @@ pub fn classification_report(
         if auroc.is_some() {
             auroc_classes.push(c);
         } else if support == 0 {
-            notices.push(format!(
-                "class {c} has no points in this domain: left out of the macro AUROC"
-            ));
+            notices.push(absent_class_notice(&class_label(&params.class_names, c)));
         } else {
             notices.push(format!(
-                "class {c} holds every point of this domain (no negatives): left out of the macro AUROC"
+                "class {} holds every point of this domain (no negatives): left out of the macro AUROC",
+                class_label(&params.class_names, c)
             ));
         }
         per_class.push(ClassStats {

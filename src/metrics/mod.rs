@@ -29,7 +29,8 @@ pub mod validators;
 
 pub use bootstrap::{percentile, BootstrapInterval};
 pub use classification::{
-    binary_auroc, classification_report, ClassificationParams, ClassificationReport,
+    absent_class_notice, binary_auroc, class_label, classification_report, ClassificationParams,
+    ClassificationReport,
 };
 pub use cohesion::{
     cohesion, domain_knn_purity, information_maximization, knn_transfer_accuracy, mmd2_linear,

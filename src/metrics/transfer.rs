@@ -41,6 +41,9 @@ pub struct TransferParams {
     /// images, and a class's MMD² and domain silhouette the anchor estimates of the cohesion measures.
     #[serde(default)]
     pub scale: ScaleParams,
+    /// Class names in label order, to name classes in notices (empty: classes go by index).
+    #[serde(skip)]
+    pub class_names: Vec<String>,
 }
 
 impl Default for TransferParams {
@@ -51,6 +54,7 @@ impl Default for TransferParams {
             mmd_median_max_points: 4000,
             seed: 0,
             scale: ScaleParams::default(),
+            class_names: Vec::new(),
         }
     }
 }
@@ -71,6 +75,12 @@ impl TransferParams {
     /// Sets `k`.
     pub fn k(mut self, k: usize) -> Self {
         self.k = k;
+        self
+    }
+
+    /// Sets the class names used in notices.
+    pub fn class_names(mut self, names: &[String]) -> Self {
+        self.class_names = names.to_vec();
         self
     }
 
@@ -368,10 +378,19 @@ pub fn transfer(
         let sc = rows_of(source.embedding, &ys, c);
         let tc = rows_of(target.embedding, &yt, c);
         let big = coh.scale.scalable(n_source + n_target);
+        // A class with no point in either domain is not part of this pair: nothing to say about it.
+        let absent = n_source == 0 && n_target == 0;
+        let label = crate::metrics::classification::class_label(&params.class_names, c);
         let (mmd2, sigma2) = match class_mmd(sc.view(), tc.view(), &coh, big) {
             Ok((v, s2)) => (Some(v), Some(s2)),
             Err(e) => {
-                notices.push(format!("class {c}: mmd2_rbf: {}", undefined(e)?));
+                let why = undefined(e)?;
+                if !absent {
+                    notices.push(format!(
+                        "class {label}: {}",
+                        crate::text::labelled("mmd2_rbf", &why)
+                    ));
+                }
                 (None, None)
             }
         };
@@ -391,7 +410,13 @@ pub fn transfer(
         } {
             Ok(v) => Some(v),
             Err(e) => {
-                notices.push(format!("class {c}: domain silhouette: {}", undefined(e)?));
+                let why = undefined(e)?;
+                if !absent {
+                    notices.push(format!(
+                        "class {label}: {}",
+                        crate::text::labelled("domain silhouette", &why)
+                    ));
+                }
                 None
             }
         };

@@ -21,8 +21,10 @@ pub enum BatchEvent<'a> {
     RunStart(usize, usize, &'a RunConfig),
     /// An embed event of the current run.
     Embed(Event<'a>),
-    /// The run finished (with the error and its causes when it failed).
-    RunDone(usize, Option<&'a str>),
+    /// The run `i` finished: its outcome (done, or failed with the error and its causes).
+    RunDone(usize, &'a RunOutcome),
+    /// Every run finished; the comparisons with the baselines start.
+    Baselines,
 }
 
 /// Display name of a run: its `name`, else the model's arch, else the file stem.
@@ -57,9 +59,10 @@ pub fn run_all(
                 &e.chain_text(),
             ),
         };
-        on_event(BatchEvent::RunDone(i, outcome.error()));
+        on_event(BatchEvent::RunDone(i, &outcome));
         out.push(outcome);
     }
+    on_event(BatchEvent::Baselines);
     super::baseline::attach_baselines(ws, &mut out, &|e| on_event(BatchEvent::Embed(e)));
     out
 }
@@ -83,9 +86,12 @@ fn run_one(
 ) -> Result<RunOutcome> {
     let pair: Pair = run.pair.parse()?;
     let model = ws.settings.model(&run.model).load()?;
-    let e = ws.embeddings(&model, on_event)?;
+    if let Some(n) = crate::settings::contract_defaults_notice(&model) {
+        on_event(Event::Note(&n));
+    }
+    let e = ws.embeddings(&model, std::slice::from_ref(&pair), on_event)?;
     let (s, t) = e.pair(&pair)?;
-    let r = eval::evaluate(&model.stem, &e, &[(s, t)], &ws.settings.metrics)?;
+    let r = eval::evaluate(&e.key.model, &e, &[(s, t)], &ws.settings.metrics)?;
     eval::write(&ws.layout.metrics(&e.key)?, &r)?;
     let dir = ws.layout.tsne(&e.key)?;
     let files = MapFiles::new(&dir, &e.domains[s], &e.domains[t])?;
@@ -104,21 +110,39 @@ fn run_one(
         ),
         scores_subtitle(&e.data[t]),
     )?;
+    let mut diagnosis = RunDiagnosis::default();
     let (mut curves_png, mut curves_svg) = (None, None);
     if let Some(c) = &run.curves {
-        let curves = crate::traininglog::read_curves(c)?;
+        // A bad training log loses its figure only, with a notice; the run's numbers stand.
         let base = Layout::pair_base(&dir, &e.domains[s].code, &e.domains[t].code, "_curves")?;
         let (svg, png) = (with_ext(&base, "svg"), with_ext(&base, "png"));
-        plot::curves_figure(
-            &curves,
-            &format!("{name} · {} training curves", run.pair),
-            &svg,
-            &png,
-        )?;
-        curves_png = Some(png);
-        curves_svg = Some(svg);
+        let drawn = crate::traininglog::read_curves(c)
+            .map_err(crate::Error::from)
+            .and_then(|curves| {
+                plot::curves_figure(
+                    &curves,
+                    &format!("{name} · {} training curves", run.pair),
+                    &svg,
+                    &png,
+                )
+                .map_err(crate::Error::from)
+            });
+        match drawn {
+            Ok(()) => {
+                curves_png = Some(png);
+                curves_svg = Some(svg);
+            }
+            Err(err) => {
+                let note = format!(
+                    "{name} {}: training curves left out: {}",
+                    run.pair,
+                    err.chain_text()
+                );
+                on_event(Event::Note(&note));
+                diagnosis.notices.push(note);
+            }
+        }
     }
-    let mut diagnosis = RunDiagnosis::default();
     let gallery_params = GalleryParams {
         precision: ws.settings.metrics.cohesion().precision,
         k: ws.settings.metrics.neighbours().gallery,
@@ -139,8 +163,8 @@ fn run_one(
             .iter()
             .map(|p| ws.settings.model(p).load())
             .collect::<Result<Vec<_>>>()?;
-        evolution::sort_checkpoints(&mut checkpoints);
-        let base = evolution::evolution(ws, &checkpoints, &pair, &name, 5, on_event)?;
+        evolution::order_checkpoints(&mut checkpoints)?;
+        let base = evolution::evolution(ws, &checkpoints, Some(&model), &pair, &name, 5, on_event)?;
         Some(with_ext(&base, "png"))
     };
     let disc_title = format!(

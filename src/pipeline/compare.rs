@@ -288,22 +288,24 @@ pub fn compare(
     pair: &Pair,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<(ModelComparison, PathBuf)> {
-    if a.stem == b.stem {
+    let ea = ws.embeddings(a, std::slice::from_ref(pair), on_event)?;
+    let eb = ws.embeddings(b, std::slice::from_ref(pair), on_event)?;
+    if ea.key == eb.key {
         return Err(Error::Invalid(format!(
-            "both models are called \"{}\": their stored embeddings would be the same; rename one file",
-            a.stem
+            "{} and {} are the same model (output name \"{}\"): compare two different models",
+            a.path.display(),
+            b.path.display(),
+            ea.key.model
         )));
     }
-    let ea = ws.embeddings(a, on_event)?;
-    let eb = ws.embeddings(b, on_event)?;
     let (s, t) = ea.pair(pair)?;
     let (s2, t2) = eb.pair(pair)?;
     let (ds, dt) = (&ea.domains[s], &ea.domains[t]);
     let dir = ws.layout.compare(&ea.key, &eb.key)?;
     let base = Layout::pair_base(&dir, &ds.code, &dt.code, "")?;
     let r = compare_embedded(
-        (&a.stem, &[ea.data[s].clone(), ea.data[t].clone()]),
-        (&b.stem, &[eb.data[s2].clone(), eb.data[t2].clone()]),
+        (&ea.key.model, &[ea.data[s].clone(), ea.data[t].clone()]),
+        (&eb.key.model, &[eb.data[s2].clone(), eb.data[t2].clone()]),
         (&format!("{}-{}", ds.code, dt.code), &ds.name, &dt.name),
         &ea.key.split_dir(),
         &params(ws),

@@ -258,7 +258,7 @@ pub fn discriminator(
     let pair: Pair = format!("{}-{}", e.domains[s].code, e.domains[t].code).parse()?;
     let mut epochs = Vec::new();
     for (k, m) in checkpoints.iter().enumerate() {
-        let ce = ws.embeddings(m, on_event)?;
+        let ce = ws.embeddings(m, std::slice::from_ref(&pair), on_event)?;
         let (cs, ct) = ce.pair(&pair)?;
         if let Some(sep) = separation(&ce.data[cs], &ce.data[ct])? {
             epochs.push((m.epoch.unwrap_or(k as u32 + 1), sep));

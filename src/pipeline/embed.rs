@@ -84,6 +84,8 @@ pub enum Event<'a> {
     Skipped(&'a str, &'a str),
     /// A domain was finished (or reused from the cache when the flag is true).
     DomainDone(&'a DomainReport, bool),
+    /// Something the user should know, met during the work (e.g. the output name a model got).
+    Note(&'a str),
 }
 
 /// Outcome of one domain.

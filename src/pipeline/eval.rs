@@ -11,6 +11,7 @@ use crate::layout::{with_ext, Layout};
 use crate::metrics::eval::{self, EvalDomain, EvalResults};
 use crate::metrics::transfer::TransferParams;
 use crate::metrics::DomainData;
+use crate::metrics::{absent_class_notice, class_label};
 use crate::settings::MetricSettings;
 use crate::store::DomainEmbeddings;
 
@@ -104,12 +105,14 @@ pub fn evaluate(
     }
     let mut notices = Vec::new();
     let mut domains = Vec::new();
+    let cls = set.classification().clone().class_names(&class_names);
     for (inp, d) in inputs.iter().zip(&e.data) {
-        let (r, n) = eval::domain_result(inp, class_names.len(), set.classification())
+        let (r, n) = eval::domain_result(inp, class_names.len(), &cls)
             .context_with(|| format!("{} ({} split)", d.record.domain, d.record.split))?;
         domains.push(r);
         notices.extend(n);
     }
+    absent_everywhere(&domains, &class_names, &mut notices);
     let mut pair_results = Vec::new();
     for &(s, t) in pairs {
         let (r, n) = eval::pair_result(&inputs[s], &inputs[t], set.cohesion())
@@ -117,7 +120,9 @@ pub fn evaluate(
         pair_results.push(r);
         notices.extend(n);
     }
-    let tp = TransferParams::from_cohesion(set.cohesion()).k(set.neighbours().transfer);
+    let tp = TransferParams::from_cohesion(set.cohesion())
+        .k(set.neighbours().transfer)
+        .class_names(&class_names);
     let mut transfer = Vec::new();
     for &(s, t) in pairs {
         let (r, n) = eval::pair_transfer(&inputs[s], &inputs[t], class_names.len(), &tp)
@@ -142,6 +147,53 @@ pub fn evaluate(
         notices,
         dannscope_version: env!("CARGO_PKG_VERSION").into(),
     })
+}
+
+/// Classes of the model with no point in any evaluated domain (a class subset, or classes the data
+/// lacks) are told once, not once per domain and class.
+fn absent_everywhere(
+    domains: &[crate::metrics::eval::DomainResult],
+    class_names: &[String],
+    notices: &mut Vec<String>,
+) {
+    let scored: Vec<_> = domains
+        .iter()
+        .filter_map(|d| d.classification.as_ref().map(|c| (d, c)))
+        .collect();
+    if scored.is_empty() {
+        return;
+    }
+    let absent: Vec<usize> = (0..class_names.len())
+        .filter(|&c| {
+            scored
+                .iter()
+                .all(|(_, r)| r.per_class.get(c).is_some_and(|x| x.support == 0))
+        })
+        .collect();
+    if absent.is_empty() {
+        return;
+    }
+    let dropped: std::collections::HashSet<String> = scored
+        .iter()
+        .flat_map(|(d, _)| {
+            absent.iter().map(move |&c| {
+                format!(
+                    "{}: {}",
+                    d.domain,
+                    absent_class_notice(&class_label(class_names, c))
+                )
+            })
+        })
+        .collect();
+    notices.retain(|n| !dropped.contains(n));
+    let names: Vec<String> = absent.iter().map(|&c| class_names[c].clone()).collect();
+    notices.push(format!(
+        "no images of {} of the model's {} classes here (not in the data, or left out with \
+         --classes): {}; they are left out of the macro AUROC",
+        absent.len(),
+        class_names.len(),
+        crate::dataset::preview(&names, 12)
+    ));
 }
 
 fn num(v: Option<f64>) -> String {

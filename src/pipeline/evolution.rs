@@ -50,20 +50,61 @@ pub fn checkpoint_files(list: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// Sort loaded checkpoints by `dannscope.epoch`, then by file name.
-pub fn sort_checkpoints(models: &mut [ModelInfo]) {
+/// Sort loaded checkpoints by `dannscope.epoch` (then by file name) and check that they are the
+/// checkpoints of one training run: the same `dannscope.source` / `dannscope.target`, and no epoch
+/// twice. Checkpoints of different runs, or the same epoch twice, are refused with the reason: their
+/// maps side by side would read as a training evolution that never happened.
+pub fn order_checkpoints(models: &mut [ModelInfo]) -> Result<()> {
     models.sort_by(|a, b| (a.epoch, &a.path).cmp(&(b.epoch, &b.path)));
+    let pair = |m: &ModelInfo| match (&m.source, &m.target) {
+        (Some(s), Some(t)) => format!("{s}→{t}"),
+        (s, t) => format!(
+            "{}→{}",
+            s.as_deref().unwrap_or("?"),
+            t.as_deref().unwrap_or("?")
+        ),
+    };
+    if let Some(first) = models.first() {
+        if let Some(other) = models
+            .iter()
+            .find(|m| (&m.source, &m.target) != (&first.source, &first.target))
+        {
+            return Err(Error::Invalid(format!(
+                "these checkpoints are not one training run: {} names {} and {} names {} \
+                 (dannscope.source/target); give the checkpoints of one run",
+                first.path.display(),
+                pair(first),
+                other.path.display(),
+                pair(other)
+            )));
+        }
+    }
+    if let Some(w) = models
+        .windows(2)
+        .find(|w| w[0].epoch.is_some() && w[0].epoch == w[1].epoch)
+    {
+        return Err(Error::Invalid(format!(
+            "epoch {} appears twice ({} and {}, dannscope.epoch): an evolution needs one checkpoint \
+             per epoch of one run",
+            w[0].epoch.unwrap_or_default(),
+            w[0].path.display(),
+            w[1].path.display()
+        )));
+    }
+    Ok(())
 }
 
 fn pct(v: f64) -> String {
     format!("{:.1}", 100.0 * v)
 }
 
-/// Map every checkpoint (already loaded and sorted, see [`sort_checkpoints`]) and draw the grid
-/// (`cols` columns) and GIF. `name` is the model's display name. Returns the base path of the figures.
+/// Map every checkpoint (already loaded and ordered, see [`order_checkpoints`]) and draw the grid
+/// (`cols` columns) and GIF. `name` is the model's display name; the figures go to the map folder of
+/// `owner` (a report run's model), else of the last checkpoint. Returns their base path.
 pub fn evolution(
     ws: &mut Workspace,
     checkpoints: &[ModelInfo],
+    owner: Option<&ModelInfo>,
     pair: &Pair,
     name: &str,
     cols: usize,
@@ -72,13 +113,15 @@ pub fn evolution(
     let last = checkpoints
         .last()
         .ok_or_else(|| Error::Invalid("no checkpoints were given".into()))?;
+    let owner = owner.unwrap_or(last);
+    let owner_key = ws.key(owner, on_event)?;
     let mut maps: Vec<PairMap> = Vec::new();
     let mut titles = Vec::new();
     let mut class_names = Vec::new();
     let mut names = None;
     let mut base = None;
     for (k, m) in checkpoints.iter().enumerate() {
-        let e = ws.embeddings(m, on_event)?;
+        let e = ws.embeddings(m, std::slice::from_ref(pair), on_event)?;
         let (s, t) = pair.resolve(&e.domains)?;
         let (source, target) = (&e.data[s], &e.data[t]);
         let epoch = m.epoch.unwrap_or(k as u32 + 1);
@@ -114,7 +157,7 @@ pub fn evolution(
         names = Some((e.domains[s].clone(), e.domains[t].clone()));
         if std::ptr::eq(m, last) {
             base = Some(Layout::pair_base(
-                &dir,
+                &ws.layout.tsne(&owner_key)?,
                 &e.domains[s].code,
                 &e.domains[t].code,
                 "_evolution",

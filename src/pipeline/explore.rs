@@ -36,7 +36,7 @@ pub fn explore(
     params: &ExploreParams,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<ExploreOutcome> {
-    let e = ws.embeddings(model, on_event)?;
+    let e = ws.embeddings(model, std::slice::from_ref(pair), on_event)?;
     let (s, t) = e.pair(pair)?;
     let (src, tgt) = (&e.data[s], &e.data[t]);
     let files = MapFiles::new(&ws.layout.tsne(&e.key)?, &e.domains[s], &e.domains[t])?;

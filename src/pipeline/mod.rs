@@ -26,11 +26,13 @@ pub mod eval;
 pub mod evolution;
 pub mod explore;
 pub mod map;
+pub mod names;
 pub mod placed;
 pub mod select;
 pub mod shard;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 
 use crate::dataset::{assign_domain_codes, Domain};
 use crate::error::{Error, Result};
@@ -41,6 +43,7 @@ use crate::settings::{Pair, Settings};
 use crate::store::{self, DomainEmbeddings};
 
 use self::embed::{EmbedJob, EmbedSummary, Event};
+use self::names::ModelName;
 
 /// One model's embeddings of every domain of the split, in domain order.
 #[derive(Debug, Clone)]
@@ -69,6 +72,8 @@ pub struct Workspace {
     /// Every output path.
     pub layout: Layout,
     project: Option<Project>,
+    /// The output name of each model met so far (by path and content).
+    names: HashMap<(PathBuf, String), ModelName>,
 }
 
 impl Workspace {
@@ -83,6 +88,7 @@ impl Workspace {
             settings,
             layout,
             project,
+            names: HashMap::new(),
         })
     }
 
@@ -104,19 +110,53 @@ impl Workspace {
     pub fn check_pairs(&self, pairs: &[Pair]) -> Result<()> {
         if let Some(p) = &self.project {
             for pair in pairs {
-                pair.resolve(&p.domains)?;
+                p.pair(&pair.source, &pair.target)?;
             }
         }
         Ok(())
     }
 
-    /// Where a model's results of the configured split are stored.
-    pub fn key(&self, model: &ModelInfo) -> StoreKey {
-        StoreKey {
-            model: model.stem.clone(),
+    /// Check that `model`'s classes fit the project's before anything is written (the automatic
+    /// manifest included); nothing to check when only stored embeddings are read.
+    pub fn check_model(&self, model: &ModelInfo) -> Result<()> {
+        if let Some(p) = &self.project {
+            model.class_mapping(&p.classes)?;
+        }
+        Ok(())
+    }
+
+    /// A domain of the project by code or name.
+    pub fn domain(&self, key: &str) -> Result<usize> {
+        self.project
+            .as_ref()
+            .ok_or_else(|| Error::Invalid(NO_DATA.into()))?
+            .domain(key)
+    }
+
+    /// Where a model's results of the configured split are stored: under its output name (see
+    /// [`names`]), told through `on_event` when it is not the file's stem.
+    pub fn key(
+        &mut self,
+        model: &ModelInfo,
+        on_event: &(dyn Fn(Event) + Sync),
+    ) -> Result<StoreKey> {
+        let id = (model.path.clone(), model.sha256.clone());
+        let name = match self.names.get(&id) {
+            Some(n) => n.clone(),
+            None => {
+                let n = names::model_name(&self.layout.names(), model)?;
+                if let Some(note) = n.notice(model) {
+                    on_event(Event::Note(&note));
+                }
+                self.names.insert(id, n.clone());
+                n
+            }
+        };
+        Ok(StoreKey {
+            model: name.name,
             split: self.settings.split,
             fast_decode: self.settings.input.fast_decode,
-        }
+        })
     }
 
     /// Run the embed job for `domains` (indices into the project's domains; all when `None`) with
@@ -129,7 +169,7 @@ impl Workspace {
         strict: bool,
         on_event: &(dyn Fn(Event) + Sync),
     ) -> Result<EmbedSummary> {
-        let job = self.embed_job(model, domains, force, strict)?;
+        let job = self.embed_job(model, domains, force, strict, on_event)?;
         match self.settings.shard {
             None => embed::run(&job, model, &self.settings.engine, on_event),
             Some(s) => shard::run_shard(&job, model, &self.settings.engine, s, on_event),
@@ -137,15 +177,18 @@ impl Workspace {
     }
 
     /// The embed job of `model` over `domains` (all when `None`); saves the manifest when it was made
-    /// or updated.
+    /// or updated, once the model's classes were found to fit the data.
     pub fn embed_job(
         &mut self,
         model: &ModelInfo,
         domains: Option<Vec<usize>>,
         force: bool,
         strict: bool,
+        on_event: &(dyn Fn(Event) + Sync),
     ) -> Result<EmbedJob> {
-        let key = self.key(model);
+        self.project_mut()?;
+        self.check_model(model)?;
+        let key = self.key(model, on_event)?;
         let dir = self.layout.embeddings(&key)?;
         let project = self.project_mut()?;
         project.save_manifest()?;
@@ -157,50 +200,84 @@ impl Workspace {
     }
 
     fn project_mut(&mut self) -> Result<&mut Project> {
-        self.project.as_mut().ok_or_else(|| {
-            Error::Invalid(
-                "no data folder was given, and images have to be read: name the data root".into(),
-            )
-        })
+        self.project
+            .as_mut()
+            .ok_or_else(|| Error::Invalid(NO_DATA.into()))
     }
 
-    /// Every domain's embeddings for `model`: computed through the embed cache when a data root is
-    /// configured, else read from the store (written earlier by `embed`).
+    /// Indices of the domains of `pairs` among the project's (all domains when `pairs` is empty).
+    fn pair_domains(&self, pairs: &[Pair]) -> Result<Option<Vec<usize>>> {
+        let Some(p) = &self.project else {
+            return Ok(None);
+        };
+        if pairs.is_empty() {
+            return Ok(None);
+        }
+        let mut idx = Vec::new();
+        for pair in pairs {
+            let (s, t) = p.pair(&pair.source, &pair.target)?;
+            idx.extend([s, t]);
+        }
+        idx.sort_unstable();
+        idx.dedup();
+        Ok(Some(idx))
+    }
+
+    /// The embeddings of `model` for the domains of `pairs` (every domain when `pairs` is empty):
+    /// computed through the embed cache when a data root is configured, else read from the store
+    /// (written earlier by `embed`, or by `merge` from shards).
     pub fn embeddings(
         &mut self,
         model: &ModelInfo,
+        pairs: &[Pair],
         on_event: &(dyn Fn(Event) + Sync),
     ) -> Result<Embedded> {
-        let key = self.key(model);
+        let key = self.key(model, on_event)?;
         let dir = self.layout.embeddings(&key)?;
         if self.project.is_some() {
+            let wanted = self.pair_domains(pairs)?;
             // Reading needs every row: never only one shard's.
-            let job = self.embed_job(model, None, false, false)?;
+            let job = self.embed_job(model, wanted, false, false, on_event)?;
+            let shards = Layout::shards(&dir);
+            if shards.is_dir() {
+                let (works, _) = embed::plan(&job, model)?;
+                if let Some(w) = works
+                    .iter()
+                    .find(|w| embed::cached(&dir, &w.domain.name, &w.fingerprint, false).is_none())
+                {
+                    return Err(Error::Invalid(format!(
+                        "{} holds shards of a sharded embed, and \"{}\" has no merged result for                          these inputs: merge them first (`dannscope merge` with the same --model,                          --split and --data), or delete that folder to embed every image here",
+                        shards.display(),
+                        w.domain.name
+                    )));
+                }
+            }
             embed::run(&job, model, &self.settings.engine, on_event)?;
             let p = self.project_mut()?;
-            let data = p
-                .domains
+            let domains: Vec<_> = job
+                .domains_wanted
+                .iter()
+                .map(|&i| p.domains[i].clone())
+                .collect();
+            let data = domains
                 .iter()
                 .map(|d| store::read_domain(&dir, &d.name))
                 .collect::<Result<Vec<_>>>()?;
-            return Ok(Embedded {
-                key,
-                domains: p.domains.clone(),
-                data,
-            });
+            return Ok(Embedded { key, domains, data });
         }
         let no_embeddings = || {
             let shards = crate::layout::Layout::shards(&dir);
             let hint = if shards.is_dir() {
                 format!(
-                    " ({} holds shards of a sharded embed: merge them first)",
+                    " ({} holds shards of a sharded embed: merge them first with `dannscope merge`)",
                     shards.display()
                 )
             } else {
                 String::new()
             };
             Error::Invalid(format!(
-                "no embeddings in {}{hint}: name the data root so that they are computed, or run `dannscope embed` first",
+                "no embeddings in {}{hint}: give --data DIR (or `data` in dannscope.toml) so that \
+                 they are computed, or run `dannscope embed` first",
                 dir.display()
             ))
         };
@@ -238,9 +315,36 @@ impl Workspace {
         }
         codes.extend(self.settings.project.domain_codes.clone());
         let domains = assign_domain_codes(&names, &codes, &dir.display().to_string())?;
-        Ok(Embedded { key, domains, data })
+        let all = Embedded { key, domains, data };
+        if pairs.is_empty() {
+            return Ok(all);
+        }
+        let mut keep = Vec::new();
+        for p in pairs {
+            let (s, t) = all.pair(p)?;
+            keep.extend([s, t]);
+        }
+        keep.sort_unstable();
+        keep.dedup();
+        let (domains, data) = all
+            .domains
+            .into_iter()
+            .zip(all.data)
+            .enumerate()
+            .filter(|(i, _)| keep.binary_search(i).is_ok())
+            .map(|(_, x)| x)
+            .unzip();
+        Ok(Embedded {
+            key: all.key,
+            domains,
+            data,
+        })
     }
 }
+
+/// Why a job that reads images cannot run without a data root.
+const NO_DATA: &str = "no data folder was given, and images have to be read: give --data DIR (or \
+     `data = \"DIR\"` in dannscope.toml)";
 
 impl Workspace {
     /// Merge the finished shards of `model`'s embeddings of the configured split (see
@@ -254,11 +358,12 @@ impl Workspace {
         force: bool,
         on_event: &(dyn Fn(Event) + Sync),
     ) -> Result<(crate::shard::merge::MergeSummary, std::path::PathBuf)> {
-        let dir = self.layout.embeddings(&self.key(model))?;
+        let key = self.key(model, on_event)?;
+        let dir = self.layout.embeddings(&key)?;
         let expected = match self.project.is_some() {
             false => None,
             true => {
-                let job = self.embed_job(model, domains, false, false)?;
+                let job = self.embed_job(model, domains, false, false, on_event)?;
                 let (works, _) = embed::plan(&job, model)?;
                 Some(
                     works

@@ -131,7 +131,7 @@ pub fn summarise(epochs: &[EpochScores]) -> (Option<(u32, f64)>, Vec<ValidatorSu
 }
 
 /// Compute the validators of every checkpoint (loaded and sorted, see
-/// [`super::evolution::sort_checkpoints`]) on `pair`, write the files and return the selection and
+/// [`super::evolution::order_checkpoints`]) on `pair`, write the files and return the selection and
 /// their base path.
 pub fn select(
     ws: &mut Workspace,
@@ -154,7 +154,7 @@ pub fn select(
     let mut names = None;
     let mut base = None;
     for (k, m) in checkpoints.iter().enumerate() {
-        let e = ws.embeddings(m, on_event)?;
+        let e = ws.embeddings(m, std::slice::from_ref(pair), on_event)?;
         let (s, t) = e.pair(pair)?;
         let (sd, td) = (&e.data[s], &e.data[t]);
         let epoch = m.epoch.unwrap_or(k as u32 + 1);
@@ -162,7 +162,7 @@ pub fn select(
             .context_with(|| format!("validators of {}", m.path.display()))?;
         for v in &validators {
             if let Some(r) = &v.reason {
-                notices.push(format!("epoch {epoch} ({}): {}: {r}", m.stem, v.name));
+                notices.push(format!("epoch {epoch} ({}): {}: {r}", e.key.model, v.name));
             }
         }
         let true_accuracy = td.logits.as_ref().map(|l| {
@@ -176,7 +176,7 @@ pub fn select(
         });
         epochs.push(EpochScores {
             epoch,
-            model: m.stem.clone(),
+            model: e.key.model.clone(),
             true_accuracy,
             validators,
         });

@@ -53,3 +53,26 @@ pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Copy the ONNX model `from` to `to` with its metadata changed: each `(key, Some(value))` is set,
+/// each `(key, None)` removed (a way to make checkpoints of other epochs or runs, or a model without
+/// `dannscope.*` metadata, from a fixture).
+pub fn with_metadata(from: &Path, to: &Path, changes: &[(&str, Option<&str>)]) {
+    use prost::Message;
+    let bytes = std::fs::read(from).unwrap();
+    let mut m = tract_onnx::pb::ModelProto::decode(bytes.as_slice()).unwrap();
+    for (k, v) in changes {
+        m.metadata_props.retain(|p| p.key != *k);
+        if let Some(v) = v {
+            m.metadata_props
+                .push(tract_onnx::pb::StringStringEntryProto {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                });
+        }
+    }
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    std::fs::write(to, m.encode_to_vec()).unwrap();
+}

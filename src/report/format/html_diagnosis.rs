@@ -98,10 +98,10 @@ pub(super) fn transfer_section(r: &RunOutcome) -> String {
         for pl in t.pulls.iter().take(PULLS_SHOWN) {
             let _ = write!(
                 s,
-                "<li>target <strong>{}</strong> is pulled into source <strong>{}</strong>: {} images ({}%)</li>",
+                "<li>target <strong>{}</strong> is pulled into source <strong>{}</strong>: {} ({}%)</li>",
                 html_escape(&class_name(names, Some(pl.target_class))),
                 html_escape(&class_name(names, Some(pl.source_class))),
-                pl.count,
+                crate::text::count(pl.count as usize, "image"),
                 pct(Some(pl.share))
             );
         }

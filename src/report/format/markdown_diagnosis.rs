@@ -48,10 +48,10 @@ pub(super) fn run_sections(r: &RunOutcome, run_id: &str) -> String {
         for pl in p.transfer.pulls.iter().take(3) {
             let _ = writeln!(
                 s,
-                "- target {} is pulled into source {}: {} images ({}%)",
+                "- target {} is pulled into source {}: {} ({}%)",
                 name(names, Some(pl.target_class)),
                 name(names, Some(pl.source_class)),
-                pl.count,
+                crate::text::count(pl.count as usize, "image"),
                 pct(Some(pl.share))
             );
         }
