@@ -1000,3 +1000,41 @@ fn eval_of_a_pair_embeds_only_its_domains() {
     let cls = std::fs::read_to_string(out.join("metrics/tiny/valid/classification.csv")).unwrap();
     assert_eq!(cls.lines().count(), 3, "{cls}");
 }
+
+/// `ORT_DYLIB_PATH` is the user's explicit choice of library: a missing file, or a file that is no
+/// ONNX Runtime library, is an error naming the variable (exit 1), neither ignored nor replaced by
+/// tract; `--engine tract` does not look at it.
+#[test]
+fn a_bad_ort_dylib_path_is_an_error_naming_it() {
+    let d = tempfile::tempdir().unwrap();
+    data_with_product(&d.path().join("data"));
+    let not_a_library = d.path().join("notes.txt");
+    std::fs::write(&not_a_library, "not a shared library").unwrap();
+    let missing = d.path().join("missing/libonnxruntime.so");
+    let run = |lib: &Path, engine: &str| {
+        dannscope()
+            .current_dir(d.path())
+            .env("ORT_DYLIB_PATH", lib)
+            .args(["embed", "--model"])
+            .arg(tiny())
+            .args(["--data", "data", "--split", "all", "--engine", engine])
+            .output()
+            .unwrap()
+    };
+    for (lib, why) in [
+        (&missing, "no such file"),
+        (&not_a_library, "cannot be loaded"),
+    ] {
+        let out = run(lib, "auto");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("ORT_DYLIB_PATH={}", lib.display())),
+            "{err}"
+        );
+        assert!(err.contains(why), "{err}");
+        assert!(!err.contains("tract"), "fell back to tract: {err}");
+    }
+    let out = run(&missing, "tract");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -19,6 +19,15 @@ pub enum EngineError {
         /// What the loader said.
         reason: String,
     },
+    /// `ORT_DYLIB_PATH` names a file that is missing or cannot be loaded: the user chose that library,
+    /// so dannscope neither looks elsewhere nor falls back to tract.
+    #[error("ORT_DYLIB_PATH={}: {reason}; point it at libonnxruntime (e.g. the onnxruntime package's capi/libonnxruntime.so.*), or unset it to let dannscope find ONNX Runtime", path.display())]
+    OrtDylibPath {
+        /// The path the variable holds.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The model's `dannscope.selfcheck` metadata cannot be read.
     #[error("{}: the self-check in its metadata (dannscope.selfcheck) is malformed: {reason}", model.display())]
     SelfCheckMalformed {

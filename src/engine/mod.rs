@@ -36,9 +36,20 @@ pub fn open(model: &ModelInfo, opts: &EngineOptions) -> Result<Box<dyn Engine>> 
 }
 
 fn open_unchecked(model: &ModelInfo, opts: &EngineOptions) -> Result<Box<dyn Engine>> {
+    if opts.kind == EngineKind::Tract {
+        return Ok(Box::new(TractEngine::open(model, opts, Vec::new())?));
+    }
+    // A library named by ORT_DYLIB_PATH is the user's choice: a missing file is an error, not a search.
+    let chosen = opts.discovery.env_path.as_ref();
+    if let Some(p) = chosen.filter(|p| !p.is_file()) {
+        return Err(EngineError::OrtDylibPath {
+            path: p.clone(),
+            reason: "no such file".into(),
+        }
+        .into());
+    }
     match opts.kind {
-        EngineKind::Tract => Ok(Box::new(TractEngine::open(model, opts, Vec::new())?)),
-        EngineKind::Ort => {
+        EngineKind::Ort | EngineKind::Tract => {
             let lib = find_onnxruntime(&opts.discovery)
                 .map_err(|tried| EngineError::NoLibrary { tried })?;
             Ok(Box::new(OrtEngine::open(model, opts, &lib)?))
@@ -46,6 +57,15 @@ fn open_unchecked(model: &ModelInfo, opts: &EngineOptions) -> Result<Box<dyn Eng
         EngineKind::Auto => match find_onnxruntime(&opts.discovery) {
             Ok(lib) => match OrtEngine::open(model, opts, &lib) {
                 Ok(e) => Ok(Box::new(e)),
+                Err(crate::Error::Engine(EngineError::LibraryLoad { library, reason }))
+                    if chosen == Some(&library) =>
+                {
+                    Err(EngineError::OrtDylibPath {
+                        path: library,
+                        reason: format!("cannot be loaded: {reason}"),
+                    }
+                    .into())
+                }
                 Err(crate::Error::Engine(e @ EngineError::LibraryLoad { .. })) => {
                     let note = format!("{e}; using the pure-Rust engine (tract)");
                     Ok(Box::new(TractEngine::open(model, opts, vec![note])?))
