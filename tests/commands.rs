@@ -1,7 +1,7 @@
 //! Every subcommand run from the binary as a user runs it: `--help`, a minimal valid call and a bad
 //! call with its exit status and message; every example of the `--help` texts and of README run as
 //! written (in a working folder laid out as the examples expect); and the console and exit-status
-//! promises of README (issue 20).
+//! promises of README.
 
 mod common;
 

@@ -8,7 +8,7 @@
 //! (max |diff| / max(row norm, 1)) with every argmax equal, and its accuracy and AUROC must equal
 //! scikit-learn's on PyTorch's logits to 1e-9 (`tests/torch/study.py compare`). The exported files
 //! must equal a fresh load of their checkpoints, with the embedding = G(x) and a valid self-check
-//! (`study.py check-onnx`: issue 19's items 1, 2 and 5, which the exporter before it fails). The
+//! (`study.py check-onnx`: BatchNorm statistics intact, embedding = G(x), a self-check: what the earlier exporter got wrong). The
 //! exporter also reads whole pickled modules and pytorch-adapt `Models` containers, fails on a wrong
 //! `--arch` in one line, and leaves a training run's modules as it found them
 //! (`tests/torch/exporter_checks.py`).
