@@ -122,6 +122,30 @@ pub fn workspace_notes(ws: &Workspace) {
     console::notes(ws.notices());
 }
 
+/// The checkpoints of one run, ordered by epoch, with the pair and the workspace they are read in:
+/// every file loaded, the run checked (one source and target, each epoch once), the pair and each
+/// model's classes checked against the data, then the workspace's notices: all before any work.
+pub fn checkpoints_workspace(
+    settings: Settings,
+    given: &[PathBuf],
+    pair: &Option<Pair>,
+) -> Result<(Vec<ModelInfo>, Pair, Workspace)> {
+    let files = dannscope::pipeline::evolution::checkpoint_files(given)?;
+    let mut models = files
+        .iter()
+        .map(|p| load_model(&settings, p))
+        .collect::<Result<Vec<_>>>()?;
+    dannscope::pipeline::evolution::order_checkpoints(&mut models)?;
+    let (pair, from_flag) = pick_pair(pair, &models[0])?;
+    let ws = open_workspace(settings)?;
+    check_pairs(&ws, std::slice::from_ref(&pair), from_flag)?;
+    for m in &models {
+        ws.check_model(m)?;
+    }
+    workspace_notes(&ws);
+    Ok((models, pair, ws))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

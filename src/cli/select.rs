@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args as ClapArgs;
-use dannscope::pipeline::{evolution, select};
+use dannscope::pipeline::select;
 use dannscope::settings::Pair;
 
 use super::args::EmbeddingArgs;
@@ -32,20 +32,7 @@ fn show(v: Option<f64>, digits: usize) -> String {
 
 pub fn run(a: Args) -> Result<()> {
     let (_, settings) = a.run.flags().resolve()?;
-    let files = evolution::checkpoint_files(&a.models)?;
-    let mut models = files
-        .iter()
-        .map(|p| common::load_model(&settings, p))
-        .collect::<Result<Vec<_>>>()?;
-    // One run's checkpoints, each epoch once: checked before any work.
-    evolution::order_checkpoints(&mut models)?;
-    let (pair, from_flag) = common::pick_pair(&a.pair, &models[0])?;
-    let mut ws = common::open_workspace(settings)?;
-    common::check_pairs(&ws, std::slice::from_ref(&pair), from_flag)?;
-    for m in &models {
-        ws.check_model(m)?;
-    }
-    common::workspace_notes(&ws);
+    let (models, pair, mut ws) = common::checkpoints_workspace(settings, &a.models, &a.pair)?;
     let rep = Reporter::for_batch();
     let (s, base) = select::select(&mut ws, &models, &pair, &|ev| rep.event(ev))?;
     rep.checkpoints_line(models.len());

@@ -40,20 +40,7 @@ pub fn run(a: Args) -> Result<()> {
     } else {
         a.models.clone()
     };
-    let files = evolution::checkpoint_files(&given)?;
-    let mut models = files
-        .iter()
-        .map(|p| common::load_model(&settings, p))
-        .collect::<Result<Vec<_>>>()?;
-    // Several checkpoints must be one run's, each epoch once: checked before any work.
-    evolution::order_checkpoints(&mut models)?;
-    let (pair, from_flag) = common::pick_pair(&a.pair, &models[0])?;
-    let mut ws = common::open_workspace(settings)?;
-    common::check_pairs(&ws, std::slice::from_ref(&pair), from_flag)?;
-    for m in &models {
-        ws.check_model(m)?;
-    }
-    common::workspace_notes(&ws);
+    let (models, pair, mut ws) = common::checkpoints_workspace(settings, &given, &a.pair)?;
     // Several checkpoints: one line for their embed work (each domain with -v).
     let rep = if models.len() > 1 {
         Reporter::for_batch()
