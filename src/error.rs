@@ -25,31 +25,31 @@ pub enum Error {
     Invalid(String),
     /// A name that would become part of an output path but is not safe there.
     #[error(transparent)]
-    Name(#[from] crate::layout::NameError),
+    Name(#[from] crate::layout::name::NameError),
     /// A pair that is not `SOURCE-TARGET`.
     #[error(transparent)]
-    Pair(#[from] crate::settings::PairError),
+    Pair(#[from] crate::settings::error::PairError),
     /// The inference engine could not be opened or run.
     #[error(transparent)]
-    Engine(#[from] crate::engine::EngineError),
+    Engine(#[from] crate::engine::error::EngineError),
     /// A metric could not be computed.
     #[error(transparent)]
-    Metrics(#[from] crate::metrics::MetricsError),
+    Metrics(#[from] crate::metrics::error::MetricsError),
     /// The t-SNE map could not be computed.
     #[error(transparent)]
-    Tsne(#[from] crate::tsne::TsneError),
+    Tsne(#[from] crate::tsne::params::TsneError),
     /// A figure could not be drawn or written.
     #[error(transparent)]
-    Plot(#[from] crate::plot::PlotError),
+    Plot(#[from] crate::plot::error::PlotError),
     /// A training log could not be read.
     #[error(transparent)]
     TrainingLog(#[from] crate::traininglog::TrainingLogError),
     /// The explore page could not be built or written.
     #[error(transparent)]
-    Explore(#[from] crate::explore::ExploreError),
+    Explore(#[from] crate::explore::error::ExploreError),
     /// Shards could not be chosen or merged.
     #[error(transparent)]
-    Shard(#[from] crate::shard::ShardError),
+    Shard(#[from] crate::shard::error::ShardError),
     /// The demo data could not be generated.
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),

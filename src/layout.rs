@@ -21,7 +21,7 @@
 //! embeddings were computed with the reduced JPEG decode: such results never share a folder with (or
 //! overwrite) the exact ones, and everything derived from them (metrics, maps) inherits the suffix.
 
-mod name;
+pub(crate) mod name;
 
 use std::path::{Path, PathBuf};
 

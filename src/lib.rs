@@ -15,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod explore;
 pub mod layout;
+pub mod markup;
 pub mod metrics;
 pub mod model;
 pub mod neighbours;

@@ -6,7 +6,7 @@
 //! that passed their stage's check (the way linfa turns `Params` into `ValidParams`), and seeds are
 //! named for what they seed.
 
-mod error;
+pub(crate) mod error;
 mod split_sel;
 
 use std::path::PathBuf;

@@ -9,11 +9,11 @@ mod report_input;
 use std::path::{Path, PathBuf};
 
 use dannscope::config::RunConfig;
+use dannscope::markup::html_escape;
 use dannscope::plot::{tsne_figure, TsneFigure};
 use dannscope::report::{
-    check_self_contained, html_escape, run_ids, study_tables, write_report, CsvExporter, Exporter,
-    HtmlExporter, LatexExporter, MarkdownExporter, ReportInput, RunOutcome, StudyOutline,
-    RESULTS_HEADER,
+    check_self_contained, run_ids, study_tables, write_report, CsvExporter, Exporter, HtmlExporter,
+    LatexExporter, MarkdownExporter, ReportInput, RunOutcome, StudyOutline, RESULTS_HEADER,
 };
 use ndarray::{Array1, Array2};
 use report_input::{results, run, CLASSES};

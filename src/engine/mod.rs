@@ -5,7 +5,7 @@
 //! ONNX Runtime library.
 
 mod cuda_libs;
-mod error;
+pub(crate) mod error;
 mod interface;
 mod onnxruntime;
 pub mod selfcheck;

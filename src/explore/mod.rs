@@ -22,7 +22,7 @@
 //! thumbnail slots, neighbour indices and distances), and one base64 JPEG per atlas page. The same
 //! input always gives the same bytes.
 
-mod error;
+pub(crate) mod error;
 mod knn;
 mod thumbs;
 
@@ -398,15 +398,15 @@ pub fn build_page(
     data.push_str("<script type=\"application/json\" id=\"ds-meta\">");
     data.push_str(&script_json(&meta));
     data.push_str("</script>\n<script type=\"application/octet-stream\" id=\"ds-bin\">");
-    data.push_str(&crate::report::base64_encode(&cols.bytes));
+    data.push_str(&crate::markup::base64_encode(&cols.bytes));
     data.push_str("</script>\n");
     for (p, page) in pages.iter().enumerate() {
         data.push_str(&format!("<script type=\"text/plain\" id=\"ds-t{p}\">"));
-        data.push_str(&crate::report::base64_encode(&page.jpeg));
+        data.push_str(&crate::markup::base64_encode(&page.jpeg));
         data.push_str("</script>\n");
     }
 
-    let html = fill_template(&crate::report::html_escape(&input.title), &data);
+    let html = fill_template(&crate::markup::html_escape(&input.title), &data);
     Ok(ExplorePage {
         bytes: html.len(),
         html,

@@ -21,7 +21,7 @@ mod data;
 pub mod discriminator;
 pub mod distance;
 pub mod domain_classifier;
-mod error;
+pub(crate) mod error;
 pub mod eval;
 pub mod gallery;
 pub mod transfer;

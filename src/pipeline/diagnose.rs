@@ -64,7 +64,7 @@ pub fn thumbnails(root: &Path, paths: &[String], pre: &PreprocessConfig) -> Vec<
             let jpeg = crate::explore::thumbnail_jpeg(&img, THUMB_PX, THUMB_QUALITY).ok()?;
             Some(format!(
                 "data:image/jpeg;base64,{}",
-                crate::report::base64_encode(&jpeg)
+                crate::markup::base64_encode(&jpeg)
             ))
         })
         .collect()

@@ -17,7 +17,7 @@
 mod canvas;
 mod curves;
 mod discriminator;
-mod error;
+pub(crate) mod error;
 mod evolution;
 mod font;
 mod palette;

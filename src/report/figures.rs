@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use super::base64;
 use super::input::RunOutcome;
 use super::selfcontained::inline_svg;
 
@@ -195,7 +194,7 @@ pub(super) fn collect(dir: &Path, runs: &[RunOutcome], ids: &[String]) -> crate:
                     fig.inline = Some(Inline::DataUri(format!(
                         "data:{};base64,{}",
                         mime(src),
-                        base64::encode(&b)
+                        crate::markup::base64_encode(&b)
                     )));
                 }
                 fig.bitmap = Some(Bitmap {

@@ -19,11 +19,12 @@
 //! - `exporter` and `format/`: the [`Exporter`] trait and one file per format ([`MarkdownExporter`],
 //!   [`LatexExporter`], [`HtmlExporter`], [`CsvExporter`], [`PptxExporter`]), each with its own
 //!   escaping;
-//! - `results` (`results.csv`), `selfcontained` (the HTML check), `base64`.
+//! - `results` (`results.csv`), `selfcontained` (the HTML check).
+//!
+//! HTML and XML escaping and base64 are [`crate::markup`]'s.
 //!
 //! Output bytes depend only on the input: no clock, no randomness.
 
-mod base64;
 mod diagnosis;
 mod effect;
 mod exporter;
@@ -37,7 +38,6 @@ mod table;
 
 use std::path::{Path, PathBuf};
 
-pub use self::base64::encode as base64_encode;
 pub use diagnosis::{
     BaselineComparison, ClassDelta, ClassMedoids, DiscriminatorView, Gallery, GalleryImage,
     RunDiagnosis, WrongCase,
@@ -49,8 +49,8 @@ pub use effect::{
 pub use exporter::Exporter;
 pub use figures::{Bitmap, Figure, Figures, Inline, Kind as FigureKind};
 pub use format::{
-    html_escape, latex_escape, markdown_escape, measure_header, CsvExporter, HtmlExporter,
-    LatexExporter, MarkdownExporter, PptxExporter,
+    latex_escape, markdown_escape, measure_header, CsvExporter, HtmlExporter, LatexExporter,
+    MarkdownExporter, PptxExporter,
 };
 pub use input::{
     baseline_label, pair_arrow, run_ids, ReportInput, RunOutcome, RunResults, RunStatus,

@@ -15,7 +15,7 @@
 //! - [`merge`]: check that the finished shards are one plan's, all there, and tile every domain's rows
 //!   once; then concatenate them into `<Domain>.{npz,json}`.
 
-mod error;
+pub(crate) mod error;
 mod spec;
 
 pub mod env;

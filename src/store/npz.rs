@@ -19,12 +19,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use memmap2::Mmap;
-use ndarray::Array1;
+use ndarray::{Array1, ArrayView2};
 use ndarray_npy::{NpzReader, NpzWriter, ReadableElement, WriteNpzError};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive};
 
-use super::{check_finite, read_json, write_json, DomainEmbeddings, EmbeddingRecord, Matrix};
+use super::file::{read_json, write_json};
+use super::matrix::Matrix;
+use super::record::{DomainEmbeddings, EmbeddingRecord};
 use crate::atomic::{self, WriteSeek};
 use crate::error::{Error, Result};
 use crate::layout::Layout;
@@ -256,6 +258,26 @@ pub fn read_domain(dir: &Path, domain: &str) -> Result<DomainEmbeddings> {
         domain_logits,
         record,
     })
+}
+
+/// Error naming the file, row and image when a matrix holds NaN or infinity.
+pub fn check_finite(
+    a: ArrayView2<f32>,
+    what: &str,
+    file: &Path,
+    rec: &EmbeddingRecord,
+) -> Result<()> {
+    for (i, row) in a.outer_iter().enumerate() {
+        if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Invalid(format!(
+                "{}: {what} row {i} (image {}) holds a non-finite value ({}) at column {j}",
+                file.display(),
+                rec.paths.get(i).map(String::as_str).unwrap_or("?"),
+                row[j]
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Whether `<domain>.npz` and `<domain>.json` in `dir` form a finished pair with this fingerprint.

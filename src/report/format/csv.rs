@@ -10,13 +10,23 @@ use crate::report::table::CohesionTable;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CsvExporter;
 
-/// A field quoted when it holds a comma, quote or line break (quotes doubled).
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// Lines of CSV written by the `csv` crate: a field is quoted only when it holds a comma, quote or
+/// line break (quotes doubled), every line ends in `\n`.
+fn csv_lines<I, R>(records: I) -> String
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    for r in records {
+        w.write_record(r)
+            .expect("writing CSV to memory cannot fail");
     }
+    let bytes = w.into_inner().expect("flushing CSV to memory cannot fail");
+    String::from_utf8(bytes).expect("CSV of UTF-8 fields is UTF-8")
 }
 
 fn csv_num(v: Option<f64>) -> String {
@@ -27,62 +37,43 @@ fn csv_num(v: Option<f64>) -> String {
 
 impl Exporter for CsvExporter {
     fn table(&self, t: &StudyOutline<'_>) -> String {
-        let mut s = String::from("model,metric");
-        for p in t.pairs {
-            s.push(',');
-            s.push_str(&csv_field(p));
-        }
-        s.push_str(",average\n");
-        for b in &t.models {
-            for l in &b.lines {
-                s.push_str(&format!("{},{}", csv_field(b.model), l.metric.key()));
-                for c in l.cells {
-                    s.push(',');
-                    s.push_str(&csv_num(*c));
-                }
-                s.push(',');
-                s.push_str(&csv_num(l.average));
-                s.push('\n');
-            }
-        }
-        s
+        let mut header = vec!["model".to_string(), "metric".to_string()];
+        header.extend(t.pairs.iter().cloned());
+        header.push("average".to_string());
+        let rows = t.models.iter().flat_map(|b| {
+            b.lines.iter().map(move |l| {
+                let mut r = vec![b.model.to_string(), l.metric.key().to_string()];
+                r.extend(l.cells.iter().map(|c| csv_num(*c)));
+                r.push(csv_num(l.average));
+                r
+            })
+        });
+        csv_lines(std::iter::once(header).chain(rows))
     }
 
     fn cohesion(&self, t: &CohesionTable) -> String {
-        let mut s = String::from("model,pair");
-        for m in &t.metrics {
-            s.push(',');
-            s.push_str(&csv_field(m));
-        }
-        s.push('\n');
-        for r in &t.rows {
-            s.push_str(&format!("{},{}", csv_field(&r.model), csv_field(&r.pair)));
-            for v in &r.values {
-                s.push(',');
-                s.push_str(&csv_num(*v));
-            }
-            s.push('\n');
-        }
-        s
+        let mut header = vec!["model".to_string(), "pair".to_string()];
+        header.extend(t.metrics.iter().cloned());
+        let rows = t.rows.iter().map(|r| {
+            let mut f = vec![r.model.clone(), r.pair.clone()];
+            f.extend(r.values.iter().map(|v| csv_num(*v)));
+            f
+        });
+        csv_lines(std::iter::once(header).chain(rows))
     }
 
     fn effect(&self, t: &EffectTable) -> String {
-        let keys: Vec<&str> = EFFECT_COLUMNS.iter().map(|(_, k)| *k).collect();
-        let mut s = keys.join(",");
-        s.push('\n');
-        for r in &t.rows {
-            let fields: Vec<String> = r
-                .cells()
+        let header: Vec<String> = EFFECT_COLUMNS.iter().map(|(_, k)| k.to_string()).collect();
+        let rows = t.rows.iter().map(|r| {
+            r.cells()
                 .into_iter()
                 .map(|c| match c {
-                    EffectCell::Text(x) => csv_field(&x),
+                    EffectCell::Text(x) => x,
                     EffectCell::Num(v, _) => csv_num(v),
                 })
-                .collect();
-            s.push_str(&fields.join(","));
-            s.push('\n');
-        }
-        s
+                .collect::<Vec<String>>()
+        });
+        csv_lines(std::iter::once(header).chain(rows))
     }
 }
 
@@ -92,9 +83,10 @@ mod tests {
 
     #[test]
     fn fields_are_quoted_only_when_needed() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(
+            csv_lines([["plain", "a,b", "say \"hi\"", "x\ny", ""]]),
+            "plain,\"a,b\",\"say \"\"hi\"\"\",\"x\ny\",\n"
+        );
         assert_eq!(csv_num(Some(87.5)), "87.5");
         assert_eq!(csv_num(Some(f64::NAN)), "");
         assert_eq!(csv_num(None), "");

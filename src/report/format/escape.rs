@@ -1,20 +1,5 @@
-//! Escaping text for each output format, shared by the exporters and the explore page.
-
-/// Escapes `& < > " '` for HTML text and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+//! Escaping text for the report's text formats (Markdown, LaTeX); HTML and XML escaping is
+//! [`crate::markup`].
 
 /// Escapes Markdown syntax characters with backslashes (safe inside table cells); line breaks become
 /// spaces.

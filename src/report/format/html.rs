@@ -1,8 +1,8 @@
 //! HTML: `<table>` elements and `index.html`, one self-contained page (inline CSS, inline SVG, bitmaps
 //! as `data:` URIs).
 
-use super::escape::html_escape;
 use super::html_run::run_article;
+use crate::markup::html_escape;
 use std::fmt::Write as _;
 
 use crate::report::effect::{

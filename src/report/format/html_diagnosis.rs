@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::escape::html_escape;
+use crate::markup::html_escape;
 use crate::report::diagnosis::{BaselineComparison, DiscriminatorView, Gallery, GalleryImage};
 use crate::report::input::{pair_arrow, RunOutcome};
 use crate::report::outline::Outline;

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::escape::html_escape;
+use crate::markup::html_escape;
 use crate::metrics::eval::DomainResult;
 use crate::report::figures::{Figure, Inline, Kind};
 use crate::report::input::{pair_arrow, RunOutcome};

@@ -13,7 +13,7 @@ mod markdown_diagnosis;
 mod pptx;
 
 pub use self::csv::CsvExporter;
-pub use self::escape::{html_escape, latex_escape, markdown_escape};
+pub use self::escape::{latex_escape, markdown_escape};
 pub use self::html::HtmlExporter;
 pub use self::latex::LatexExporter;
 pub use self::markdown::MarkdownExporter;

@@ -5,7 +5,8 @@
 use std::fmt::Write as _;
 use std::io::{Cursor, Write as _};
 
-use super::xml::{esc, FONT, SLIDE_H, SLIDE_W};
+use super::xml::{FONT, SLIDE_H, SLIDE_W};
+use crate::markup::xml_escape;
 
 const NS_P: &str = "http://schemas.openxmlformats.org/presentationml/2006/main";
 const NS_A: &str = "http://schemas.openxmlformats.org/drawingml/2006/main";
@@ -51,7 +52,7 @@ fn rels(entries: &[(String, String)]) -> String {
             s,
             "<Relationship Id=\"rId{}\" Type=\"{kind}\" Target=\"{}\"/>",
             i + 1,
-            esc(target)
+            xml_escape(target)
         );
     }
     s.push_str("</Relationships>");
@@ -193,7 +194,7 @@ fn core(title: &str) -> String {
          xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:dcterms=\"http://purl.org/dc/terms/\" \
          xmlns:dcmitype=\"http://purl.org/dc/dcmitype/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\
          <dc:title>{}</dc:title><dc:creator>dannscope</dc:creator></cp:coreProperties>",
-        esc(title)
+        xml_escape(title)
     )
 }
 

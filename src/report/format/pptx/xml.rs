@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::markup::xml_escape;
+
 /// EMU per inch.
 pub const INCH: i64 = 914_400;
 /// Slide width, 16:9 (13.333 in).
@@ -16,25 +18,6 @@ pub const FONT: &str = "Arial";
 pub const INK: &str = "1F2933";
 /// Secondary text colour (captions, baseline rows).
 pub const MUTED: &str = "5F6B7A";
-
-/// Escapes text for XML, dropping characters XML 1.0 does not allow (control characters other than
-/// tab and line breaks).
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Horizontal alignment of a paragraph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,7 +105,7 @@ pub fn paragraph(text: &str, st: Style, align: Align) -> String {
                 s,
                 "<a:r>{}<a:t>{}</a:t></a:r>",
                 run_props("rPr", st),
-                esc(line)
+                xml_escape(line)
             );
         }
     }
@@ -143,7 +126,7 @@ pub fn text_box(id: u32, name: &str, rect: (i64, i64, i64, i64), paragraphs: &st
          <p:spPr>{}<a:prstGeom prst=\"rect\"><a:avLst/></a:prstGeom><a:noFill/></p:spPr>\
          <p:txBody><a:bodyPr wrap=\"square\" lIns=\"91440\" tIns=\"45720\" rIns=\"91440\" bIns=\"45720\" \
          rtlCol=\"0\" anchor=\"t\"><a:normAutofit/></a:bodyPr><a:lstStyle/>{paragraphs}</p:txBody></p:sp>",
-        esc(name),
+        xml_escape(name),
         xfrm("a:xfrm", x, y, w, h)
     )
 }
@@ -157,7 +140,7 @@ pub fn picture(id: u32, descr: &str, rid: &str, rect: (i64, i64, i64, i64)) -> S
          <p:cNvPicPr><a:picLocks noChangeAspect=\"1\"/></p:cNvPicPr><p:nvPr/></p:nvPicPr>\
          <p:blipFill><a:blip r:embed=\"{rid}\"/><a:stretch><a:fillRect/></a:stretch></p:blipFill>\
          <p:spPr>{}<a:prstGeom prst=\"rect\"><a:avLst/></a:prstGeom></p:spPr></p:pic>",
-        esc(descr),
+        xml_escape(descr),
         xfrm("a:xfrm", x, y, w, h)
     )
 }
@@ -286,7 +269,7 @@ impl Grid {
              </p:nvGraphicFramePr>{}<a:graphic>\
              <a:graphicData uri=\"http://schemas.openxmlformats.org/drawingml/2006/table\">\
              <a:tbl><a:tblPr firstRow=\"1\"/><a:tblGrid>",
-            esc(name),
+            xml_escape(name),
             xfrm("p:xfrm", x, y, self.width(), self.height())
         );
         for w in &self.widths {
@@ -323,7 +306,10 @@ mod tests {
 
     #[test]
     fn escapes_and_drops_control_characters() {
-        assert_eq!(esc("a<b>&\"'\u{1}c\n"), "a&lt;b&gt;&amp;&quot;&apos;c\n");
+        assert_eq!(
+            xml_escape("a<b>&\"'\u{1}c\n"),
+            "a&lt;b&gt;&amp;&quot;&apos;c\n"
+        );
     }
 
     #[test]
