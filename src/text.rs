@@ -1,4 +1,5 @@
-//! Small helpers for the words of messages: counts with the right plural, labels not repeated.
+//! Small helpers for the words of messages: counts with the right plural, labels not repeated,
+//! p-values that never read as zero.
 
 /// `n` and the noun, plural unless `n` is 1: `count(1, "image")` is `1 image`, `count(3, "class")` is
 /// `3 classes`.
@@ -30,8 +31,27 @@ pub fn labelled(label: &str, message: &str) -> String {
     }
 }
 
+/// A p-value as every output shows it: four decimals from 1e-4 up, scientific notation below (so that
+/// 3.7e-8 never reads as `0.0000`).
+pub fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn p_values_below_1e4_are_scientific() {
+        assert_eq!(super::p_value(3.7e-8), "3.7e-8");
+        assert_eq!(super::p_value(0.0), "0.0e0");
+        assert_eq!(super::p_value(0.00012), "0.0001");
+        assert_eq!(super::p_value(0.0771), "0.0771");
+        assert_eq!(super::p_value(1.0), "1.0000");
+    }
+
     use super::*;
 
     #[test]

@@ -83,8 +83,10 @@ pub fn run(a: Args) -> Result<()> {
         pct(Some(r.difference))
     ));
     console::out(format!(
-        "McNemar exact: A only right {}, B only right {}, p = {:.4}",
-        r.mcnemar.a_only, r.mcnemar.b_only, r.mcnemar.p_value
+        "McNemar exact: A only right {}, B only right {}, p = {}",
+        r.mcnemar.a_only,
+        r.mcnemar.b_only,
+        dannscope::text::p_value(r.mcnemar.p_value)
     ));
     console::out(format!(
         "B fixes {} and breaks {}",

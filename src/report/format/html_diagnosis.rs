@@ -202,14 +202,6 @@ fn ci(b: &BaselineComparison) -> String {
     }
 }
 
-fn p_text(p: f64) -> String {
-    if p < 1e-4 {
-        format!("{p:.1e}")
-    } else {
-        format!("{p:.4}")
-    }
-}
-
 /// The run against its source-only baseline.
 pub(super) fn baseline_section(b: &BaselineComparison) -> String {
     let base = match &b.baseline_id {
@@ -230,7 +222,7 @@ pub(super) fn baseline_section(b: &BaselineComparison) -> String {
         format_cell(Some(b.difference * 100.0), 1),
         format_cell(Some(b.level * 100.0), 0),
         ci(b),
-        p_text(b.p_value),
+        crate::text::p_value(b.p_value),
         b.run_only,
         b.baseline_only
     );
@@ -338,7 +330,7 @@ pub(super) fn baseline_summary(o: &Outline<'_>) -> String {
             td(pct(Some(b.accuracy_baseline))),
             td(format_cell(Some(b.difference * 100.0), 1)),
             td(ci(b)),
-            td(p_text(b.p_value)),
+            td(crate::text::p_value(b.p_value)),
         );
     }
     if rows.is_empty() {

@@ -77,7 +77,7 @@ pub(super) fn run_sections(r: &RunOutcome, run_id: &str) -> String {
             pct(Some(b.accuracy_baseline)),
             format_cell(Some(b.difference * 100.0), 1),
             format_cell(Some(b.level * 100.0), 0),
-            format_cell(Some(b.p_value), 4),
+            crate::text::p_value(b.p_value),
             b.run_only,
             b.baseline_only
         );
