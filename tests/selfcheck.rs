@@ -203,3 +203,60 @@ fn the_binary_refuses_a_drifted_model_before_reading_images_and_skips_on_request
         String::from_utf8_lossy(&skipped.stderr)
     );
 }
+
+#[test]
+fn a_passed_check_is_recorded_in_the_run_log() {
+    let d = tempfile::tempdir().unwrap();
+    let model = with_check(d.path(), "checked.onnx", &record(&tiny(), 1.0));
+    let data = d.path().join("data");
+    common::copy_tree(&fixtures().join("data"), &data);
+    let out = d.path().join("out");
+    let status = Command::cargo_bin("dannscope")
+        .unwrap()
+        .args(["embed", "--engine", "tract", "--split", "all", "--model"])
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let logs: Vec<PathBuf> = walk(&out)
+        .into_iter()
+        .filter(|p| p.parent().is_some_and(|d| d.ends_with("runs")))
+        .collect();
+    assert!(!logs.is_empty(), "no run logs under {}", out.display());
+    for log in logs {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&log).unwrap()).unwrap();
+        let check = &v["runs"][0]["self_check"];
+        assert_eq!(
+            check["outputs"],
+            serde_json::json!(["embedding", "logits"]),
+            "{}",
+            log.display()
+        );
+        assert!(check["max_relative_diff"].as_f64().unwrap() < 1e-5);
+        assert_eq!(
+            check["tolerance"].as_f64(),
+            Some(selfcheck::DEFAULT_TOLERANCE)
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

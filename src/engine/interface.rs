@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+pub use crate::store::SelfCheckResult;
 
 /// Which engine to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -90,17 +91,6 @@ impl Default for EngineOptions {
 /// Default tolerance of the model's self-check (see [`super::selfcheck`]): the largest relative
 /// difference accepted per row, `max(|Δ head|∞, |Δ norm|) / max(norm, 1)`.
 pub const DEFAULT_TOLERANCE: f64 = 1e-2;
-
-/// The outcome of a passed self-check, for the start-up line and the provenance record.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SelfCheckResult {
-    /// Outputs compared.
-    pub outputs: Vec<String>,
-    /// Largest relative difference found.
-    pub max_relative_diff: f64,
-    /// Tolerance applied.
-    pub tolerance: f64,
-}
 
 /// What an engine is, for the start-up line and the provenance record.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

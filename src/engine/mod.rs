@@ -14,7 +14,7 @@ mod tract;
 pub use self::error::EngineError;
 pub use self::interface::{
     available_cores, standard_library_dirs, BatchOutput, Device, Discovery, Engine, EngineInfo,
-    EngineKind, EngineOptions,
+    EngineKind, EngineOptions, SelfCheckResult,
 };
 pub use self::onnxruntime::{find_onnxruntime, OrtEngine};
 pub use self::tract::TractEngine;

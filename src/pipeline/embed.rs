@@ -487,6 +487,7 @@ pub(crate) fn embed_part(
             created: store::now_rfc3339(),
             threads: info.threads,
             timings: timings.clone(),
+            self_check: info.self_check.clone(),
         }],
     };
     let de = DomainEmbeddings {

@@ -114,6 +114,22 @@ pub struct RunEntry {
     pub threads: usize,
     /// Timings.
     pub timings: Timings,
+    /// The model's self-check on this run's engine and device (absent: the model has none, or it
+    /// was skipped with `--no-self-check`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_check: Option<SelfCheckResult>,
+}
+
+/// The outcome of a passed model self-check (`engine::selfcheck`), recorded in each run's log
+/// (`runs/<Domain>.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelfCheckResult {
+    /// Outputs compared.
+    pub outputs: Vec<String>,
+    /// Largest relative difference found.
+    pub max_relative_diff: f64,
+    /// Tolerance applied.
+    pub tolerance: f64,
 }
 
 /// The run log written beside a domain's results (`runs/<Domain>.json`): one entry per process that
