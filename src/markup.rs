@@ -1,4 +1,5 @@
-//! Text embedded in HTML and XML documents: escaping, and base64 for `data:` URIs and inline data.
+//! Text embedded in HTML and XML documents: escaping (text, attributes, JSON inside `<script>`), and
+//! base64 for `data:` URIs and inline data.
 //!
 //! One low module, used by the report's HTML pages, the explore page and the pptx writer's XML.
 
@@ -18,6 +19,24 @@ pub fn html_escape(s: &str) -> String {
 /// XML 1.0 does not allow (control characters other than tab and line breaks, U+FFFE, U+FFFF).
 pub fn xml_escape(s: &str) -> String {
     escape(s, Markup::Xml)
+}
+
+/// JSON made safe inside a `<script>` element: `<`, `>` and `&` become `\u003c`, `\u003e` and
+/// `\u0026` (so neither `</script>` nor `<!--` can occur), and U+2028/U+2029 are escaped as well.
+pub fn script_json(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Which document the text goes into.
@@ -47,6 +66,15 @@ fn escape(s: &str, m: Markup) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn script_json_cannot_close_the_script() {
+        let v = serde_json::json!({"p": "a</script><!--b&c\u{2028}"});
+        let s = script_json(&v);
+        assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'));
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+    }
+
     use super::*;
 
     /// The test vectors of RFC 4648, section 10.

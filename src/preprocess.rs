@@ -148,13 +148,11 @@ pub fn load_rgb8(path: &Path, cfg: &PreprocessConfig) -> Result<RgbImage, ImageE
         return Err(ImageError::Empty);
     }
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        let denom = if cfg.fast_decode {
-            let (w, h) = jpeg::dimensions(&bytes)?;
-            draft_denominator(w.min(h), cfg.resize_shorter)
+        let img = if cfg.fast_decode {
+            jpeg::decode_draft(&bytes, cfg.resize_shorter)?
         } else {
-            1
+            jpeg::decode(&bytes)?
         };
-        let img = jpeg::decode_scaled(&bytes, denom)?;
         return RgbImage::from_raw(img.width, img.height, img.pixels)
             .ok_or_else(|| ImageError::Decode("decoded buffer size mismatch".into()));
     }
@@ -175,15 +173,6 @@ fn to_rgb8(img: DynamicImage) -> RgbImage {
         DynamicImage::ImageRgb8(i) => i,
         other => other.to_rgb8(),
     }
-}
-
-/// The DCT scale denominator of `--fast-decode`: the largest of 8, 4 and 2 that keeps the shorter
-/// side (`⌈short / d⌉`) at or above `target_shorter`, else 1 (no reduction).
-fn draft_denominator(short: u32, target_shorter: u32) -> u32 {
-    [8, 4, 2]
-        .into_iter()
-        .find(|&d| short.div_ceil(d) >= target_shorter)
-        .unwrap_or(1)
 }
 
 /// Size after resizing the shorter side to `target` (torchvision `Resize(int)` rule).

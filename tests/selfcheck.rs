@@ -226,7 +226,7 @@ fn a_passed_check_is_recorded_in_the_run_log() {
         "{}",
         String::from_utf8_lossy(&status.stderr)
     );
-    let logs: Vec<PathBuf> = walk(&out)
+    let logs: Vec<PathBuf> = common::files_under(&out)
         .into_iter()
         .filter(|p| p.parent().is_some_and(|d| d.ends_with("runs")))
         .collect();
@@ -246,17 +246,4 @@ fn a_passed_check_is_recorded_in_the_run_log() {
             Some(selfcheck::DEFAULT_TOLERANCE)
         );
     }
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -284,15 +284,10 @@ pub fn settings_env(
         device: e.device.or(c.device).unwrap_or_default(),
         threads: e.threads.or(c.threads).unwrap_or(0),
         batch_size: batch_size.unwrap_or(16) as usize,
+        // Skipped on request; otherwise the default tolerance.
+        self_check: (!e.no_self_check && !c.no_self_check.unwrap_or(false))
+            .then_some(dannscope::engine::selfcheck::DEFAULT_TOLERANCE),
         ..EngineOptions::default()
-    };
-    let engine = EngineOptions {
-        self_check: if e.no_self_check || c.no_self_check.unwrap_or(false) {
-            None
-        } else {
-            engine.self_check
-        },
-        ..engine
     };
     let input = InputPipeline {
         fast_decode: e.fast_decode || c.fast_decode.unwrap_or(false),

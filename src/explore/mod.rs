@@ -254,24 +254,6 @@ impl Columns {
     }
 }
 
-/// JSON made safe inside a `<script>` element: `<`, `>` and `&` become `\u003c`, `\u003e` and
-/// `\u0026` (so neither `</script>` nor `<!--` can occur), and U+2028/U+2029 are escaped as well.
-pub fn script_json(value: &serde_json::Value) -> String {
-    let text = value.to_string();
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Build the explore page.
 ///
 /// `thumbs(i)` returns the decoded image of row `i` (the caller loads `<data root>/<paths[i]>`), or
@@ -396,7 +378,7 @@ pub fn build_page(
 
     let mut data = String::new();
     data.push_str("<script type=\"application/json\" id=\"ds-meta\">");
-    data.push_str(&script_json(&meta));
+    data.push_str(&crate::markup::script_json(&meta));
     data.push_str("</script>\n<script type=\"application/octet-stream\" id=\"ds-bin\">");
     data.push_str(&crate::markup::base64_encode(&cols.bytes));
     data.push_str("</script>\n");
@@ -465,15 +447,6 @@ mod tests {
         assert_eq!(p, 1);
         let z = (-2.0f64).exp() + 1.0 + 1.0 + (-4.0f64).exp();
         assert!((f64::from(c) - 1.0 / z).abs() < 1e-6);
-    }
-
-    #[test]
-    fn script_json_cannot_close_the_script() {
-        let v = json!({"p": "a</script><!--b&c\u{2028}"});
-        let s = script_json(&v);
-        assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'));
-        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
-        assert_eq!(back, v);
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //! - CMYK and YCCK JPEGs decode to CMYK in libjpeg, are read as Adobe-inverted (`CMYK;I`, as Pillow
 //!   assumes for every CMYK JPEG) and converted with Pillow's `cmyk2rgb`.
 //!
-//! [`decode_scaled`] decodes at 1/2, 1/4 or 1/8 of the size in libjpeg's IDCT, with the same settings:
-//! what Pillow's `Image.draft("RGB", size)` gives (the opt-in `--fast-decode`).
+//! [`decode_draft`] decodes at 1/2, 1/4 or 1/8 of the size in libjpeg's IDCT, with the same settings,
+//! as Pillow's `Image.draft()` does (the opt-in `--fast-decode`).
 //!
 //! The decoder's SIMD build (when `nasm` is on PATH at build time) and its C-only build (otherwise)
 //! decode the same bytes; `tests/jpeg_fidelity.rs` checks every layout against Pillow.
@@ -93,28 +93,23 @@ unsafe extern "C-unwind" fn on_message(cinfo: &mut ffi::jpeg_common_struct, leve
 
 /// Decodes a whole JPEG file (its bytes) to 8-bit RGB as Pillow's `Image.open(f).convert("RGB")`.
 pub fn decode(data: &[u8]) -> Result<Rgb8, JpegError> {
-    decode_scaled(data, 1)
+    with_decompressor(data, |cinfo| unsafe { run(cinfo, None) })
 }
 
-/// The image's width and height from its header, without decoding the pixels.
-pub fn dimensions(data: &[u8]) -> Result<(u32, u32), JpegError> {
-    with_decompressor(data, |cinfo| unsafe {
-        ffi::jpeg_read_header(cinfo, 1);
-        if hit_eof(cinfo) {
-            return Err(JpegError::Truncated);
-        }
-        Ok((cinfo.image_width, cinfo.image_height))
-    })
+/// Decodes at a reduced DCT scale, as Pillow's `draft()` does: the largest of 1/8, 1/4 and 1/2 that
+/// keeps the shorter side (`⌈short / d⌉`) at or above `target_shorter`, else full size. The scale is
+/// chosen from the header that the decode reads anyway.
+pub fn decode_draft(data: &[u8], target_shorter: u32) -> Result<Rgb8, JpegError> {
+    with_decompressor(data, |cinfo| unsafe { run(cinfo, Some(target_shorter)) })
 }
 
-/// Decodes at `1 / denom` of the size (`denom` 1, 2, 4 or 8) in libjpeg's IDCT: each side becomes
-/// `⌈side / denom⌉`, as Pillow's `draft()` gives.
-pub fn decode_scaled(data: &[u8], denom: u32) -> Result<Rgb8, JpegError> {
-    assert!(
-        matches!(denom, 1 | 2 | 4 | 8),
-        "DCT scale 1/{denom} is not one of 1, 1/2, 1/4, 1/8"
-    );
-    with_decompressor(data, |cinfo| unsafe { run(cinfo, denom) })
+/// The DCT scale denominator of a draft decode: the largest of 8, 4 and 2 that keeps the shorter side
+/// (`⌈short / d⌉`) at or above `target_shorter`, else 1 (no reduction).
+fn draft_denominator(short: u32, target_shorter: u32) -> u32 {
+    [8, 4, 2]
+        .into_iter()
+        .find(|&d| short.div_ceil(d) >= target_shorter)
+        .unwrap_or(1)
 }
 
 /// Runs `f` on a fresh decompressor reading `data`, with dannscope's error manager; a libjpeg error
@@ -168,7 +163,10 @@ unsafe fn hit_eof(cinfo: &ffi::jpeg_decompress_struct) -> bool {
     (*(cinfo.common.err as *const ErrorState)).hit_eof
 }
 
-unsafe fn run(cinfo: &mut ffi::jpeg_decompress_struct, denom: u32) -> Result<Rgb8, JpegError> {
+unsafe fn run(
+    cinfo: &mut ffi::jpeg_decompress_struct,
+    draft_shorter: Option<u32>,
+) -> Result<Rgb8, JpegError> {
     ffi::jpeg_read_header(cinfo, 1);
     if hit_eof(cinfo) {
         return Err(JpegError::Truncated);
@@ -189,7 +187,9 @@ unsafe fn run(cinfo: &mut ffi::jpeg_decompress_struct, denom: u32) -> Result<Rgb
     cinfo.do_block_smoothing = 0;
     cinfo.quantize_colors = 0;
     cinfo.scale_num = 1;
-    cinfo.scale_denom = denom;
+    cinfo.scale_denom = draft_shorter.map_or(1, |t| {
+        draft_denominator(cinfo.image_width.min(cinfo.image_height), t)
+    });
     ffi::jpeg_start_decompress(cinfo);
     let (w, h) = (cinfo.output_width as usize, cinfo.output_height as usize);
     let comps = cinfo.output_components as usize;

@@ -38,20 +38,28 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Every file under `dir` whose name looks like a temporary file of an atomic write.
-pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
+/// Every file under `dir`, recursively (none when `dir` cannot be read).
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
-                out.extend(temp_files(&p));
-            } else if p.extension().is_some_and(|x| x == "tmp") {
+                out.extend(files_under(&p));
+            } else {
                 out.push(p);
             }
         }
     }
     out
+}
+
+/// Every file under `dir` whose name looks like a temporary file of an atomic write.
+pub fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "tmp"))
+        .collect()
 }
 
 /// Copy the ONNX model `from` to `to` with its metadata changed: each `(key, Some(value))` is set,
