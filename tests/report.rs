@@ -743,4 +743,42 @@ fn diagnosis_sections_find_the_baseline_render_escaped_and_stay_self_contained()
     assert!(md.contains("**Against the source-only baseline** (Baseline): on the same 9 target images 75.0% vs 50.0%, difference 25.0 points"));
     assert!(md.contains(&format!("[gallery-{id}.csv](gallery-{id}.csv)")));
     assert!(md.contains("AUROC per epoch: 1: 0.833, 2: 0.833."));
+
+    // The verdict: p = 0.375 with an interval clear of 0 is only a possible gain; it opens the run's
+    // section and slide, and the study's summary sentence sits in the header and on the title slide.
+    let verdict = "Possible gain: target accuracy +25.0 points [+5.0, +45.0] against source only, \
+                   McNemar p = 0.3750 (the McNemar test is not significant)";
+    let article = &html[html.find(&format!("id=\"run-{id}\"")).unwrap()..];
+    let first_p = &article[article.find("<p").unwrap()..];
+    assert!(
+        first_p.starts_with(&format!("<p class=\"verdict possible-gain\">{verdict}")),
+        "{}",
+        &first_p[..300.min(first_p.len())]
+    );
+    let summary = "Adaptation significantly improves target accuracy on 0 of 1 compared run; \
+                   mean change +25.0 points; no negative transfer.";
+    let header = &html[..html.find("</header>").unwrap()];
+    assert!(
+        header.contains(&format!("<p class=\"summary\">{summary}</p>")),
+        "{header}"
+    );
+    assert!(
+        md.contains(&format!(
+            "**Verdict:** {}",
+            verdict.replace('[', "\\[").replace(']', "\\]")
+        )),
+        "{md}"
+    );
+    assert!(md.contains(&format!("**{summary}**")));
+    let pptx = std::fs::read(dir.join("report.pptx")).unwrap();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(pptx)).unwrap();
+    let mut slides = String::new();
+    for i in 0..z.len() {
+        let mut f = z.by_index(i).unwrap();
+        if f.name().starts_with("ppt/slides/slide") && f.name().ends_with(".xml") {
+            std::io::Read::read_to_string(&mut f, &mut slides).unwrap();
+        }
+    }
+    assert!(slides.contains(summary), "title slide headline");
+    assert!(slides.contains("Possible gain: target accuracy +25.0 points [+5.0, +45.0]"));
 }

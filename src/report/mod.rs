@@ -14,6 +14,7 @@
 //! - `input`: what the report shows ([`RunOutcome`], [`ReportInput`]) and run identifiers;
 //! - `table`: the study tables and the cohesion table as data ([`study_tables`], [`cohesion_table`]);
 //! - `effect`: each adapted run against the source-only baseline of its pair ([`effect_table`]);
+//! - `verdict`: one sentence per adapted run from that comparison, and one for the study ([`Verdict`]);
 //! - `figures`: figure files copied into `figures/` and read for inlining;
 //! - `outline`: the format-neutral [`Outline`] of the document, tables walked into lines once;
 //! - `exporter` and `format/`: the [`Exporter`] trait and one file per format ([`MarkdownExporter`],
@@ -35,6 +36,7 @@ mod outline;
 mod results;
 mod selfcontained;
 mod table;
+mod verdict;
 
 use std::path::{Path, PathBuf};
 
@@ -63,6 +65,9 @@ pub use results::{results_rows, ResultRow, RESULTS_HEADER};
 pub use selfcontained::check_self_contained;
 pub use table::{
     cohesion_table, format_cell, study_tables, CohesionTable, ModelRows, StudyTable, MISSING,
+};
+pub use verdict::{
+    classify, summary as study_summary, verdict, Outcome, Verdict, ALPHA, A_DISTANCE_MARGIN,
 };
 
 /// Files written by [`write_report`].

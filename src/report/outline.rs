@@ -8,8 +8,10 @@
 
 use super::effect::EffectTable;
 use super::figures::{Figure, Figures};
+use super::input::baseline_label;
 use super::input::{pair_arrow, ReportInput, RunOutcome};
 use super::table::{CohesionTable, ModelRows, StudyTable};
+use super::verdict::{self, Verdict};
 use crate::metrics::eval::DomainResult;
 
 /// A measure shown in the study tables.
@@ -148,6 +150,8 @@ pub struct RunSection<'a> {
     pub figures: &'a [Figure; 3],
     /// Source then target domain, those that were evaluated.
     pub domains: Vec<DomainLine<'a>>,
+    /// What the comparison with the source-only baseline shows (adapted runs with a baseline).
+    pub verdict: Option<Verdict>,
 }
 
 fn domain_lines(r: &RunOutcome) -> Vec<DomainLine<'_>> {
@@ -166,6 +170,25 @@ fn domain_lines(r: &RunOutcome) -> Vec<DomainLine<'_>> {
         });
     }
     out
+}
+
+/// The effect-table row of `run` against the baseline it was compared with.
+fn effect_row<'e>(
+    effect: &'e EffectTable,
+    run: &RunOutcome,
+) -> Option<&'e super::effect::EffectRow> {
+    let baseline = run.results()?.diagnosis.baseline.as_ref()?;
+    let label = run.label();
+    let wanted = baseline_label(&baseline.baseline, true);
+    let candidates = || {
+        effect
+            .rows
+            .iter()
+            .filter(|e| e.pair == run.pair && e.model == label)
+    };
+    candidates()
+        .find(|e| e.baseline == wanted)
+        .or_else(|| candidates().next())
 }
 
 /// Sections of a report document, in order.
@@ -216,6 +239,8 @@ pub struct Outline<'a> {
     pub effect: &'a EffectTable,
     /// Every run, in configuration order.
     pub runs: Vec<RunSection<'a>>,
+    /// One sentence on the study from the runs' verdicts (none without baselines).
+    pub summary: Option<String>,
     /// How many runs failed.
     pub n_failed: usize,
     /// Problems that did not stop the report.
@@ -254,8 +279,11 @@ impl<'a> Outline<'a> {
                 id,
                 figures,
                 domains: domain_lines(run),
+                verdict: verdict::verdict(run, effect_row(effect, run)),
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let verdicts: Vec<&Verdict> = runs.iter().filter_map(|r| r.verdict.as_ref()).collect();
+        let summary = verdict::summary(&verdicts);
         let mut settings = vec![("split", input.split.as_str())];
         settings.extend(input.settings.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         Self {
@@ -266,6 +294,7 @@ impl<'a> Outline<'a> {
             cohesion,
             effect,
             runs,
+            summary,
             n_failed,
             warnings: &figures.warnings,
             settings,

@@ -185,7 +185,7 @@ impl Exporter for HtmlExporter {
         );
         let _ = writeln!(
             s,
-            "<header><h1>{}</h1><p class=\"sub\">Split <strong>{}</strong> · {} run{} · {}</p></header>",
+            "<header><h1>{}</h1><p class=\"sub\">Split <strong>{}</strong> · {} run{} · {}</p>",
             html_escape(o.title),
             html_escape(o.split),
             o.runs.len(),
@@ -196,6 +196,10 @@ impl Exporter for HtmlExporter {
                 format!("<span class=\"failed\">{} failed</span>", o.n_failed)
             }
         );
+        if let Some(sum) = &o.summary {
+            let _ = writeln!(s, "<p class=\"summary\">{}</p>", html_escape(sum));
+        }
+        s.push_str("</header>\n");
         s.push_str("<main>\n<nav class=\"toc\"><h2>Contents</h2><ol>\n");
         for &sec in &o.sections {
             let _ = write!(

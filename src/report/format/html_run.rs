@@ -152,6 +152,14 @@ pub(super) fn run_article(sec: &RunSection<'_>) -> String {
             ""
         }
     );
+    if let Some(v) = &sec.verdict {
+        let _ = writeln!(
+            s,
+            "<p class=\"verdict {}\">{}</p>",
+            v.outcome.key(),
+            html_escape(&v.text)
+        );
+    }
     s.push_str("<dl class=\"facts\">");
     let _ = write!(
         s,

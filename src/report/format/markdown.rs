@@ -156,6 +156,9 @@ impl Exporter for MarkdownExporter {
             if o.runs.len() == 1 { "" } else { "s" },
             o.n_failed
         );
+        if let Some(sum) = &o.summary {
+            let _ = writeln!(s, "**{}**\n", markdown_escape(sum));
+        }
         s.push_str("## Contents\n\n");
         for sec in &o.sections {
             let _ = writeln!(s, "- [{}](#{})", sec.title(), anchor(sec.title()));
@@ -266,6 +269,9 @@ fn run(s: &mut String, sec: &RunSection<'_>) {
         markdown_escape(&pair_arrow(&r.pair)),
         if r.failed() { " · FAILED" } else { "" }
     );
+    if let Some(v) = &sec.verdict {
+        let _ = writeln!(s, "**Verdict:** {}\n", markdown_escape(&v.text));
+    }
     let _ = writeln!(
         s,
         "Run `{}` · group {} · model `{}`{}\n",

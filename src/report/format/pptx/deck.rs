@@ -148,9 +148,18 @@ fn title_slide(o: &Outline<'_>) -> Slide {
          joint t-SNE maps, cohesion and alignment measures · dannscope {}",
         env!("CARGO_PKG_VERSION")
     );
+    let mut about_y = INCH * 43 / 10;
+    if let Some(sum) = &o.summary {
+        s.text(
+            "Headline",
+            (MARGIN, about_y, CONTENT_W, INCH * 13 / 10),
+            &paragraph(sum, Style::pt(20).bold(), Align::Left),
+        );
+        about_y += INCH * 3 / 2;
+    }
     s.text(
         "About",
-        (MARGIN, INCH * 43 / 10, CONTENT_W, INCH),
+        (MARGIN, about_y, CONTENT_W, INCH),
         &paragraph(&about, Style::pt(14).color(MUTED), Align::Left),
     );
     s
@@ -240,6 +249,8 @@ fn run_slide(sec: &RunSection<'_>) -> Slide {
     );
     let caption = if r.failed() {
         format!("Group {}", r.group)
+    } else if let Some(v) = &sec.verdict {
+        v.text.clone()
     } else {
         format!(
             "Source {} → target {} · group {} · colour = class, filled = source, ring = target",
