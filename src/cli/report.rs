@@ -214,15 +214,8 @@ fn run_batch(
             console::detail("comparing each run with its source-only baseline");
         }
     });
-    let mut settings = shown_settings(&ws.settings);
-    for o in &outcomes {
-        if let Some(sha) = o.model_sha256() {
-            settings.push((
-                format!("model {}", o.run.model.display()),
-                format!("sha256 {sha}"),
-            ));
-        }
-    }
+    // Each model's SHA-256 is shown once, with its run (section facts, the models table).
+    let settings = shown_settings(&ws.settings);
     let failed: Vec<String> = outcomes
         .iter()
         .filter(|o| o.failed())

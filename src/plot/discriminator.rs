@@ -198,12 +198,7 @@ impl DiscriminatorFigure<'_> {
         for p in pts {
             root.draw(&Circle::new(p, 3, INK.filled())).map_err(derr)?;
         }
-        let labels: Vec<u32> = if self.epochs.len() <= 6 {
-            self.epochs.iter().map(|e| e.0).collect()
-        } else {
-            vec![lo, lo + (hi - lo) / 2, hi]
-        };
-        for e in labels {
+        for e in tick_epochs(self.epochs) {
             root.draw_text(
                 &e.to_string(),
                 &text(12.0, MUTED, HPos::Center, VPos::Top),
@@ -267,6 +262,17 @@ pub fn discriminator_figure(
     write_svg_png(fig, svg, png)
 }
 
+/// The epochs that get a tick: every checkpoint up to six, else the first, middle and last one (never
+/// an epoch without a checkpoint).
+fn tick_epochs(epochs: &[(u32, f64)]) -> Vec<u32> {
+    let n = epochs.len();
+    if n <= 6 {
+        epochs.iter().map(|e| e.0).collect()
+    } else {
+        vec![epochs[0].0, epochs[n / 2].0, epochs[n - 1].0]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +302,10 @@ mod tests {
         assert!(discriminator_svg(&fig(&[], &[], &[])).is_err());
         assert!(discriminator_svg(&fig(&[1], &[1, 2], &[])).is_err());
         assert!(discriminator_svg(&fig(&[1], &[1], &[(1, f64::NAN), (2, 0.5)])).is_err());
+        // Twelve checkpoints every second epoch from 2 to 24: ticks at checkpoints only; the
+        // midpoint of the range, 13, is no checkpoint.
+        let e: Vec<(u32, f64)> = (1..=12).map(|k| (2 * k, 0.9 - 0.03 * k as f64)).collect();
+        assert_eq!(tick_epochs(&e), [2, 14, 24]);
+        assert_eq!(tick_epochs(&e[..3]), [2, 4, 6]);
     }
 }

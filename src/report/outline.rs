@@ -245,7 +245,7 @@ pub struct Outline<'a> {
     pub n_failed: usize,
     /// Problems that did not stop the report.
     pub warnings: &'a [String],
-    /// Settings shown, `split` first, then the input's settings in order.
+    /// Settings shown, `split` first, then the input's other settings in order (each key once).
     pub settings: Vec<(&'a str, &'a str)>,
 }
 
@@ -285,7 +285,13 @@ impl<'a> Outline<'a> {
         let verdicts: Vec<&Verdict> = runs.iter().filter_map(|r| r.verdict.as_ref()).collect();
         let summary = verdict::summary(&verdicts);
         let mut settings = vec![("split", input.split.as_str())];
-        settings.extend(input.settings.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        settings.extend(
+            input
+                .settings
+                .iter()
+                .filter(|(k, _)| k != "split")
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         Self {
             title: &input.title,
             split: &input.split,
