@@ -189,9 +189,21 @@ fn tsne_png_is_large_and_uses_class_and_domain_colours() {
     }
     assert!(texts.iter().any(|t| t == "source: Real World (250)"));
     assert!(texts.iter().any(|t| t == "target: Product (200)"));
-    // One marker per point in each of the two panels, plus legend swatches.
+    // One marker per point in each of the two panels, plus legend swatches: discs for the 250
+    // source points, closed triangles (4-point polylines) for the 200 target points.
     let circles = text.matches("<circle").count();
-    assert!(circles >= 2 * 450, "{circles} circles");
+    assert!(circles >= 2 * 250, "{circles} circles");
+    let triangles = text
+        .split("<polyline")
+        .skip(1)
+        .filter(|p| {
+            let pts = p.split("points=\"").nth(1).unwrap_or("");
+            let pts = &pts[..pts.find('"').unwrap_or(0)];
+            let v: Vec<&str> = pts.split_whitespace().collect();
+            v.len() == 4 && v[0] == v[3]
+        })
+        .count();
+    assert!(triangles >= 2 * 200, "{triangles} triangles");
     assert!(text.contains("font-family=\"DejaVu Sans, sans-serif\""));
 
     // The inline string is the same document as the file.

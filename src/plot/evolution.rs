@@ -11,7 +11,9 @@ use super::canvas::{derr, text, to_rgb, write_atomic, write_svg_png, Figure, INK
 use super::error::PlotError;
 use super::font::{ellipsize, fit_size};
 use super::palette::{class_color, ColorBy, SOURCE_COLOR, TARGET_COLOR};
-use super::panel::{draw_frame, Bounds, Legend, LegendItem, Marker, Rect, Scatter, View};
+use super::panel::{
+    draw_frame, marker_radius, Bounds, Legend, LegendItem, Marker, Rect, Scatter, View,
+};
 
 /// One epoch's 2-D map.
 #[derive(Debug, Clone)]
@@ -37,7 +39,7 @@ pub struct EvolutionStyle {
     pub target_name: String,
     /// Overall title (model, pair, split).
     pub title: String,
-    /// Colour by class (source filled, target rings) or by domain.
+    /// Colour by class (source filled discs, target open triangles) or by domain.
     pub color_by: ColorBy,
 }
 
@@ -69,7 +71,7 @@ impl EvolutionStyle {
                             label: format!("source: {}", self.source_name),
                         },
                         LegendItem {
-                            marker: Marker::Ring,
+                            marker: Marker::Triangle,
                             color: grey,
                             label: format!("target: {}", self.target_name),
                         },
@@ -85,7 +87,7 @@ impl EvolutionStyle {
                         label: format!("source: {}", self.source_name),
                     },
                     LegendItem {
-                        marker: Marker::Ring,
+                        marker: Marker::Triangle,
                         color: TARGET_COLOR,
                         label: format!("target: {}", self.target_name),
                     },
@@ -199,7 +201,13 @@ impl Figure for Grid<'_, '_> {
             .map_err(derr)?;
             draw_frame(root, bx)?;
             let view = View::fit(&self.bounds, bx, 0.04);
-            scatter(f).draw(root, &view, 3, self.style.color_by, n)?;
+            scatter(f).draw(
+                root,
+                &view,
+                marker_radius(f.coords.nrows(), CELL),
+                self.style.color_by,
+                n,
+            )?;
         }
         let (legend, _) = self.legend();
         let lx = GAP + self.cols * (CELL + GAP);
@@ -275,7 +283,13 @@ impl Figure for GifFrame<'_, '_> {
         draw_frame(root, bx)?;
         let view = View::fit(&self.bounds, bx, 0.04);
         let n = self.style.class_names.len();
-        scatter(self.frame).draw(root, &view, 4, self.style.color_by, n)?;
+        scatter(self.frame).draw(
+            root,
+            &view,
+            marker_radius(self.frame.coords.nrows(), side),
+            self.style.color_by,
+            n,
+        )?;
         let mut legend = self.style.legend(18.0);
         legend.layout(side, 1);
         legend.draw(root, bx.x + side + 20, GIF_TOP, side)?;

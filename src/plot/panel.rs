@@ -98,13 +98,21 @@ impl View {
     }
 }
 
-/// Marker shapes used in scatter panels and legends.
+/// Marker shapes used in scatter panels and legends: source and target differ in shape, not only in
+/// fill, so they stay apart in grey print and for colour-blind readers.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Marker {
-    /// A filled disc.
+    /// A filled disc (source).
     Filled,
-    /// A hollow ring.
-    Ring,
+    /// An open triangle, point up (target).
+    Triangle,
+}
+
+/// Marker radius in pixels for `n` points in a square panel of `side` pixels: about a third of the
+/// spacing the points would have on a regular grid, between 2 and 9 px.
+pub(crate) fn marker_radius(n: usize, side: i32) -> i32 {
+    let spacing = side.max(1) as f64 / (n.max(1) as f64).sqrt();
+    ((spacing * 0.3).round() as i32).clamp(2, 9)
 }
 
 /// Draw one marker centred at `c`.
@@ -116,16 +124,29 @@ pub(crate) fn draw_marker<DB: DrawingBackend>(
     color: RGBColor,
     alpha: f64,
 ) -> Result<(), PlotError> {
-    let stroke = (r as f64 / 2.5).round().max(1.0) as u32;
-    let style = match marker {
-        Marker::Filled => color.mix(alpha).filled(),
-        Marker::Ring => color.mix(alpha).stroke_width(stroke),
-    };
-    let r = match marker {
-        Marker::Filled => r,
-        Marker::Ring => (r - stroke as i32 / 2).max(1),
-    };
-    area.draw(&Circle::new(c, r, style)).map_err(derr)
+    match marker {
+        Marker::Filled => area
+            .draw(&Circle::new(c, r, color.mix(alpha).filled()))
+            .map_err(derr),
+        Marker::Triangle => {
+            // Equilateral, circumradius a little above r so that it covers about the disc's area.
+            let stroke = (r as f64 / 3.0).round().max(1.0) as u32;
+            let cr = r as f64 * 1.25;
+            let pt = |deg: f64| {
+                let a = deg.to_radians();
+                (
+                    c.0 + (cr * a.cos()).round() as i32,
+                    c.1 - (cr * a.sin()).round() as i32,
+                )
+            };
+            let (top, left, right) = (pt(90.0), pt(210.0), pt(330.0));
+            area.draw(&PathElement::new(
+                vec![top, left, right, top],
+                color.mix(alpha).stroke_width(stroke),
+            ))
+            .map_err(derr)
+        }
+    }
 }
 
 /// Draw a thin frame around a panel box.
@@ -197,7 +218,7 @@ impl Scatter<'_> {
         Ok(())
     }
 
-    /// Draw all points into the view: source first (filled), then target (rings).
+    /// Draw all points into the view: source first (filled discs), then target (open triangles).
     pub fn draw<DB: DrawingBackend>(
         &self,
         area: &DrawingArea<DB, Shift>,
@@ -218,7 +239,7 @@ impl Scatter<'_> {
                     ColorBy::Domain => SOURCE_COLOR,
                 };
                 let (marker, alpha) = if pass_target {
-                    (Marker::Ring, 0.85)
+                    (Marker::Triangle, 0.85)
                 } else {
                     (Marker::Filled, 0.6)
                 };
@@ -350,5 +371,23 @@ impl Legend {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::marker_radius;
+
+    #[test]
+    fn markers_shrink_with_the_point_count_and_grow_with_the_panel() {
+        // 400 points in a 760 px panel: 38 px apart, the largest marker.
+        assert_eq!(marker_radius(400, 760), 9);
+        // 5,000 points: 10.7 px apart.
+        assert_eq!(marker_radius(5_000, 760), 3);
+        // A million points: never below 2 px.
+        assert_eq!(marker_radius(1_000_000, 760), 2);
+        // The same points in a quarter-size cell get smaller markers.
+        assert!(marker_radius(2_000, 380) < marker_radius(2_000, 760));
+        assert_eq!(marker_radius(0, 0), 2);
     }
 }

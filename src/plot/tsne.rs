@@ -11,7 +11,9 @@ use super::canvas::{derr, text, to_svg_string, write_svg_png, Figure, INK, MUTED
 use super::error::PlotError;
 use super::font::fit_size;
 use super::palette::{class_color, ColorBy, SOURCE_COLOR, TARGET_COLOR};
-use super::panel::{draw_frame, Bounds, Legend, LegendItem, Marker, Rect, Scatter, View};
+use super::panel::{
+    draw_frame, marker_radius, Bounds, Legend, LegendItem, Marker, Rect, Scatter, View,
+};
 
 /// Data and labels of a joint t-SNE figure.
 ///
@@ -43,7 +45,6 @@ const MIN_WIDTH: u32 = 2000;
 const TOP: i32 = 112;
 const CAPTION_H: i32 = 44;
 const BOTTOM: i32 = 24;
-const MARKER_R: i32 = 5;
 
 struct Layout {
     width: u32,
@@ -96,7 +97,7 @@ impl<'a> TsneFigure<'a> {
                             label: format!("source: {} ({n_src})", self.source_name),
                         },
                         LegendItem {
-                            marker: Marker::Ring,
+                            marker: Marker::Triangle,
                             color: grey,
                             label: format!("target: {} ({n_tgt})", self.target_name),
                         },
@@ -111,7 +112,7 @@ impl<'a> TsneFigure<'a> {
                             label: self.source_name.clone(),
                         },
                         LegendItem {
-                            marker: Marker::Ring,
+                            marker: Marker::Triangle,
                             color: TARGET_COLOR,
                             label: self.target_name.clone(),
                         },
@@ -173,7 +174,7 @@ impl Figure for TsneFigure<'_> {
         let bounds = Bounds::of(self.coords)
             .ok_or_else(|| PlotError::Empty("t-SNE figure: no points".into()))?;
         let captions = [
-            "(a) colour = class, filled = source, ring = target",
+            "(a) colour = class; filled disc = source, open triangle = target",
             "(b) colour = domain",
         ];
         for (k, (bx, color_by)) in lay
@@ -192,7 +193,13 @@ impl Figure for TsneFigure<'_> {
             .map_err(derr)?;
             draw_frame(root, *bx)?;
             let view = View::fit(&bounds, *bx, 0.04);
-            scatter.draw(root, &view, MARKER_R, color_by, n)?;
+            scatter.draw(
+                root,
+                &view,
+                marker_radius(self.coords.nrows(), bx.w),
+                color_by,
+                n,
+            )?;
         }
         let avail_h = HEIGHT as i32 - TOP - BOTTOM;
         lay.legend.draw(
@@ -207,7 +214,7 @@ impl Figure for TsneFigure<'_> {
 
 /// Draw the joint t-SNE figure and write it as SVG and PNG (at least 2000×900 px).
 ///
-/// Panel (a) colours points by class, with filled markers for source rows and rings for target
+/// Panel (a) colours points by class, with filled discs for source rows and open triangles for target
 /// rows; panel (b) colours them by domain. Both panels share one equal-aspect axis range and
 /// have no ticks (t-SNE axes carry no meaning). The legend lists every class with its
 /// source/target counts, the marker meaning and the domain colours.

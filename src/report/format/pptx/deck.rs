@@ -253,7 +253,7 @@ fn run_slide(sec: &RunSection<'_>) -> Slide {
         v.text.clone()
     } else {
         format!(
-            "Source {} → target {} · group {} · colour = class, filled = source, ring = target",
+            "Source {} → target {} · group {} · colour = class, filled disc = source, open triangle = target",
             r.source(),
             r.target(),
             r.group
