@@ -349,13 +349,23 @@ fn tables_are_native_in_the_study_order_with_baselines_last() {
         ("", "AUROC")
     );
     assert_eq!(fw[n - 1][2], pct(base.target_auroc().unwrap()));
-    // Order of the kinds of table over the deck: study, effect, key numbers per run, cohesion last.
+    // Order of the kinds of table over the deck: study, effect (accuracy then alignment), cohesion,
+    // then key numbers per run.
     let kinds: Vec<&str> = all.iter().map(|t| t.1.split(':').next().unwrap()).collect();
     let first = |k: &str| kinds.iter().position(|x| *x == k).unwrap();
-    assert!(first("Study table") < first("Effect table"));
-    assert!(first("Effect table") < first("Key numbers"));
-    assert_eq!(kinds.last(), Some(&"Cohesion table"));
-    let coh = &all.last().unwrap().2;
+    let last = |k: &str| kinds.iter().rposition(|x| *x == k).unwrap();
+    assert!(last("Study table") < first("Effect table"));
+    assert!(last("Effect table") < first("Cohesion table"));
+    assert!(last("Cohesion table") < first("Key numbers"));
+    let effect: Vec<&Vec<Vec<String>>> = all
+        .iter()
+        .filter(|t| t.1 == "Effect table")
+        .map(|t| &t.2)
+        .collect();
+    assert_eq!(effect.len(), 2, "accuracy and alignment halves");
+    assert!(effect[0][0].contains(&"Δ acc. (pp)".to_string()));
+    assert!(effect[1][0].contains(&"A-distance adapted".to_string()));
+    let coh = &all[last("Cohesion table")].2;
     assert_eq!(coh.last().unwrap()[0], "MobileNetV3 · source only");
     // One slide per run, with its key numbers (the failed run: its error instead).
     let ok_runs = d.input.runs.iter().filter(|r| !r.failed()).count();
@@ -483,9 +493,87 @@ fn python_pptx_reads_every_table_with_the_numbers_of_results_csv() {
     assert!(checked >= 140, "{last}");
     let n_tables: usize = last.split_whitespace().nth(4).unwrap().parse().unwrap();
     let ok_runs = d.input.runs.iter().filter(|r| !r.failed()).count();
+    // The cohesion table's measures are split over slides of at most six columns.
+    let cohesion_slides = dannscope::report::cohesion_table(&d.input.runs)
+        .metrics
+        .len()
+        .div_ceil(6);
     assert_eq!(
         n_tables,
-        study_tables(&d.input.runs).len() + 1 + 2 * ok_runs + 1,
+        study_tables(&d.input.runs).len() + 2 + 2 * ok_runs + cohesion_slides,
         "{last}"
     );
+}
+
+/// A shape's rectangle in EMU: (name, x, y, width, height); a table's height is the sum of its rows'.
+fn shape_rects(xml: &str) -> Vec<(String, i64, i64, i64, i64)> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let tree = doc
+        .descendants()
+        .find(|n| n.has_tag_name("spTree"))
+        .expect("a shape tree");
+    let num =
+        |n: roxmltree::Node<'_, '_>, a: &str| -> i64 { n.attribute(a).unwrap().parse().unwrap() };
+    tree.children()
+        .filter(|n| n.is_element() && ["sp", "pic", "graphicFrame"].contains(&n.tag_name().name()))
+        .map(|s| {
+            let name = s
+                .descendants()
+                .find(|n| n.has_tag_name("cNvPr"))
+                .and_then(|n| n.attribute("name"))
+                .unwrap_or("")
+                .to_string();
+            let off = s.descendants().find(|n| n.has_tag_name("off")).unwrap();
+            let ext = s.descendants().find(|n| n.has_tag_name("ext")).unwrap();
+            let rows: i64 = s
+                .descendants()
+                .filter(|n| n.has_tag_name("tr"))
+                .map(|n| num(n, "h"))
+                .sum();
+            let h = num(ext, "cy").max(rows);
+            (name, num(off, "x"), num(off, "y"), num(ext, "cx"), h)
+        })
+        .collect()
+}
+
+#[test]
+fn every_slide_keeps_its_shapes_on_the_slide_apart_and_its_text_at_12_pt_or_more() {
+    let d = deck();
+    let pres = text(&d, "ppt/presentation.xml");
+    let doc = roxmltree::Document::parse(&pres).unwrap();
+    let size = doc.descendants().find(|n| n.has_tag_name("sldSz")).unwrap();
+    let (w, h): (i64, i64) = (
+        size.attribute("cx").unwrap().parse().unwrap(),
+        size.attribute("cy").unwrap().parse().unwrap(),
+    );
+    let slides = slide_parts(&d);
+    assert!(slides.len() >= 8, "{} slides", slides.len());
+    for s in &slides {
+        let xml = text(&d, s);
+        let rects = shape_rects(&xml);
+        assert!(!rects.is_empty(), "{s}: no shapes");
+        for (name, x, y, cx, cy) in &rects {
+            assert!(
+                *x >= 0 && *y >= 0 && x + cx <= w && y + cy <= h,
+                "{s}: {name:?} runs off the slide: ({x}, {y}) + ({cx} × {cy}) on {w} × {h}"
+            );
+        }
+        for (i, a) in rects.iter().enumerate() {
+            for b in &rects[i + 1..] {
+                let apart =
+                    a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1 || a.2 + a.4 <= b.2 || b.2 + b.4 <= a.2;
+                assert!(apart, "{s}: {:?} overlaps {:?}", a.0, b.0);
+            }
+        }
+        // Every run of text states its size; none below 12 pt (sz in hundredths of a point).
+        let xdoc = roxmltree::Document::parse(&xml).unwrap();
+        for r in xdoc.descendants().filter(|n| n.has_tag_name("rPr")) {
+            let sz: u32 = r
+                .attribute("sz")
+                .unwrap_or_else(|| panic!("{s}: a text run without a size"))
+                .parse()
+                .unwrap();
+            assert!(sz >= 1200, "{s}: text at {} pt", sz as f64 / 100.0);
+        }
+    }
 }

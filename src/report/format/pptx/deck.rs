@@ -1,8 +1,8 @@
 //! The slides of the deck, laid out from the report's outline.
 
 use super::grids::{
-    cohesion_grid, effect_grid, head, measure_header, study_grid, COHESION_DECIMALS, CONTENT_W,
-    MARGIN,
+    cohesion_grid, effect_grid, head, measure_header, study_grid, table_height, EffectPart,
+    COHESION_DECIMALS, CONTENT_W, MARGIN,
 };
 use super::package::SlidePart;
 use super::xml::{self, paragraph, text_box, Align, Cell, Grid, Style, INCH, MUTED, SLIDE_H};
@@ -206,36 +206,122 @@ fn study_slides(t: &StudyOutline<'_>, out: &mut Vec<Slide>) {
     }
 }
 
+/// Rows of the effect table per slide (each slide holds its accuracy and its alignment half).
+const EFFECT_ROWS: usize = 4;
+/// Measure columns of the cohesion table per slide.
+const COHESION_COLUMNS: usize = 6;
+
 fn effect_slides(t: &EffectTable, out: &mut Vec<Slide>) {
-    for (k, r) in chunks(t.rows.len(), MAX_LINES).into_iter().enumerate() {
+    for (k, r) in chunks(t.rows.len(), EFFECT_ROWS).into_iter().enumerate() {
         let part = EffectTable {
-            rows: t.rows[r].to_vec(),
+            rows: t.rows[r.clone()].to_vec(),
         };
         let mut s = Slide::new(
             &continued("What adaptation changes", k),
             &format!(
-                "{EFFECT_CAPTION}; target domain. A-distance and MMD² lower = domains closer; kNN class \
-                 agreement higher = target images sit among source images of their class."
+                "{EFFECT_CAPTION}; target domain. Bold: the better of the two runs. A-distance and MMD² \
+                 lower = domains closer; kNN class agreement higher = target images sit among source \
+                 images of their class."
             ),
         );
-        s.table("Effect table", &effect_grid(&part, 10), MARGIN, BODY_Y);
+        let size = 12;
+        let top = effect_grid(&part, EffectPart::Accuracy, size);
+        let top_h = table_height(&top);
+        s.table("Effect table", &top, MARGIN, BODY_Y);
+        s.table(
+            "Effect table",
+            &effect_grid(&part, EffectPart::Alignment, size),
+            MARGIN,
+            BODY_Y + top_h + INCH / 5,
+        );
         out.push(s);
     }
 }
 
 fn cohesion_slides(t: &CohesionTable, out: &mut Vec<Slide>) {
-    for (k, r) in chunks(t.rows.len(), MAX_LINES).into_iter().enumerate() {
-        let part = CohesionTable {
-            metrics: t.metrics.clone(),
-            rows: t.rows[r].to_vec(),
-        };
-        let mut s = Slide::new(
-            &continued("Cohesion and alignment", k),
-            "One row per run; baselines (source only) last, in grey. Measures as in results.csv.",
-        );
-        s.table("Cohesion table", &cohesion_grid(&part, 10), MARGIN, BODY_Y);
-        out.push(s);
+    let col_parts = chunks(t.metrics.len(), COHESION_COLUMNS);
+    let n_parts = col_parts.len();
+    let mut k = 0;
+    for rows in chunks(t.rows.len(), MAX_LINES) {
+        for (j, cols) in col_parts.iter().enumerate() {
+            let part = CohesionTable {
+                metrics: t.metrics[cols.clone()].to_vec(),
+                rows: t.rows[rows.clone()]
+                    .iter()
+                    .map(|r| {
+                        let mut r = r.clone();
+                        r.values = r.values[cols.clone()].to_vec();
+                        r
+                    })
+                    .collect(),
+            };
+            let title = if n_parts > 1 {
+                format!("Cohesion and alignment ({} of {n_parts})", j + 1)
+            } else {
+                "Cohesion and alignment".to_string()
+            };
+            let mut s = Slide::new(
+                &continued(&title, usize::from(k >= n_parts)),
+                "One row per run; baselines (source only) last, in grey. Measures as in results.csv.",
+            );
+            s.table("Cohesion table", &cohesion_grid(&part, 12), MARGIN, BODY_Y);
+            out.push(s);
+            k += 1;
+        }
     }
+}
+
+/// One slide with every run's training curves as a grid, if any run has them.
+fn curves_slide(o: &Outline<'_>) -> Option<Slide> {
+    let i = Kind::ALL.iter().position(|k| *k == Kind::Curves)?;
+    let figs: Vec<&Figure> = o
+        .runs
+        .iter()
+        .map(|r| &r.figures[i])
+        .filter(|f| f.bitmap.is_some())
+        .collect();
+    if figs.is_empty() {
+        return None;
+    }
+    let n = figs.len();
+    // The grid whose cells show the figures largest, for the first figure's aspect ratio.
+    let aspect = figs[0]
+        .bitmap
+        .as_ref()
+        .and_then(|b| {
+            image::ImageReader::new(std::io::Cursor::new(&b.bytes))
+                .with_guessed_format()
+                .ok()?
+                .into_dimensions()
+                .ok()
+        })
+        .map_or(2.0, |(w, h)| w as f64 / h.max(1) as f64);
+    let gap = INCH / 10;
+    let h = SLIDE_H - BODY_Y - INCH / 4;
+    let shown = |cols: usize| {
+        let rows = n.div_ceil(cols) as i64;
+        let cw = (CONTENT_W - gap * (cols as i64 - 1)) as f64 / cols as f64;
+        let ch = (h - gap * (rows - 1)) as f64 / rows as f64;
+        cw.min(ch * aspect)
+    };
+    let cols = (1..=n)
+        .max_by(|&a, &b| shown(a).total_cmp(&shown(b)).then(b.cmp(&a)))
+        .unwrap_or(1);
+    let rows = n.div_ceil(cols);
+    let mut s = Slide::new(
+        "Training curves",
+        "One panel per run: accuracy and AUROC per epoch, source dashed, target solid",
+    );
+    let cw = (CONTENT_W - gap * (cols as i64 - 1)) / cols as i64;
+    let ch = (h - gap * (rows as i64 - 1)) / rows as i64;
+    for (k, f) in figs.into_iter().enumerate() {
+        let (r, c) = ((k / cols) as i64, (k % cols) as i64);
+        s.figure(
+            f,
+            (MARGIN + c * (cw + gap), BODY_Y + r * (ch + gap), cw, ch),
+        );
+    }
+    Some(s)
 }
 
 /// A run's slide: its joint t-SNE figure above its per-domain and pair numbers.
@@ -335,9 +421,8 @@ fn figure_slide(sec: &RunSection<'_>, kind: Kind) -> Option<Slide> {
     f.bitmap.as_ref()?;
     let r = sec.run;
     let caption = match kind {
-        Kind::Curves => "Per epoch: source dashed, target solid",
         Kind::Evolution => "Joint t-SNE of the checkpoints, one panel per epoch",
-        Kind::Tsne => "",
+        Kind::Curves | Kind::Tsne => "",
     };
     let mut s = Slide::new(
         &format!("{} · {} · {}", kind.title(), r.label(), pair_arrow(&r.pair)),
@@ -356,15 +441,18 @@ pub(super) fn slides(o: &Outline<'_>) -> Vec<SlidePart> {
     if !o.effect.rows.is_empty() {
         effect_slides(o.effect, &mut out);
     }
-    for r in &o.runs {
-        out.push(run_slide(r));
-    }
-    for kind in [Kind::Evolution, Kind::Curves] {
-        out.extend(o.runs.iter().filter_map(|r| figure_slide(r, kind)));
-    }
     if !o.cohesion.rows.is_empty() {
         cohesion_slides(o.cohesion, &mut out);
     }
+    for r in &o.runs {
+        out.push(run_slide(r));
+    }
+    out.extend(
+        o.runs
+            .iter()
+            .filter_map(|r| figure_slide(r, Kind::Evolution)),
+    );
+    out.extend(curves_slide(o));
     out.into_iter().map(|s| s.part).collect()
 }
 

@@ -138,41 +138,105 @@ pub(super) fn cohesion_grid(t: &CohesionTable, size: u32) -> Grid {
 }
 
 /// The rows of the effect table (header first).
-pub(super) fn effect_grid(t: &EffectTable, size: u32) -> Grid {
-    let mut weights = vec![0.7, 1.6, 2.0];
-    weights.extend(
-        EFFECT_COLUMNS[EFFECT_TEXT_COLUMNS..]
-            .iter()
-            .map(|(h, _)| header_weight(h).max(0.9)),
-    );
-    let mut header = Vec::new();
-    for (i, (h, _)) in EFFECT_COLUMNS.iter().enumerate() {
-        let align = if i < EFFECT_TEXT_COLUMNS {
-            Align::Left
-        } else {
-            Align::Right
-        };
-        header.push(head(h, size, align));
+/// Height a table is given on a slide: its rows at their nominal height, the header row with room
+/// for three lines of wrapped header text.
+pub(super) fn table_height(g: &Grid) -> i64 {
+    INCH * 9 / 10 + g.row_h * (g.rows.len() as i64 - 1)
+}
+
+/// The two halves of the effect table on a slide: target accuracy, and domain alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum EffectPart {
+    /// Pair, models, both accuracies and their difference.
+    Accuracy,
+    /// Pair, adapted model, the alignment measures of both runs and the class counts.
+    Alignment,
+}
+
+impl EffectPart {
+    /// Whether the column with key `key` belongs to this part.
+    fn has(self, key: &str) -> bool {
+        match self {
+            EffectPart::Accuracy => {
+                matches!(key, "pair" | "model" | "baseline") || key.starts_with("accuracy")
+            }
+            EffectPart::Alignment => !key.starts_with("accuracy") && key != "baseline",
+        }
     }
+}
+
+/// Whether `v` is the better of an adapted / source-only pair of values for the column `key`
+/// (higher accuracy and class agreement, lower A-distance and MMD²); ties are not marked.
+fn better(key: &str, v: Option<f64>, other: Option<f64>) -> bool {
+    let (Some(v), Some(o)) = (v, other) else {
+        return false;
+    };
+    if key.starts_with("proxy_a_distance") || key.starts_with("mmd2") {
+        v < o
+    } else {
+        v > o
+    }
+}
+
+/// The rows of one part of the effect table (header first) at `size` points; within each adapted /
+/// source-only pair of columns only the better value is bold.
+pub(super) fn effect_grid(t: &EffectTable, part: EffectPart, size: u32) -> Grid {
+    let cols: Vec<usize> = (0..EFFECT_COLUMNS.len())
+        .filter(|&i| part.has(EFFECT_COLUMNS[i].1))
+        .collect();
+    let weights: Vec<f64> = cols
+        .iter()
+        .map(|&i| match i {
+            0 => 0.8,
+            1 => 1.8,
+            2 => 2.2,
+            _ => header_weight(EFFECT_COLUMNS[i].0).max(1.0),
+        })
+        .collect();
+    let header = cols
+        .iter()
+        .map(|&i| {
+            let align = if i < EFFECT_TEXT_COLUMNS {
+                Align::Left
+            } else {
+                Align::Right
+            };
+            head(EFFECT_COLUMNS[i].0, size, align)
+        })
+        .collect();
     let mut rows = vec![header];
     for r in &t.rows {
         let st = Style::pt(size);
+        let cells = r.cells();
+        let num = |i: usize| match cells.get(i) {
+            Some(EffectCell::Num(v, _)) => *v,
+            _ => None,
+        };
         let mut row = Vec::new();
-        for (i, c) in r.cells().into_iter().enumerate() {
-            row.push(match c {
-                EffectCell::Text(x) if i == 0 => Cell::new(pair_arrow(&x), st, Align::Left),
+        for &i in &cols {
+            let key = EFFECT_COLUMNS[i].1;
+            row.push(match &cells[i] {
+                EffectCell::Text(x) if i == 0 => Cell::new(pair_arrow(x), st, Align::Left),
                 EffectCell::Text(x) if i == 2 => {
                     Cell::new(x, st.italic().color(MUTED), Align::Left)
                 }
                 EffectCell::Text(x) if i < EFFECT_TEXT_COLUMNS => Cell::new(x, st, Align::Left),
                 EffectCell::Text(x) => Cell::new(x, st, Align::Right),
                 EffectCell::Num(v, d) => {
-                    let s = if EFFECT_COLUMNS[i].1 == "accuracy_delta" {
+                    // Adapted and source-only columns come in pairs: adapted first.
+                    let other = if key.ends_with("_adapted") {
+                        num(i + 1)
+                    } else if key.ends_with("_source_only") {
+                        num(i - 1)
+                    } else {
+                        None
+                    };
+                    let style = if better(key, *v, other) {
                         st.bold()
                     } else {
                         st
                     };
-                    Cell::new(format_cell(v, d), s, Align::Right)
+                    Cell::new(format_cell(*v, *d), style, Align::Right)
                 }
             });
         }

@@ -28,13 +28,13 @@ use crate::report::exporter::Exporter;
 use crate::report::outline::{Outline, StudyOutline};
 use crate::report::table::CohesionTable;
 
-use grids::{cohesion_grid, effect_grid, study_grid, MARGIN};
+use grids::{cohesion_grid, effect_grid, study_grid, table_height, EffectPart, MARGIN};
 use xml::INCH;
 
 pub use grids::measure_header;
 
-/// The deck `report.pptx`; [`Exporter::table`], [`Exporter::cohesion`] and [`Exporter::effect`] give
-/// one native table each (a `p:graphicFrame` element).
+/// The deck `report.pptx`; [`Exporter::table`] and [`Exporter::cohesion`] give one native table each
+/// (a `p:graphicFrame` element), [`Exporter::effect`] two (target accuracy, then domain alignment).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PptxExporter;
 
@@ -49,11 +49,20 @@ impl Exporter for PptxExporter {
     }
 
     fn cohesion(&self, t: &CohesionTable) -> String {
-        cohesion_grid(t, 10).frame(2, "Cohesion table", MARGIN, INCH * 3 / 2)
+        cohesion_grid(t, 12).frame(2, "Cohesion table", MARGIN, INCH * 3 / 2)
     }
 
     fn effect(&self, t: &EffectTable) -> String {
-        effect_grid(t, 10).frame(2, "Effect table", MARGIN, INCH * 3 / 2)
+        let top = effect_grid(t, EffectPart::Accuracy, 12);
+        let below = INCH * 3 / 2 + table_height(&top) + INCH / 5;
+        let mut s = top.frame(2, "Effect table", MARGIN, INCH * 3 / 2);
+        s.push_str(&effect_grid(t, EffectPart::Alignment, 12).frame(
+            3,
+            "Effect table",
+            MARGIN,
+            below,
+        ));
+        s
     }
 
     fn file_name(&self) -> Option<&'static str> {
