@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use dannscope::dataset::Domain;
 use dannscope::metrics::cohesion::{cohesion_timed, t_quantile};
 use dannscope::metrics::eval::{domain_result, pair_transfer, EvalDomain};
 use dannscope::metrics::transfer::TransferParams;
@@ -201,8 +202,21 @@ fn eval(args: &[String]) -> anyhow::Result<()> {
     let coh = CohesionParams::default().scale(scale(args));
     let n_classes = s.record.class_names.len();
     let (sd, td) = (data(&s), data(&t));
-    let dom = |name, code, data| EvalDomain { name, code, data };
-    let (se, te) = (dom("Source", "S", sd), dom("Target", "T", td));
+    let domain = |name: &str, code: &str| Domain {
+        name: name.into(),
+        code: code.into(),
+    };
+    let (sdom, tdom) = (domain("Source", "S"), domain("Target", "T"));
+    let (se, te) = (
+        EvalDomain {
+            domain: &sdom,
+            data: sd,
+        },
+        EvalDomain {
+            domain: &tdom,
+            data: td,
+        },
+    );
     let t1 = Instant::now();
     let cls = ClassificationParams::default();
     domain_result(&se, n_classes, &cls)?;

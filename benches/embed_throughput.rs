@@ -120,12 +120,12 @@ fn run() -> Result<()> {
     let dir =
         dannscope::layout::Layout::new(&project.out).embeddings(&dannscope::layout::StoreKey {
             model: model.stem.clone(),
-            split: dannscope::settings::SplitSel::All,
+            split: dannscope::split::SplitSel::All,
             fast_decode: model.preprocess.fast_decode,
         })?;
     let mut job = embed::EmbedJob::new(
         &project,
-        dannscope::settings::SplitSel::All,
+        dannscope::split::SplitSel::All,
         (0..project.domains.len()).collect(),
         dir,
     );

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::dataset::{assign_domain_codes, Dataset, DatasetOptions, Domain};
+use crate::dataset::{assign_domain_codes, Dataset, DatasetOptions, Domain, Pair};
 use crate::error::{Error, Result};
 use crate::layout::Layout;
-use crate::settings::SplitSel;
+use crate::split::SplitSel;
 use crate::split::{Manifest, SplitRatios};
 
 /// One image of a split: its path, domain and class.
@@ -244,10 +244,9 @@ impl Project {
         crate::dataset::find_domain(&self.domains, key).map_err(|e| self.explain_missing(key, e))
     }
 
-    /// Indices of a pair's source and target keys (see [`Project::domain`] for a domain without
-    /// images).
-    pub fn pair(&self, source: &str, target: &str) -> Result<(usize, usize)> {
-        Ok((self.domain(source)?, self.domain(target)?))
+    /// Indices of a pair's source and target (see [`Project::domain`] for a domain without images).
+    pub fn pair(&self, pair: &Pair) -> Result<(usize, usize)> {
+        Ok((self.domain(&pair.source)?, self.domain(&pair.target)?))
     }
 
     /// `e`, or a clearer error when `key` names a folder of the data root without images.

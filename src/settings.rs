@@ -1,83 +1,20 @@
 //! Typed settings: what a command works on, resolved once (flags over `dannscope.toml` over defaults)
 //! before any model is loaded or any file is written.
 //!
-//! Every value here is already checked: a [`SplitSel`] is one of the four splits, a [`Pair`] has two
-//! distinct non-empty sides, [`MapSettings`] and [`MetricSettings`] can only be built from parameters
+//! Every value here is already checked: a [`SplitSel`](crate::split::SplitSel) is one of the four
+//! splits, a [`Pair`](crate::dataset::Pair) has two distinct non-empty sides, [`MapSettings`] and [`MetricSettings`] can only be built from parameters
 //! that passed their stage's check (the way linfa turns `Params` into `ValidParams`), and seeds are
 //! named for what they seed.
 
-pub(crate) mod error;
-mod split_sel;
-
 use std::path::PathBuf;
-use std::str::FromStr;
 
-use crate::dataset::Domain;
 use crate::engine::EngineOptions;
 use crate::error::Result;
 use crate::metrics::{ClassificationParams, CohesionParams, MetricsError};
 use crate::model::{ModelInfo, OutputOverrides};
 use crate::project::ProjectOptions;
+use crate::split::SplitSel;
 use crate::tsne::{TsneError, TsneParams};
-
-pub use self::error::PairError;
-pub use self::split_sel::{SplitError, SplitSel};
-
-/// A source→target pair as written by the user (`R-P`, `R→P`, `Real World-Product`): two distinct
-/// domain keys (codes or names), resolved against the dataset's domains by [`Pair::resolve`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Pair {
-    /// Source domain code or name.
-    pub source: String,
-    /// Target domain code or name.
-    pub target: String,
-}
-
-impl FromStr for Pair {
-    type Err = PairError;
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        let err = |reason| PairError {
-            given: s.to_string(),
-            reason,
-        };
-        let parts: Vec<&str> = s
-            .split(['-', '>', '→'])
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .collect();
-        if parts.len() != 2 {
-            return Err(err("it does not have exactly two sides"));
-        }
-        if parts[0].eq_ignore_ascii_case(parts[1]) {
-            return Err(err("source and target are the same"));
-        }
-        Ok(Pair {
-            source: parts[0].to_string(),
-            target: parts[1].to_string(),
-        })
-    }
-}
-
-impl std::fmt::Display for Pair {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.source, self.target)
-    }
-}
-
-impl Pair {
-    /// Indices of the source and target among `domains` (by code, then name).
-    pub fn resolve(&self, domains: &[Domain]) -> Result<(usize, usize)> {
-        crate::dataset::parse_pair(domains, &format!("{}-{}", self.source, self.target))
-    }
-
-    /// The pair a model names in its metadata (`dannscope.source` / `dannscope.target`).
-    pub fn of_model(m: &ModelInfo) -> Option<Pair> {
-        Some(Pair {
-            source: m.source.clone()?,
-            target: m.target.clone()?,
-        })
-    }
-}
 
 /// How images become model input beyond what the model's metadata says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -347,29 +284,6 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_parse_strictly() {
-        assert_eq!("valid".parse::<SplitSel>().unwrap(), SplitSel::Valid);
-        assert_eq!("VAL".parse::<SplitSel>().unwrap(), SplitSel::Valid);
-        assert_eq!("all".parse::<SplitSel>().unwrap(), SplitSel::All);
-        let e = "vaild".parse::<SplitSel>().unwrap_err().to_string();
-        assert!(
-            e.contains("vaild") && e.contains("train, valid, test or all"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn pairs_parse_and_reject_bad_shapes() {
-        let p: Pair = "R-P".parse().unwrap();
-        assert_eq!((p.source.as_str(), p.target.as_str()), ("R", "P"));
-        let p: Pair = "Real World→Product".parse().unwrap();
-        assert_eq!(p.source, "Real World");
-        for bad in ["R", "R-P-C", "R-R", "-", ""] {
-            assert!(bad.parse::<Pair>().is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn checked_parameters_refuse_bad_values() {

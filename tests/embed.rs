@@ -13,7 +13,7 @@ use dannscope::layout::{Layout, StoreKey};
 use dannscope::model::{ModelInfo, OutputOverrides};
 use dannscope::pipeline::embed::{self, EmbedJob};
 use dannscope::project::{Project, ProjectOptions};
-use dannscope::settings::SplitSel;
+use dannscope::split::SplitSel;
 use dannscope::store;
 use ndarray::Array2;
 use ndarray_npy::NpzReader;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dannscope::engine::{Device, EngineKind};
-use dannscope::settings::SplitSel;
 use dannscope::shard::ShardSpec;
+use dannscope::split::SplitSel;
 
 /// Where the data and the outputs are.
 #[derive(Debug, Clone, Default, Args)]

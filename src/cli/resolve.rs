@@ -13,9 +13,10 @@ use dannscope::metrics::{ClassificationParams, CohesionMode, CohesionParams, Sca
 use dannscope::model::OutputOverrides;
 use dannscope::project::ProjectOptions;
 use dannscope::settings::{
-    InputPipeline, MapSettings, MetricSettings, Neighbours, Seeds, Settings, SplitSel,
+    InputPipeline, MapSettings, MetricSettings, Neighbours, Seeds, Settings,
 };
 use dannscope::shard::ShardSpec;
+use dannscope::split::SplitSel;
 use dannscope::tsne::{Init, Method, TsneEngine, TsneParams};
 
 use super::args::{

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args as ClapArgs;
+use dannscope::dataset::Pair;
 use dannscope::pipeline::batch::scores_subtitle;
 use dannscope::pipeline::evolution;
 use dannscope::pipeline::map::{self, MapFiles};
 use dannscope::pipeline::placed;
-use dannscope::settings::Pair;
 
 use super::args::{EmbeddingArgs, MapArgs};
 use super::common;

@@ -21,7 +21,7 @@ use crate::layout::Layout;
 use crate::model::ModelInfo;
 use crate::preprocess::Preprocessor;
 use crate::project::{Item, Project};
-use crate::settings::SplitSel;
+use crate::split::SplitSel;
 use crate::store::{self, DomainEmbeddings, EmbeddingRecord, SkippedImage, Timings};
 
 /// What to embed and where to put it.

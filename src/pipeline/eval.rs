@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::Embedded;
+use crate::dataset::Pair;
 use crate::error::{Error, Result, ResultExt};
 use crate::layout::{with_ext, Layout};
 use crate::metrics::eval::{self, EvalDomain, EvalResults};
@@ -98,8 +99,7 @@ pub fn evaluate(
             )));
         }
         inputs.push(EvalDomain {
-            name: &dom.name,
-            code: &dom.code,
+            domain: dom,
             data: view(d),
         });
     }
@@ -116,7 +116,7 @@ pub fn evaluate(
     let mut pair_results = Vec::new();
     for &(s, t) in pairs {
         let (r, n) = eval::pair_result(&inputs[s], &inputs[t], set.cohesion())
-            .context_with(|| format!("pair {}-{}", e.domains[s].code, e.domains[t].code))?;
+            .context_with(|| format!("pair {}", Pair::of(&e.domains[s], &e.domains[t])))?;
         pair_results.push(r);
         notices.extend(n);
     }
@@ -128,8 +128,8 @@ pub fn evaluate(
         let (r, n) = eval::pair_transfer(&inputs[s], &inputs[t], class_names.len(), &tp)
             .context_with(|| {
                 format!(
-                    "per-class transfer of pair {}-{}",
-                    e.domains[s].code, e.domains[t].code
+                    "per-class transfer of pair {}",
+                    Pair::of(&e.domains[s], &e.domains[t])
                 )
             })?;
         transfer.push(r);
@@ -333,7 +333,7 @@ pub fn draw_misalignment(
         })?;
     }
     for (p, &(s, t)) in r.transfer.iter().zip(pairs) {
-        let base = Layout::pair_base(dir, &e.domains[s].code, &e.domains[t].code, "_misalignment")?;
+        let base = Layout::pair_base(dir, &e.domains[s], &e.domains[t], "_misalignment")?;
         let title = format!(
             "{} · {} → {} · {}: target class × majority class of its {} nearest source images",
             r.model, p.source, p.target, r.split, p.transfer.k

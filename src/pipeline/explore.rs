@@ -8,11 +8,11 @@ use ndarray::Array2;
 use super::embed::Event;
 use super::map::{self, MapFiles};
 use super::Workspace;
+use crate::dataset::Pair;
 use crate::error::Result;
 use crate::explore::{self, ExploreInput, ExploreParams};
 use crate::layout::{with_ext, Layout};
 use crate::model::ModelInfo;
-use crate::settings::Pair;
 
 /// What the explore job wrote.
 #[derive(Debug, Clone)]
@@ -96,7 +96,7 @@ pub fn explore(
         crate::preprocess::load_rgb8(&root.join(&paths[i]), &pre).ok()
     })?;
     let dir = ws.layout.explore(&e.key)?;
-    let base = Layout::pair_base(&dir, &e.domains[s].code, &e.domains[t].code, "")?;
+    let base = Layout::pair_base(&dir, &e.domains[s], &e.domains[t], "")?;
     let path = with_ext(&base, "html");
     let bytes = explore::write_page(&path, &page)?;
     Ok(ExploreOutcome {

@@ -51,7 +51,7 @@ impl MapFiles {
     /// Files for `<dir>/<S>-<T>`.
     pub fn new(dir: &Path, source: &Domain, target: &Domain) -> Result<MapFiles> {
         Ok(MapFiles {
-            base: Layout::pair_base(dir, &source.code, &target.code, "")?,
+            base: Layout::pair_base(dir, source, target, "")?,
         })
     }
     /// A file with this extension.

@@ -30,7 +30,7 @@ pub fn placed_files(
     t: &crate::dataset::Domain,
 ) -> Result<MapFiles> {
     Ok(MapFiles {
-        base: Layout::pair_base(dir, &s.code, &t.code, "_placed")?,
+        base: Layout::pair_base(dir, s, t, "_placed")?,
     })
 }
 
