@@ -23,10 +23,9 @@ use dannscope::metrics::transfer::TransferParams;
 use dannscope::metrics::{
     ClassificationParams, CohesionMode, CohesionParams, DomainData, ScaleParams,
 };
+use dannscope::model::OutputNames;
 use dannscope::preprocess::{Interpolation, PreprocessConfig};
-use dannscope::store::{
-    read_domain, write_domain, DomainEmbeddings, EmbeddingRecord, ModelRecord, OutputNames,
-};
+use dannscope::store::{read_domain, write_domain, DomainEmbeddings, EmbeddingRecord, ModelRecord};
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
