@@ -112,11 +112,14 @@ fn run() -> Result<()> {
         ..model.clone()
     };
     let out = tempfile::tempdir()?;
-    let project = Project::open(&ProjectOptions {
-        data: Some(a.data.clone()),
-        out: out.path().to_path_buf(),
-        ..Default::default()
-    })?;
+    let project = Project::open(
+        &ProjectOptions {
+            data: Some(a.data.clone()),
+            out: out.path().to_path_buf(),
+            ..Default::default()
+        },
+        0,
+    )?;
     let dir =
         dannscope::layout::Layout::new(&project.out).embeddings(&dannscope::layout::StoreKey {
             model: model.stem.clone(),

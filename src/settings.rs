@@ -4,7 +4,9 @@
 //! Every value here is already checked: a [`SplitSel`](crate::split::SplitSel) is one of the four
 //! splits, a [`Pair`](crate::dataset::Pair) has two distinct non-empty sides, [`MapSettings`] and [`MetricSettings`] can only be built from parameters
 //! that passed their stage's check (the way linfa turns `Params` into `ValidParams`), and seeds are
-//! named for what they seed.
+//! named for what they seed. The seeds are held once, in [`Settings::seeds`]: the map and metric
+//! settings hold no seed of their own and hand out their stage's parameters with the [`Seeds`] the
+//! reader passes in.
 
 use std::path::PathBuf;
 
@@ -88,7 +90,7 @@ pub fn contract_defaults_notice(m: &ModelInfo) -> Option<String> {
     ))
 }
 
-/// Seeds, named for what they seed.
+/// Seeds, named for what they seed; each defaults to 0 (the default of `--seed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Seeds {
     /// Order of images in a newly made split manifest.
@@ -99,7 +101,7 @@ pub struct Seeds {
     pub metrics: u64,
 }
 
-/// Checked settings of a joint map.
+/// Checked settings of a joint map (the seed comes from [`Seeds::map`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapSettings {
     params: TsneParams,
@@ -127,9 +129,9 @@ impl MapSettings {
         })
     }
 
-    /// The t-SNE parameters.
-    pub fn params(&self) -> &TsneParams {
-        &self.params
+    /// The t-SNE parameters, seeded with `seeds.map`.
+    pub fn params(&self, seeds: &Seeds) -> TsneParams {
+        self.params.clone().seed(seeds.map)
     }
 
     /// The point cap.
@@ -167,7 +169,7 @@ impl Default for MapSettings {
     }
 }
 
-/// Checked settings of the metrics stage.
+/// Checked settings of the metrics stage (the seed comes from [`Seeds::metrics`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetricSettings {
     classification: ClassificationParams,
@@ -235,21 +237,26 @@ impl MetricSettings {
         self.neighbours
     }
 
-    /// Classification (bootstrap) parameters.
-    pub fn classification(&self) -> &ClassificationParams {
-        &self.classification
+    /// Classification (bootstrap) parameters, seeded with `seeds.metrics`.
+    pub fn classification(&self, seeds: &Seeds) -> ClassificationParams {
+        self.classification.clone().seed(seeds.metrics)
     }
 
-    /// Cohesion parameters.
-    pub fn cohesion(&self) -> &CohesionParams {
-        &self.cohesion
+    /// Cohesion parameters, seeded with `seeds.metrics`.
+    pub fn cohesion(&self, seeds: &Seeds) -> CohesionParams {
+        self.cohesion.clone().seed(seeds.metrics)
+    }
+
+    /// Precision of the distance matrix products (of every measure that computes distances).
+    pub fn precision(&self) -> crate::metrics::Precision {
+        self.cohesion.precision
     }
 }
 
 /// Everything a pipeline job needs, resolved once.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Data root, manifest, output root, classes, domain codes, split seed.
+    /// Data root, manifest, output root, classes, domain codes.
     pub project: ProjectOptions,
     /// The split worked on.
     pub split: SplitSel,
@@ -263,7 +270,7 @@ pub struct Settings {
     pub map: MapSettings,
     /// Metrics.
     pub metrics: MetricSettings,
-    /// The seeds (also applied inside `project`, `map` and `metrics`).
+    /// The seeds: the one copy every reader takes (project, maps, metrics, explore pages).
     pub seeds: Seeds,
     /// The shard `embed` computes (`--shard I/N`, or `auto` resolved from the scheduler's environment
     /// before any work); `None`: every row.

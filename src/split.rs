@@ -328,6 +328,23 @@ impl Manifest {
         (Manifest { rows }, summary)
     }
 
+    /// The manifest at `path` brought up to date with `ds` ([`Manifest::update`], with the summary), or
+    /// a new one ([`Manifest::create`], no summary) when `path` holds no file. The existing file is read
+    /// without requiring its images to exist: rows of deleted images are dropped by the update.
+    pub fn create_or_update(
+        path: &Path,
+        root: &Path,
+        ds: &Dataset,
+        ratios: &SplitRatios,
+        seed: u64,
+    ) -> Result<(Manifest, Option<UpdateSummary>)> {
+        if !path.is_file() {
+            return Ok((Manifest::create(ds, ratios, seed), None));
+        }
+        let (m, s) = Manifest::read_with(path, root, false)?.update(ds, ratios, seed);
+        Ok((m, Some(s)))
+    }
+
     /// Write the manifest CSV atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
         crate::atomic::write_with(path, |w| {

@@ -55,7 +55,13 @@ pub fn run(a: Args) -> Result<()> {
         .iter()
         .map(|p| e.pair(p))
         .collect::<dannscope::Result<Vec<_>>>()?;
-    let r = eval::evaluate(&e.key.model, &e, &idx, &ws.settings.metrics)?;
+    let r = eval::evaluate(
+        &e.key.model,
+        &e,
+        &idx,
+        &ws.settings.metrics,
+        &ws.settings.seeds,
+    )?;
     let dir = ws.layout.metrics(&e.key)?;
     eval::write(&dir, &r)?;
     let figures = eval::draw_misalignment(&ws.layout.tsne(&e.key)?, &r, &e, &idx)?;

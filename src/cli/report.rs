@@ -71,8 +71,8 @@ pub struct DemoArgs {
 /// Settings shown in the report.
 fn shown_settings(s: &Settings) -> Vec<(String, String)> {
     let p = &s.project;
-    let t = s.map.params();
-    let c = s.metrics.classification();
+    let t = s.map.params(&s.seeds);
+    let c = s.metrics.classification(&s.seeds);
     vec![
         (
             "data".to_string(),
@@ -87,7 +87,11 @@ fn shown_settings(s: &Settings) -> Vec<(String, String)> {
                 .as_ref()
                 .map(|m| m.display().to_string())
                 .unwrap_or_else(|| {
-                    format!("made under {}/manifests (seed {})", p.out.display(), p.seed)
+                    format!(
+                        "made under {}/manifests (seed {})",
+                        p.out.display(),
+                        s.seeds.split
+                    )
                 }),
         ),
         ("split".to_string(), s.split.to_string()),

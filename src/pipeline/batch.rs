@@ -93,11 +93,23 @@ fn run_one(
     }
     let e = ws.embeddings(&model, std::slice::from_ref(pair), on_event)?;
     let (s, t) = e.pair(pair)?;
-    let r = eval::evaluate(&e.key.model, &e, &[(s, t)], &ws.settings.metrics)?;
+    let r = eval::evaluate(
+        &e.key.model,
+        &e,
+        &[(s, t)],
+        &ws.settings.metrics,
+        &ws.settings.seeds,
+    )?;
     eval::write(&ws.layout.metrics(&e.key)?, &r)?;
     let dir = ws.layout.tsne(&e.key)?;
     let files = MapFiles::new(&dir, &e.domains[s], &e.domains[t])?;
-    let mp = map::map_pair(&e.data[s], &e.data[t], &files, &ws.settings.map)?;
+    let mp = map::map_pair(
+        &e.data[s],
+        &e.data[t],
+        &files,
+        &ws.settings.map,
+        &ws.settings.seeds,
+    )?;
     let name = display_name(run, Some(&model));
     let split = ws.settings.split;
     map::draw_pair(
@@ -146,7 +158,7 @@ fn run_one(
         }
     }
     let gallery_params = GalleryParams {
-        precision: ws.settings.metrics.cohesion().precision,
+        precision: ws.settings.metrics.precision(),
         k: ws.settings.metrics.neighbours().gallery,
         ..GalleryParams::default()
     };

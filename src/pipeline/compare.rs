@@ -269,12 +269,12 @@ pub fn compare_embedded(
 /// The comparison parameters of a workspace: bootstrap resamples, level and seed of its metric
 /// settings, `k` = its Jaccard neighbours (`--jaccard-k`).
 pub fn params(ws: &Workspace) -> CompareParams {
-    let c = ws.settings.metrics.classification();
+    let c = ws.settings.metrics.classification(&ws.settings.seeds);
     CompareParams {
         n_resamples: c.n_resamples,
         level: c.level,
         seed: c.seed,
-        precision: ws.settings.metrics.cohesion().precision,
+        precision: ws.settings.metrics.precision(),
         k: ws.settings.metrics.neighbours().jaccard,
     }
 }

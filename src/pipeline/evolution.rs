@@ -149,7 +149,7 @@ pub fn evolution(
             }
             None => ws.settings.map.clone(),
         };
-        let mut mp = map::map_pair(source, target, &files, &set)?;
+        let mut mp = map::map_pair(source, target, &files, &set, &ws.settings.seeds)?;
         if let Some(p) = prev {
             mp.coords = rotate_keeping_spread(&p.coords, &mp.coords);
         }

@@ -40,7 +40,7 @@ pub fn explore(
     let (s, t) = e.pair(pair)?;
     let (src, tgt) = (&e.data[s], &e.data[t]);
     let files = MapFiles::new(&ws.layout.tsne(&e.key)?, &e.domains[s], &e.domains[t])?;
-    let m = map::map_pair(src, tgt, &files, &ws.settings.map)?;
+    let m = map::map_pair(src, tgt, &files, &ws.settings.map, &ws.settings.seeds)?;
     let n = m.coords.nrows();
     let of = |i: usize| if m.is_target[i] { tgt } else { src };
     let emb = [src.embedding.view(), tgt.embedding.view()];

@@ -82,7 +82,7 @@ impl Workspace {
     pub fn open(settings: Settings) -> Result<Workspace> {
         let layout = Layout::new(&settings.project.out);
         let project = match settings.project.data {
-            Some(_) => Some(Project::open(&settings.project)?),
+            Some(_) => Some(Project::open(&settings.project, settings.seeds.split)?),
             None => None,
         };
         Ok(Workspace {
