@@ -1,7 +1,7 @@
 //! Typed settings: what a command works on, resolved once (flags over `dannscope.toml` over defaults)
 //! before any model is loaded or any file is written.
 //!
-//! Every value here is already checked: a [`SplitSel`](crate::split::SplitSel) is one of the four
+//! Every value here is already checked: a [`SplitSel`] is one of the four
 //! splits, a [`Pair`](crate::dataset::Pair) has two distinct non-empty sides, [`MapSettings`] and [`MetricSettings`] can only be built from parameters
 //! that passed their stage's check (the way linfa turns `Params` into `ValidParams`), and seeds are
 //! named for what they seed. The seeds are held once, in [`Settings::seeds`]: the map and metric

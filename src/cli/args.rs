@@ -234,38 +234,46 @@ mod tests {
 
     #[test]
     fn named_choices_become_typed_values() {
-        let c = Cli::try_parse_from([
-            "x",
-            "--init",
-            "random",
-            "--tsne-engine",
-            "linfa",
-            "--neighbours",
-            "exact",
-            "--cohesion-mode",
-            "scalable",
-        ])
-        .unwrap();
-        assert_eq!(c.map.init, Some(Init::Random));
-        assert_eq!(c.map.tsne_engine, Some(TsneEngine::Linfa));
-        assert_eq!(c.map.neighbours, Some(Method::Exact));
-        assert_eq!(c.metrics.cohesion_mode, Some(CohesionMode::Scalable));
-        let c = Cli::try_parse_from([
-            "x",
-            "--init",
-            "pca",
-            "--tsne-engine",
-            "native",
-            "--neighbours",
-            "approximate",
-            "--cohesion-mode",
-            "exact",
-        ])
-        .unwrap();
-        assert_eq!(c.map.init, Some(Init::Pca));
-        assert_eq!(c.map.tsne_engine, Some(TsneEngine::Native));
-        assert_eq!(c.map.neighbours, Some(Method::Approximate));
-        assert_eq!(c.metrics.cohesion_mode, Some(CohesionMode::Exact));
+        let parse = |init: &str, engine: &str, neighbours: &str, mode: &str| {
+            let c = Cli::try_parse_from([
+                "x",
+                "--init",
+                init,
+                "--tsne-engine",
+                engine,
+                "--neighbours",
+                neighbours,
+                "--cohesion-mode",
+                mode,
+            ])
+            .unwrap();
+            (
+                c.map.init.unwrap(),
+                c.map.tsne_engine.unwrap(),
+                c.map.neighbours.unwrap(),
+                c.metrics.cohesion_mode.unwrap(),
+            )
+        };
+        assert_eq!(
+            parse("random", "linfa", "exact", "scalable"),
+            (
+                Init::Random,
+                TsneEngine::Linfa,
+                Method::Exact,
+                CohesionMode::Scalable
+            )
+        );
+        assert_eq!(
+            parse("pca", "native", "approximate", "exact"),
+            (
+                Init::Pca,
+                TsneEngine::Native,
+                Method::Approximate,
+                CohesionMode::Exact
+            )
+        );
+        assert_eq!(parse("pca", "native", "auto", "auto").2, Method::Auto);
+        assert_eq!(parse("pca", "native", "auto", "auto").3, CohesionMode::Auto);
         let c = Cli::try_parse_from(["x"]).unwrap();
         assert_eq!((c.map.init, c.map.neighbours), (None, None));
     }
