@@ -1,12 +1,12 @@
 //! Typed settings: what a command works on, resolved once (flags over `dannscope.toml` over defaults)
 //! before any model is loaded or any file is written.
 //!
-//! Every value here is already checked: a [`SplitSel`] is one of the four
-//! splits, a [`Pair`](crate::dataset::Pair) has two distinct non-empty sides, [`MapSettings`] and [`MetricSettings`] can only be built from parameters
-//! that passed their stage's check (the way linfa turns `Params` into `ValidParams`), and seeds are
-//! named for what they seed. The seeds are held once, in [`Settings::seeds`]: the map and metric
-//! settings hold no seed of their own and hand out their stage's parameters with the [`Seeds`] the
-//! reader passes in.
+//! Every value here is already checked: a [`SplitSel`] is one of the four splits, a
+//! [`Pair`](crate::dataset::Pair) has two distinct non-empty sides, [`MapSettings`] and
+//! [`MetricSettings`] can only be built from parameters that passed their stage's check (the way
+//! linfa turns `Params` into `ValidParams`), and seeds are named for what they seed. The seeds are
+//! held once, in [`Settings::seeds`]: the map and metric settings hold no seed of their own and hand
+//! out their stage's parameters with the [`Seeds`] the reader passes in.
 
 use std::path::PathBuf;
 
@@ -111,6 +111,7 @@ pub struct MapSettings {
 
 impl MapSettings {
     /// Check the parameters; `max_points` (a stratified, seeded subsample) must keep at least 5 points.
+    /// The seed of `params` is not kept: [`MapSettings::params`] seeds them with [`Seeds::map`].
     pub fn new(params: TsneParams, max_points: Option<usize>) -> Result<MapSettings, TsneError> {
         params.check()?;
         if let Some(m) = max_points {
@@ -199,7 +200,7 @@ impl Default for Neighbours {
 }
 
 impl MetricSettings {
-    /// Check both parameter sets.
+    /// Check both parameter sets. Their seeds are not kept: the accessors seed them with [`Seeds::metrics`].
     pub fn new(
         classification: ClassificationParams,
         cohesion: CohesionParams,
