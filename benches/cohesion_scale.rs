@@ -16,16 +16,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use dannscope::dataset::Domain;
 use dannscope::metrics::cohesion::{cohesion_timed, t_quantile};
 use dannscope::metrics::eval::{domain_result, pair_transfer, EvalDomain};
 use dannscope::metrics::transfer::TransferParams;
 use dannscope::metrics::{
     ClassificationParams, CohesionMode, CohesionParams, DomainData, ScaleParams,
 };
+use dannscope::model::OutputNames;
 use dannscope::preprocess::{Interpolation, PreprocessConfig};
-use dannscope::store::{
-    read_domain, write_domain, DomainEmbeddings, EmbeddingRecord, ModelRecord, OutputNames,
-};
+use dannscope::store::{read_domain, write_domain, DomainEmbeddings, EmbeddingRecord, ModelRecord};
 use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -201,8 +201,21 @@ fn eval(args: &[String]) -> anyhow::Result<()> {
     let coh = CohesionParams::default().scale(scale(args));
     let n_classes = s.record.class_names.len();
     let (sd, td) = (data(&s), data(&t));
-    let dom = |name, code, data| EvalDomain { name, code, data };
-    let (se, te) = (dom("Source", "S", sd), dom("Target", "T", td));
+    let domain = |name: &str, code: &str| Domain {
+        name: name.into(),
+        code: code.into(),
+    };
+    let (sdom, tdom) = (domain("Source", "S"), domain("Target", "T"));
+    let (se, te) = (
+        EvalDomain {
+            domain: &sdom,
+            data: sd,
+        },
+        EvalDomain {
+            domain: &tdom,
+            data: td,
+        },
+    );
     let t1 = Instant::now();
     let cls = ClassificationParams::default();
     domain_result(&se, n_classes, &cls)?;

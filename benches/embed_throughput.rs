@@ -112,20 +112,23 @@ fn run() -> Result<()> {
         ..model.clone()
     };
     let out = tempfile::tempdir()?;
-    let project = Project::open(&ProjectOptions {
-        data: Some(a.data.clone()),
-        out: out.path().to_path_buf(),
-        ..Default::default()
-    })?;
+    let project = Project::open(
+        &ProjectOptions {
+            data: Some(a.data.clone()),
+            out: out.path().to_path_buf(),
+            ..Default::default()
+        },
+        0,
+    )?;
     let dir =
         dannscope::layout::Layout::new(&project.out).embeddings(&dannscope::layout::StoreKey {
             model: model.stem.clone(),
-            split: dannscope::settings::SplitSel::All,
+            split: dannscope::split::SplitSel::All,
             fast_decode: model.preprocess.fast_decode,
         })?;
     let mut job = embed::EmbedJob::new(
         &project,
-        dannscope::settings::SplitSel::All,
+        dannscope::split::SplitSel::All,
         (0..project.domains.len()).collect(),
         dir,
     );

@@ -95,7 +95,7 @@ pub struct Config {
     /// Default model.
     pub model: Option<PathBuf>,
     /// Default split.
-    pub split: Option<crate::settings::SplitSel>,
+    pub split: Option<crate::split::SplitSel>,
     /// Default of the three seeds.
     pub seed: Option<u64>,
     /// Seed of a newly made split.

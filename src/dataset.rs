@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+pub(crate) mod pair;
+
+pub use self::pair::{Pair, PairError};
+
 /// File extensions (lower case) that are read as images.
 pub const IMAGE_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "bmp", "webp", "tif", "tiff"];
 
@@ -285,25 +289,27 @@ pub fn find_domain(domains: &[Domain], key: &str) -> Result<usize> {
     )))
 }
 
-/// Parse a pair such as `R-P` (source R, target P) into domain indices.
-pub fn parse_pair(domains: &[Domain], pair: &str) -> Result<(usize, usize)> {
-    let parts: Vec<&str> = pair
-        .split(['-', '>', '→'])
-        .filter(|s| !s.is_empty())
-        .collect();
-    if parts.len() != 2 {
-        return Err(Error::Invalid(format!(
-            "pair \"{pair}\": expected SOURCE-TARGET, e.g. R-P"
-        )));
+impl Pair {
+    /// The pair of two domains, by their codes (what output names and tables show).
+    pub fn of(source: &Domain, target: &Domain) -> Pair {
+        Pair {
+            source: source.code.clone(),
+            target: target.code.clone(),
+        }
     }
-    let s = find_domain(domains, parts[0])?;
-    let t = find_domain(domains, parts[1])?;
-    if s == t {
-        return Err(Error::Invalid(format!(
-            "pair \"{pair}\": source and target are the same domain"
-        )));
+
+    /// Indices of the source and target among `domains` (each by code, then name); an error when a
+    /// side is unknown or both name the same domain (e.g. `R-Real World`).
+    pub fn resolve(&self, domains: &[Domain]) -> Result<(usize, usize)> {
+        let s = find_domain(domains, &self.source)?;
+        let t = find_domain(domains, &self.target)?;
+        if s == t {
+            return Err(Error::Invalid(format!(
+                "pair \"{self}\": source and target are the same domain"
+            )));
+        }
+        Ok((s, t))
     }
-    Ok((s, t))
 }
 
 fn select_classes(all: &[String], wanted: &[String], root: &Path) -> Result<Vec<String>> {
@@ -362,14 +368,19 @@ mod tests {
             .collect();
         let d = assign_domain_codes(&names, &BTreeMap::new(), "test").unwrap();
         assert_eq!(d[3].code, "R");
-        assert_eq!(parse_pair(&d, "R-P").unwrap(), (3, 2));
-        assert_eq!(parse_pair(&d, "real world->art").unwrap(), (3, 0));
-        assert!(parse_pair(&d, "R-R").is_err());
-        assert!(parse_pair(&d, "R").is_err());
-        assert!(parse_pair(&d, "X-P")
+        let pair = |s: &str| s.parse::<Pair>().unwrap().resolve(&d);
+        assert_eq!(pair("R-P").unwrap(), (3, 2));
+        assert_eq!(pair("real world->art").unwrap(), (3, 0));
+        let same = pair("R-Real World").unwrap_err().to_string();
+        assert!(
+            same.contains("\"R-Real World\"") && same.contains("same domain"),
+            "{same}"
+        );
+        assert!(pair("X-P")
             .unwrap_err()
             .to_string()
             .contains("known domains"));
+        assert_eq!(Pair::of(&d[3], &d[2]).to_string(), "R-P");
         let clash: Vec<String> = vec!["Paint".into(), "Photo".into()];
         assert!(assign_domain_codes(&clash, &BTreeMap::new(), "test").is_err());
         let mut o = BTreeMap::new();

@@ -28,7 +28,7 @@ pub enum Error {
     Name(#[from] crate::layout::name::NameError),
     /// A pair that is not `SOURCE-TARGET`.
     #[error(transparent)]
-    Pair(#[from] crate::settings::error::PairError),
+    Pair(#[from] crate::dataset::pair::PairError),
     /// The inference engine could not be opened or run.
     #[error(transparent)]
     Engine(#[from] crate::engine::error::EngineError),

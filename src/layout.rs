@@ -25,7 +25,8 @@ pub(crate) mod name;
 
 use std::path::{Path, PathBuf};
 
-use crate::settings::SplitSel;
+use crate::dataset::{Domain, Pair};
+use crate::split::SplitSel;
 
 pub use self::name::{check_name, explore_page_name, gallery_csv_name, NameError, MAX_NAME_BYTES};
 
@@ -157,17 +158,17 @@ impl Layout {
         self.keyed("select", key)
     }
 
-    /// Base path (no extension) of a pair's files in `dir`, e.g. `<dir>/R-P`, with `suffix` appended to
-    /// the pair (e.g. `_evolution`).
+    /// Base path (no extension) of a pair's files in `dir`, named by the domains' codes, e.g.
+    /// `<dir>/R-P`, with `suffix` appended to the pair (e.g. `_evolution`).
     pub fn pair_base(
         dir: &Path,
-        source_code: &str,
-        target_code: &str,
+        source: &Domain,
+        target: &Domain,
         suffix: &str,
     ) -> Result<PathBuf, NameError> {
-        check_name("domain code", source_code, None)?;
-        check_name("domain code", target_code, None)?;
-        Ok(dir.join(format!("{source_code}-{target_code}{suffix}")))
+        check_name("domain code", &source.code, None)?;
+        check_name("domain code", &target.code, None)?;
+        Ok(dir.join(format!("{}{suffix}", Pair::of(source, target))))
     }
 
     /// The `.npz` and `.json` files of one domain in an embeddings folder.
@@ -271,7 +272,15 @@ mod tests {
         };
         assert!(l.tsne(&bad).is_err());
         assert!(Layout::domain_files(Path::new("/o"), "../../etc").is_err());
-        assert!(Layout::pair_base(Path::new("/o"), "R", "/P", "").is_err());
+        let d = |code: &str| Domain {
+            name: "D".into(),
+            code: code.into(),
+        };
+        assert!(Layout::pair_base(Path::new("/o"), &d("R"), &d("/P"), "").is_err());
+        assert_eq!(
+            Layout::pair_base(Path::new("/o"), &d("R"), &d("P"), "_gallery").unwrap(),
+            Path::new("/o/R-P_gallery")
+        );
     }
 
     #[test]

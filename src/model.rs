@@ -9,7 +9,6 @@ use tract_onnx::prelude::Framework;
 
 use crate::error::{Error, Result};
 use crate::preprocess::{Interpolation, PreprocessConfig};
-use crate::store::{ModelRecord, OutputNames};
 
 /// Largest accepted `dannscope.input_size` (a larger one would ask for gigabytes per image).
 pub const MAX_INPUT_SIZE: u32 = 8192;
@@ -64,6 +63,17 @@ fn shape_str(s: &Option<Vec<Dim>>) -> String {
                 .join(", ")
         ),
     }
+}
+
+/// Names of the graph outputs that were read.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct OutputNames {
+    /// The embedding output.
+    pub embedding: String,
+    /// The logits output, if any.
+    pub logits: Option<String>,
+    /// The domain-discriminator output, if any.
+    pub domain_logits: Option<String>,
 }
 
 /// Everything dannscope needs to know about a model file.
@@ -504,17 +514,6 @@ impl ModelInfo {
                     .into()
             }
             Some(other) => format!("{other} (dannscope.embedding)"),
-        }
-    }
-
-    /// The provenance record stored with embeddings.
-    pub fn record(&self) -> ModelRecord {
-        ModelRecord {
-            path: self.path.display().to_string(),
-            sha256: self.sha256.clone(),
-            arch: self.arch.clone(),
-            metadata: self.metadata.clone(),
-            outputs: self.outputs.clone(),
         }
     }
 }

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::dataset::{assign_domain_codes, Dataset, DatasetOptions, Domain};
+use crate::dataset::{assign_domain_codes, Dataset, DatasetOptions, Domain, Pair};
 use crate::error::{Error, Result};
 use crate::layout::Layout;
-use crate::settings::SplitSel;
+use crate::split::SplitSel;
 use crate::split::{Manifest, SplitRatios};
 
 /// One image of a split: its path, domain and class.
@@ -36,8 +36,6 @@ pub struct ProjectOptions {
     pub classes: Option<Vec<String>>,
     /// Domain code overrides.
     pub domain_codes: BTreeMap<String, String>,
-    /// Seed for a new split.
-    pub seed: u64,
     /// Ratios for a new split.
     pub ratios: SplitRatios,
 }
@@ -68,12 +66,13 @@ pub struct Project {
 }
 
 impl Project {
-    /// Resolve a project (reads only; see [`Project::save_manifest`]). Needs a data root.
+    /// Resolve a project (reads only; see [`Project::save_manifest`]). Needs a data root; `seed` orders
+    /// the images of a newly made or updated automatic manifest.
     ///
     /// Without a user manifest, the automatic one under the output root is read and brought up to date:
     /// rows whose image still exists keep their split, deleted images are dropped (and reported with a
     /// count and the first paths), new images are assigned without moving any existing one.
-    pub fn open(opts: &ProjectOptions) -> Result<Project> {
+    pub fn open(opts: &ProjectOptions, seed: u64) -> Result<Project> {
         let root = opts.data.clone().ok_or_else(|| {
             Error::Invalid(
                 "no data folder was given: name the data root laid out as <root>/<Domain>/<Class>/<image>"
@@ -120,21 +119,30 @@ impl Project {
                     notices.push(format!("… and {} more skipped files", ds.stray.len() - 20));
                 }
                 let path = Layout::new(&opts.out).auto_manifest(&root);
-                let m = if path.is_file() {
-                    let old = Manifest::read_with(&path, &root, false).map_err(|e| {
-                        e.context(format!(
-                            "the automatic split manifest {} cannot be read; delete it to make a new \
-                             split (images may then change splits)",
-                            path.display()
-                        ))
-                    })?;
-                    let (m, s) = old.update(&ds, &opts.ratios, opts.seed);
-                    if s.added == 0 && s.removed == 0 {
+                let (m, summary) =
+                    Manifest::create_or_update(&path, &root, &ds, &opts.ratios, seed).map_err(
+                        |e| {
+                            e.context(format!(
+                                "the automatic split manifest {} cannot be read; delete it to make \
+                                 a new split (images may then change splits)",
+                                path.display()
+                            ))
+                        },
+                    )?;
+                match summary {
+                    None => {
                         notices.push(format!(
-                            "split manifest {} (made earlier for this data)",
+                            "made a stratified split (seed {}) at {}; later runs on this data reuse it",
+                            seed,
                             path.display()
                         ));
-                    } else {
+                        unsaved = true;
+                    }
+                    Some(s) if s.added == 0 && s.removed == 0 => notices.push(format!(
+                        "split manifest {} (made earlier for this data)",
+                        path.display()
+                    )),
+                    Some(s) => {
                         let mut n = format!(
                             "manifest {}: {} kept in their splits, {} new added",
                             path.display(),
@@ -157,16 +165,7 @@ impl Project {
                         notices.push(n);
                         unsaved = true;
                     }
-                    m
-                } else {
-                    notices.push(format!(
-                        "made a stratified split (seed {}) at {}; later runs on this data reuse it",
-                        opts.seed,
-                        path.display()
-                    ));
-                    unsaved = true;
-                    Manifest::create(&ds, &opts.ratios, opts.seed)
-                };
+                }
                 (m, path)
             }
         };
@@ -244,10 +243,9 @@ impl Project {
         crate::dataset::find_domain(&self.domains, key).map_err(|e| self.explain_missing(key, e))
     }
 
-    /// Indices of a pair's source and target keys (see [`Project::domain`] for a domain without
-    /// images).
-    pub fn pair(&self, source: &str, target: &str) -> Result<(usize, usize)> {
-        Ok((self.domain(source)?, self.domain(target)?))
+    /// Indices of a pair's source and target (see [`Project::domain`] for a domain without images).
+    pub fn pair(&self, pair: &Pair) -> Result<(usize, usize)> {
+        Ok((self.domain(&pair.source)?, self.domain(&pair.target)?))
     }
 
     /// `e`, or a clearer error when `key` names a folder of the data root without images.

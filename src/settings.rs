@@ -1,83 +1,22 @@
 //! Typed settings: what a command works on, resolved once (flags over `dannscope.toml` over defaults)
 //! before any model is loaded or any file is written.
 //!
-//! Every value here is already checked: a [`SplitSel`] is one of the four splits, a [`Pair`] has two
-//! distinct non-empty sides, [`MapSettings`] and [`MetricSettings`] can only be built from parameters
-//! that passed their stage's check (the way linfa turns `Params` into `ValidParams`), and seeds are
-//! named for what they seed.
-
-pub(crate) mod error;
-mod split_sel;
+//! Every value here is already checked: a [`SplitSel`] is one of the four splits, a
+//! [`Pair`](crate::dataset::Pair) has two distinct non-empty sides, [`MapSettings`] and
+//! [`MetricSettings`] can only be built from parameters that passed their stage's check (the way
+//! linfa turns `Params` into `ValidParams`), and seeds are named for what they seed. The seeds are
+//! held once, in [`Settings::seeds`]: the map and metric settings hold no seed of their own and hand
+//! out their stage's parameters with the [`Seeds`] the reader passes in.
 
 use std::path::PathBuf;
-use std::str::FromStr;
 
-use crate::dataset::Domain;
 use crate::engine::EngineOptions;
 use crate::error::Result;
 use crate::metrics::{ClassificationParams, CohesionParams, MetricsError};
 use crate::model::{ModelInfo, OutputOverrides};
 use crate::project::ProjectOptions;
+use crate::split::SplitSel;
 use crate::tsne::{TsneError, TsneParams};
-
-pub use self::error::PairError;
-pub use self::split_sel::{SplitError, SplitSel};
-
-/// A source→target pair as written by the user (`R-P`, `R→P`, `Real World-Product`): two distinct
-/// domain keys (codes or names), resolved against the dataset's domains by [`Pair::resolve`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Pair {
-    /// Source domain code or name.
-    pub source: String,
-    /// Target domain code or name.
-    pub target: String,
-}
-
-impl FromStr for Pair {
-    type Err = PairError;
-    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
-        let err = |reason| PairError {
-            given: s.to_string(),
-            reason,
-        };
-        let parts: Vec<&str> = s
-            .split(['-', '>', '→'])
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .collect();
-        if parts.len() != 2 {
-            return Err(err("it does not have exactly two sides"));
-        }
-        if parts[0].eq_ignore_ascii_case(parts[1]) {
-            return Err(err("source and target are the same"));
-        }
-        Ok(Pair {
-            source: parts[0].to_string(),
-            target: parts[1].to_string(),
-        })
-    }
-}
-
-impl std::fmt::Display for Pair {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.source, self.target)
-    }
-}
-
-impl Pair {
-    /// Indices of the source and target among `domains` (by code, then name).
-    pub fn resolve(&self, domains: &[Domain]) -> Result<(usize, usize)> {
-        crate::dataset::parse_pair(domains, &format!("{}-{}", self.source, self.target))
-    }
-
-    /// The pair a model names in its metadata (`dannscope.source` / `dannscope.target`).
-    pub fn of_model(m: &ModelInfo) -> Option<Pair> {
-        Some(Pair {
-            source: m.source.clone()?,
-            target: m.target.clone()?,
-        })
-    }
-}
 
 /// How images become model input beyond what the model's metadata says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -151,7 +90,7 @@ pub fn contract_defaults_notice(m: &ModelInfo) -> Option<String> {
     ))
 }
 
-/// Seeds, named for what they seed.
+/// Seeds, named for what they seed; each defaults to 0 (the default of `--seed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Seeds {
     /// Order of images in a newly made split manifest.
@@ -162,7 +101,7 @@ pub struct Seeds {
     pub metrics: u64,
 }
 
-/// Checked settings of a joint map.
+/// Checked settings of a joint map (the seed comes from [`Seeds::map`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MapSettings {
     params: TsneParams,
@@ -172,6 +111,7 @@ pub struct MapSettings {
 
 impl MapSettings {
     /// Check the parameters; `max_points` (a stratified, seeded subsample) must keep at least 5 points.
+    /// The seed of `params` is not kept: [`MapSettings::params`] seeds them with [`Seeds::map`].
     pub fn new(params: TsneParams, max_points: Option<usize>) -> Result<MapSettings, TsneError> {
         params.check()?;
         if let Some(m) = max_points {
@@ -190,9 +130,9 @@ impl MapSettings {
         })
     }
 
-    /// The t-SNE parameters.
-    pub fn params(&self) -> &TsneParams {
-        &self.params
+    /// The t-SNE parameters, seeded with `seeds.map`.
+    pub fn params(&self, seeds: &Seeds) -> TsneParams {
+        self.params.clone().seed(seeds.map)
     }
 
     /// The point cap.
@@ -230,7 +170,7 @@ impl Default for MapSettings {
     }
 }
 
-/// Checked settings of the metrics stage.
+/// Checked settings of the metrics stage (the seed comes from [`Seeds::metrics`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetricSettings {
     classification: ClassificationParams,
@@ -260,7 +200,7 @@ impl Default for Neighbours {
 }
 
 impl MetricSettings {
-    /// Check both parameter sets.
+    /// Check both parameter sets. Their seeds are not kept: the accessors seed them with [`Seeds::metrics`].
     pub fn new(
         classification: ClassificationParams,
         cohesion: CohesionParams,
@@ -298,21 +238,26 @@ impl MetricSettings {
         self.neighbours
     }
 
-    /// Classification (bootstrap) parameters.
-    pub fn classification(&self) -> &ClassificationParams {
-        &self.classification
+    /// Classification (bootstrap) parameters, seeded with `seeds.metrics`.
+    pub fn classification(&self, seeds: &Seeds) -> ClassificationParams {
+        self.classification.clone().seed(seeds.metrics)
     }
 
-    /// Cohesion parameters.
-    pub fn cohesion(&self) -> &CohesionParams {
-        &self.cohesion
+    /// Cohesion parameters, seeded with `seeds.metrics`.
+    pub fn cohesion(&self, seeds: &Seeds) -> CohesionParams {
+        self.cohesion.clone().seed(seeds.metrics)
+    }
+
+    /// Precision of the distance matrix products (of every measure that computes distances).
+    pub fn precision(&self) -> crate::metrics::Precision {
+        self.cohesion.precision
     }
 }
 
 /// Everything a pipeline job needs, resolved once.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Data root, manifest, output root, classes, domain codes, split seed.
+    /// Data root, manifest, output root, classes, domain codes.
     pub project: ProjectOptions,
     /// The split worked on.
     pub split: SplitSel,
@@ -326,7 +271,7 @@ pub struct Settings {
     pub map: MapSettings,
     /// Metrics.
     pub metrics: MetricSettings,
-    /// The seeds (also applied inside `project`, `map` and `metrics`).
+    /// The seeds: the one copy every reader takes (project, maps, metrics, explore pages).
     pub seeds: Seeds,
     /// The shard `embed` computes (`--shard I/N`, or `auto` resolved from the scheduler's environment
     /// before any work); `None`: every row.
@@ -347,29 +292,6 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn splits_parse_strictly() {
-        assert_eq!("valid".parse::<SplitSel>().unwrap(), SplitSel::Valid);
-        assert_eq!("VAL".parse::<SplitSel>().unwrap(), SplitSel::Valid);
-        assert_eq!("all".parse::<SplitSel>().unwrap(), SplitSel::All);
-        let e = "vaild".parse::<SplitSel>().unwrap_err().to_string();
-        assert!(
-            e.contains("vaild") && e.contains("train, valid, test or all"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn pairs_parse_and_reject_bad_shapes() {
-        let p: Pair = "R-P".parse().unwrap();
-        assert_eq!((p.source.as_str(), p.target.as_str()), ("R", "P"));
-        let p: Pair = "Real World→Product".parse().unwrap();
-        assert_eq!(p.source, "Real World");
-        for bad in ["R", "R-P-C", "R-R", "-", ""] {
-            assert!(bad.parse::<Pair>().is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn checked_parameters_refuse_bad_values() {

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Component, Path};
+use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
@@ -53,6 +54,76 @@ impl Split {
 impl std::fmt::Display for Split {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// The split a command works on: one of the manifest's splits, or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitSel {
+    /// Training images.
+    Train,
+    /// Validation images (the default).
+    #[default]
+    Valid,
+    /// Test images.
+    Test,
+    /// Every image of the manifest.
+    All,
+}
+
+impl SplitSel {
+    /// The name used in paths and records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SplitSel::Train => "train",
+            SplitSel::Valid => "valid",
+            SplitSel::Test => "test",
+            SplitSel::All => "all",
+        }
+    }
+
+    /// The manifest split, `None` for all.
+    pub fn manifest_split(self) -> Option<Split> {
+        match self {
+            SplitSel::Train => Some(Split::Train),
+            SplitSel::Valid => Some(Split::Valid),
+            SplitSel::Test => Some(Split::Test),
+            SplitSel::All => None,
+        }
+    }
+}
+
+impl std::fmt::Display for SplitSel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unknown split name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("split {0:?}: expected train, valid, test or all")]
+pub struct SplitError(pub String);
+
+impl<'de> serde::Deserialize<'de> for SplitSel {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl FromStr for SplitSel {
+    type Err = SplitError;
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "all" => Ok(SplitSel::All),
+            other => match Split::parse(other) {
+                Some(Split::Train) => Ok(SplitSel::Train),
+                Some(Split::Valid) => Ok(SplitSel::Valid),
+                Some(Split::Test) => Ok(SplitSel::Test),
+                None => Err(SplitError(s.to_string())),
+            },
+        }
     }
 }
 
@@ -257,6 +328,23 @@ impl Manifest {
         (Manifest { rows }, summary)
     }
 
+    /// The manifest at `path` brought up to date with `ds` ([`Manifest::update`], with the summary), or
+    /// a new one ([`Manifest::create`], no summary) when `path` holds no file. The existing file is read
+    /// without requiring its images to exist: rows of deleted images are dropped by the update.
+    pub fn create_or_update(
+        path: &Path,
+        root: &Path,
+        ds: &Dataset,
+        ratios: &SplitRatios,
+        seed: u64,
+    ) -> Result<(Manifest, Option<UpdateSummary>)> {
+        if !path.is_file() {
+            return Ok((Manifest::create(ds, ratios, seed), None));
+        }
+        let (m, s) = Manifest::read_with(path, root, false)?.update(ds, ratios, seed);
+        Ok((m, Some(s)))
+    }
+
     /// Write the manifest CSV atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
         crate::atomic::write_with(path, |w| {
@@ -427,6 +515,18 @@ pub fn write_summary(m: &Manifest, mut w: impl Write) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splits_parse_strictly() {
+        assert_eq!("valid".parse::<SplitSel>().unwrap(), SplitSel::Valid);
+        assert_eq!("VAL".parse::<SplitSel>().unwrap(), SplitSel::Valid);
+        assert_eq!("all".parse::<SplitSel>().unwrap(), SplitSel::All);
+        let e = "vaild".parse::<SplitSel>().unwrap_err().to_string();
+        assert!(
+            e.contains("vaild") && e.contains("train, valid, test or all"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn ratio_counts() {

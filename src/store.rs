@@ -28,8 +28,8 @@ pub use file::{atomic_write, atomic_write_bytes, now_rfc3339, read_json, sha256_
 pub use matrix::Matrix;
 pub use npz::{check_finite, is_finished, read_domain, write_domain, ALIGN};
 pub use record::{
-    DomainEmbeddings, EmbeddingRecord, ModelRecord, OutputNames, RunEntry, RunRecord,
-    SelfCheckResult, SkippedImage, Timings, RECORD_FORMAT,
+    DomainEmbeddings, EmbeddingRecord, ModelRecord, RunEntry, RunRecord, SkippedImage, Timings,
+    RECORD_FORMAT,
 };
 
 /// Write the run log of a domain (see [`RunRecord`]) after its results.

@@ -13,7 +13,7 @@ use dannscope::layout::{Layout, StoreKey};
 use dannscope::model::{ModelInfo, OutputOverrides};
 use dannscope::pipeline::embed::{self, EmbedJob};
 use dannscope::project::{Project, ProjectOptions};
-use dannscope::settings::SplitSel;
+use dannscope::split::SplitSel;
 use dannscope::store;
 use ndarray::Array2;
 use ndarray_npy::NpzReader;
@@ -29,11 +29,14 @@ fn tiny() -> ModelInfo {
 }
 
 fn project(out: &Path) -> Project {
-    Project::open(&ProjectOptions {
-        data: Some(fixtures().join("data")),
-        out: out.to_path_buf(),
-        ..Default::default()
-    })
+    Project::open(
+        &ProjectOptions {
+            data: Some(fixtures().join("data")),
+            out: out.to_path_buf(),
+            ..Default::default()
+        },
+        0,
+    )
     .unwrap()
 }
 
@@ -314,11 +317,14 @@ fn fast_decode_is_recorded_and_changes_the_fingerprint() {
 #[test]
 fn odd_images_are_decoded_or_skipped_with_a_count() {
     let out = tempfile::tempdir().unwrap();
-    let p = Project::open(&ProjectOptions {
-        data: Some(fixtures().join("odd")),
-        out: out.path().to_path_buf(),
-        ..Default::default()
-    })
+    let p = Project::open(
+        &ProjectOptions {
+            data: Some(fixtures().join("odd")),
+            out: out.path().to_path_buf(),
+            ..Default::default()
+        },
+        0,
+    )
     .unwrap();
     let m = ModelInfo::load(
         &fixtures().join("models/tiny_nometa.onnx"),
@@ -363,11 +369,14 @@ fn odd_images_are_decoded_or_skipped_with_a_count() {
 
     // --strict: the first unreadable file is fatal and named; nothing partial is written.
     let out2 = tempfile::tempdir().unwrap();
-    let p2 = Project::open(&ProjectOptions {
-        data: Some(fixtures().join("odd")),
-        out: out2.path().to_path_buf(),
-        ..Default::default()
-    })
+    let p2 = Project::open(
+        &ProjectOptions {
+            data: Some(fixtures().join("odd")),
+            out: out2.path().to_path_buf(),
+            ..Default::default()
+        },
+        0,
+    )
     .unwrap();
     let strict = job(&p2, "tiny", SplitSel::All, vec![0], false, true);
     let err = embed::run(&strict, &m, &engine(EngineKind::Tract), &|_| {})
@@ -475,11 +484,14 @@ fn rows_after_skipped_images_hold_their_own_embeddings() {
     // odd/Art/Circle mixes three readable images with three unreadable ones in one batch; each kept row
     // must equal that image run alone.
     let out = tempfile::tempdir().unwrap();
-    let p = Project::open(&ProjectOptions {
-        data: Some(fixtures().join("odd")),
-        out: out.path().to_path_buf(),
-        ..Default::default()
-    })
+    let p = Project::open(
+        &ProjectOptions {
+            data: Some(fixtures().join("odd")),
+            out: out.path().to_path_buf(),
+            ..Default::default()
+        },
+        0,
+    )
     .unwrap();
     let m = tiny();
     embed::run(&all_job(&p), &m, &engine(EngineKind::Tract), &|_| {}).unwrap();

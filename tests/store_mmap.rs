@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use common::fixtures;
+use dannscope::model::OutputNames;
 use dannscope::preprocess::{Interpolation, PreprocessConfig};
-use dannscope::store::{self, DomainEmbeddings, EmbeddingRecord, Matrix, ModelRecord, OutputNames};
+use dannscope::store::{self, DomainEmbeddings, EmbeddingRecord, Matrix, ModelRecord};
 use ndarray::{Array1, Array2};
 use ndarray_npy::{NpzReader, NpzWriter};
 use rand::{Rng, SeedableRng};

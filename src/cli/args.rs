@@ -6,8 +6,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dannscope::engine::{Device, EngineKind};
-use dannscope::settings::SplitSel;
+use dannscope::metrics::CohesionMode;
 use dannscope::shard::ShardSpec;
+use dannscope::split::SplitSel;
+use dannscope::tsne::{Init, Method, TsneEngine};
 
 /// Where the data and the outputs are.
 #[derive(Debug, Clone, Default, Args)]
@@ -108,6 +110,16 @@ fn parse_device(s: &str) -> Result<Device, String> {
     Device::parse(s).ok_or_else(|| format!("\"{s}\": expected auto, cuda or cpu"))
 }
 
+/// A flag that takes one of `names` (listed in its help and checked by clap), turned into its typed
+/// value by `to` (which sees only those names).
+fn one_of<T: Clone + Send + Sync + 'static, const N: usize>(
+    names: [&'static str; N],
+    to: fn(&str) -> T,
+) -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(names).map(move |s: String| to(&s))
+}
+
 /// Joint t-SNE map settings.
 #[derive(Debug, Clone, Default, Args)]
 pub struct MapArgs {
@@ -121,16 +133,24 @@ pub struct MapArgs {
     #[arg(long, value_name = "N")]
     pub max_points: Option<usize>,
     /// Initial layout: pca or random [default: pca].
-    #[arg(long, value_name = "INIT", value_parser = ["pca", "random"])]
-    pub init: Option<String>,
+    #[arg(long, value_name = "INIT", value_parser = one_of(["pca", "random"], |s| match s {
+        "random" => Init::Random,
+        _ => Init::Pca,
+    }))]
+    pub init: Option<Init>,
     /// t-SNE implementation: native (reproducible) or linfa (linfa-tsne; not reproducible)
     /// [default: native].
-    #[arg(long = "tsne-engine", value_name = "ENGINE", value_parser = ["native", "linfa"])]
-    pub tsne_engine: Option<String>,
+    #[arg(long = "tsne-engine", value_name = "ENGINE", value_parser = one_of(["native", "linfa"], |s| match s {
+        "linfa" => TsneEngine::Linfa,
+        _ => TsneEngine::Native,
+    }))]
+    pub tsne_engine: Option<TsneEngine>,
     /// t-SNE neighbours: auto (exact below 100,000 points, approximate and seeded from it on),
     /// exact or approximate [default: auto].
-    #[arg(long, value_name = "METHOD", value_parser = ["auto", "exact", "approximate"])]
-    pub neighbours: Option<String>,
+    #[arg(long, value_name = "METHOD", value_parser = one_of(["auto", "exact", "approximate"], |s| {
+        Method::parse(s).unwrap_or_default()
+    }))]
+    pub neighbours: Option<Method>,
     /// Also draw the target placed on a map fitted on the source only (openTSNE's transform),
     /// as `<S>-<T>_placed.{svg,png,npz,csv}`; placement pulls points toward source clusters, so
     /// the joint map stays the honest view.
@@ -157,8 +177,10 @@ pub struct MetricArgs {
     /// Quadratic cohesion measures (silhouettes, RBF MMD², kNN transfer accuracy, domain kNN purity,
     /// SND): exact, scalable (repeated anchor samples with an interval) or auto (scalable above
     /// --cohesion-threshold points) [default: auto].
-    #[arg(long, value_name = "MODE", value_parser = ["auto", "exact", "scalable"])]
-    pub cohesion_mode: Option<String>,
+    #[arg(long, value_name = "MODE", value_parser = one_of(["auto", "exact", "scalable"], |s| {
+        CohesionMode::parse(s).unwrap_or_default()
+    }))]
+    pub cohesion_mode: Option<CohesionMode>,
     /// In auto mode, measures over more points than this are scalable [default: 20000].
     #[arg(long, value_name = "N")]
     pub cohesion_threshold: Option<usize>,
@@ -195,4 +217,79 @@ pub struct EmbeddingArgs {
     pub split: SplitArgs,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        map: MapArgs,
+        #[command(flatten)]
+        metrics: MetricArgs,
+    }
+
+    #[test]
+    fn named_choices_become_typed_values() {
+        let parse = |init: &str, engine: &str, neighbours: &str, mode: &str| {
+            let c = Cli::try_parse_from([
+                "x",
+                "--init",
+                init,
+                "--tsne-engine",
+                engine,
+                "--neighbours",
+                neighbours,
+                "--cohesion-mode",
+                mode,
+            ])
+            .unwrap();
+            (
+                c.map.init.unwrap(),
+                c.map.tsne_engine.unwrap(),
+                c.map.neighbours.unwrap(),
+                c.metrics.cohesion_mode.unwrap(),
+            )
+        };
+        assert_eq!(
+            parse("random", "linfa", "exact", "scalable"),
+            (
+                Init::Random,
+                TsneEngine::Linfa,
+                Method::Exact,
+                CohesionMode::Scalable
+            )
+        );
+        assert_eq!(
+            parse("pca", "native", "approximate", "exact"),
+            (
+                Init::Pca,
+                TsneEngine::Native,
+                Method::Approximate,
+                CohesionMode::Exact
+            )
+        );
+        assert_eq!(parse("pca", "native", "auto", "auto").2, Method::Auto);
+        assert_eq!(parse("pca", "native", "auto", "auto").3, CohesionMode::Auto);
+        let c = Cli::try_parse_from(["x"]).unwrap();
+        assert_eq!((c.map.init, c.map.neighbours), (None, None));
+    }
+
+    #[test]
+    fn names_outside_the_choices_are_refused_with_the_choices() {
+        for (flag, bad) in [
+            ("--init", "spectral"),
+            ("--tsne-engine", "sklearn"),
+            ("--neighbours", "Exact"),
+            ("--cohesion-mode", "fast"),
+        ] {
+            let e = Cli::try_parse_from(["x", flag, bad])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(bad) && e.contains("possible values"), "{e}");
+        }
+    }
 }

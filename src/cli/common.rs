@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use dannscope::config::Config;
+use dannscope::dataset::Pair;
 use dannscope::model::ModelInfo;
 use dannscope::pipeline::Workspace;
-use dannscope::settings::{contract_defaults_notice, Pair, Settings};
+use dannscope::settings::{contract_defaults_notice, Settings};
 
 use super::console;
 
@@ -96,12 +97,20 @@ pub fn domains_of(ws: &Workspace, keys: &[String]) -> Result<Vec<usize>> {
         .collect()
 }
 
+/// The pair a model names in its metadata (`dannscope.source` / `dannscope.target`).
+pub fn model_pair(m: &ModelInfo) -> Option<Pair> {
+    Some(Pair {
+        source: m.source.clone()?,
+        target: m.target.clone()?,
+    })
+}
+
 /// The pair of a command: `--pair`, else the model's `dannscope.source`/`target`; the flag tells
 /// whether it came from the command line.
 pub fn pick_pair(pair: &Option<Pair>, model: &ModelInfo) -> Result<(Pair, bool)> {
     match pair {
         Some(p) => Ok((p.clone(), true)),
-        None => Pair::of_model(model).map(|p| (p, false)).with_context(|| {
+        None => model_pair(model).map(|p| (p, false)).with_context(|| {
             format!(
                 "no --pair given and {} names no dannscope.source/target",
                 model.path.display()

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args as ClapArgs;
+use dannscope::dataset::Pair;
 use dannscope::metrics::eval::EvalResults;
 use dannscope::pipeline::eval;
-use dannscope::settings::Pair;
 
 use super::args::{EmbeddingArgs, MetricArgs};
 use super::common;
@@ -36,7 +36,7 @@ pub fn run(a: Args) -> Result<()> {
     let from_flag = !a.pairs.is_empty();
     let mut pairs = a.pairs.clone();
     if pairs.is_empty() {
-        match Pair::of_model(&model) {
+        match common::model_pair(&model) {
             Some(p) => pairs.push(p),
             None => console::note(
                 "no --pair given and the model names no source/target: every domain is scored, cohesion measures are skipped",
@@ -55,7 +55,13 @@ pub fn run(a: Args) -> Result<()> {
         .iter()
         .map(|p| e.pair(p))
         .collect::<dannscope::Result<Vec<_>>>()?;
-    let r = eval::evaluate(&e.key.model, &e, &idx, &ws.settings.metrics)?;
+    let r = eval::evaluate(
+        &e.key.model,
+        &e,
+        &idx,
+        &ws.settings.metrics,
+        &ws.settings.seeds,
+    )?;
     let dir = ws.layout.metrics(&e.key)?;
     eval::write(&dir, &r)?;
     let figures = eval::draw_misalignment(&ws.layout.tsne(&e.key)?, &r, &e, &idx)?;

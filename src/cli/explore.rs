@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args as ClapArgs;
+use dannscope::dataset::Pair;
 use dannscope::explore::ExploreParams;
 use dannscope::pipeline::explore;
-use dannscope::settings::Pair;
 
 use super::args::{EmbeddingArgs, MapArgs};
 use super::common;

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
 use dannscope::config::RunConfig;
+use dannscope::dataset::Pair;
 use dannscope::layout::Layout;
 use dannscope::pipeline::batch::{self, BatchEvent};
 use dannscope::report::{write_report, ReportInput, RunOutcome};
-use dannscope::settings::{Pair, Settings};
+use dannscope::settings::Settings;
 
 use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
 use super::common::{self, BadSetting, EXIT_OK, EXIT_RUNS_FAILED};
@@ -70,8 +71,8 @@ pub struct DemoArgs {
 /// Settings shown in the report.
 fn shown_settings(s: &Settings) -> Vec<(String, String)> {
     let p = &s.project;
-    let t = s.map.params();
-    let c = s.metrics.classification();
+    let t = s.map.params(&s.seeds);
+    let c = s.metrics.classification(&s.seeds);
     vec![
         (
             "data".to_string(),
@@ -86,7 +87,11 @@ fn shown_settings(s: &Settings) -> Vec<(String, String)> {
                 .as_ref()
                 .map(|m| m.display().to_string())
                 .unwrap_or_else(|| {
-                    format!("made under {}/manifests (seed {})", p.out.display(), p.seed)
+                    format!(
+                        "made under {}/manifests (seed {})",
+                        p.out.display(),
+                        s.seeds.split
+                    )
                 }),
         ),
         ("split".to_string(), s.split.to_string()),
@@ -192,7 +197,8 @@ fn run_batch(
     let rep = Reporter::for_batch();
     let n = runs.len();
     let skipped = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes = batch::run_all(&mut ws, runs, &|e| match e {
+    let planned: Vec<(RunConfig, Pair)> = runs.iter().cloned().zip(pairs).collect();
+    let outcomes = batch::run_all(&mut ws, &planned, &|e| match e {
         BatchEvent::RunStart(i, n, run) => console::detail(format!(
             "[{}/{n}] {} {}",
             i + 1,

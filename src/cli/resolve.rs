@@ -9,14 +9,15 @@ use std::path::PathBuf;
 use anyhow::Result;
 use dannscope::config::Config;
 use dannscope::engine::EngineOptions;
-use dannscope::metrics::{ClassificationParams, CohesionMode, CohesionParams, ScaleParams};
+use dannscope::metrics::{ClassificationParams, CohesionParams, ScaleParams};
 use dannscope::model::OutputOverrides;
 use dannscope::project::ProjectOptions;
 use dannscope::settings::{
-    InputPipeline, MapSettings, MetricSettings, Neighbours, Seeds, Settings, SplitSel,
+    InputPipeline, MapSettings, MetricSettings, Neighbours, Seeds, Settings,
 };
 use dannscope::shard::ShardSpec;
-use dannscope::tsne::{Init, Method, TsneEngine, TsneParams};
+use dannscope::split::SplitSel;
+use dannscope::tsne::{Method, TsneParams};
 
 use super::args::{
     EmbeddingArgs, EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs,
@@ -171,27 +172,26 @@ fn checked<T: std::fmt::Display + Copy>(
     }
 }
 
-fn seeds(f: Option<&SeedArgs>, c: &Config) -> Seeds {
-    let d = SeedArgs::default();
-    let f = f.unwrap_or(&d);
-    let pick =
-        |flag: Option<u64>, cfg: Option<u64>| flag.or(f.seed).or(cfg).or(c.seed).unwrap_or(0);
+/// The seeds: each named seed from its flag, else `--seed`, else its config key, else `seed`, else
+/// the default of [`Seeds`].
+pub fn seeds(f: Option<&SeedArgs>, c: &Config) -> Seeds {
+    let fd = SeedArgs::default();
+    let f = f.unwrap_or(&fd);
+    let d = Seeds::default();
+    let pick = |flag: Option<u64>, cfg: Option<u64>, default: u64| {
+        flag.or(f.seed).or(cfg).or(c.seed).unwrap_or(default)
+    };
     Seeds {
-        split: pick(f.split_seed, c.split_seed),
-        map: pick(f.map_seed, c.map_seed),
-        metrics: pick(f.metrics_seed, c.metrics_seed),
+        split: pick(f.split_seed, c.split_seed, d.split),
+        map: pick(f.map_seed, c.map_seed, d.map),
+        metrics: pick(f.metrics_seed, c.metrics_seed, d.metrics),
     }
 }
 
 fn scale_params(x: &MetricArgs, c: &Config) -> Result<ScaleParams> {
     let d = ScaleParams::default();
     Ok(ScaleParams {
-        mode: x
-            .cohesion_mode
-            .as_deref()
-            .and_then(CohesionMode::parse)
-            .or(c.cohesion_mode)
-            .unwrap_or(d.mode),
+        mode: x.cohesion_mode.or(c.cohesion_mode).unwrap_or(d.mode),
         threshold: checked(
             given(x.cohesion_threshold, c.cohesion_threshold),
             "cohesion-threshold",
@@ -227,6 +227,29 @@ fn scale_params(x: &MetricArgs, c: &Config) -> Result<ScaleParams> {
     })
 }
 
+/// Where the data and the outputs are: each value from its flag, else the config; domain codes from
+/// both (a flag wins for the same domain).
+pub fn project(p: Option<&ProjectArgs>, c: &Config) -> ProjectOptions {
+    let pd = ProjectArgs::default();
+    let p = p.unwrap_or(&pd);
+    let mut codes: BTreeMap<String, String> = c.domain_codes.clone();
+    for (k, v) in &p.domain_code {
+        codes.insert(k.clone(), v.clone());
+    }
+    ProjectOptions {
+        data: p.data.clone().or_else(|| c.data.clone()),
+        manifest: p.manifest.clone().or_else(|| c.manifest.clone()),
+        out: p
+            .out
+            .clone()
+            .or_else(|| c.out.clone())
+            .unwrap_or_else(|| PathBuf::from("outputs")),
+        classes: p.classes.clone().or_else(|| c.classes.clone()),
+        domain_codes: codes,
+        ..ProjectOptions::default()
+    }
+}
+
 /// Resolve the settings of a command (`--shard auto` reads the process environment).
 pub fn settings(f: &Flags, c: &Config) -> Result<Settings> {
     settings_env(f, c, &|k| std::env::var(k).ok())
@@ -251,25 +274,7 @@ pub fn settings_env(
         })
         .transpose()?;
     let seeds = seeds(f.seeds, c);
-    let pd = ProjectArgs::default();
-    let p = f.project.unwrap_or(&pd);
-    let mut codes: BTreeMap<String, String> = c.domain_codes.clone();
-    for (k, v) in &p.domain_code {
-        codes.insert(k.clone(), v.clone());
-    }
-    let project = ProjectOptions {
-        data: p.data.clone().or_else(|| c.data.clone()),
-        manifest: p.manifest.clone().or_else(|| c.manifest.clone()),
-        out: p
-            .out
-            .clone()
-            .or_else(|| c.out.clone())
-            .unwrap_or_else(|| PathBuf::from("outputs")),
-        classes: p.classes.clone().or_else(|| c.classes.clone()),
-        domain_codes: codes,
-        seed: seeds.split,
-        ..ProjectOptions::default()
-    };
+    let project = project(f.project, c);
     let ed = EngineArgs::default();
     let e = f.engine.unwrap_or(&ed);
     let batch_size = checked(
@@ -279,15 +284,16 @@ pub fn settings_env(
         |v| (1..=4096).contains(&v),
         "1 to 4096 images",
     )?;
+    let engine_default = EngineOptions::default();
+    let skip_self_check = e.no_self_check || c.no_self_check.unwrap_or(false);
     let engine = EngineOptions {
-        kind: e.engine.or(c.engine).unwrap_or_default(),
-        device: e.device.or(c.device).unwrap_or_default(),
-        threads: e.threads.or(c.threads).unwrap_or(0),
-        batch_size: batch_size.unwrap_or(16) as usize,
+        kind: e.engine.or(c.engine).unwrap_or(engine_default.kind),
+        device: e.device.or(c.device).unwrap_or(engine_default.device),
+        threads: e.threads.or(c.threads).unwrap_or(engine_default.threads),
+        batch_size: batch_size.map_or(engine_default.batch_size, |b| b as usize),
         // Skipped on request; otherwise the default tolerance.
-        self_check: (!e.no_self_check && !c.no_self_check.unwrap_or(false))
-            .then_some(dannscope::engine::selfcheck::DEFAULT_TOLERANCE),
-        ..EngineOptions::default()
+        self_check: engine_default.self_check.filter(|_| !skip_self_check),
+        ..engine_default
     };
     let input = InputPipeline {
         fast_decode: e.fast_decode || c.fast_decode.unwrap_or(false),
@@ -315,29 +321,31 @@ pub fn settings_env(
         |v| v >= 5,
         "at least 5 points",
     )?;
-    let mut params = TsneParams::new()
-        .perplexity(perplexity.unwrap_or(30.0))
-        .seed(seeds.map)
-        .init(if m.init.as_deref() == Some("random") {
-            Init::Random
-        } else {
-            Init::Pca
-        })
-        .engine(if m.tsne_engine.as_deref() == Some("linfa") {
-            TsneEngine::Linfa
-        } else {
-            TsneEngine::Native
-        });
+    // Every value not given keeps the default of `TsneParams`.
+    let mut params = TsneParams::new();
+    if let Some(p) = perplexity {
+        params = params.perplexity(p);
+    }
+    if let Some(i) = m.init.clone() {
+        params = params.init(i);
+    }
+    if let Some(t) = m.tsne_engine {
+        params = params.engine(t);
+    }
     if let Some(n) = m.iterations.or(c.iterations) {
         params = params.n_iter(n);
     }
-    if let Some(g) = given(m.neighbours.as_deref(), c.neighbours.as_deref()) {
-        let method = Method::parse(g.value).ok_or_else(|| {
+    let method = match (m.neighbours, c.neighbours.as_deref()) {
+        (Some(method), _) => Some(method),
+        (None, Some(v)) => Some(Method::parse(v).ok_or_else(|| {
             BadSetting::new(
-                origin("neighbours", &g.value, g.from_flag, c),
+                origin("neighbours", &v, false, c),
                 "expected auto, exact or approximate",
             )
-        })?;
+        })?),
+        (None, None) => None,
+    };
+    if let Some(method) = method {
         params = params.neighbours(method);
     }
     let map = MapSettings::new(params, max_points)
@@ -361,13 +369,13 @@ pub fn settings_env(
         jaccard: k(x.jaccard_k, c.jaccard_k, "jaccard-k", d.jaccard)?,
         gallery: k(x.gallery_k, c.gallery_k, "gallery-k", d.gallery)?,
     };
+    let mut classification = ClassificationParams::default();
+    if let Some(n) = x.bootstrap.or(c.bootstrap) {
+        classification = classification.n_resamples(n);
+    }
     let metrics = MetricSettings::new(
-        ClassificationParams::default()
-            .n_resamples(x.bootstrap.or(c.bootstrap).unwrap_or(1000))
-            .seed(seeds.metrics),
-        CohesionParams::default()
-            .seed(seeds.metrics)
-            .scale(scale_params(x, c)?),
+        classification,
+        CohesionParams::default().scale(scale_params(x, c)?),
     )
     .and_then(|m| m.with_neighbours(neighbours))
     .map_err(|e| BadSetting::new("the metric settings", e.to_string()))?;
@@ -388,6 +396,8 @@ pub fn settings_env(
 mod tests {
     use super::*;
     use dannscope::engine::{Device, EngineKind};
+    use dannscope::metrics::CohesionMode;
+    use dannscope::tsne::{Init, TsneEngine};
 
     fn cfg(text: &str) -> Config {
         let d = tempfile::tempdir().unwrap();
@@ -440,11 +450,11 @@ jaccard_k = 4
         assert_eq!((s.engine.batch_size, s.engine.threads), (16, 0));
         assert!(!s.input.fast_decode);
         assert_eq!(s.seeds, Seeds::default());
-        assert_eq!(s.map.params().perplexity, 30.0);
-        assert_eq!(s.map.params().n_iter, 500);
+        assert_eq!(s.map.params(&s.seeds).perplexity, 30.0);
+        assert_eq!(s.map.params(&s.seeds).n_iter, 500);
         assert_eq!(s.map.max_points(), None);
         assert!(!s.map.place_target());
-        assert_eq!(s.metrics.classification().n_resamples, 1000);
+        assert_eq!(s.metrics.classification(&s.seeds).n_resamples, 1000);
         assert_eq!(s.metrics.neighbours(), Neighbours::default());
     }
 
@@ -464,11 +474,11 @@ jaccard_k = 4
         assert_eq!(s.outputs.embedding.as_deref(), Some("cemb"));
         assert_eq!(s.outputs.logits.as_deref(), Some("clog"));
         assert!(s.input.fast_decode);
-        assert_eq!(s.map.params().perplexity, 10.0);
-        assert_eq!(s.map.params().n_iter, 100);
+        assert_eq!(s.map.params(&s.seeds).perplexity, 10.0);
+        assert_eq!(s.map.params(&s.seeds).n_iter, 100);
         assert_eq!(s.map.max_points(), Some(50));
         assert!(s.map.place_target());
-        assert_eq!(s.metrics.classification().n_resamples, 20);
+        assert_eq!(s.metrics.classification(&s.seeds).n_resamples, 20);
         assert_eq!(
             s.metrics.neighbours(),
             Neighbours {
@@ -486,10 +496,10 @@ jaccard_k = 4
                 metrics: 7
             }
         );
-        assert_eq!(s.project.seed, 7);
-        assert_eq!(s.map.params().seed, 8);
-        assert_eq!(s.metrics.classification().seed, 7);
-        assert_eq!(s.metrics.cohesion().seed, 7);
+        assert_eq!(s.map.params(&s.seeds).seed, 8);
+        assert_eq!(s.metrics.classification(&s.seeds).seed, 7);
+        assert_eq!(s.metrics.cohesion(&s.seeds).seed, 7);
+        assert_eq!(s.metrics.cohesion(&s.seeds).proxy_a.seed, 7);
     }
 
     #[test]
@@ -523,9 +533,9 @@ jaccard_k = 4
             perplexity: Some(5.0),
             iterations: Some(50),
             max_points: Some(40),
-            init: Some("random".into()),
-            tsne_engine: Some("linfa".into()),
-            neighbours: Some("approximate".into()),
+            init: Some(Init::Random),
+            tsne_engine: Some(TsneEngine::Linfa),
+            neighbours: Some(Method::Approximate),
             place_target: true,
         };
         let x = MetricArgs {
@@ -558,14 +568,14 @@ jaccard_k = 4
         assert_eq!(s.outputs.embedding.as_deref(), Some("femb"));
         assert_eq!(s.outputs.logits.as_deref(), Some("flog"));
         assert!(s.input.fast_decode);
-        assert_eq!(s.map.params().perplexity, 5.0);
-        assert_eq!(s.map.params().n_iter, 50);
-        assert_eq!(s.map.params().init, Init::Random);
-        assert_eq!(s.map.params().neighbours, Method::Approximate);
-        assert_eq!(s.map.params().engine, TsneEngine::Linfa);
+        assert_eq!(s.map.params(&s.seeds).perplexity, 5.0);
+        assert_eq!(s.map.params(&s.seeds).n_iter, 50);
+        assert_eq!(s.map.params(&s.seeds).init, Init::Random);
+        assert_eq!(s.map.params(&s.seeds).neighbours, Method::Approximate);
+        assert_eq!(s.map.params(&s.seeds).engine, TsneEngine::Linfa);
         assert_eq!(s.map.max_points(), Some(40));
         assert!(s.map.place_target());
-        assert_eq!(s.metrics.classification().n_resamples, 0);
+        assert_eq!(s.metrics.classification(&s.seeds).n_resamples, 0);
         // flag > file > default, one count at a time
         assert_eq!(
             s.metrics.neighbours(),
@@ -660,17 +670,17 @@ jaccard_k = 4
     #[test]
     fn cohesion_mode_flag_over_config_over_default() {
         let d = settings(&Flags::default(), &Config::default()).unwrap();
-        assert_eq!(d.metrics.cohesion().scale, ScaleParams::default());
+        assert_eq!(d.metrics.cohesion(&d.seeds).scale, ScaleParams::default());
         let c =
             cfg("cohesion_mode = \"exact\"\ncohesion_threshold = 5000\ncohesion_repeats = 20\ncohesion_level = 0.9\n");
         let s = settings(&Flags::default(), &c).unwrap();
-        let sc = s.metrics.cohesion().scale;
+        let sc = s.metrics.cohesion(&s.seeds).scale;
         assert_eq!(sc.mode, CohesionMode::Exact);
         assert_eq!(sc.level, 0.9);
         assert_eq!((sc.threshold, sc.anchors, sc.repeats), (5000, 400, 20));
         assert!(!sc.scalable(1_000_000));
         let x = MetricArgs {
-            cohesion_mode: Some("scalable".into()),
+            cohesion_mode: Some(CohesionMode::Scalable),
             cohesion_anchors: Some(50),
             cohesion_level: Some(0.95),
             ..MetricArgs::default()
@@ -679,7 +689,8 @@ jaccard_k = 4
             metrics: Some(&x),
             ..Flags::default()
         };
-        let sc = settings(&f, &c).unwrap().metrics.cohesion().scale;
+        let s = settings(&f, &c).unwrap();
+        let sc = s.metrics.cohesion(&s.seeds).scale;
         assert_eq!(sc.mode, CohesionMode::Scalable);
         assert_eq!((sc.threshold, sc.anchors, sc.repeats), (5000, 50, 20));
         assert_eq!(sc.level, 0.95);

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args as ClapArgs;
+use dannscope::dataset::Pair;
 use dannscope::pipeline::select;
-use dannscope::settings::Pair;
 
 use super::args::EmbeddingArgs;
 use super::common;

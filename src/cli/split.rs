@@ -10,7 +10,7 @@ use dannscope::split::{write_summary, Manifest, SplitRatios};
 use super::args::{ProjectArgs, SeedArgs};
 use super::common::BadSetting;
 use super::console;
-use super::resolve::{self, Flags};
+use super::resolve;
 
 /// Arguments of `split`.
 #[derive(Debug, ClapArgs)]
@@ -60,15 +60,8 @@ pub fn run(a: Args) -> Result<()> {
         split_seed: a.split_seed,
         ..SeedArgs::default()
     };
-    let opts = resolve::settings(
-        &Flags {
-            project: Some(&project),
-            seeds: Some(&seeds),
-            ..Flags::default()
-        },
-        &cfg,
-    )?
-    .project;
+    let seed = resolve::seeds(Some(&seeds), &cfg).split;
+    let opts = resolve::project(Some(&project), &cfg);
     let data = opts
         .data
         .clone()
@@ -84,29 +77,31 @@ pub fn run(a: Args) -> Result<()> {
     for s in &ds.stray {
         console::note(format!("skipped {}: {}", s.rel_path, s.reason));
     }
-    let m = if a.manifest_out.is_file() && !a.fresh {
-        let old = Manifest::read_with(&a.manifest_out, &data, false).with_context(|| {
+    let m = if a.fresh {
+        Manifest::create(&ds, &ratios, seed)
+    } else {
+        let (m, summary) = Manifest::create_or_update(&a.manifest_out, &data, &ds, &ratios, seed)
+            .with_context(|| {
             format!(
                 "cannot update {} (use --fresh to replace it)",
                 a.manifest_out.display()
             )
         })?;
-        let (m, s) = old.update(&ds, &ratios, opts.seed);
-        console::info(format!(
-            "updated {}: {} kept, {} added, {} removed{}",
-            a.manifest_out.display(),
-            s.kept,
-            s.added,
-            s.removed,
-            if s.removed_paths.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", s.removed_paths.join(", "))
-            }
-        ));
+        if let Some(s) = summary {
+            console::info(format!(
+                "updated {}: {} kept, {} added, {} removed{}",
+                a.manifest_out.display(),
+                s.kept,
+                s.added,
+                s.removed,
+                if s.removed_paths.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", s.removed_paths.join(", "))
+                }
+            ));
+        }
         m
-    } else {
-        Manifest::create(&ds, &ratios, opts.seed)
     };
     m.write(&a.manifest_out)?;
     let c = m.split_counts();
@@ -117,7 +112,7 @@ pub fn run(a: Args) -> Result<()> {
         c[0],
         c[1],
         c[2],
-        opts.seed
+        seed
     ));
     let mut table = Vec::new();
     write_summary(&m, &mut table)?;

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args as ClapArgs;
+use dannscope::dataset::Pair;
 use dannscope::pipeline::batch::scores_subtitle;
 use dannscope::pipeline::evolution;
 use dannscope::pipeline::map::{self, MapFiles};
 use dannscope::pipeline::placed;
-use dannscope::settings::Pair;
 
 use super::args::{EmbeddingArgs, MapArgs};
 use super::common;
@@ -53,7 +53,13 @@ pub fn run(a: Args) -> Result<()> {
         let (s, t) = e.pair(&pair)?;
         let dir = ws.layout.tsne(&e.key)?;
         let mf = MapFiles::new(&dir, &e.domains[s], &e.domains[t])?;
-        let m = map::map_pair(&e.data[s], &e.data[t], &mf, &ws.settings.map)?;
+        let m = map::map_pair(
+            &e.data[s],
+            &e.data[t],
+            &mf,
+            &ws.settings.map,
+            &ws.settings.seeds,
+        )?;
         console::notes(&m.notices);
         let title = format!(
             "{} · {} → {} · {}",
@@ -82,7 +88,13 @@ pub fn run(a: Args) -> Result<()> {
         ));
         if ws.settings.map.place_target() {
             let pf = placed::placed_files(&dir, &e.domains[s], &e.domains[t])?;
-            let pm = placed::place_pair(&e.data[s], &e.data[t], &pf, &ws.settings.map)?;
+            let pm = placed::place_pair(
+                &e.data[s],
+                &e.data[t],
+                &pf,
+                &ws.settings.map,
+                &ws.settings.seeds,
+            )?;
             console::notes(&pm.notices);
             map::draw_pair(
                 &pf,

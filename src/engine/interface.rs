@@ -4,7 +4,18 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-pub use crate::store::SelfCheckResult;
+
+/// The outcome of a passed model self-check ([`super::selfcheck`]), recorded in each run's log
+/// (`runs/<Domain>.json`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SelfCheckResult {
+    /// Outputs compared.
+    pub outputs: Vec<String>,
+    /// Largest relative difference found.
+    pub max_relative_diff: f64,
+    /// Tolerance applied.
+    pub tolerance: f64,
+}
 
 /// Which engine to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

@@ -132,7 +132,7 @@ pub struct OrtEngine {
     info: EngineInfo,
     input_name: String,
     size: usize,
-    outputs: crate::store::OutputNames,
+    outputs: crate::model::OutputNames,
 }
 
 fn ort_err(model: &Path, what: &str, e: impl std::fmt::Display) -> Error {

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dataset::{Domain, Pair};
+
 use super::transfer::{transfer, TransferParams, TransferReport};
 use super::{
     classification_report, cohesion, ClassificationParams, ClassificationReport, CohesionParams,
@@ -104,10 +106,8 @@ impl EvalResults {
 /// One domain's data for [`domain_result`].
 #[derive(Debug, Clone)]
 pub struct EvalDomain<'a> {
-    /// Domain name.
-    pub name: &'a str,
-    /// Domain code.
-    pub code: &'a str,
+    /// The domain (name and code).
+    pub domain: &'a Domain,
     /// Embeddings, logits and labels.
     pub data: DomainData<'a>,
 }
@@ -123,21 +123,21 @@ pub fn domain_result(
     let classification = match d.data.logits {
         Some(l) => {
             let r = classification_report(l, d.data.labels, n_classes, cls)?;
-            notices.extend(r.notices.iter().map(|n| format!("{}: {n}", d.name)));
+            notices.extend(r.notices.iter().map(|n| format!("{}: {n}", d.domain.name)));
             Some(r)
         }
         None => {
             notices.push(format!(
                 "{}: the model has no logits; accuracy and AUROC are skipped",
-                d.name
+                d.domain.name
             ));
             None
         }
     };
     Ok((
         DomainResult {
-            domain: d.name.to_string(),
-            code: d.code.to_string(),
+            domain: d.domain.name.clone(),
+            code: d.domain.code.clone(),
             n: d.data.len(),
             classification,
         },
@@ -151,7 +151,7 @@ pub fn pair_result(
     target: &EvalDomain,
     coh: &CohesionParams,
 ) -> MetricsResult<(PairResult, Vec<String>)> {
-    let pair = format!("{}-{}", source.code, target.code);
+    let pair = Pair::of(source.domain, target.domain).to_string();
     let c = cohesion(&source.data, &target.data, coh)?;
     let notices = c
         .metrics
@@ -176,8 +176,8 @@ pub fn pair_result(
     Ok((
         PairResult {
             pair,
-            source: source.name.to_string(),
-            target: target.name.to_string(),
+            source: source.domain.name.clone(),
+            target: target.domain.name.clone(),
             cohesion: c,
         },
         notices,
@@ -192,7 +192,7 @@ pub fn pair_transfer(
     n_classes: usize,
     params: &TransferParams,
 ) -> MetricsResult<(PairTransfer, Vec<String>)> {
-    let pair = format!("{}-{}", source.code, target.code);
+    let pair = Pair::of(source.domain, target.domain).to_string();
     let t = transfer(&source.data, &target.data, n_classes, params)?;
     let notices = t
         .notices
@@ -202,8 +202,8 @@ pub fn pair_transfer(
     Ok((
         PairTransfer {
             pair,
-            source: source.name.to_string(),
-            target: target.name.to_string(),
+            source: source.domain.name.clone(),
+            target: target.domain.name.clone(),
             transfer: t,
         },
         notices,

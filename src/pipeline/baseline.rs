@@ -8,10 +8,10 @@ use super::compare::{self, ModelComparison};
 use super::diagnose::thumbnails;
 use super::embed::Event;
 use super::Workspace;
+use crate::dataset::Pair;
 use crate::error::Result;
 use crate::layout::with_ext;
 use crate::report::{run_ids, BaselineComparison, ClassDelta, GalleryImage, RunOutcome, RunStatus};
-use crate::settings::Pair;
 
 /// Fixed and broken images shown with thumbnails in a baseline comparison (each).
 const CHANGES_SHOWN: usize = 6;
@@ -96,10 +96,12 @@ fn summary(
 }
 
 /// Compare every finished non-baseline run with its baseline ([`baseline_of`]) on the same target
-/// images and record the result (or why there is none) in the run's diagnosis.
+/// images and record the result (or why there is none) in the run's diagnosis; `pairs[i]` is the pair
+/// of `runs[i]`.
 pub fn attach_baselines(
     ws: &mut Workspace,
     runs: &mut [RunOutcome],
+    pairs: &[Pair],
     on_event: &(dyn Fn(Event) + Sync),
 ) {
     let ids = run_ids(runs);
@@ -118,8 +120,7 @@ pub fn attach_baselines(
         let result = (|| -> Result<BaselineComparison> {
             let a = ws.settings.model(&runs[j].run.model).load()?;
             let b = ws.settings.model(&runs[i].run.model).load()?;
-            let pair: Pair = runs[i].pair.parse()?;
-            let (c, base) = compare::compare(ws, &a, &b, &pair, on_event)?;
+            let (c, base) = compare::compare(ws, &a, &b, &pairs[i], on_event)?;
             let mut out = summary(&c, &runs[j], &ids[j], with_ext(&base, "json"));
             let root = ws
                 .project()

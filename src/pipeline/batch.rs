@@ -6,13 +6,13 @@ use super::embed::Event;
 use super::map::{self, MapFiles};
 use super::{diagnose, eval, evolution, Workspace};
 use crate::config::RunConfig;
+use crate::dataset::Pair;
 use crate::error::Result;
 use crate::layout::{with_ext, Layout};
 use crate::metrics::gallery::GalleryParams;
 use crate::model::ModelInfo;
 use crate::plot;
 use crate::report::{RunDiagnosis, RunOutcome, RunResults};
-use crate::settings::Pair;
 
 /// Progress of a batch.
 #[derive(Debug, Clone)]
@@ -39,16 +39,17 @@ fn display_name(run: &RunConfig, model: Option<&ModelInfo>) -> String {
     })
 }
 
-/// Run every configured run; never fails as a whole because one run fails.
+/// Run every configured run, each with its pair (parsed once, from the run's `pair`); never fails as
+/// a whole because one run fails.
 pub fn run_all(
     ws: &mut Workspace,
-    runs: &[RunConfig],
+    runs: &[(RunConfig, Pair)],
     on_event: &(dyn Fn(BatchEvent) + Sync),
 ) -> Vec<RunOutcome> {
     let mut out = Vec::with_capacity(runs.len());
-    for (i, run) in runs.iter().enumerate() {
+    for (i, (run, pair)) in runs.iter().enumerate() {
         on_event(BatchEvent::RunStart(i, runs.len(), run));
-        let r = run_one(ws, run, &|e| on_event(BatchEvent::Embed(e)));
+        let r = run_one(ws, run, pair, &|e| on_event(BatchEvent::Embed(e)));
         let outcome = match r {
             Ok(o) => o,
             Err(e) => RunOutcome::failed_with(
@@ -63,7 +64,8 @@ pub fn run_all(
         out.push(outcome);
     }
     on_event(BatchEvent::Baselines);
-    super::baseline::attach_baselines(ws, &mut out, &|e| on_event(BatchEvent::Embed(e)));
+    let pairs: Vec<Pair> = runs.iter().map(|(_, p)| p.clone()).collect();
+    super::baseline::attach_baselines(ws, &mut out, &pairs, &|e| on_event(BatchEvent::Embed(e)));
     out
 }
 
@@ -82,20 +84,32 @@ pub fn scores_subtitle(target: &crate::store::DomainEmbeddings) -> Option<String
 fn run_one(
     ws: &mut Workspace,
     run: &RunConfig,
+    pair: &Pair,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<RunOutcome> {
-    let pair: Pair = run.pair.parse()?;
     let model = ws.settings.model(&run.model).load()?;
     if let Some(n) = crate::settings::contract_defaults_notice(&model) {
         on_event(Event::Note(&n));
     }
-    let e = ws.embeddings(&model, std::slice::from_ref(&pair), on_event)?;
-    let (s, t) = e.pair(&pair)?;
-    let r = eval::evaluate(&e.key.model, &e, &[(s, t)], &ws.settings.metrics)?;
+    let e = ws.embeddings(&model, std::slice::from_ref(pair), on_event)?;
+    let (s, t) = e.pair(pair)?;
+    let r = eval::evaluate(
+        &e.key.model,
+        &e,
+        &[(s, t)],
+        &ws.settings.metrics,
+        &ws.settings.seeds,
+    )?;
     eval::write(&ws.layout.metrics(&e.key)?, &r)?;
     let dir = ws.layout.tsne(&e.key)?;
     let files = MapFiles::new(&dir, &e.domains[s], &e.domains[t])?;
-    let mp = map::map_pair(&e.data[s], &e.data[t], &files, &ws.settings.map)?;
+    let mp = map::map_pair(
+        &e.data[s],
+        &e.data[t],
+        &files,
+        &ws.settings.map,
+        &ws.settings.seeds,
+    )?;
     let name = display_name(run, Some(&model));
     let split = ws.settings.split;
     map::draw_pair(
@@ -114,7 +128,7 @@ fn run_one(
     let (mut curves_png, mut curves_svg) = (None, None);
     if let Some(c) = &run.curves {
         // A bad training log loses its figure only, with a notice; the run's numbers stand.
-        let base = Layout::pair_base(&dir, &e.domains[s].code, &e.domains[t].code, "_curves")?;
+        let base = Layout::pair_base(&dir, &e.domains[s], &e.domains[t], "_curves")?;
         let (svg, png) = (with_ext(&base, "svg"), with_ext(&base, "png"));
         let drawn = crate::traininglog::read_curves(c)
             .map_err(crate::Error::from)
@@ -144,7 +158,7 @@ fn run_one(
         }
     }
     let gallery_params = GalleryParams {
-        precision: ws.settings.metrics.cohesion().precision,
+        precision: ws.settings.metrics.precision(),
         k: ws.settings.metrics.neighbours().gallery,
         ..GalleryParams::default()
     };
@@ -164,7 +178,7 @@ fn run_one(
             .map(|p| ws.settings.model(p).load())
             .collect::<Result<Vec<_>>>()?;
         evolution::order_checkpoints(&mut checkpoints)?;
-        let base = evolution::evolution(ws, &checkpoints, Some(&model), &pair, &name, 5, on_event)?;
+        let base = evolution::evolution(ws, &checkpoints, Some(&model), pair, &name, 5, on_event)?;
         Some(with_ext(&base, "png"))
     };
     let disc_title = format!(
@@ -177,12 +191,12 @@ fn run_one(
         seed: ws.settings.seeds.map,
         ..Default::default()
     };
-    let page = super::explore::explore(ws, &model, &pair, &name, &explore_params, on_event)?;
+    let page = super::explore::explore(ws, &model, pair, &name, &explore_params, on_event)?;
     Ok(RunOutcome::done(
         run.clone(),
         &name,
         run.group.as_deref().unwrap_or("forward"),
-        &format!("{}-{}", e.domains[s].code, e.domains[t].code),
+        &Pair::of(&e.domains[s], &e.domains[t]).to_string(),
         RunResults {
             model_sha256: model.sha256.clone(),
             embedding: model.embedding_description(),

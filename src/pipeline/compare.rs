@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::embed::Event;
 use super::Workspace;
+use crate::dataset::Pair;
 use crate::error::{Error, Result, ResultExt};
 use crate::layout::{with_ext, Layout};
 use crate::metrics::bootstrap::BootstrapInterval;
@@ -20,7 +21,6 @@ use crate::metrics::compare::{
     compare_predictions, knn_jaccard, predictions, CompareParams, McNemar,
 };
 use crate::model::ModelInfo;
-use crate::settings::Pair;
 use crate::store::DomainEmbeddings;
 
 /// Header of the comparison CSV (one row for all target images, then one per class).
@@ -269,12 +269,12 @@ pub fn compare_embedded(
 /// The comparison parameters of a workspace: bootstrap resamples, level and seed of its metric
 /// settings, `k` = its Jaccard neighbours (`--jaccard-k`).
 pub fn params(ws: &Workspace) -> CompareParams {
-    let c = ws.settings.metrics.classification();
+    let c = ws.settings.metrics.classification(&ws.settings.seeds);
     CompareParams {
         n_resamples: c.n_resamples,
         level: c.level,
         seed: c.seed,
-        precision: ws.settings.metrics.cohesion().precision,
+        precision: ws.settings.metrics.precision(),
         k: ws.settings.metrics.neighbours().jaccard,
     }
 }
@@ -302,11 +302,11 @@ pub fn compare(
     let (s2, t2) = eb.pair(pair)?;
     let (ds, dt) = (&ea.domains[s], &ea.domains[t]);
     let dir = ws.layout.compare(&ea.key, &eb.key)?;
-    let base = Layout::pair_base(&dir, &ds.code, &dt.code, "")?;
+    let base = Layout::pair_base(&dir, ds, dt, "")?;
     let r = compare_embedded(
         (&ea.key.model, &[ea.data[s].clone(), ea.data[t].clone()]),
         (&eb.key.model, &[eb.data[s2].clone(), eb.data[t2].clone()]),
-        (&format!("{}-{}", ds.code, dt.code), &ds.name, &dt.name),
+        (&Pair::of(ds, dt).to_string(), &ds.name, &dt.name),
         &ea.key.split_dir(),
         &params(ws),
     )?;

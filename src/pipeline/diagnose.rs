@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use super::embed::Event;
 use super::{Embedded, Workspace};
+use crate::dataset::Pair;
 use crate::error::{Error, Result};
 use crate::layout::{with_ext, Layout};
 use crate::metrics::discriminator::{domain_separation, DomainSeparation, DEFAULT_BINS};
@@ -17,7 +18,6 @@ use crate::metrics::DomainData;
 use crate::model::ModelInfo;
 use crate::preprocess::PreprocessConfig;
 use crate::report::{ClassMedoids, DiscriminatorView, Gallery, GalleryImage, WrongCase};
-use crate::settings::Pair;
 use crate::store::DomainEmbeddings;
 
 /// Longest side of a gallery thumbnail, pixels.
@@ -223,7 +223,7 @@ pub fn gallery(
     let g = pick(&view(src), &view(tgt), src.record.class_names.len(), params)?;
     let mut out = resolve(&g, src, tgt, &data_root(ws, src), pre);
     let dir = ws.layout.metrics(&e.key)?;
-    let base = Layout::pair_base(&dir, &e.domains[s].code, &e.domains[t].code, "_gallery")?;
+    let base = Layout::pair_base(&dir, &e.domains[s], &e.domains[t], "_gallery")?;
     let path = with_ext(&base, "csv");
     write_gallery_csv(&path, &out)?;
     out.csv = Some(path);
@@ -255,7 +255,7 @@ pub fn discriminator(
     let Some(last) = separation(&e.data[s], &e.data[t])? else {
         return Ok(None);
     };
-    let pair: Pair = format!("{}-{}", e.domains[s].code, e.domains[t].code).parse()?;
+    let pair = Pair::of(&e.domains[s], &e.domains[t]);
     let mut epochs = Vec::new();
     for (k, m) in checkpoints.iter().enumerate() {
         let ce = ws.embeddings(m, std::slice::from_ref(&pair), on_event)?;
@@ -281,12 +281,7 @@ pub fn discriminator(
         path: dir.clone(),
         source: err,
     })?;
-    let base = Layout::pair_base(
-        &dir,
-        &e.domains[s].code,
-        &e.domains[t].code,
-        "_discriminator",
-    )?;
+    let base = Layout::pair_base(&dir, &e.domains[s], &e.domains[t], "_discriminator")?;
     crate::plot::discriminator_figure(&fig, &with_ext(&base, "svg"), &with_ext(&base, "png"))?;
     let svg = crate::plot::discriminator_svg(&fig)?;
     Ok(Some(DiscriminatorView {

@@ -21,8 +21,8 @@ use crate::layout::Layout;
 use crate::model::ModelInfo;
 use crate::preprocess::Preprocessor;
 use crate::project::{Item, Project};
-use crate::settings::SplitSel;
-use crate::store::{self, DomainEmbeddings, EmbeddingRecord, SkippedImage, Timings};
+use crate::split::SplitSel;
+use crate::store::{self, DomainEmbeddings, EmbeddingRecord, ModelRecord, SkippedImage, Timings};
 
 /// What to embed and where to put it.
 #[derive(Debug, Clone)]
@@ -472,7 +472,7 @@ pub(crate) fn embed_part(
         class_names: class_names.to_vec(),
         paths: kept_paths,
         skipped: skipped.clone(),
-        model: model.record(),
+        model: ModelRecord::of(model),
         preprocess: model.preprocess.clone(),
         engine: info.engine.clone(),
         provider: info.provider.clone(),

@@ -6,13 +6,14 @@
 use std::path::Path;
 
 use super::Embedded;
+use crate::dataset::Pair;
 use crate::error::{Error, Result, ResultExt};
 use crate::layout::{with_ext, Layout};
 use crate::metrics::eval::{self, EvalDomain, EvalResults};
 use crate::metrics::transfer::TransferParams;
 use crate::metrics::DomainData;
 use crate::metrics::{absent_class_notice, class_label};
-use crate::settings::MetricSettings;
+use crate::settings::{MetricSettings, Seeds};
 use crate::store::DomainEmbeddings;
 
 /// Header of `classification.csv`.
@@ -77,13 +78,16 @@ fn view(d: &DomainEmbeddings) -> DomainData<'_> {
     )
 }
 
-/// Compute the results of every domain of `e`, and of the `pairs` (indices into its domains).
+/// Compute the results of every domain of `e`, and of the `pairs` (indices into its domains); the
+/// bootstrap and the seeded measures take `seeds.metrics`.
 pub fn evaluate(
     model: &str,
     e: &Embedded,
     pairs: &[(usize, usize)],
     set: &MetricSettings,
+    seeds: &Seeds,
 ) -> Result<EvalResults> {
+    let (cls, coh) = (set.classification(seeds), set.cohesion(seeds));
     let first = e
         .data
         .first()
@@ -98,14 +102,13 @@ pub fn evaluate(
             )));
         }
         inputs.push(EvalDomain {
-            name: &dom.name,
-            code: &dom.code,
+            domain: dom,
             data: view(d),
         });
     }
     let mut notices = Vec::new();
     let mut domains = Vec::new();
-    let cls = set.classification().clone().class_names(&class_names);
+    let cls = cls.class_names(&class_names);
     for (inp, d) in inputs.iter().zip(&e.data) {
         let (r, n) = eval::domain_result(inp, class_names.len(), &cls)
             .context_with(|| format!("{} ({} split)", d.record.domain, d.record.split))?;
@@ -115,12 +118,12 @@ pub fn evaluate(
     absent_everywhere(&domains, &class_names, &mut notices);
     let mut pair_results = Vec::new();
     for &(s, t) in pairs {
-        let (r, n) = eval::pair_result(&inputs[s], &inputs[t], set.cohesion())
-            .context_with(|| format!("pair {}-{}", e.domains[s].code, e.domains[t].code))?;
+        let (r, n) = eval::pair_result(&inputs[s], &inputs[t], &coh)
+            .context_with(|| format!("pair {}", Pair::of(&e.domains[s], &e.domains[t])))?;
         pair_results.push(r);
         notices.extend(n);
     }
-    let tp = TransferParams::from_cohesion(set.cohesion())
+    let tp = TransferParams::from_cohesion(&coh)
         .k(set.neighbours().transfer)
         .class_names(&class_names);
     let mut transfer = Vec::new();
@@ -128,8 +131,8 @@ pub fn evaluate(
         let (r, n) = eval::pair_transfer(&inputs[s], &inputs[t], class_names.len(), &tp)
             .context_with(|| {
                 format!(
-                    "per-class transfer of pair {}-{}",
-                    e.domains[s].code, e.domains[t].code
+                    "per-class transfer of pair {}",
+                    Pair::of(&e.domains[s], &e.domains[t])
                 )
             })?;
         transfer.push(r);
@@ -143,7 +146,7 @@ pub fn evaluate(
         domains,
         pairs: pair_results,
         transfer,
-        settings: eval::settings(set.classification(), set.cohesion()),
+        settings: eval::settings(&cls, &coh),
         notices,
         dannscope_version: env!("CARGO_PKG_VERSION").into(),
     })
@@ -333,7 +336,7 @@ pub fn draw_misalignment(
         })?;
     }
     for (p, &(s, t)) in r.transfer.iter().zip(pairs) {
-        let base = Layout::pair_base(dir, &e.domains[s].code, &e.domains[t].code, "_misalignment")?;
+        let base = Layout::pair_base(dir, &e.domains[s], &e.domains[t], "_misalignment")?;
         let title = format!(
             "{} · {} → {} · {}: target class × majority class of its {} nearest source images",
             r.model, p.source, p.target, r.split, p.transfer.k

@@ -9,11 +9,12 @@ use ndarray::{Array1, Array2, Axis};
 use super::embed::Event;
 use super::map::{self, MapFiles, PairMap};
 use super::Workspace;
+use crate::dataset::Pair;
 use crate::error::{Error, Result};
 use crate::layout::{with_ext, Layout};
 use crate::model::ModelInfo;
 use crate::plot::{self, ColorBy, EvolutionFrame, EvolutionStyle};
-use crate::settings::{MapSettings, Pair};
+use crate::settings::MapSettings;
 use crate::tsne::{self, Init};
 
 /// Checkpoint files: files as given, folders expanded to their `.onnx` files (sorted by name).
@@ -148,7 +149,7 @@ pub fn evolution(
             }
             None => ws.settings.map.clone(),
         };
-        let mut mp = map::map_pair(source, target, &files, &set)?;
+        let mut mp = map::map_pair(source, target, &files, &set, &ws.settings.seeds)?;
         if let Some(p) = prev {
             mp.coords = rotate_keeping_spread(&p.coords, &mp.coords);
         }
@@ -158,8 +159,8 @@ pub fn evolution(
         if std::ptr::eq(m, last) {
             base = Some(Layout::pair_base(
                 &ws.layout.tsne(&owner_key)?,
-                &e.domains[s].code,
-                &e.domains[t].code,
+                &e.domains[s],
+                &e.domains[t],
                 "_evolution",
             )?);
         }

@@ -8,11 +8,11 @@ use ndarray::Array2;
 use super::embed::Event;
 use super::map::{self, MapFiles};
 use super::Workspace;
+use crate::dataset::Pair;
 use crate::error::Result;
 use crate::explore::{self, ExploreInput, ExploreParams};
 use crate::layout::{with_ext, Layout};
 use crate::model::ModelInfo;
-use crate::settings::Pair;
 
 /// What the explore job wrote.
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ pub fn explore(
     let (s, t) = e.pair(pair)?;
     let (src, tgt) = (&e.data[s], &e.data[t]);
     let files = MapFiles::new(&ws.layout.tsne(&e.key)?, &e.domains[s], &e.domains[t])?;
-    let m = map::map_pair(src, tgt, &files, &ws.settings.map)?;
+    let m = map::map_pair(src, tgt, &files, &ws.settings.map, &ws.settings.seeds)?;
     let n = m.coords.nrows();
     let of = |i: usize| if m.is_target[i] { tgt } else { src };
     let emb = [src.embedding.view(), tgt.embedding.view()];
@@ -96,7 +96,7 @@ pub fn explore(
         crate::preprocess::load_rgb8(&root.join(&paths[i]), &pre).ok()
     })?;
     let dir = ws.layout.explore(&e.key)?;
-    let base = Layout::pair_base(&dir, &e.domains[s].code, &e.domains[t].code, "")?;
+    let base = Layout::pair_base(&dir, &e.domains[s], &e.domains[t], "")?;
     let path = with_ext(&base, "html");
     let bytes = explore::write_page(&path, &page)?;
     Ok(ExploreOutcome {

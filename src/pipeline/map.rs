@@ -15,7 +15,7 @@ use crate::dataset::Domain;
 use crate::error::{Error, Result};
 use crate::layout::{with_ext, Layout};
 use crate::plot::{self, TsneFigure};
-use crate::settings::MapSettings;
+use crate::settings::{MapSettings, Seeds};
 use crate::store::{self, DomainEmbeddings};
 use crate::tsne::{self, Init, LearningRate, NegativeGradient, TsneEngine, TsneParams};
 
@@ -51,7 +51,7 @@ impl MapFiles {
     /// Files for `<dir>/<S>-<T>`.
     pub fn new(dir: &Path, source: &Domain, target: &Domain) -> Result<MapFiles> {
         Ok(MapFiles {
-            base: Layout::pair_base(dir, &source.code, &target.code, "")?,
+            base: Layout::pair_base(dir, source, target, "")?,
         })
     }
     /// A file with this extension.
@@ -144,23 +144,30 @@ fn hash_params(h: &mut Sha256, p: &TsneParams, max_points: Option<usize>) {
     u(h, max_points.map_or(u64::MAX, |m| m as u64));
 }
 
-fn fingerprint(s: &DomainEmbeddings, t: &DomainEmbeddings, set: &MapSettings) -> String {
+fn fingerprint(
+    s: &DomainEmbeddings,
+    t: &DomainEmbeddings,
+    params: &TsneParams,
+    max_points: Option<usize>,
+) -> String {
     let mut h = Sha256::new();
     h.update(b"dannscope-map-v2\0");
     h.update(s.record.fingerprint.as_bytes());
     h.update(b"\0");
     h.update(t.record.fingerprint.as_bytes());
     h.update(b"\0");
-    hash_params(&mut h, set.params(), set.max_points());
+    hash_params(&mut h, params, max_points);
     hex::encode(h.finalize())
 }
 
-/// Fit (or reuse) the joint map of a pair and write its coordinate files (npz, csv, json).
+/// Fit (or reuse) the joint map of a pair and write its coordinate files (npz, csv, json); the fit and
+/// the subsample are seeded with `seeds.map`.
 pub fn map_pair(
     source: &DomainEmbeddings,
     target: &DomainEmbeddings,
     files: &MapFiles,
     set: &MapSettings,
+    seeds: &Seeds,
 ) -> Result<PairMap> {
     if source.embedding.ncols() != target.embedding.ncols() {
         return Err(Error::Invalid(format!(
@@ -169,7 +176,8 @@ pub fn map_pair(
             target.embedding.ncols()
         )));
     }
-    let fp = fingerprint(source, target, set);
+    let params = set.params(seeds);
+    let fp = fingerprint(source, target, &params, set.max_points());
     // Rows: source rows then target rows, optionally subsampled (stratified by domain × class).
     let ns = source.embedding.nrows();
     let mut sel: Vec<(bool, usize)> = (0..ns)
@@ -185,7 +193,7 @@ pub fn map_pair(
                     (l as u32) * 2 + t as u32
                 })
                 .collect();
-            let keep = tsne::stratified_subsample(&strata, m, set.params().seed);
+            let keep = tsne::stratified_subsample(&strata, m, params.seed);
             sel = keep.into_iter().map(|k| sel[k]).collect();
         }
     }
@@ -217,14 +225,14 @@ pub fn map_pair(
     let parts = [source.embedding.view(), target.embedding.view()];
     let out = if sel.len() == ns + target.embedding.nrows() {
         // Every row, in order: fit the two blocks as they are (no joined copy).
-        tsne::fit_parts(&parts, set.params())?
+        tsne::fit_parts(&parts, &params)?
     } else {
         // The kept rows, copied once from the (possibly memory-mapped) blocks.
         let mut x = Array2::<f32>::zeros((sel.len(), source.embedding.ncols()));
         for (mut row, &(t, i)) in x.outer_iter_mut().zip(&sel) {
             row.assign(&parts[t as usize].row(i));
         }
-        tsne::fit(x.view(), set.params())?
+        tsne::fit(x.view(), &params)?
     };
     let neighbours = out.neighbours;
     let map = PairMap {

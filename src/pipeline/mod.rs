@@ -34,12 +34,13 @@ pub mod shard;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
+use crate::dataset::Pair;
 use crate::dataset::{assign_domain_codes, Domain};
 use crate::error::{Error, Result};
 use crate::layout::{Layout, StoreKey};
 use crate::model::ModelInfo;
 use crate::project::Project;
-use crate::settings::{Pair, Settings};
+use crate::settings::Settings;
 use crate::store::{self, DomainEmbeddings};
 
 use self::embed::{EmbedJob, EmbedSummary, Event};
@@ -81,7 +82,7 @@ impl Workspace {
     pub fn open(settings: Settings) -> Result<Workspace> {
         let layout = Layout::new(&settings.project.out);
         let project = match settings.project.data {
-            Some(_) => Some(Project::open(&settings.project)?),
+            Some(_) => Some(Project::open(&settings.project, settings.seeds.split)?),
             None => None,
         };
         Ok(Workspace {
@@ -110,7 +111,7 @@ impl Workspace {
     pub fn check_pairs(&self, pairs: &[Pair]) -> Result<()> {
         if let Some(p) = &self.project {
             for pair in pairs {
-                p.pair(&pair.source, &pair.target)?;
+                p.pair(pair)?;
             }
         }
         Ok(())
@@ -215,7 +216,7 @@ impl Workspace {
         }
         let mut idx = Vec::new();
         for pair in pairs {
-            let (s, t) = p.pair(&pair.source, &pair.target)?;
+            let (s, t) = p.pair(pair)?;
             idx.extend([s, t]);
         }
         idx.sort_unstable();

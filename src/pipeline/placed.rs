@@ -12,7 +12,7 @@ use ndarray::Axis;
 use crate::error::Result;
 use crate::layout::Layout;
 use crate::pipeline::map::{write_map, MapFiles, PairMap};
-use crate::settings::MapSettings;
+use crate::settings::{MapSettings, Seeds};
 use crate::store::DomainEmbeddings;
 use crate::tsne::{self, TransformParams};
 
@@ -30,7 +30,7 @@ pub fn placed_files(
     t: &crate::dataset::Domain,
 ) -> Result<MapFiles> {
     Ok(MapFiles {
-        base: Layout::pair_base(dir, &s.code, &t.code, "_placed")?,
+        base: Layout::pair_base(dir, s, t, "_placed")?,
     })
 }
 
@@ -46,20 +46,23 @@ fn rows_of(d: &DomainEmbeddings, cap: Option<usize>, seed: u64) -> Vec<usize> {
 }
 
 /// Fits the source-only map, places the target rows into it and writes the coordinate files.
-/// The returned map has the source rows then the target rows, like the joint map.
+/// The returned map has the source rows then the target rows, like the joint map. Seeded with
+/// `seeds.map`.
 pub fn place_pair(
     source: &DomainEmbeddings,
     target: &DomainEmbeddings,
     files: &MapFiles,
     set: &MapSettings,
+    seeds: &Seeds,
 ) -> Result<PairMap> {
     let cap = set.max_points().map(|m| (m / 2).max(5));
-    let seed = set.params().seed;
+    let params = set.params(seeds);
+    let seed = params.seed;
     let rs = rows_of(source, cap, seed);
     let rt = rows_of(target, cap, seed);
     let xs = source.embedding.view().select(Axis(0), &rs);
     let xt = target.embedding.view().select(Axis(0), &rt);
-    let fit = tsne::fit(xs.view(), set.params())?;
+    let fit = tsne::fit(xs.view(), &params)?;
     // The target's neighbours are found in the full embedding space (as openTSNE does); the fit
     // may first reduce the source by PCA (`pca_dims`), so its neighbours can differ slightly.
     let placed = tsne::transform(

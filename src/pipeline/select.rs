@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::embed::Event;
 use super::Workspace;
+use crate::dataset::Pair;
 use crate::error::{Error, Result, ResultExt};
 use crate::layout::{with_ext, Layout};
 use crate::metrics::cohesion::MetricValue;
@@ -22,7 +23,6 @@ use crate::metrics::validators::{
 use crate::metrics::DomainData;
 use crate::model::ModelInfo;
 use crate::plot::curves_figure;
-use crate::settings::Pair;
 use crate::traininglog::{CurvePoint, Curves};
 
 /// One checkpoint's scores.
@@ -182,18 +182,13 @@ pub fn select(
         });
         let (ds, dt) = (&e.domains[s], &e.domains[t]);
         names = Some((
-            format!("{}-{}", ds.code, dt.code),
+            Pair::of(ds, dt).to_string(),
             ds.name.clone(),
             dt.name.clone(),
             e.key.split_dir(),
         ));
         if std::ptr::eq(m, last) {
-            base = Some(Layout::pair_base(
-                &ws.layout.select(&e.key)?,
-                &ds.code,
-                &dt.code,
-                "",
-            )?);
+            base = Some(Layout::pair_base(&ws.layout.select(&e.key)?, ds, dt, "")?);
         }
     }
     let (pair_name, source, target, split) =

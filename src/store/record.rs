@@ -5,6 +5,8 @@ use ndarray::Array1;
 use serde::{Deserialize, Serialize};
 
 use super::matrix::Matrix;
+use crate::engine::SelfCheckResult;
+use crate::model::{ModelInfo, OutputNames};
 
 /// Model provenance recorded with every embedding file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -21,15 +23,17 @@ pub struct ModelRecord {
     pub outputs: OutputNames,
 }
 
-/// Names of the graph outputs that were read.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct OutputNames {
-    /// The embedding output.
-    pub embedding: String,
-    /// The logits output, if any.
-    pub logits: Option<String>,
-    /// The domain-discriminator output, if any.
-    pub domain_logits: Option<String>,
+impl ModelRecord {
+    /// The provenance record of a loaded model.
+    pub fn of(m: &ModelInfo) -> ModelRecord {
+        ModelRecord {
+            path: m.path.display().to_string(),
+            sha256: m.sha256.clone(),
+            arch: m.arch.clone(),
+            metadata: m.metadata.clone(),
+            outputs: m.outputs.clone(),
+        }
+    }
 }
 
 /// A file left out of an embedding run and why.
@@ -118,18 +122,6 @@ pub struct RunEntry {
     /// was skipped with `--no-self-check`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_check: Option<SelfCheckResult>,
-}
-
-/// The outcome of a passed model self-check (`engine::selfcheck`), recorded in each run's log
-/// (`runs/<Domain>.json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SelfCheckResult {
-    /// Outputs compared.
-    pub outputs: Vec<String>,
-    /// Largest relative difference found.
-    pub max_relative_diff: f64,
-    /// Tolerance applied.
-    pub tolerance: f64,
 }
 
 /// The run log written beside a domain's results (`runs/<Domain>.json`): one entry per process that
