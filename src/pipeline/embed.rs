@@ -649,44 +649,46 @@ pub(crate) fn lock_dir(dir: &Path, waiting: &dyn Fn(&Path)) -> Result<std::fs::F
 mod tests {
     use super::*;
 
-    fn items(n: usize) -> Vec<Item> {
-        (0..n)
+    /// Runs `f` on the rows of `n` images in batches of `batch_size`.
+    fn with_rows<R>(n: usize, batch_size: usize, f: impl FnOnce(&Rows) -> R) -> R {
+        let items: Vec<Item> = (0..n)
             .map(|i| Item {
                 rel_path: format!("Circle/{i}.png"),
                 domain: 0,
                 class: 0,
             })
-            .collect()
+            .collect();
+        let refs: Vec<&Item> = items.iter().collect();
+        let labels = vec![0i64; n];
+        f(&Rows {
+            items: &refs,
+            labels: &labels,
+            batch_size,
+            per: 3,
+        })
     }
 
     #[test]
     fn a_panic_while_decoding_is_a_named_error_with_its_message() {
-        let items = items(5);
-        let refs: Vec<&Item> = items.iter().collect();
-        let labels = vec![0i64; 5];
-        let rows = Rows {
-            items: &refs,
-            labels: &labels,
-            batch_size: 2,
-            per: 3,
-        };
         let mut inferred = Vec::new();
-        let r = run_stages(
-            &rows,
-            "Art",
-            || (),
-            |_: &mut (), it: &Item, slot: &mut [f32]| {
-                if it.rel_path == "Circle/3.png" {
-                    panic!("cannot decode {}", it.rel_path);
-                }
-                slot.fill(1.0);
-                None
-            },
-            &mut |b, _| {
-                inferred.push(b.index);
-                Ok(())
-            },
-        );
+        let r = with_rows(5, 2, |rows| {
+            run_stages(
+                rows,
+                "Art",
+                || (),
+                |_: &mut (), it: &Item, slot: &mut [f32]| {
+                    if it.rel_path == "Circle/3.png" {
+                        panic!("cannot decode {}", it.rel_path);
+                    }
+                    slot.fill(1.0);
+                    None
+                },
+                &mut |b, _| {
+                    inferred.push(b.index);
+                    Ok(())
+                },
+            )
+        });
         match r {
             Err(Error::DecodeThread { domain, message }) => {
                 assert_eq!(domain, "Art");
@@ -701,26 +703,19 @@ mod tests {
 
     #[test]
     fn an_inference_error_stops_the_decode_stage_and_is_returned() {
-        let items = items(40);
-        let refs: Vec<&Item> = items.iter().collect();
-        let labels = vec![0i64; 40];
-        let rows = Rows {
-            items: &refs,
-            labels: &labels,
-            batch_size: 1,
-            per: 3,
-        };
         let decoded = std::sync::atomic::AtomicUsize::new(0);
-        let r = run_stages(
-            &rows,
-            "Art",
-            || (),
-            |_: &mut (), _: &Item, _: &mut [f32]| {
-                decoded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                None
-            },
-            &mut |_, _| Err(Error::Invalid("the engine broke".into())),
-        );
+        let r = with_rows(40, 1, |rows| {
+            run_stages(
+                rows,
+                "Art",
+                || (),
+                |_: &mut (), _: &Item, _: &mut [f32]| {
+                    decoded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    None
+                },
+                &mut |_, _| Err(Error::Invalid("the engine broke".into())),
+            )
+        });
         match r {
             Err(Error::Invalid(m)) => assert_eq!(m, "the engine broke"),
             Err(e) => panic!("expected the engine's error, got {e}"),
