@@ -23,6 +23,17 @@ pub enum Error {
     /// Input that does not match what was expected.
     #[error("{0}")]
     Invalid(String),
+    /// The thread that decodes a domain's images panicked (a defect, not bad input); `message` is
+    /// the panic's text.
+    #[error(
+        "domain \"{domain}\": the image-decoding thread stopped on an internal error: {message}"
+    )]
+    DecodeThread {
+        /// The domain being embedded.
+        domain: String,
+        /// The panic's message.
+        message: String,
+    },
     /// A name that would become part of an output path but is not safe there.
     #[error(transparent)]
     Name(#[from] crate::layout::name::NameError),
@@ -101,6 +112,15 @@ pub trait ResultExt<T> {
 impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
     fn context_with(self, f: impl FnOnce() -> String) -> Result<T> {
         self.map_err(|e| e.into().context(f()))
+    }
+}
+
+impl From<crate::atomic::FileError> for Error {
+    fn from(e: crate::atomic::FileError) -> Self {
+        Error::Io {
+            path: e.path,
+            source: e.source,
+        }
     }
 }
 

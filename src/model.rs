@@ -147,192 +147,194 @@ fn contract_err(path: &Path, msg: impl std::fmt::Display) -> Error {
     ))
 }
 
-impl ModelInfo {
-    /// Read and check a model file.
-    pub fn load(path: &Path, overrides: &OutputOverrides) -> Result<ModelInfo> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
-        if bytes.is_empty() {
-            return Err(Error::Invalid(format!(
-                "{}: the model file is empty (expected an ONNX model)",
-                path.display()
-            )));
-        }
-        let proto = tract_onnx::onnx()
-            .proto_model_for_read(&mut bytes.as_slice())
-            .map_err(|e| {
-                Error::Invalid(format!(
-                    "{}: not a readable ONNX model (truncated or not ONNX?): {e}",
-                    path.display()
-                ))
-            })?;
-        let graph = proto
-            .graph
-            .as_ref()
-            .ok_or_else(|| contract_err(path, "the file holds no graph (truncated?)"))?;
-        let sha256 = {
-            use sha2::{Digest, Sha256};
-            hex::encode(Sha256::digest(&bytes))
-        };
-        Self::from_proto(path, &proto, graph, sha256, overrides)
+/// The graph's one image input (initializers aside): float32 `[N, 3, H, W]` with `H = W` where fixed.
+/// Returns it and its fixed side, if any.
+fn image_input(path: &Path, graph: &pb::GraphProto) -> Result<(ValueInfo, Option<u32>)> {
+    let initializers: std::collections::HashSet<&str> =
+        graph.initializer.iter().map(|t| t.name.as_str()).collect();
+    let inputs: Vec<ValueInfo> = graph
+        .input
+        .iter()
+        .filter(|i| !initializers.contains(i.name.as_str()))
+        .map(value_info)
+        .collect();
+    if inputs.len() != 1 {
+        return Err(contract_err(
+            path,
+            format!(
+                "expected exactly one input [N, 3, H, W], found {} ({})",
+                inputs.len(),
+                inputs
+                    .iter()
+                    .map(|i| format!("{} {}", i.name, shape_str(&i.shape)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
     }
+    let input = inputs.into_iter().next().unwrap_or_else(|| unreachable!());
+    if input.elem_type != 1 && input.elem_type != 0 {
+        return Err(contract_err(
+            path,
+            format!(
+                "input \"{}\" must be float32, found ONNX element type {}",
+                input.name, input.elem_type
+            ),
+        ));
+    }
+    let Some(shape) = &input.shape else {
+        return Ok((input, None));
+    };
+    if shape.len() != 4 {
+        return Err(contract_err(
+            path,
+            format!(
+                "input \"{}\" must have rank 4 [N, 3, H, W], found rank {} {}",
+                input.name,
+                shape.len(),
+                shape_str(&input.shape)
+            ),
+        ));
+    }
+    if let Dim::Fixed(c) = shape[1] {
+        if c != 3 {
+            return Err(contract_err(
+                path,
+                format!(
+                    "input \"{}\" must have 3 channels [N, 3, H, W], found {}",
+                    input.name,
+                    shape_str(&input.shape)
+                ),
+            ));
+        }
+    }
+    let mut static_hw = None;
+    if let (Dim::Fixed(h), Dim::Fixed(w)) = (&shape[2], &shape[3]) {
+        if h != w {
+            return Err(contract_err(
+                path,
+                format!(
+                    "input must be square (H = W), found {}",
+                    shape_str(&input.shape)
+                ),
+            ));
+        }
+        static_hw = Some(*h as u32);
+    }
+    Ok((input, static_hw))
+}
 
-    fn from_proto(
-        path: &Path,
-        proto: &pb::ModelProto,
-        graph: &pb::GraphProto,
-        sha256: String,
-        overrides: &OutputOverrides,
-    ) -> Result<ModelInfo> {
-        let initializers: std::collections::HashSet<&str> =
-            graph.initializer.iter().map(|t| t.name.as_str()).collect();
-        let inputs: Vec<ValueInfo> = graph
-            .input
+/// The outputs a model's rows are read from, and their widths where the graph declares them.
+struct ChosenOutputs {
+    names: OutputNames,
+    embedding_dim: Option<usize>,
+    logits_dim: Option<usize>,
+}
+
+/// Picks the embedding output (by override, by the name `embedding`, or the only `[N, D]` output),
+/// the logits (by override or the name `logits`) and `domain_logits`, and checks that the first two
+/// are 2-D.
+fn choose_outputs(
+    path: &Path,
+    outputs: &[ValueInfo],
+    overrides: &OutputOverrides,
+) -> Result<ChosenOutputs> {
+    let find = |n: &str| outputs.iter().find(|o| o.name == n);
+    let listing = || {
+        outputs
             .iter()
-            .filter(|i| !initializers.contains(i.name.as_str()))
-            .map(value_info)
-            .collect();
-        if inputs.len() != 1 {
-            return Err(contract_err(
+            .map(|o| format!("{} {}", o.name, shape_str(&o.shape)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let embedding = match &overrides.embedding {
+        Some(n) => find(n).ok_or_else(|| {
+            contract_err(
                 path,
-                format!(
-                    "expected exactly one input [N, 3, H, W], found {} ({})",
-                    inputs.len(),
-                    inputs
-                        .iter()
-                        .map(|i| format!("{} {}", i.name, shape_str(&i.shape)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-        let input = inputs.into_iter().next().unwrap_or_else(|| unreachable!());
-        if input.elem_type != 1 && input.elem_type != 0 {
-            return Err(contract_err(
-                path,
-                format!(
-                    "input \"{}\" must be float32, found ONNX element type {}",
-                    input.name, input.elem_type
-                ),
-            ));
-        }
-        let mut static_hw = None;
-        if let Some(shape) = &input.shape {
-            if shape.len() != 4 {
+                format!("no output named \"{n}\" (outputs: {})", listing()),
+            )
+        })?,
+        None => match find("embedding") {
+            Some(o) => o,
+            None if outputs.len() == 1
+                && outputs[0].shape.as_ref().is_none_or(|s| s.len() == 2) =>
+            {
+                &outputs[0]
+            }
+            None => {
                 return Err(contract_err(
                     path,
                     format!(
-                        "input \"{}\" must have rank 4 [N, 3, H, W], found rank {} {}",
-                        input.name,
-                        shape.len(),
-                        shape_str(&input.shape)
-                    ),
-                ));
+                    "expected an output named \"embedding\" [N, D] (or an embedding-output name \
+                         override), found outputs: {}",
+                    listing()
+                ),
+                ))
             }
-            if let Dim::Fixed(c) = shape[1] {
-                if c != 3 {
-                    return Err(contract_err(
-                        path,
-                        format!(
-                            "input \"{}\" must have 3 channels [N, 3, H, W], found {}",
-                            input.name,
-                            shape_str(&input.shape)
-                        ),
-                    ));
-                }
-            }
-            if let (Dim::Fixed(h), Dim::Fixed(w)) = (&shape[2], &shape[3]) {
-                if h != w {
-                    return Err(contract_err(
-                        path,
-                        format!(
-                            "input must be square (H = W), found {}",
-                            shape_str(&input.shape)
-                        ),
-                    ));
-                }
-                static_hw = Some(*h as u32);
-            }
+        },
+    };
+    let logits = match &overrides.logits {
+        Some(n) => Some(find(n).ok_or_else(|| {
+            contract_err(
+                path,
+                format!("no output named \"{n}\" (outputs: {})", listing()),
+            )
+        })?),
+        None => find("logits").filter(|o| o.name != embedding.name),
+    };
+    let dim2 = |o: &ValueInfo, what: &str| -> Result<Option<usize>> {
+        match &o.shape {
+            None => Ok(None),
+            Some(s) if s.len() == 2 => Ok(match s[1] {
+                Dim::Fixed(v) if v > 0 => Some(v as usize),
+                _ => None,
+            }),
+            Some(_) => Err(contract_err(
+                path,
+                format!(
+                    "{what} output \"{}\" must be [N, {}], found {}",
+                    o.name,
+                    if what == "embedding" { "D" } else { "C" },
+                    shape_str(&o.shape)
+                ),
+            )),
         }
-        let outputs: Vec<ValueInfo> = graph.output.iter().map(value_info).collect();
-        let names: Vec<&str> = outputs.iter().map(|o| o.name.as_str()).collect();
-        let find = |n: &str| outputs.iter().find(|o| o.name == n);
-        let listing = || {
-            outputs
-                .iter()
-                .map(|o| format!("{} {}", o.name, shape_str(&o.shape)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let embedding = match &overrides.embedding {
-            Some(n) => find(n).ok_or_else(|| {
-                contract_err(path, format!("no output named \"{n}\" (outputs: {})", listing()))
-            })?,
-            None => match find("embedding") {
-                Some(o) => o,
-                None if outputs.len() == 1
-                    && outputs[0].shape.as_ref().is_none_or(|s| s.len() == 2) =>
-                {
-                    &outputs[0]
-                }
-                None => {
-                    return Err(contract_err(
-                        path,
-                        format!(
-                            "expected an output named \"embedding\" [N, D] (or an embedding-output name \
-                             override), found outputs: {}",
-                            listing()
-                        ),
-                    ))
-                }
-            },
-        };
-        let logits = match &overrides.logits {
-            Some(n) => Some(find(n).ok_or_else(|| {
-                contract_err(
-                    path,
-                    format!("no output named \"{n}\" (outputs: {})", listing()),
-                )
-            })?),
-            None => find("logits").filter(|o| o.name != embedding.name),
-        };
-        let domain_logits = find("domain_logits");
-        let dim2 = |o: &ValueInfo, what: &str| -> Result<Option<usize>> {
-            match &o.shape {
-                None => Ok(None),
-                Some(s) if s.len() == 2 => Ok(match s[1] {
-                    Dim::Fixed(v) if v > 0 => Some(v as usize),
-                    _ => None,
-                }),
-                Some(_) => Err(contract_err(
-                    path,
-                    format!(
-                        "{what} output \"{}\" must be [N, {}], found {}",
-                        o.name,
-                        if what == "embedding" { "D" } else { "C" },
-                        shape_str(&o.shape)
-                    ),
-                )),
-            }
-        };
-        let embedding_dim = dim2(embedding, "embedding")?;
-        let logits_dim = match logits {
-            Some(l) => dim2(l, "logits")?,
-            None => None,
-        };
-        let _ = names;
+    };
+    let embedding_dim = dim2(embedding, "embedding")?;
+    let logits_dim = match logits {
+        Some(l) => dim2(l, "logits")?,
+        None => None,
+    };
+    Ok(ChosenOutputs {
+        names: OutputNames {
+            embedding: embedding.name.clone(),
+            logits: logits.map(|l| l.name.clone()),
+            domain_logits: find("domain_logits").map(|d| d.name.clone()),
+        },
+        embedding_dim,
+        logits_dim,
+    })
+}
 
-        let metadata: BTreeMap<String, String> = proto
-            .metadata_props
-            .iter()
-            .map(|p| (p.key.clone(), p.value.clone()))
-            .collect();
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "model".into());
+/// What the `dannscope.*` metadata says, checked.
+struct Metadata {
+    preprocess: PreprocessConfig,
+    classes: Option<Vec<String>>,
+    arch: Option<String>,
+    source: Option<String>,
+    target: Option<String>,
+    epoch: Option<u32>,
+}
+
+impl Metadata {
+    /// Reads the metadata, checking it against the graph: `static_hw` (the input's fixed side) and
+    /// `logits_dim` (the declared number of logits).
+    fn read(
+        path: &Path,
+        metadata: &BTreeMap<String, String>,
+        static_hw: Option<u32>,
+        logits_dim: Option<usize>,
+    ) -> Result<Metadata> {
         let meta = |k: &str| {
             metadata
                 .get(k)
@@ -359,9 +361,9 @@ impl ModelInfo {
         if let Some(hw) = static_hw {
             if hw != input_size {
                 return Err(contract_err(
-                    path,
-                    format!("dannscope.input_size is {input_size} but the graph input is fixed at {hw}×{hw}"),
-                ));
+                        path,
+                        format!("dannscope.input_size is {input_size} but the graph input is fixed at {hw}×{hw}"),
+                    ));
             }
         }
         let crop_pct = match meta("dannscope.crop_pct") {
@@ -433,25 +435,84 @@ impl ModelInfo {
                     .map_err(|_| bad_meta("dannscope.epoch", &v, "a non-negative integer"))?,
             ),
         };
-        Ok(ModelInfo {
-            path: path.to_path_buf(),
-            arch: meta("dannscope.arch").unwrap_or_else(|| stem.clone()),
-            stem,
-            sha256,
-            outputs: OutputNames {
-                embedding: embedding.name.clone(),
-                logits: logits.map(|l| l.name.clone()),
-                domain_logits: domain_logits.map(|d| d.name.clone()),
-            },
-            input,
-            all_outputs: outputs.clone(),
-            embedding_dim,
-            logits_dim,
+        Ok(Metadata {
             preprocess: PreprocessConfig::new(input_size, crop_pct, interpolation, mean, std),
             classes,
+            arch: meta("dannscope.arch"),
             source: meta("dannscope.source"),
             target: meta("dannscope.target"),
             epoch,
+        })
+    }
+}
+
+impl ModelInfo {
+    /// Read and check a model file.
+    pub fn load(path: &Path, overrides: &OutputOverrides) -> Result<ModelInfo> {
+        let bytes = std::fs::read(path).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        if bytes.is_empty() {
+            return Err(Error::Invalid(format!(
+                "{}: the model file is empty (expected an ONNX model)",
+                path.display()
+            )));
+        }
+        let proto = tract_onnx::onnx()
+            .proto_model_for_read(&mut bytes.as_slice())
+            .map_err(|e| {
+                Error::Invalid(format!(
+                    "{}: not a readable ONNX model (truncated or not ONNX?): {e}",
+                    path.display()
+                ))
+            })?;
+        let graph = proto
+            .graph
+            .as_ref()
+            .ok_or_else(|| contract_err(path, "the file holds no graph (truncated?)"))?;
+        let sha256 = {
+            use sha2::{Digest, Sha256};
+            hex::encode(Sha256::digest(&bytes))
+        };
+        Self::from_proto(path, &proto, graph, sha256, overrides)
+    }
+
+    fn from_proto(
+        path: &Path,
+        proto: &pb::ModelProto,
+        graph: &pb::GraphProto,
+        sha256: String,
+        overrides: &OutputOverrides,
+    ) -> Result<ModelInfo> {
+        let (input, static_hw) = image_input(path, graph)?;
+        let all_outputs: Vec<ValueInfo> = graph.output.iter().map(value_info).collect();
+        let chosen = choose_outputs(path, &all_outputs, overrides)?;
+        let metadata: BTreeMap<String, String> = proto
+            .metadata_props
+            .iter()
+            .map(|p| (p.key.clone(), p.value.clone()))
+            .collect();
+        let meta = Metadata::read(path, &metadata, static_hw, chosen.logits_dim)?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "model".into());
+        Ok(ModelInfo {
+            path: path.to_path_buf(),
+            arch: meta.arch.unwrap_or_else(|| stem.clone()),
+            stem,
+            sha256,
+            outputs: chosen.names,
+            input,
+            all_outputs,
+            embedding_dim: chosen.embedding_dim,
+            logits_dim: chosen.logits_dim,
+            preprocess: meta.preprocess,
+            classes: meta.classes,
+            source: meta.source,
+            target: meta.target,
+            epoch: meta.epoch,
             metadata,
         })
     }

@@ -347,21 +347,14 @@ impl Manifest {
 
     /// Write the manifest CSV atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
-        crate::atomic::write_with(path, |w| {
-            let mut wr = csv::Writer::from_writer(w);
-            wr.write_record(["path", "domain", "class", "split"])
-                .map_err(std::io::Error::other)?;
+        crate::atomic::write_csv(path, |wr| {
+            wr.write_record(["path", "domain", "class", "split"])?;
             for r in &self.rows {
-                wr.write_record([&r.path, &r.domain, &r.class, r.split.as_str()])
-                    .map_err(std::io::Error::other)?;
+                wr.write_record([&r.path, &r.domain, &r.class, r.split.as_str()])?;
             }
-            wr.flush()?;
             Ok(())
-        })
-        .map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })
+        })?;
+        Ok(())
     }
 
     /// Read and validate a manifest: the header, split values, paths inside `root`, files that exist.

@@ -24,7 +24,7 @@ mod matrix;
 pub mod npz;
 mod record;
 
-pub use file::{atomic_write, atomic_write_bytes, now_rfc3339, read_json, sha256_file, write_json};
+pub use file::{now_rfc3339, read_json, sha256_file};
 pub use matrix::Matrix;
 pub use npz::{check_finite, is_finished, read_domain, write_domain, ALIGN};
 pub use record::{
@@ -34,5 +34,8 @@ pub use record::{
 
 /// Write the run log of a domain (see [`RunRecord`]) after its results.
 pub fn write_runs(dir: &Path, domain: &str, runs: &RunRecord) -> Result<()> {
-    write_json(&Layout::domain_runs(dir, domain)?, runs)
+    Ok(crate::atomic::write_json(
+        &Layout::domain_runs(dir, domain)?,
+        runs,
+    )?)
 }

@@ -480,6 +480,30 @@ fn embedding_only_models_write_no_logits() {
 }
 
 #[test]
+fn a_batch_that_cannot_run_is_a_typed_inference_error() {
+    let m = tiny();
+    let mut e = dannscope::engine::open(&m, &engine(EngineKind::Tract)).unwrap();
+    let short = vec![0f32; m.preprocess.tensor_len() * 2 - 1];
+    match e.run(&short, 2) {
+        Err(dannscope::Error::Engine(dannscope::engine::EngineError::Inference {
+            engine,
+            model,
+            rows,
+            message,
+        })) => {
+            assert_eq!(engine, "tract");
+            assert_eq!(model, m.path);
+            assert_eq!(rows, 2);
+            assert!(
+                message.contains(&format!("has {} values", short.len())),
+                "{message}"
+            );
+        }
+        other => panic!("expected an inference error, got {other:?}"),
+    }
+}
+
+#[test]
 fn rows_after_skipped_images_hold_their_own_embeddings() {
     // odd/Art/Circle mixes three readable images with three unreadable ones in one batch; each kept row
     // must equal that image run alone.

@@ -101,7 +101,7 @@ fn write_previous(dir: &Path, d: &DomainEmbeddings) {
     std::fs::create_dir_all(dir).unwrap();
     let name = &d.record.domain;
     std::fs::write(dir.join(format!("{name}.npz")), buf.into_inner()).unwrap();
-    store::write_json(&dir.join(format!("{name}.json")), &d.record).unwrap();
+    dannscope::atomic::write_json(&dir.join(format!("{name}.json")), &d.record).unwrap();
 }
 
 /// An ordinary read of a member into memory (ndarray-npy's reader, not the store's).

@@ -78,7 +78,7 @@ pub fn install(root: &Path) -> Result<Bundle> {
     for (name, bytes) in FILES {
         let p = models.join(name);
         if std::fs::read(&p).ok().as_deref() != Some(*bytes) {
-            crate::store::atomic_write_bytes(&p, bytes)?;
+            crate::atomic::write_bytes(&p, bytes)?;
         }
     }
     let data = root.join("data");
@@ -88,7 +88,7 @@ pub fn install(root: &Path) -> Result<Bundle> {
     let generated = !complete;
     if !complete {
         generate(&data, &DemoParams::default().overwrite(true))?;
-        crate::store::atomic_write_bytes(&marker, b"complete\n")?;
+        crate::atomic::write_bytes(&marker, b"complete\n")?;
     }
     let dann = PAIRS.iter().map(|pair| RunConfig {
         model: models.join(format!("demo_cnn_{pair}.onnx")),
@@ -168,7 +168,7 @@ impl Bundle {
             self.data.display()
         );
         if std::fs::read(&path).ok().as_deref() != Some(text.as_bytes()) {
-            crate::store::atomic_write_bytes(&path, text.as_bytes())?;
+            crate::atomic::write_bytes(&path, text.as_bytes())?;
         }
         Ok(path)
     }

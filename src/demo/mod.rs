@@ -314,7 +314,7 @@ fn encode(
 
 /// Writes `bytes` to `path` atomically (see [`crate::atomic`]).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DemoError> {
-    crate::atomic::write_bytes(path, bytes).map_err(io_err(path))
+    crate::atomic::write_bytes(path, bytes).map_err(|e| io_err(path)(e.source))
 }
 
 /// Generates the demo dataset under `root` (created if missing) and returns what was written.

@@ -28,6 +28,18 @@ pub enum EngineError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A batch could not be run through the model, or its outputs are not what the model declares.
+    #[error("{}: {engine} could not run a batch of {}: {message}", model.display(), crate::text::count(*rows, "image"))]
+    Inference {
+        /// `onnxruntime` or `tract`.
+        engine: String,
+        /// The model file.
+        model: PathBuf,
+        /// Images in the batch.
+        rows: usize,
+        /// What went wrong.
+        message: String,
+    },
     /// The model's `dannscope.selfcheck` metadata cannot be read.
     #[error("{}: the self-check in its metadata (dannscope.selfcheck) is malformed: {reason}", model.display())]
     SelfCheckMalformed {

@@ -196,12 +196,28 @@ impl Discovery {
     }
 }
 
-/// Check that an output is `[n, k]` and return `k`.
-pub(super) fn check_2d(shape: &[i64], n: usize, name: &str) -> Result<usize> {
+/// Check that an output is `[n, k]` and return `k`; `Err` says how it differs.
+pub(super) fn check_2d(shape: &[i64], n: usize, name: &str) -> std::result::Result<usize, String> {
     if shape.len() != 2 || shape[0] as usize != n {
-        return Err(Error::Invalid(format!(
+        return Err(format!(
             "output \"{name}\" has shape {shape:?}, expected [{n}, K]"
-        )));
+        ));
     }
     Ok(shape[1] as usize)
+}
+
+/// The error of a batch of `rows` images that `info`'s engine could not run through `model`.
+pub(super) fn inference_error(
+    info: &EngineInfo,
+    model: &std::path::Path,
+    rows: usize,
+    message: impl std::fmt::Display,
+) -> Error {
+    super::error::EngineError::Inference {
+        engine: info.engine.clone(),
+        model: model.to_path_buf(),
+        rows,
+        message: message.to_string(),
+    }
+    .into()
 }

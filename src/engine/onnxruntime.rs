@@ -8,7 +8,8 @@ use ort::session::Session;
 use ort::value::TensorRef;
 
 use super::interface::{
-    available_cores, check_2d, BatchOutput, Device, Discovery, Engine, EngineInfo, EngineOptions,
+    available_cores, check_2d, inference_error, BatchOutput, Device, Discovery, Engine, EngineInfo,
+    EngineOptions,
 };
 use crate::error::{Error, Result};
 use crate::model::ModelInfo;
@@ -130,6 +131,7 @@ fn ort_version(lib: &Path) -> String {
 pub struct OrtEngine {
     session: Session,
     info: EngineInfo,
+    model: PathBuf,
     input_name: String,
     size: usize,
     outputs: crate::model::OutputNames,
@@ -229,6 +231,7 @@ impl OrtEngine {
         }
         Ok(OrtEngine {
             session,
+            model: model.path.clone(),
             info: EngineInfo {
                 engine: "onnxruntime".into(),
                 provider: provider.into(),
@@ -255,8 +258,9 @@ impl Engine for OrtEngine {
 
     fn run(&mut self, input: &[f32], n: usize) -> Result<BatchOutput> {
         let s = self.size;
+        let fail = |message: String| inference_error(&self.info, &self.model, n, message);
         if input.len() != n * 3 * s * s {
-            return Err(Error::Invalid(format!(
+            return Err(fail(format!(
                 "the input batch has {} values, expected {n} × 3 × {s} × {s} = {}",
                 input.len(),
                 n * 3 * s * s
@@ -264,26 +268,26 @@ impl Engine for OrtEngine {
         }
         // Borrow the batch: no copy of the input on the way in.
         let tensor = TensorRef::from_array_view(([n, 3, s, s], input))
-            .map_err(|e| Error::Invalid(format!("cannot build the input tensor: {e}")))?;
+            .map_err(|e| fail(format!("cannot build the input tensor: {e}")))?;
         let outs = self
             .session
             .run(ort::inputs![self.input_name.as_str() => tensor])
-            .map_err(|e| Error::Invalid(format!("ONNX Runtime inference failed: {e}")))?;
+            .map_err(|e| fail(format!("inference failed: {e}")))?;
         let get = |name: &str| -> Result<(Vec<i64>, Vec<f32>)> {
-            let v = outs.get(name).ok_or_else(|| {
-                Error::Invalid(format!("the model produced no output \"{name}\""))
-            })?;
-            let (shape, data) = v.try_extract_tensor::<f32>().map_err(|e| {
-                Error::Invalid(format!("output \"{name}\" is not a float32 tensor: {e}"))
-            })?;
+            let v = outs
+                .get(name)
+                .ok_or_else(|| fail(format!("the model produced no output \"{name}\"")))?;
+            let (shape, data) = v
+                .try_extract_tensor::<f32>()
+                .map_err(|e| fail(format!("output \"{name}\" is not a float32 tensor: {e}")))?;
             Ok((shape.to_vec(), data.to_vec()))
         };
         let (es, emb) = get(&self.outputs.embedding)?;
-        let dim = check_2d(&es, n, &self.outputs.embedding)?;
+        let dim = check_2d(&es, n, &self.outputs.embedding).map_err(fail)?;
         let logits = match &self.outputs.logits {
             Some(name) => {
                 let (ls, l) = get(name)?;
-                Some((l, check_2d(&ls, n, name)?))
+                Some((l, check_2d(&ls, n, name).map_err(fail)?))
             }
             None => None,
         };

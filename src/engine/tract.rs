@@ -2,7 +2,7 @@
 
 use tract_onnx::prelude::*;
 
-use super::interface::{check_2d, BatchOutput, Engine, EngineInfo, EngineOptions};
+use super::interface::{check_2d, inference_error, BatchOutput, Engine, EngineInfo, EngineOptions};
 use crate::error::{Error, Result};
 use crate::model::ModelInfo;
 
@@ -12,6 +12,7 @@ type Plan = Arc<TypedRunnableModel>;
 pub struct TractEngine {
     plan: Plan,
     info: EngineInfo,
+    model: std::path::PathBuf,
     batch: usize,
     size: usize,
     has_logits: bool,
@@ -67,6 +68,7 @@ impl TractEngine {
             .map_err(|e| fail("prepare the model", e))?;
         Ok(TractEngine {
             plan,
+            model: model.path.clone(),
             info: EngineInfo {
                 engine: "tract".into(),
                 provider: "CPU".into(),
@@ -103,30 +105,39 @@ impl Engine for TractEngine {
         let mut logits = Vec::new();
         let mut dom = Vec::new();
         let (mut dim, mut classes) = (0, 0);
+        let fail = |message: String| inference_error(&self.info, &self.model, n, message);
+        if input.len() != n * per {
+            return Err(fail(format!(
+                "the input batch has {} values, expected {n} × 3 × {s} × {s} = {}",
+                input.len(),
+                n * per,
+                s = self.size
+            )));
+        }
         for start in (0..n).step_by(self.batch) {
             let m = (n - start).min(self.batch);
             let mut buf = vec![0f32; self.batch * per];
             buf[..m * per].copy_from_slice(&input[start * per..(start + m) * per]);
             let t = Tensor::from_shape(&[self.batch, 3, self.size, self.size], &buf)
-                .map_err(|e| Error::Invalid(format!("cannot build the input tensor: {e}")))?;
+                .map_err(|e| fail(format!("cannot build the input tensor: {e}")))?;
             let out = self
                 .plan
                 .run(tvec!(t.into()))
-                .map_err(|e| Error::Invalid(format!("tract inference failed: {e:#}")))?;
+                .map_err(|e| fail(format!("inference failed: {e:#}")))?;
             let take = |i: usize| -> Result<(Vec<i64>, Vec<f32>)> {
                 let v = out[i].to_plain_array_view::<f32>().map_err(|e| {
-                    Error::Invalid(format!("output \"{}\" is not float32: {e}", self.names[i]))
+                    fail(format!("output \"{}\" is not float32: {e}", self.names[i]))
                 })?;
                 let shape: Vec<i64> = v.shape().iter().map(|&d| d as i64).collect();
                 Ok((shape, v.iter().copied().collect()))
             };
             let (es, e) = take(0)?;
-            dim = check_2d(&es, self.batch, &self.names[0])?;
+            dim = check_2d(&es, self.batch, &self.names[0]).map_err(fail)?;
             emb.extend_from_slice(&e[..m * dim]);
             let mut k = 1;
             if self.has_logits {
                 let (ls, l) = take(k)?;
-                classes = check_2d(&ls, self.batch, &self.names[k])?;
+                classes = check_2d(&ls, self.batch, &self.names[k]).map_err(fail)?;
                 logits.extend_from_slice(&l[..m * classes]);
                 k += 1;
             }

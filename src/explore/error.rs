@@ -68,3 +68,12 @@ pub enum ExploreError {
         source: std::io::Error,
     },
 }
+
+impl From<crate::atomic::FileError> for ExploreError {
+    fn from(e: crate::atomic::FileError) -> Self {
+        ExploreError::Write {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}

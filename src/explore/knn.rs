@@ -1,24 +1,18 @@
 //! Exact nearest neighbours of every row among a subset of the rows (the source rows, or the target
 //! rows), in the original embedding space.
 //!
-//! Candidates come from `|q|² + |r|² − 2 q·r` on blocks (a small f32 matrix product, as in
-//! [`crate::tsne::knn`]); a few more candidates than asked are kept, their distances recomputed in
-//! f64, and the `k` nearest taken with ties broken by row index. Every query is processed on its
-//! own, so the result does not depend on the number of threads. Cost: O(N·M·D) for N queries and M
-//! references; measured 30 CPU-seconds at 20k × 1280 (so about 3 CPU-minutes at 50k × 1280).
+//! The search is the exact kernel of [`crate::neighbours`] (candidates from `|q|² + |r|² − 2 q·r` on
+//! blocks, recomputed in f64, ties broken by row index, the same lists at any thread count), keeping
+//! a few more candidates than asked. Cost: O(N·M·D) for N queries and M references; measured 30
+//! CPU-seconds at 20k × 1280 (so about 3 CPU-minutes at 50k × 1280).
 
-use ndarray::{linalg::general_mat_mul, Array2, ArrayView2, Axis};
-use rayon::prelude::*;
-use std::collections::BinaryHeap;
+use ndarray::ArrayView2;
 
-const QUERY_BLOCK: usize = 64;
-const REF_BLOCK: usize = 2048;
+pub use crate::neighbours::NO_NEIGHBOUR;
+
 /// Extra candidates kept from the f32 pass, so that rounding in `|q|² + |r|² − 2 q·r` does not
 /// drop a true neighbour whose distance is within rounding of the k-th.
 const MARGIN: usize = 8;
-
-/// Marks a missing neighbour (fewer than `k` reference rows besides the query itself).
-pub const NO_NEIGHBOUR: u32 = u32::MAX;
 
 /// Neighbour lists of every row: row `i` holds `idx[i*k..(i+1)*k]`, nearest first.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,82 +40,26 @@ impl NeighbourLists {
 /// For every row of `x`, its `k` nearest rows among `refs` (row indices into `x`, ascending),
 /// excluding the row itself. Lists have `min(k, refs.len())` entries.
 pub fn knn_among(x: ArrayView2<f32>, refs: &[usize], k: usize) -> NeighbourLists {
-    let n = x.nrows();
     let k = k.min(refs.len());
-    let mut idx = vec![NO_NEIGHBOUR; n * k];
-    let mut dist = vec![f32::NAN; n * k];
-    if k == 0 || n == 0 {
-        return NeighbourLists { k, idx, dist };
-    }
-    let r = x.select(Axis(0), refs);
-    let ref_norms: Vec<f32> = r.rows().into_iter().map(|v| v.dot(&v)).collect();
-    let keep = (k + MARGIN).min(refs.len());
-    idx.par_chunks_mut(QUERY_BLOCK * k)
-        .zip(dist.par_chunks_mut(QUERY_BLOCK * k))
-        .enumerate()
-        .for_each(|(b, (idx_out, d_out))| {
-            let q0 = b * QUERY_BLOCK;
-            let q1 = (q0 + QUERY_BLOCK).min(n);
-            let qx = x.slice(ndarray::s![q0..q1, ..]);
-            let q_norms: Vec<f32> = qx.rows().into_iter().map(|v| v.dot(&v)).collect();
-            // Max-heaps of (squared distance bits, reference position): the root is the worst kept.
-            let mut heaps: Vec<BinaryHeap<(u32, u32)>> = (q0..q1)
-                .map(|_| BinaryHeap::with_capacity(keep + 1))
-                .collect();
-            let mut g = Array2::<f32>::zeros((q1 - q0, REF_BLOCK.min(refs.len())));
-            for (rb, rx) in r.axis_chunks_iter(Axis(0), REF_BLOCK).enumerate() {
-                let r0 = rb * REF_BLOCK;
-                let mut gv = g.slice_mut(ndarray::s![.., ..rx.nrows()]);
-                general_mat_mul(1.0, &qx, &rx.t(), 0.0, &mut gv);
-                for (qi, heap) in heaps.iter_mut().enumerate() {
-                    let qn = q_norms[qi];
-                    let self_row = q0 + qi;
-                    for (j, &dot) in gv.row(qi).iter().enumerate() {
-                        let pos = r0 + j;
-                        if refs[pos] == self_row {
-                            continue;
-                        }
-                        let d = (qn + ref_norms[pos] - 2.0 * dot).max(0.0);
-                        // Non-negative f32 values order like their bit patterns.
-                        let key = (d.to_bits(), pos as u32);
-                        if heap.len() < keep {
-                            heap.push(key);
-                        } else if key < *heap.peek().expect("heap holds keep > 0 items") {
-                            heap.pop();
-                            heap.push(key);
-                        }
-                    }
-                }
+    let (idx, dist2) = crate::neighbours::exact_among(x, refs, k, MARGIN);
+    let dist = idx
+        .iter()
+        .zip(&dist2)
+        .map(|(&j, &d)| {
+            if j == NO_NEIGHBOUR {
+                f32::NAN
+            } else {
+                d.sqrt() as f32
             }
-            for (qi, heap) in heaps.into_iter().enumerate() {
-                let xi = x.row(q0 + qi);
-                let mut exact: Vec<(f64, u32)> = heap
-                    .into_iter()
-                    .map(|(_, pos)| {
-                        let d: f64 = xi
-                            .iter()
-                            .zip(r.row(pos as usize).iter())
-                            .map(|(&a, &b)| {
-                                let t = f64::from(a) - f64::from(b);
-                                t * t
-                            })
-                            .sum();
-                        (d, refs[pos as usize] as u32)
-                    })
-                    .collect();
-                exact.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                for (t, (d, j)) in exact.into_iter().take(k).enumerate() {
-                    idx_out[qi * k + t] = j;
-                    d_out[qi * k + t] = d.sqrt() as f32;
-                }
-            }
-        });
+        })
+        .collect();
     NeighbourLists { k, idx, dist }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Array2;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 

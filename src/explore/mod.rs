@@ -427,12 +427,7 @@ fn fill_template(title: &str, data: &str) -> String {
 /// Write a built page to `path` atomically (temporary file in the same folder, then rename; mode
 /// 0644). Returns the file size in bytes.
 pub fn write_page(path: &Path, page: &ExplorePage) -> Result<u64, ExploreError> {
-    crate::atomic::write_bytes(path, page.html.as_bytes()).map_err(|source| {
-        ExploreError::Write {
-            path: path.to_path_buf(),
-            source,
-        }
-    })?;
+    crate::atomic::write_bytes(path, page.html.as_bytes())?;
     Ok(page.html.len() as u64)
 }
 

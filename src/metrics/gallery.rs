@@ -15,6 +15,8 @@ use ndarray::{ArrayView1, ArrayView2, Axis};
 use serde::{Deserialize, Serialize};
 
 use super::distance::{knn_indices, pooled_mean, prepare, row_sums, Elem, Precision};
+use crate::neighbours::dist2_f64;
+
 use super::{softmax_f64, DomainData, MetricsError, MetricsResult};
 
 /// Parameters of [`gallery`].
@@ -142,17 +144,6 @@ fn labels_of(labels: ArrayView1<i64>, n_classes: usize, what: &str) -> MetricsRe
         .collect()
 }
 
-fn exact_distance(a: ArrayView1<f32>, b: ArrayView1<f32>) -> f64 {
-    a.iter()
-        .zip(b.iter())
-        .map(|(&x, &y)| {
-            let d = f64::from(x) - f64::from(y);
-            d * d
-        })
-        .sum::<f64>()
-        .sqrt()
-}
-
 fn nearest<'a, T: Elem>(
     source: ArrayView2<'a, f32>,
     queries: ArrayView2<'a, f32>,
@@ -274,7 +265,7 @@ pub fn gallery(
                 .map(|j| Neighbour {
                     row: j,
                     label: ls[j],
-                    distance: exact_distance(source.embedding.row(j), target.embedding.row(row)),
+                    distance: dist2_f64(source.embedding.row(j), target.embedding.row(row)).sqrt(),
                 })
                 .collect(),
         })

@@ -30,11 +30,14 @@ mod exact;
 mod forest;
 mod rows;
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView2, Axis};
 
-use rows::{dist2_f64, Rows};
+use exact::Queries;
+use rows::Rows;
 
 pub use error::NeighbourError;
+pub use exact::NO_NEIGHBOUR;
+pub use rows::dist2_f64;
 
 /// Reference-set size from which [`Method::Auto`] searches approximately.
 pub const APPROX_THRESHOLD: usize = 100_000;
@@ -281,6 +284,24 @@ fn finish(x: ArrayView2<f32>, q: ArrayView2<f32>, l: descent::Lists) -> Neighbou
     }
 }
 
+/// For every row of `x`, its `k` nearest other rows among the rows `refs` of `x` (ascending), by
+/// the exact search keeping `margin` more f32 candidates than `k` for the f64 ranking. Returns
+/// row-major `[N, k]` indices into `x` and squared distances, ending in [`NO_NEIGHBOUR`] / `NaN`
+/// where a row has fewer than `k` others among `refs`. `k` must not exceed `refs.len()`.
+pub(crate) fn exact_among(
+    x: ArrayView2<f32>,
+    refs: &[usize],
+    k: usize,
+    margin: usize,
+) -> (Vec<u32>, Vec<f64>) {
+    let r = x.select(Axis(0), refs);
+    let (mut idx, dist2) = exact::search(r.view(), Queries::Containing(x.view(), refs), k, margin);
+    for j in idx.iter_mut().filter(|j| **j != NO_NEIGHBOUR) {
+        *j = refs[*j as usize] as u32;
+    }
+    (idx, dist2)
+}
+
 /// The `k` nearest other rows of every row of `x` (`[N, D]`).
 ///
 /// Errors: invalid parameters, `k ≥ N`, a non-finite value (naming row and column).
@@ -300,7 +321,7 @@ pub fn knn_graph(
     check_input(x, "reference set")?;
     let method = params.resolve(n);
     if method == Method::Exact || k == 0 {
-        let (indices, dist2) = exact::search(x, None, k);
+        let (indices, dist2) = exact::search(x, Queries::Itself, k, 0);
         return Ok(Neighbours {
             k,
             indices,
@@ -358,7 +379,7 @@ pub fn query(
     check_input(queries, "query set")?;
     let method = params.resolve(n);
     if method == Method::Exact || k == 0 || k >= n {
-        let (indices, dist2) = exact::search(reference, Some(queries), k);
+        let (indices, dist2) = exact::search(reference, Queries::Other(queries), k, 0);
         return Ok(Neighbours {
             k,
             indices,

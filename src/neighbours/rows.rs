@@ -61,8 +61,9 @@ pub(crate) fn dist2_f32(a: &[f32], b: &[f32]) -> f32 {
     s
 }
 
-/// `Σ (aᵢ − bᵢ)²` in f64.
-pub(crate) fn dist2_f64(a: ArrayView1<f32>, b: ArrayView1<f32>) -> f64 {
+/// `Σ (aᵢ − bᵢ)²` in f64, summed in row order: the one exact squared distance between two f32 rows
+/// (the searches' final ranking, explore's lists, gallery distances, t-SNE quality and placement).
+pub fn dist2_f64(a: ArrayView1<f32>, b: ArrayView1<f32>) -> f64 {
     a.iter()
         .zip(b.iter())
         .map(|(&x, &y)| {

@@ -321,10 +321,8 @@ fn num(v: Option<f64>) -> String {
 /// Write `<base>.json` (everything) and `<base>.csv` (overall, then per-class accuracies).
 pub fn write(base: &Path, r: &ModelComparison) -> Result<()> {
     let csv_path = with_ext(base, "csv");
-    crate::atomic::write_with(&csv_path, |w| {
-        let mut c = csv::Writer::from_writer(w);
-        let err = |e: csv::Error| std::io::Error::other(e.to_string());
-        c.write_record(COMPARE_HEADER).map_err(err)?;
+    crate::atomic::write_csv(&csv_path, |c| {
+        c.write_record(COMPARE_HEADER)?;
         let mut rows = vec![(
             String::new(),
             "all",
@@ -355,14 +353,9 @@ pub fn write(base: &Path, r: &ModelComparison) -> Result<()> {
                 &num(a),
                 &num(b),
                 &num(d),
-            ])
-            .map_err(err)?;
+            ])?;
         }
-        c.flush()
-    })
-    .map_err(|e| Error::Io {
-        path: csv_path.clone(),
-        source: e,
+        Ok(())
     })?;
-    crate::store::write_json(&with_ext(base, "json"), r)
+    Ok(crate::atomic::write_json(&with_ext(base, "json"), r)?)
 }

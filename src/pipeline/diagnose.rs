@@ -164,10 +164,8 @@ fn num(v: Option<f64>) -> String {
 /// (`neighbour`, with `neighbour_of` = the wrong image's path) and the medoids (`source_medoid`,
 /// `target_medoid`, `distance` = mean distance to the class).
 pub fn write_gallery_csv(path: &Path, g: &Gallery) -> Result<()> {
-    crate::atomic::write_with(path, |w| {
-        let mut c = csv::Writer::from_writer(w);
-        let err = |e: csv::Error| std::io::Error::other(e.to_string());
-        c.write_record(GALLERY_HEADER).map_err(err)?;
+    crate::atomic::write_csv(path, |c| {
+        c.write_record(GALLERY_HEADER)?;
         let mut row = |section: &str, rank: String, nb: String, im: &GalleryImage, of: &str| {
             c.write_record([
                 section,
@@ -181,7 +179,6 @@ pub fn write_gallery_csv(path: &Path, g: &Gallery) -> Result<()> {
                 &num(im.distance),
                 of,
             ])
-            .map_err(err)
         };
         for (i, w) in g.wrong.iter().enumerate() {
             row("wrong", (i + 1).to_string(), String::new(), &w.image, "")?;
@@ -202,12 +199,9 @@ pub fn write_gallery_csv(path: &Path, g: &Gallery) -> Result<()> {
                 }
             }
         }
-        c.flush()
-    })
-    .map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })
+        Ok(())
+    })?;
+    Ok(())
 }
 
 /// The galleries of pair `(s, t)` of `e`, with thumbnails read from the data root, written as

@@ -295,6 +295,31 @@ struct DecodedBatch {
     failed: Vec<Option<String>>,
 }
 
+/// What the inference stage gathered from a part's batches, rows in order.
+#[derive(Default)]
+struct Collected {
+    embedding: Vec<f32>,
+    logits: Vec<f32>,
+    /// Domain-discriminator outputs, kept only while every batch has them.
+    domain_logits: Option<Vec<f32>>,
+    dim: usize,
+    n_classes: usize,
+    paths: Vec<String>,
+    labels: Vec<i64>,
+    skipped: Vec<SkippedImage>,
+    inference_s: f64,
+    wait_s: f64,
+}
+
+/// The rows of a part as the two stages see them.
+struct Rows<'a> {
+    items: &'a [&'a Item],
+    labels: &'a [i64],
+    batch_size: usize,
+    /// Values per image tensor.
+    per: usize,
+}
+
 /// Embed one part of a domain and write its files and run log.
 pub(crate) fn embed_part(
     job: &EmbedJob,
@@ -305,26 +330,56 @@ pub(crate) fn embed_part(
     batch_size: usize,
     on_event: &(dyn Fn(Event) + Sync),
 ) -> Result<DomainReport> {
-    let domain = part.work.domain;
-    let items = &part.work.items[part.rows.0..part.rows.1];
-    let labels = &part.work.labels[part.rows.0..part.rows.1];
     let t0 = Instant::now();
-    let batch_size = batch_size.max(1);
-    let per = model.preprocess.tensor_len();
-    let cfg = model.preprocess.clone();
-    let root = job.data_root.clone();
+    let rows = Rows {
+        items: &part.work.items[part.rows.0..part.rows.1],
+        labels: &part.work.labels[part.rows.0..part.rows.1],
+        batch_size: batch_size.max(1),
+        per: model.preprocess.tensor_len(),
+    };
+    let root = &job.data_root;
+    let collected = run_stages(
+        &rows,
+        &part.work.domain.name,
+        || Preprocessor::new(model.preprocess.clone()),
+        |p: &mut Preprocessor, it: &Item, slot: &mut [f32]| {
+            p.process_file(&root.join(&it.rel_path), slot)
+                .err()
+                .map(|e| e.to_string())
+        },
+        &mut |batch, all| infer_batch(job, eng, &rows, batch, all, on_event),
+    )?;
+    write_part(
+        job,
+        model,
+        eng.info(),
+        part,
+        class_names,
+        &rows,
+        collected,
+        t0,
+    )
+}
+
+/// Runs the decode stage (a thread that decodes each batch's images in parallel with `decode`, one
+/// `init()` state per worker) and the inference stage (`infer`, on this thread, one batch at a time as
+/// they arrive; at most two decoded batches wait). A panic in the decode thread becomes
+/// [`Error::DecodeThread`] naming `domain` and carrying the panic's message.
+fn run_stages<P, I, D>(
+    rows: &Rows,
+    domain: &str,
+    init: I,
+    decode: D,
+    infer: &mut dyn FnMut(DecodedBatch, &mut Collected) -> Result<()>,
+) -> Result<Collected>
+where
+    I: Fn() -> P + Sync + Send,
+    D: Fn(&mut P, &Item, &mut [f32]) -> Option<String> + Sync + Send,
+{
     let (tx, rx) = crossbeam_channel::bounded::<DecodedBatch>(2);
-    let mut emb: Vec<f32> = Vec::new();
-    let mut logits: Vec<f32> = Vec::new();
-    // Domain-discriminator outputs, kept only while every batch has them.
-    let mut disc: Option<Vec<f32>> = Some(Vec::new());
-    let (mut dim, mut n_classes) = (0usize, 0usize);
-    let mut kept_paths = Vec::new();
-    let mut kept_labels = Vec::new();
-    let mut skipped = Vec::new();
-    let (mut infer_s, mut wait_s) = (0.0f64, 0.0f64);
-    let chunks: Vec<&[&Item]> = items.chunks(batch_size).collect();
-    std::thread::scope(|scope| -> Result<()> {
+    let per = rows.per;
+    let chunks: Vec<&[&Item]> = rows.items.chunks(rows.batch_size).collect();
+    std::thread::scope(|scope| -> Result<Collected> {
         let producer = scope.spawn(move || {
             for (index, chunk) in chunks.iter().enumerate() {
                 // Each image is decoded straight into its slot of the batch buffer that goes to the
@@ -333,14 +388,7 @@ pub(crate) fn embed_part(
                 let failed: Vec<Option<String>> = tensors
                     .par_chunks_mut(per)
                     .zip(chunk.par_iter())
-                    .map_init(
-                        || Preprocessor::new(cfg.clone()),
-                        |p, (slot, it)| {
-                            p.process_file(&root.join(&it.rel_path), slot)
-                                .err()
-                                .map(|e| e.to_string())
-                        },
-                    )
+                    .map_init(&init, |p, (slot, it)| decode(p, it, slot))
                     .collect();
                 let batch = DecodedBatch {
                     index,
@@ -352,75 +400,130 @@ pub(crate) fn embed_part(
                 }
             }
         });
-        let mut done = 0usize;
-        loop {
-            let tw = Instant::now();
-            let Ok(DecodedBatch {
-                index,
-                mut tensors,
-                failed,
-            }) = rx.recv()
-            else {
-                break;
-            };
-            wait_s += tw.elapsed().as_secs_f64();
-            let start = index * batch_size;
-            let mut rows = Vec::with_capacity(failed.len());
-            for (k, f) in failed.into_iter().enumerate() {
-                let it = items[start + k];
-                match f {
-                    None => {
-                        // Close the gaps left by failed images, keeping the order.
-                        let to = rows.len();
-                        if to != k {
-                            tensors.copy_within(k * per..(k + 1) * per, to * per);
-                        }
-                        rows.push(start + k);
-                    }
-                    Some(reason) => {
-                        let path = job.data_root.join(&it.rel_path);
-                        if job.strict {
-                            drop(rx);
-                            return Err(Error::Invalid(format!("{}: {reason}", path.display())));
-                        }
-                        on_event(Event::Skipped(&it.rel_path, &reason));
-                        skipped.push(SkippedImage {
-                            path: it.rel_path.clone(),
-                            reason,
-                        });
-                    }
+        let mut all = Collected {
+            domain_logits: Some(Vec::new()),
+            ..Default::default()
+        };
+        let consumed = inference_stage(rx, &mut all, infer);
+        // `rx` is gone: a producer still sending stops, so the join cannot wait forever.
+        let joined = producer.join();
+        consumed?;
+        joined.map_err(|payload| Error::DecodeThread {
+            domain: domain.to_string(),
+            message: panic_message(payload.as_ref()),
+        })?;
+        Ok(all)
+    })
+}
+
+/// The text of a panic's payload (`panic!` with a message gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// Receives the decoded batches until the decode stage ends (or `infer` fails), handing each to
+/// `infer` with what was gathered so far.
+fn inference_stage(
+    rx: crossbeam_channel::Receiver<DecodedBatch>,
+    all: &mut Collected,
+    infer: &mut dyn FnMut(DecodedBatch, &mut Collected) -> Result<()>,
+) -> Result<()> {
+    loop {
+        let tw = Instant::now();
+        let Ok(batch) = rx.recv() else {
+            return Ok(());
+        };
+        all.wait_s += tw.elapsed().as_secs_f64();
+        infer(batch, all)?;
+    }
+}
+
+/// The inference stage's work on one decoded batch: drop the images that could not be read (or
+/// stop, in strict mode), run the rest through the engine, and append its outputs and rows.
+fn infer_batch(
+    job: &EmbedJob,
+    eng: &mut dyn Engine,
+    part: &Rows,
+    batch: DecodedBatch,
+    all: &mut Collected,
+    on_event: &(dyn Fn(Event) + Sync),
+) -> Result<()> {
+    let DecodedBatch {
+        index,
+        mut tensors,
+        failed,
+    } = batch;
+    let per = part.per;
+    let start = index * part.batch_size;
+    let mut rows = Vec::with_capacity(failed.len());
+    for (k, f) in failed.into_iter().enumerate() {
+        let it = part.items[start + k];
+        match f {
+            None => {
+                // Close the gaps left by failed images, keeping the order.
+                let to = rows.len();
+                if to != k {
+                    tensors.copy_within(k * per..(k + 1) * per, to * per);
                 }
+                rows.push(start + k);
             }
-            tensors.truncate(rows.len() * per);
-            let input = tensors;
-            if !rows.is_empty() {
-                let ti = Instant::now();
-                let out = eng.run(&input, rows.len())?;
-                infer_s += ti.elapsed().as_secs_f64();
-                dim = out.dim;
-                emb.extend_from_slice(&out.embedding);
-                if let Some((l, c)) = out.logits {
-                    n_classes = c;
-                    logits.extend_from_slice(&l);
+            Some(reason) => {
+                let path = job.data_root.join(&it.rel_path);
+                if job.strict {
+                    return Err(Error::Invalid(format!("{}: {reason}", path.display())));
                 }
-                match (&mut disc, out.domain_logits) {
-                    (Some(d), Some(x)) if x.len() == rows.len() => d.extend_from_slice(&x),
-                    _ => disc = None,
-                }
-                for r in rows {
-                    kept_paths.push(items[r].rel_path.clone());
-                    kept_labels.push(labels[r]);
-                }
+                on_event(Event::Skipped(&it.rel_path, &reason));
+                all.skipped.push(SkippedImage {
+                    path: it.rel_path.clone(),
+                    reason,
+                });
             }
-            done += batch_size.min(items.len() - start);
-            on_event(Event::Progress(done));
         }
-        producer
-            .join()
-            .map_err(|_| Error::Invalid("the decoding thread panicked".into()))?;
-        Ok(())
-    })?;
-    let n = kept_paths.len();
+    }
+    tensors.truncate(rows.len() * per);
+    if !rows.is_empty() {
+        let ti = Instant::now();
+        let out = eng.run(&tensors, rows.len())?;
+        all.inference_s += ti.elapsed().as_secs_f64();
+        all.dim = out.dim;
+        all.embedding.extend_from_slice(&out.embedding);
+        if let Some((l, c)) = out.logits {
+            all.n_classes = c;
+            all.logits.extend_from_slice(&l);
+        }
+        match (&mut all.domain_logits, out.domain_logits) {
+            (Some(d), Some(x)) if x.len() == rows.len() => d.extend_from_slice(&x),
+            _ => all.domain_logits = None,
+        }
+        for r in rows {
+            all.paths.push(part.items[r].rel_path.clone());
+            all.labels.push(part.labels[r]);
+        }
+    }
+    on_event(Event::Progress(
+        (start + part.batch_size).min(part.items.len()),
+    ));
+    Ok(())
+}
+
+/// Checks what the stages gathered, and writes the part's arrays, record and run log.
+#[allow(clippy::too_many_arguments)]
+fn write_part(
+    job: &EmbedJob,
+    model: &ModelInfo,
+    info: &EngineInfo,
+    part: &Part,
+    class_names: &[String],
+    rows: &Rows,
+    c: Collected,
+    t0: Instant,
+) -> Result<DomainReport> {
+    let domain = part.work.domain;
+    let n = c.paths.len();
     if n == 0 {
         return Err(Error::Invalid(format!(
             "domain \"{}\"{}: none of its {} images could be read (first: {})",
@@ -428,13 +531,14 @@ pub(crate) fn embed_part(
             part.shard
                 .map(|s| format!(" (rows {}..{} of shard {s})", part.rows.0, part.rows.1))
                 .unwrap_or_default(),
-            items.len(),
-            skipped
+            rows.items.len(),
+            c.skipped
                 .first()
                 .map(|s| format!("{}: {}", s.path, s.reason))
                 .unwrap_or_default()
         )));
     }
+    let (dim, n_classes) = (c.dim, c.n_classes);
     if model.outputs.logits.is_some() && n_classes != class_names.len() {
         return Err(Error::Invalid(format!(
             "{}: the logits output has {n_classes} classes, expected {}",
@@ -442,23 +546,22 @@ pub(crate) fn embed_part(
             class_names.len()
         )));
     }
-    let embedding = Array2::from_shape_vec((n, dim), emb)
+    let embedding = Array2::from_shape_vec((n, dim), c.embedding)
         .map_err(|e| Error::Invalid(format!("embedding shape: {e}")))?;
     let logits = if model.outputs.logits.is_some() {
         Some(
-            Array2::from_shape_vec((n, n_classes), logits)
+            Array2::from_shape_vec((n, n_classes), c.logits)
                 .map_err(|e| Error::Invalid(format!("logits shape: {e}")))?,
         )
     } else {
         None
     };
     let total = t0.elapsed().as_secs_f64();
-    let info = eng.info();
     let timings = Timings {
         total_s: total,
-        inference_s: infer_s,
-        wait_s,
-        images_per_s: items.len() as f64 / total.max(1e-9),
+        inference_s: c.inference_s,
+        wait_s: c.wait_s,
+        images_per_s: rows.items.len() as f64 / total.max(1e-9),
     };
     let record = EmbeddingRecord {
         format: store::RECORD_FORMAT,
@@ -470,13 +573,13 @@ pub(crate) fn embed_part(
         dim,
         n_classes,
         class_names: class_names.to_vec(),
-        paths: kept_paths,
-        skipped: skipped.clone(),
+        paths: c.paths,
+        skipped: c.skipped.clone(),
         model: ModelRecord::of(model),
         preprocess: model.preprocess.clone(),
         engine: info.engine.clone(),
         provider: info.provider.clone(),
-        batch_size,
+        batch_size: rows.batch_size,
         fingerprint: part.fingerprint.clone(),
         data_root: job.data_root.display().to_string(),
     };
@@ -493,8 +596,9 @@ pub(crate) fn embed_part(
     let de = DomainEmbeddings {
         embedding: embedding.into(),
         logits: logits.map(Into::into),
-        label: Array1::from(kept_labels),
-        domain_logits: disc
+        label: Array1::from(c.labels),
+        domain_logits: c
+            .domain_logits
             .filter(|d| d.len() == n && d.iter().all(|v| v.is_finite()))
             .map(Array1::from),
         record,
@@ -509,7 +613,7 @@ pub(crate) fn embed_part(
     Ok(DomainReport {
         domain: domain.name.clone(),
         n,
-        skipped: skipped.len(),
+        skipped: c.skipped.len(),
         cached: false,
         npz: Layout::domain_files(part.dir, &domain.name)?.0,
         timings,
@@ -539,4 +643,86 @@ pub(crate) fn lock_dir(dir: &Path, waiting: &dyn Fn(&Path)) -> Result<std::fs::F
         Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
     }
     Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `f` on the rows of `n` images in batches of `batch_size`.
+    fn with_rows<R>(n: usize, batch_size: usize, f: impl FnOnce(&Rows) -> R) -> R {
+        let items: Vec<Item> = (0..n)
+            .map(|i| Item {
+                rel_path: format!("Circle/{i}.png"),
+                domain: 0,
+                class: 0,
+            })
+            .collect();
+        let refs: Vec<&Item> = items.iter().collect();
+        let labels = vec![0i64; n];
+        f(&Rows {
+            items: &refs,
+            labels: &labels,
+            batch_size,
+            per: 3,
+        })
+    }
+
+    #[test]
+    fn a_panic_while_decoding_is_a_named_error_with_its_message() {
+        let mut inferred = Vec::new();
+        let r = with_rows(5, 2, |rows| {
+            run_stages(
+                rows,
+                "Art",
+                || (),
+                |_: &mut (), it: &Item, slot: &mut [f32]| {
+                    if it.rel_path == "Circle/3.png" {
+                        panic!("cannot decode {}", it.rel_path);
+                    }
+                    slot.fill(1.0);
+                    None
+                },
+                &mut |b, _| {
+                    inferred.push(b.index);
+                    Ok(())
+                },
+            )
+        });
+        match r {
+            Err(Error::DecodeThread { domain, message }) => {
+                assert_eq!(domain, "Art");
+                assert_eq!(message, "cannot decode Circle/3.png");
+            }
+            Err(e) => panic!("expected a decode-thread error, got {e}"),
+            Ok(_) => panic!("a panic in the decode thread went unreported"),
+        }
+        // The batch decoded before the panic reached the inference stage; none after it did.
+        assert_eq!(inferred, vec![0]);
+    }
+
+    #[test]
+    fn an_inference_error_stops_the_decode_stage_and_is_returned() {
+        let decoded = std::sync::atomic::AtomicUsize::new(0);
+        let r = with_rows(40, 1, |rows| {
+            run_stages(
+                rows,
+                "Art",
+                || (),
+                |_: &mut (), _: &Item, _: &mut [f32]| {
+                    decoded.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    None
+                },
+                &mut |_, _| Err(Error::Invalid("the engine broke".into())),
+            )
+        });
+        match r {
+            Err(Error::Invalid(m)) => assert_eq!(m, "the engine broke"),
+            Err(e) => panic!("expected the engine's error, got {e}"),
+            Ok(_) => panic!("the engine's error was lost"),
+        }
+        // The decoder stopped once the consumer was gone: at most the queue (2) and one batch in
+        // hand past the failed one.
+        assert!(decoded.into_inner() <= 4);
+    }
 }

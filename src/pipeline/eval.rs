@@ -207,15 +207,7 @@ fn write_csv(
     path: &Path,
     fill: impl FnOnce(&mut csv::Writer<&mut dyn std::io::Write>) -> csv::Result<()>,
 ) -> Result<()> {
-    crate::atomic::write_with(path, |w| {
-        let mut c = csv::Writer::from_writer(w);
-        fill(&mut c).map_err(std::io::Error::other)?;
-        c.flush()
-    })
-    .map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })
+    Ok(crate::atomic::write_csv(path, fill)?)
 }
 
 /// Write `classification.csv`, `cohesion.csv`, `transfer.csv`, `misalignment.csv` and `metrics.json`
@@ -315,7 +307,7 @@ pub fn write(dir: &Path, r: &EvalResults) -> Result<()> {
         }
         Ok(())
     })?;
-    crate::store::write_json(&dir.join("metrics.json"), r)
+    Ok(crate::atomic::write_json(&dir.join("metrics.json"), r)?)
 }
 
 /// Draw each pair's misalignment matrix (target class × kNN-majority source class, coloured by the

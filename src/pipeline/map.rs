@@ -246,7 +246,7 @@ pub fn map_pair(
         cached: false,
     };
     write_map(files, &map, source, target)?;
-    store::write_json(
+    crate::atomic::write_json(
         &json,
         &MapRecord {
             fingerprint: fp,
@@ -295,17 +295,11 @@ pub(crate) fn write_map(
         z.add_array("row", &row).map_err(e)?;
         z.finish().map_err(e)?;
     }
-    crate::atomic::write_bytes(&npz, buf.get_ref()).map_err(|e| Error::Io {
-        path: npz.clone(),
-        source: e,
-    })?;
+    crate::atomic::write_bytes(&npz, buf.get_ref())?;
     let names = &s.record.class_names;
     let csv_path = files.with("csv");
-    crate::atomic::write_with(&csv_path, |w| {
-        let mut c = csv::Writer::from_writer(w);
-        let err = |e: csv::Error| std::io::Error::other(e.to_string());
-        c.write_record(["x", "y", "domain", "role", "label", "class", "row", "path"])
-            .map_err(err)?;
+    crate::atomic::write_csv(&csv_path, |c| {
+        c.write_record(["x", "y", "domain", "role", "label", "class", "row", "path"])?;
         for i in 0..m.coords.nrows() {
             let (d, role) = if m.is_target[i] {
                 (t, "target")
@@ -322,15 +316,11 @@ pub(crate) fn write_map(
                 names.get(m.labels[i] as usize).cloned().unwrap_or_default(),
                 r.to_string(),
                 d.record.paths.get(r).cloned().unwrap_or_default(),
-            ])
-            .map_err(err)?;
+            ])?;
         }
-        c.flush()
-    })
-    .map_err(|e| Error::Io {
-        path: csv_path.clone(),
-        source: e,
-    })
+        Ok(())
+    })?;
+    Ok(())
 }
 
 /// Draw a pair map to `<base>.svg` and `<base>.png`.

@@ -96,12 +96,7 @@ fn claim(dir: &Path, name: &str, path: &str, sha256: &str) -> Result<Option<Stri
     };
     if held.path == mine.path || held.sha256 == mine.sha256 {
         if held.path == mine.path && held.sha256 != mine.sha256 {
-            crate::store::atomic_write_bytes(
-                &file,
-                serde_json::to_string_pretty(&mine)
-                    .map_err(|e| Error::Invalid(format!("{}: {e}", file.display())))?
-                    .as_bytes(),
-            )?;
+            crate::atomic::write_json(&file, &mine)?;
         }
         return Ok(None);
     }

@@ -226,17 +226,9 @@ fn num(v: Option<f64>) -> String {
 }
 
 fn write_csv(path: &Path, rows: Vec<Vec<String>>) -> Result<()> {
-    crate::atomic::write_with(path, |w| {
-        let mut c = csv::Writer::from_writer(w);
-        for r in rows {
-            c.write_record(r).map_err(std::io::Error::other)?;
-        }
-        c.flush()
-    })
-    .map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })
+    Ok(crate::atomic::write_csv(path, |c| {
+        rows.into_iter().try_for_each(|r| c.write_record(r))
+    })?)
 }
 
 /// Write `<base>.csv`, `<base>_summary.csv` and `<base>.json`.
@@ -278,7 +270,7 @@ pub fn write(base: &Path, s: &Selection) -> Result<()> {
     let mut summary = base.as_os_str().to_owned();
     summary.push("_summary");
     write_csv(&with_ext(Path::new(&summary), "csv"), rows)?;
-    crate::store::write_json(&with_ext(base, "json"), s)
+    Ok(crate::atomic::write_json(&with_ext(base, "json"), s)?)
 }
 
 /// Min–max scaling over the epochs (a constant series sits at 0.5).

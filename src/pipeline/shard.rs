@@ -101,7 +101,7 @@ pub fn run_shard(
         reports.push(r);
     }
     // Written last: the shard is finished.
-    store::write_json(&rec_path, &record)?;
+    crate::atomic::write_json(&rec_path, &record)?;
     Ok(EmbedSummary {
         domains: reports,
         engine: engine.map(|e| e.info().clone()),

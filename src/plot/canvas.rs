@@ -87,10 +87,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
             });
         }
     }
-    crate::atomic::write_bytes(path, bytes).map_err(|source| PlotError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+    Ok(crate::atomic::write_bytes(path, bytes)?)
 }
 
 /// Text style in the embedded family.

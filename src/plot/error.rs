@@ -75,3 +75,12 @@ pub enum PlotError {
         message: String,
     },
 }
+
+impl From<crate::atomic::FileError> for PlotError {
+    fn from(e: crate::atomic::FileError) -> Self {
+        PlotError::Io {
+            path: e.path,
+            source: e.source,
+        }
+    }
+}

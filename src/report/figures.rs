@@ -158,7 +158,7 @@ pub(super) fn collect(dir: &Path, runs: &[RunOutcome], ids: &[String]) -> crate:
                                     .to_ascii_lowercase();
                                 let name = format!("{id}-{}.{ext}", k.slug());
                                 let dest = dir.join("figures").join(&name);
-                                crate::store::atomic_write_bytes(&dest, &b)?;
+                                crate::atomic::write_bytes(&dest, &b)?;
                                 out.copied.push(dest);
                                 Some(format!("figures/{}", percent_path(&name)))
                             }

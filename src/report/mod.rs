@@ -110,14 +110,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
     // Each run's explore page goes next to index.html as `explore-<run id>.html`.
     for (r, id) in input.runs.iter().zip(&ids) {
         if let Some(src) = r.results().and_then(|d| d.explore_html.as_ref()) {
-            let bytes = std::fs::read(src).map_err(|e| crate::Error::Io {
-                path: src.clone(),
-                source: e,
-            })?;
-            crate::store::atomic_write_bytes(
-                &dir.join(crate::layout::explore_page_name(id)),
-                &bytes,
-            )?;
+            crate::atomic::copy(src, &dir.join(crate::layout::explore_page_name(id)))?;
         }
         // And its gallery's CSV of paths as `gallery-<run id>.csv`.
         if let Some(src) = r
@@ -125,14 +118,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
             .and_then(|d| d.diagnosis.gallery.as_ref())
             .and_then(|g| g.csv.as_ref())
         {
-            let bytes = std::fs::read(src).map_err(|e| crate::Error::Io {
-                path: src.clone(),
-                source: e,
-            })?;
-            crate::store::atomic_write_bytes(
-                &dir.join(crate::layout::gallery_csv_name(id)),
-                &bytes,
-            )?;
+            crate::atomic::copy(src, &dir.join(crate::layout::gallery_csv_name(id)))?;
         }
     }
     let figs = figures::collect(dir, &input.runs, &ids)?;
@@ -172,6 +158,6 @@ fn write_document(
     };
     let bytes = bytes.map_err(|e| crate::Error::Invalid(format!("report: {name} {e}")))?;
     let path = dir.join(name);
-    crate::store::atomic_write_bytes(&path, &bytes)?;
+    crate::atomic::write_bytes(&path, &bytes)?;
     Ok(path)
 }

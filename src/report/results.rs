@@ -87,19 +87,17 @@ pub fn results_rows(input: &ReportInput) -> Vec<ResultRow> {
 /// gives back the exact `f64`.
 pub(super) fn write_results(path: &Path, input: &ReportInput) -> crate::Result<()> {
     let rows = results_rows(input);
-    let csv_err = |e: csv::Error| std::io::Error::other(e.to_string());
-    crate::store::atomic_write(path, |w| {
-        let mut c = csv::Writer::from_writer(w);
-        c.write_record(RESULTS_HEADER).map_err(csv_err)?;
+    crate::atomic::write_csv(path, |c| {
+        c.write_record(RESULTS_HEADER)?;
         for r in &rows {
             let v = r
                 .value
                 .filter(|x| x.is_finite())
                 .map(|x| format!("{x}"))
                 .unwrap_or_default();
-            c.write_record([&r.model, &r.pair, &r.split, &r.domain, &r.metric, &v])
-                .map_err(csv_err)?;
+            c.write_record([&r.model, &r.pair, &r.split, &r.domain, &r.metric, &v])?;
         }
-        c.flush()
-    })
+        Ok(())
+    })?;
+    Ok(())
 }

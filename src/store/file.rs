@@ -1,35 +1,12 @@
-//! File helpers of the store: atomic writes and JSON files with errors that name the file, a file's
-//! SHA-256 and the current time.
+//! File helpers of the store: JSON files read with errors that name the file, a file's SHA-256 and
+//! the current time. (Every write goes through [`crate::atomic`].)
 
 use std::fs::File;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::error::{Error, Result};
-
-/// Write a file atomically (see [`crate::atomic::write_with`]), errors naming the file.
-pub fn atomic_write<F>(path: &Path, fill: F) -> Result<()>
-where
-    F: FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
-{
-    crate::atomic::write_with(path, fill).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })
-}
-
-/// Write bytes atomically (see [`crate::atomic::write_bytes`]), errors naming the file.
-pub fn atomic_write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
-    atomic_write(path, |w| std::io::Write::write_all(w, bytes))
-}
-
-/// Write a value as pretty JSON atomically.
-pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_vec_pretty(value)
-        .map_err(|e| Error::Invalid(format!("{}: cannot encode JSON: {e}", path.display())))?;
-    atomic_write_bytes(path, &text)
-}
 
 /// Read a JSON file into `T`, with errors naming the file.
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {

@@ -24,7 +24,7 @@ use ndarray_npy::{NpzReader, NpzWriter, ReadableElement, WriteNpzError};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive};
 
-use super::file::{read_json, write_json};
+use super::file::read_json;
 use super::matrix::Matrix;
 use super::record::{DomainEmbeddings, EmbeddingRecord};
 use crate::atomic::{self, WriteSeek};
@@ -43,12 +43,8 @@ pub fn write_domain(dir: &Path, d: &DomainEmbeddings) -> Result<()> {
     let (npz, json) = Layout::domain_files(dir, &d.record.domain)?;
     atomic::write_seekable(&npz, |w| {
         write_arrays(w, d, zip_options(d)).map_err(io::Error::other)
-    })
-    .map_err(|e| Error::Io {
-        path: npz.clone(),
-        source: e,
     })?;
-    write_json(&json, &d.record)
+    Ok(atomic::write_json(&json, &d.record)?)
 }
 
 /// The zip options of every member: a function of the arrays alone, so the same arrays give the same

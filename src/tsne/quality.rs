@@ -2,6 +2,7 @@
 //! Procrustes alignment and stratified subsampling.
 use super::affinity::Csr;
 use super::params::TsneError;
+use crate::neighbours::dist2_f64;
 use ndarray::{Array2, ArrayView2};
 use rand::{seq::SliceRandom, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -55,16 +56,6 @@ pub fn kl_divergence_exact(p: &Csr, y: &[[f64; 2]]) -> f64 {
     terms.iter().sum()
 }
 
-fn sq_dist(a: ndarray::ArrayView1<f32>, b: ndarray::ArrayView1<f32>) -> f64 {
-    a.iter()
-        .zip(b.iter())
-        .map(|(&x, &y)| {
-            let d = x as f64 - y as f64;
-            d * d
-        })
-        .sum()
-}
-
 /// Trustworthiness of `low` as an embedding of `high` with `k` neighbours, as defined by
 /// scikit-learn's `sklearn.manifold.trustworthiness` (euclidean). Errors name the problem.
 pub fn try_trustworthiness(
@@ -90,10 +81,12 @@ pub fn try_trustworthiness(
     let penalty: Vec<f64> = (0..n)
         .into_par_iter()
         .map(|i| {
-            let dh: Vec<f64> = (0..n).map(|j| sq_dist(high.row(i), high.row(j))).collect();
+            let dh: Vec<f64> = (0..n)
+                .map(|j| dist2_f64(high.row(i), high.row(j)))
+                .collect();
             let mut dl: Vec<(f64, usize)> = (0..n)
                 .filter(|&j| j != i)
-                .map(|j| (sq_dist(low.row(i), low.row(j)), j))
+                .map(|j| (dist2_f64(low.row(i), low.row(j)), j))
                 .collect();
             dl.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let mut s = 0.0;

@@ -13,6 +13,7 @@
 //! shift that the joint map shows; it is a second view, never a replacement.
 use super::affinity::calibrate_row;
 use super::params::TsneError;
+use crate::neighbours::dist2_f64;
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
@@ -141,14 +142,7 @@ fn nearest(q: ndarray::ArrayView1<f32>, reference: ArrayView2<f32>, k: usize) ->
         .rows()
         .into_iter()
         .enumerate()
-        .map(|(j, r)| {
-            let s: f64 = q
-                .iter()
-                .zip(r.iter())
-                .map(|(a, b)| (*a as f64 - *b as f64).powi(2))
-                .sum();
-            (s, j as u32)
-        })
+        .map(|(j, r)| (dist2_f64(q, r), j as u32))
         .collect();
     d.select_nth_unstable_by(k - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     d.truncate(k);

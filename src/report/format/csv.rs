@@ -1,6 +1,7 @@
 //! CSV: the table layout as comma-separated values (tables only, no document).
 
-use crate::report::effect::{EffectCell, EffectTable, EFFECT_COLUMNS};
+use super::layout::{self, Align, Cell, Layout, Row, TableSyntax};
+use crate::report::effect::EffectTable;
 use crate::report::exporter::Exporter;
 use crate::report::outline::StudyOutline;
 use crate::report::table::CohesionTable;
@@ -35,51 +36,75 @@ fn csv_num(v: Option<f64>) -> String {
         .unwrap_or_default()
 }
 
+impl TableSyntax for CsvExporter {
+    fn begin(&self, _: &Layout<'_>) -> String {
+        String::new()
+    }
+
+    fn head(&self, c: &Cell<'_>, _: Align) -> String {
+        match c {
+            Cell::Head(_, key) => key.to_string(),
+            Cell::Measure(m) => m.to_string(),
+            Cell::Pair(p) => p.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    fn header(&self, _: &Layout<'_>, cells: Vec<String>) -> String {
+        csv_lines([cells])
+    }
+
+    fn divider(&self, _: &[Align]) -> String {
+        String::new()
+    }
+
+    fn cell(&self, _: &Layout<'_>, _: &Row<'_>, _: usize, c: &Cell<'_>) -> Option<String> {
+        Some(match c {
+            // Every line names its model: a CSV row stands alone.
+            Cell::Model(b, _) => b.model.to_string(),
+            Cell::Metric(m) => m.key().to_string(),
+            Cell::Num(v, _) | Cell::Average(v) => csv_num(*v),
+            Cell::Text(x, _) => x.to_string(),
+            Cell::Estimate(r, i) => csv_num(r.values[*i]),
+            Cell::Head(..) | Cell::Measure(_) | Cell::Pair(_) => self.head(c, Align::Left),
+        })
+    }
+
+    fn row(&self, _: &Layout<'_>, _: &Row<'_>, cells: Vec<String>) -> String {
+        csv_lines([cells])
+    }
+
+    fn end(&self, _: &Layout<'_>) -> String {
+        String::new()
+    }
+}
+
 impl Exporter for CsvExporter {
     fn table(&self, t: &StudyOutline<'_>) -> String {
-        let mut header = vec!["model".to_string(), "metric".to_string()];
-        header.extend(t.pairs.iter().cloned());
-        header.push("average".to_string());
-        let rows = t.models.iter().flat_map(|b| {
-            b.lines.iter().map(move |l| {
-                let mut r = vec![b.model.to_string(), l.metric.key().to_string()];
-                r.extend(l.cells.iter().map(|c| csv_num(*c)));
-                r.push(csv_num(l.average));
-                r
-            })
-        });
-        csv_lines(std::iter::once(header).chain(rows))
+        layout::render(&layout::study(t), self)
     }
 
     fn cohesion(&self, t: &CohesionTable) -> String {
-        let mut header = vec!["model".to_string(), "pair".to_string()];
-        header.extend(t.metrics.iter().cloned());
-        let rows = t.rows.iter().map(|r| {
-            let mut f = vec![r.model.clone(), r.pair.clone()];
-            f.extend(r.values.iter().map(|v| csv_num(*v)));
-            f
-        });
-        csv_lines(std::iter::once(header).chain(rows))
+        layout::render(&layout::cohesion(t), self)
     }
 
     fn effect(&self, t: &EffectTable) -> String {
-        let header: Vec<String> = EFFECT_COLUMNS.iter().map(|(_, k)| k.to_string()).collect();
-        let rows = t.rows.iter().map(|r| {
-            r.cells()
-                .into_iter()
-                .map(|c| match c {
-                    EffectCell::Text(x) => x,
-                    EffectCell::Num(v, _) => csv_num(v),
-                })
-                .collect::<Vec<String>>()
-        });
-        csv_lines(std::iter::once(header).chain(rows))
+        layout::render(&layout::effect(t), self)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cohesion_rows_hold_every_value_at_full_precision_without_intervals() {
+        let t = crate::report::table::scalable_table();
+        assert_eq!(
+            CsvExporter.cohesion(&t),
+            "model,pair,silhouette_source,mmd2_linear\nm,R-P,0.12721,39.5\nm,R-P,0.2,1\n"
+        );
+    }
 
     #[test]
     fn fields_are_quoted_only_when_needed() {

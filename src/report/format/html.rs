@@ -2,22 +2,16 @@
 //! as `data:` URIs).
 
 use super::html_run::run_article;
+use super::layout::{self, Align, Cell, Kind, Layout, Row, TableSyntax};
 use crate::markup::html_escape;
 use std::fmt::Write as _;
 
-use crate::report::effect::{
-    EffectCell, EffectTable, EFFECT_CAPTION, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS,
-};
+use crate::report::effect::EffectTable;
 use crate::report::exporter::Exporter;
 use crate::report::input::pair_arrow;
 use crate::report::outline::{Outline, Section, StudyOutline};
 use crate::report::selfcontained::check_self_contained;
 use crate::report::table::{format_cell, CohesionTable, MISSING};
-
-/// Decimals of the study tables (percent).
-const STUDY_DECIMALS: usize = 2;
-/// Decimals of the cohesion table.
-const COHESION_DECIMALS: usize = 3;
 
 /// The page's style sheet.
 const CSS: &str = include_str!("html.css");
@@ -48,126 +42,119 @@ fn cell_html(v: Option<f64>, decimals: usize) -> String {
     }
 }
 
+impl TableSyntax for HtmlExporter {
+    fn begin(&self, t: &Layout<'_>) -> String {
+        let (class, caption) = match t.kind {
+            Kind::Study => ("study", true),
+            Kind::Cohesion => ("cohesion", false),
+            Kind::Effect => ("effect", true),
+        };
+        let mut s = format!("<table class=\"{class}\">\n");
+        if caption {
+            s.push_str(&format!("<caption>{}</caption>\n", html_escape(t.caption)));
+        }
+        s
+    }
+
+    fn head(&self, c: &Cell<'_>, align: Align) -> String {
+        let text = match c {
+            Cell::Head(label, _) => html_escape(label),
+            Cell::Measure(m) => html_escape(m),
+            Cell::Pair(p) => html_escape(&pair_arrow(p)),
+            _ => String::new(),
+        };
+        match align {
+            Align::Left => format!("<th>{text}</th>"),
+            Align::Right => format!("<th class=\"num\">{text}</th>"),
+        }
+    }
+
+    fn header(&self, _: &Layout<'_>, cells: Vec<String>) -> String {
+        format!("<thead><tr>{}</tr></thead>\n", cells.concat())
+    }
+
+    fn divider(&self, _: &[Align]) -> String {
+        "<tbody>\n".into()
+    }
+
+    fn cell(&self, t: &Layout<'_>, _: &Row<'_>, col: usize, c: &Cell<'_>) -> Option<String> {
+        Some(match c {
+            Cell::Model(b, 0) => {
+                let mut model = html_escape(b.model);
+                if b.baseline {
+                    model = format!("<em>{model}</em>");
+                }
+                if let Some(n) = b.failed_note() {
+                    model.push_str(&format!(
+                        " <span class=\"failed\">{}</span>",
+                        html_escape(&n)
+                    ));
+                }
+                format!(
+                    "<th scope=\"row\" rowspan=\"{}\">{model}</th>",
+                    b.lines.len()
+                )
+            }
+            Cell::Model(..) => return None,
+            Cell::Metric(m) => format!("<td>{}</td>", m.label()),
+            Cell::Num(v, d) => cell_html(*v, *d),
+            Cell::Average(v) => cell_html(*v, layout::STUDY_DECIMALS)
+                .replace("<td class=\"num\"", "<td class=\"num avg\""),
+            Cell::Text(x, _) if col == t.row_header => {
+                format!("<th scope=\"row\">{}</th>", html_escape(x))
+            }
+            Cell::Text(x, true) => format!("<td><em>{}</em></td>", html_escape(x)),
+            Cell::Text(x, false) if t.columns[col] == Align::Right => {
+                format!("<td class=\"num\">{}</td>", html_escape(x))
+            }
+            Cell::Text(x, false) => format!("<td>{}</td>", html_escape(x)),
+            Cell::Pair(p) => format!("<td>{}</td>", html_escape(&pair_arrow(p))),
+            Cell::Estimate(r, i) => {
+                match (
+                    r.estimate_cell(*i, layout::COHESION_DECIMALS, "±"),
+                    &r.intervals[*i],
+                ) {
+                    (Some(cell), Some(iv)) => format!(
+                        "<td class=\"num\" title=\"{} … {}\">{cell}</td>",
+                        iv.lower, iv.upper
+                    ),
+                    _ => cell_html(r.values[*i], layout::COHESION_DECIMALS),
+                }
+            }
+            Cell::Head(..) | Cell::Measure(_) => self.head(c, t.columns[col]),
+        })
+    }
+
+    fn row(&self, _: &Layout<'_>, r: &Row<'_>, cells: Vec<String>) -> String {
+        let class = match (r.starts_block.is_some(), r.baseline) {
+            (true, true) => " class=\"first baseline\"",
+            (true, false) => " class=\"first\"",
+            (false, true) => " class=\"baseline\"",
+            (false, false) => "",
+        };
+        format!("<tr{class}>{}</tr>\n", cells.concat())
+    }
+
+    fn end(&self, t: &Layout<'_>) -> String {
+        let mut s = String::from("</tbody>\n</table>\n");
+        if let Some(note) = &t.note {
+            s.push_str(&format!("<p class=\"note\">{}</p>\n", html_escape(note)));
+        }
+        s
+    }
+}
+
 impl Exporter for HtmlExporter {
     fn table(&self, t: &StudyOutline<'_>) -> String {
-        let mut s = String::from("<table class=\"study\">\n");
-        s.push_str(&format!("<caption>{}</caption>\n", html_escape(t.caption)));
-        s.push_str("<thead><tr><th>Model</th><th>Metric</th>");
-        for p in t.pairs {
-            s.push_str(&format!(
-                "<th class=\"num\">{}</th>",
-                html_escape(&pair_arrow(p))
-            ));
-        }
-        s.push_str("<th class=\"num\">Average</th></tr></thead>\n<tbody>\n");
-        for b in &t.models {
-            let mut model = html_escape(b.model);
-            if b.baseline {
-                model = format!("<em>{model}</em>");
-            }
-            if let Some(n) = b.failed_note() {
-                model.push_str(&format!(
-                    " <span class=\"failed\">{}</span>",
-                    html_escape(&n)
-                ));
-            }
-            for (i, l) in b.lines.iter().enumerate() {
-                let mut row = format!("<td>{}</td>", l.metric.label());
-                for c in l.cells {
-                    row.push_str(&cell_html(*c, STUDY_DECIMALS));
-                }
-                row.push_str(
-                    &cell_html(l.average, STUDY_DECIMALS)
-                        .replace("<td class=\"num\"", "<td class=\"num avg\""),
-                );
-                let base = if b.baseline { " baseline" } else { "" };
-                if i == 0 {
-                    s.push_str(&format!(
-                        "<tr class=\"first{base}\"><th scope=\"row\" rowspan=\"{}\">{model}</th>{row}</tr>\n",
-                        b.lines.len()
-                    ));
-                } else if b.baseline {
-                    s.push_str(&format!("<tr class=\"baseline\">{row}</tr>\n"));
-                } else {
-                    s.push_str(&format!("<tr>{row}</tr>\n"));
-                }
-            }
-        }
-        s.push_str("</tbody>\n</table>\n");
-        s
+        layout::render(&layout::study(t), self)
     }
 
     fn cohesion(&self, t: &CohesionTable) -> String {
-        let mut s =
-            String::from("<table class=\"cohesion\">\n<thead><tr><th>Model</th><th>Pair</th>");
-        for m in &t.metrics {
-            s.push_str(&format!("<th class=\"num\">{}</th>", html_escape(m)));
-        }
-        s.push_str("</tr></thead>\n<tbody>\n");
-        for r in &t.rows {
-            s.push_str(&format!(
-                "<tr{}><th scope=\"row\">{}</th><td>{}</td>",
-                if r.baseline {
-                    " class=\"baseline\""
-                } else {
-                    ""
-                },
-                html_escape(&r.model),
-                html_escape(&pair_arrow(&r.pair))
-            ));
-            for (i, (v, iv)) in r.values.iter().zip(&r.intervals).enumerate() {
-                match (r.estimate_cell(i, COHESION_DECIMALS, "±"), iv) {
-                    (Some(cell), Some(iv)) => s.push_str(&format!(
-                        "<td class=\"num\" title=\"{} … {}\">{cell}</td>",
-                        iv.lower, iv.upper
-                    )),
-                    _ => s.push_str(&cell_html(*v, COHESION_DECIMALS)),
-                }
-            }
-            s.push_str("</tr>\n");
-        }
-        s.push_str("</tbody>\n</table>\n");
-        if let Some(note) = t.interval_note() {
-            s.push_str(&format!("<p class=\"note\">{}</p>\n", html_escape(&note)));
-        }
-        s
+        layout::render(&layout::cohesion(t), self)
     }
 
     fn effect(&self, t: &EffectTable) -> String {
-        let mut s = format!(
-            "<table class=\"effect\">\n<caption>{}</caption>\n<thead><tr>",
-            html_escape(EFFECT_CAPTION)
-        );
-        for (i, (h, _)) in EFFECT_COLUMNS.iter().enumerate() {
-            let class = if i < EFFECT_TEXT_COLUMNS {
-                ""
-            } else {
-                " class=\"num\""
-            };
-            s.push_str(&format!("<th{class}>{}</th>", html_escape(h)));
-        }
-        s.push_str("</tr></thead>\n<tbody>\n");
-        for r in &t.rows {
-            s.push_str("<tr>");
-            for (i, c) in r.cells().into_iter().enumerate() {
-                s.push_str(&match c {
-                    EffectCell::Text(x) if i == 0 => {
-                        format!("<td>{}</td>", html_escape(&pair_arrow(&x)))
-                    }
-                    EffectCell::Text(x) if i == 1 => {
-                        format!("<th scope=\"row\">{}</th>", html_escape(&x))
-                    }
-                    EffectCell::Text(x) if i == 2 => {
-                        format!("<td><em>{}</em></td>", html_escape(&x))
-                    }
-                    EffectCell::Text(x) => format!("<td class=\"num\">{}</td>", html_escape(&x)),
-                    EffectCell::Num(v, d) => cell_html(v, d),
-                });
-            }
-            s.push_str("</tr>\n");
-        }
-        s.push_str("</tbody>\n</table>\n");
-        s
+        layout::render(&layout::effect(t), self)
     }
 
     fn file_name(&self) -> Option<&'static str> {

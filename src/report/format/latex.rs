@@ -1,17 +1,11 @@
 //! LaTeX: booktabs tables and `tables.tex`.
 
 use super::escape::latex_escape;
-use crate::report::effect::{
-    EffectCell, EffectTable, EFFECT_CAPTION, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS,
-};
+use super::layout::{self, Align, Cell, Layout, Row, TableSyntax};
+use crate::report::effect::EffectTable;
 use crate::report::exporter::Exporter;
 use crate::report::outline::{Outline, StudyOutline};
 use crate::report::table::{format_cell, CohesionTable};
-
-/// Decimals of the study tables (percent).
-const STUDY_DECIMALS: usize = 2;
-/// Decimals of the cohesion table.
-const COHESION_DECIMALS: usize = 3;
 
 /// LaTeX `table` environments with booktabs rules (`\usepackage{booktabs}`); missing cells are `---`.
 /// The document is `tables.tex`: every study table, then the cohesion table.
@@ -40,113 +34,95 @@ fn tex_pair(p: &str) -> String {
     }
 }
 
-impl Exporter for LatexExporter {
-    fn table(&self, t: &StudyOutline<'_>) -> String {
-        let mut s = String::new();
-        s.push_str("\\begin{table}[htbp]\n  \\centering\n");
-        s.push_str(&format!("  \\caption{{{}}}\n", latex_escape(t.caption)));
-        s.push_str(&format!(
-            "  \\begin{{tabular}}{{ll{}r}}\n    \\toprule\n    Model & Metric",
-            "r".repeat(t.pairs.len())
-        ));
-        for p in t.pairs {
-            s.push_str(&format!(" & {}", tex_pair(p)));
-        }
-        s.push_str(" & Average \\\\\n    \\midrule\n");
-        for (k, b) in t.models.iter().enumerate() {
-            for (i, l) in b.lines.iter().enumerate() {
-                let label = if i == 0 {
-                    let mut x = tex_text(b.model);
-                    if !b.failed.is_empty() {
-                        let pairs: Vec<String> = b.failed.iter().map(|p| tex_pair(p)).collect();
-                        x.push_str(&format!(" (failed: {})", pairs.join(", ")));
-                    }
-                    if k > 0 {
-                        s.push_str("    \\addlinespace\n");
-                    }
-                    x
-                } else {
-                    String::new()
-                };
-                s.push_str(&format!("    {label} & {}", l.metric.label()));
-                for c in l.cells {
-                    s.push_str(&format!(" & {}", tex_cell(*c, STUDY_DECIMALS)));
-                }
-                s.push_str(&format!(
-                    " & {} \\\\\n",
-                    tex_cell(l.average, STUDY_DECIMALS)
-                ));
-            }
-        }
-        s.push_str("    \\bottomrule\n  \\end{tabular}\n\\end{table}\n");
-        s
+impl TableSyntax for LatexExporter {
+    fn begin(&self, t: &Layout<'_>) -> String {
+        let spec: String = t
+            .columns
+            .iter()
+            .map(|a| match a {
+                Align::Left => 'l',
+                Align::Right => 'r',
+            })
+            .collect();
+        format!(
+            "\\begin{{table}}[htbp]\n  \\centering\n  \\caption{{{}}}\n  \\begin{{tabular}}{{{spec}}}\n    \\toprule\n",
+            latex_escape(t.caption)
+        )
     }
 
-    fn cohesion(&self, t: &CohesionTable) -> String {
-        let mut s = String::new();
-        s.push_str("\\begin{table}[htbp]\n  \\centering\n");
-        s.push_str("  \\caption{Cohesion and alignment measures per run}\n");
-        s.push_str(&format!(
-            "  \\begin{{tabular}}{{ll{}}}\n    \\toprule\n    Model & Pair",
-            "r".repeat(t.metrics.len())
-        ));
-        for m in &t.metrics {
-            s.push_str(&format!(" & {}", latex_escape(m)));
+    fn head(&self, c: &Cell<'_>, _: Align) -> String {
+        match c {
+            Cell::Head(label, _) => tex_text(label),
+            Cell::Measure(m) => latex_escape(m),
+            Cell::Pair(p) => tex_pair(p),
+            _ => String::new(),
         }
-        s.push_str(" \\\\\n    \\midrule\n");
-        for r in &t.rows {
-            s.push_str(&format!(
-                "    {} & {}",
-                tex_text(&r.model),
-                tex_pair(&r.pair)
-            ));
-            for (i, v) in r.values.iter().enumerate() {
-                let cell = r
-                    .estimate_cell(i, COHESION_DECIMALS, "$\\pm$")
-                    .unwrap_or_else(|| tex_cell(*v, COHESION_DECIMALS));
-                s.push_str(&format!(" & {cell}"));
+    }
+
+    fn header(&self, _: &Layout<'_>, cells: Vec<String>) -> String {
+        format!("    {} \\\\\n", cells.join(" & "))
+    }
+
+    fn divider(&self, _: &[Align]) -> String {
+        "    \\midrule\n".into()
+    }
+
+    fn cell(&self, _: &Layout<'_>, _: &Row<'_>, _: usize, c: &Cell<'_>) -> Option<String> {
+        Some(match c {
+            Cell::Model(b, 0) => {
+                let mut x = tex_text(b.model);
+                if !b.failed.is_empty() {
+                    let pairs: Vec<String> = b.failed.iter().map(|p| tex_pair(p)).collect();
+                    x.push_str(&format!(" (failed: {})", pairs.join(", ")));
+                }
+                x
             }
-            s.push_str(" \\\\\n");
-        }
-        s.push_str("    \\bottomrule\n  \\end{tabular}\n");
-        if let Some(note) = t.interval_note() {
+            Cell::Model(..) => String::new(),
+            Cell::Metric(m) => m.label().to_string(),
+            Cell::Num(v, d) => tex_cell(*v, *d),
+            Cell::Average(v) => tex_cell(*v, layout::STUDY_DECIMALS),
+            Cell::Text(x, _) => tex_text(x),
+            Cell::Pair(p) => tex_pair(p),
+            Cell::Estimate(r, i) => r
+                .estimate_cell(*i, layout::COHESION_DECIMALS, "$\\pm$")
+                .unwrap_or_else(|| tex_cell(r.values[*i], layout::COHESION_DECIMALS)),
+            Cell::Head(..) | Cell::Measure(_) => self.head(c, Align::Left),
+        })
+    }
+
+    fn row(&self, _: &Layout<'_>, r: &Row<'_>, cells: Vec<String>) -> String {
+        let space = if r.starts_block.is_some() && r.block > 0 {
+            "    \\addlinespace\n"
+        } else {
+            ""
+        };
+        format!("{space}    {} \\\\\n", cells.join(" & "))
+    }
+
+    fn end(&self, t: &Layout<'_>) -> String {
+        let mut s = String::from("    \\bottomrule\n  \\end{tabular}\n");
+        if let Some(note) = &t.note {
             s.push_str(&format!(
                 "  \\par\\smallskip\\footnotesize {}\n",
-                latex_escape(&note).replace('±', "$\\pm$")
+                latex_escape(note).replace('±', "$\\pm$")
             ));
         }
         s.push_str("\\end{table}\n");
         s
     }
+}
+
+impl Exporter for LatexExporter {
+    fn table(&self, t: &StudyOutline<'_>) -> String {
+        layout::render(&layout::study(t), self)
+    }
+
+    fn cohesion(&self, t: &CohesionTable) -> String {
+        layout::render(&layout::cohesion(t), self)
+    }
 
     fn effect(&self, t: &EffectTable) -> String {
-        let mut s = String::new();
-        s.push_str("\\begin{table}[htbp]\n  \\centering\n");
-        s.push_str(&format!(
-            "  \\caption{{{}}}\n",
-            latex_escape(EFFECT_CAPTION)
-        ));
-        s.push_str(&format!(
-            "  \\begin{{tabular}}{{lll{}}}\n    \\toprule\n   ",
-            "r".repeat(EFFECT_COLUMNS.len() - EFFECT_TEXT_COLUMNS)
-        ));
-        let heads: Vec<String> = EFFECT_COLUMNS.iter().map(|(h, _)| tex_text(h)).collect();
-        s.push_str(&format!(" {} \\\\\n    \\midrule\n", heads.join(" & ")));
-        for r in &t.rows {
-            let cells: Vec<String> = r
-                .cells()
-                .into_iter()
-                .enumerate()
-                .map(|(i, c)| match c {
-                    EffectCell::Text(x) if i == 0 => tex_pair(&x),
-                    EffectCell::Text(x) => tex_text(&x),
-                    EffectCell::Num(v, d) => tex_cell(v, d),
-                })
-                .collect();
-            s.push_str(&format!("    {} \\\\\n", cells.join(" & ")));
-        }
-        s.push_str("    \\bottomrule\n  \\end{tabular}\n\\end{table}\n");
-        s
+        layout::render(&layout::effect(t), self)
     }
 
     fn file_name(&self) -> Option<&'static str> {

@@ -1,21 +1,15 @@
 //! Markdown: GitHub-flavoured tables and the whole `report.md`.
 
 use super::escape::markdown_escape;
+use super::layout::{self, Align, Cell, Layout, Row, TableSyntax};
 use std::fmt::Write as _;
 
-use crate::report::effect::{
-    EffectCell, EffectTable, EFFECT_CAPTION, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS,
-};
+use crate::report::effect::{EffectTable, EFFECT_CAPTION};
 use crate::report::exporter::Exporter;
 use crate::report::figures::Kind;
 use crate::report::input::pair_arrow;
 use crate::report::outline::{DomainLine, Outline, RunSection, Section, StudyOutline};
 use crate::report::table::{format_cell, CohesionTable, MISSING};
-
-/// Decimals of the study tables (percent).
-const STUDY_DECIMALS: usize = 2;
-/// Decimals of the cohesion table.
-const COHESION_DECIMALS: usize = 3;
 
 /// GitHub-flavoured Markdown tables; the document is `report.md`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -53,92 +47,91 @@ fn ci(lo_hi: Option<(f64, f64)>) -> String {
     }
 }
 
+/// A Markdown table row: `| a | b |`.
+fn md_row(cells: Vec<String>) -> String {
+    let mut s = String::from("|");
+    for c in cells {
+        s.push_str(&format!(" {c} |"));
+    }
+    s.push('\n');
+    s
+}
+
+impl TableSyntax for MarkdownExporter {
+    fn begin(&self, _: &Layout<'_>) -> String {
+        String::new()
+    }
+
+    fn head(&self, c: &Cell<'_>, _: Align) -> String {
+        match c {
+            Cell::Head(label, _) => markdown_escape(label),
+            Cell::Measure(m) => markdown_escape(m),
+            Cell::Pair(p) => markdown_escape(&pair_arrow(p)),
+            _ => String::new(),
+        }
+    }
+
+    fn header(&self, _: &Layout<'_>, cells: Vec<String>) -> String {
+        md_row(cells)
+    }
+
+    fn divider(&self, columns: &[Align]) -> String {
+        let mut s = String::from("|");
+        for a in columns {
+            s.push_str(match a {
+                Align::Left => ":--|",
+                Align::Right => "--:|",
+            });
+        }
+        s.push('\n');
+        s
+    }
+
+    fn cell(&self, _: &Layout<'_>, _: &Row<'_>, _: usize, c: &Cell<'_>) -> Option<String> {
+        Some(match c {
+            Cell::Model(b, 0) => {
+                let mut x = markdown_escape(b.model);
+                if let Some(n) = b.failed_note() {
+                    x.push_str(&format!(" ({n})"));
+                }
+                x
+            }
+            Cell::Model(..) => String::new(),
+            Cell::Metric(m) => m.label().to_string(),
+            Cell::Num(v, d) => format_cell(*v, *d),
+            Cell::Average(v) => format_cell(*v, layout::STUDY_DECIMALS),
+            Cell::Text(x, _) => markdown_escape(x),
+            Cell::Pair(p) => markdown_escape(&pair_arrow(p)),
+            Cell::Estimate(r, i) => r
+                .estimate_cell(*i, layout::COHESION_DECIMALS, "±")
+                .unwrap_or_else(|| format_cell(r.values[*i], layout::COHESION_DECIMALS)),
+            Cell::Head(..) | Cell::Measure(_) => self.head(c, Align::Left),
+        })
+    }
+
+    fn row(&self, _: &Layout<'_>, _: &Row<'_>, cells: Vec<String>) -> String {
+        md_row(cells)
+    }
+
+    fn end(&self, t: &Layout<'_>) -> String {
+        t.note
+            .as_ref()
+            .map(|n| format!("\n{}\n", markdown_escape(n)))
+            .unwrap_or_default()
+    }
+}
+
 impl Exporter for MarkdownExporter {
     fn table(&self, t: &StudyOutline<'_>) -> String {
-        let mut s = String::new();
-        s.push_str("| Model | Metric |");
-        for p in t.pairs {
-            s.push_str(&format!(" {} |", markdown_escape(&pair_arrow(p))));
-        }
-        s.push_str(" Average |\n|:--|:--|");
-        for _ in t.pairs {
-            s.push_str("--:|");
-        }
-        s.push_str("--:|\n");
-        for b in &t.models {
-            for (i, l) in b.lines.iter().enumerate() {
-                let label = if i == 0 {
-                    let mut x = markdown_escape(b.model);
-                    if let Some(n) = b.failed_note() {
-                        x.push_str(&format!(" ({n})"));
-                    }
-                    x
-                } else {
-                    String::new()
-                };
-                s.push_str(&format!("| {label} | {} |", l.metric.label()));
-                for c in l.cells {
-                    s.push_str(&format!(" {} |", format_cell(*c, STUDY_DECIMALS)));
-                }
-                s.push_str(&format!(" {} |\n", format_cell(l.average, STUDY_DECIMALS)));
-            }
-        }
-        s
+        layout::render(&layout::study(t), self)
     }
 
     fn cohesion(&self, t: &CohesionTable) -> String {
-        let mut s = String::from("| Model | Pair |");
-        for m in &t.metrics {
-            s.push_str(&format!(" {} |", markdown_escape(m)));
-        }
-        s.push_str("\n|:--|:--|");
-        for _ in &t.metrics {
-            s.push_str("--:|");
-        }
-        s.push('\n');
-        for r in &t.rows {
-            s.push_str(&format!(
-                "| {} | {} |",
-                markdown_escape(&r.model),
-                markdown_escape(&pair_arrow(&r.pair))
-            ));
-            for (i, v) in r.values.iter().enumerate() {
-                let cell = r
-                    .estimate_cell(i, COHESION_DECIMALS, "±")
-                    .unwrap_or_else(|| format_cell(*v, COHESION_DECIMALS));
-                s.push_str(&format!(" {cell} |"));
-            }
-            s.push('\n');
-        }
-        if let Some(note) = t.interval_note() {
-            s.push_str(&format!("\n{}\n", markdown_escape(&note)));
-        }
-        s
+        layout::render(&layout::cohesion(t), self)
     }
 
     fn effect(&self, t: &EffectTable) -> String {
-        let mut s = String::from("|");
-        for (h, _) in EFFECT_COLUMNS {
-            s.push_str(&format!(" {} |", markdown_escape(h)));
-        }
-        s.push_str("\n|:--|:--|:--|");
-        for _ in EFFECT_TEXT_COLUMNS..EFFECT_COLUMNS.len() {
-            s.push_str("--:|");
-        }
-        s.push('\n');
-        for r in &t.rows {
-            s.push('|');
-            for (i, c) in r.cells().into_iter().enumerate() {
-                let text = match c {
-                    EffectCell::Text(x) if i == 0 => pair_arrow(&x),
-                    EffectCell::Text(x) => x,
-                    EffectCell::Num(v, d) => format_cell(v, d),
-                };
-                s.push_str(&format!(" {} |", markdown_escape(&text)));
-            }
-            s.push('\n');
-        }
-        s
+        layout::render(&layout::effect(t), self)
     }
 
     fn file_name(&self) -> Option<&'static str> {

@@ -8,6 +8,7 @@ mod html;
 mod html_diagnosis;
 mod html_run;
 mod latex;
+mod layout;
 mod markdown;
 mod markdown_diagnosis;
 mod pptx;
