@@ -472,3 +472,48 @@ fn missing_shards_come_with_the_commands_that_run_them() {
         .success()
         .stdout(predicate::str::contains("merged 4 of 4 shards"));
 }
+
+/// The failure and resubmission paths of `examples/slurm/embed.sbatch` on a real Slurm cluster
+/// (`scripts/slurm_check.sh`: task 2 of a 4-task array fails, the `afterany` merge names it, a plain
+/// `sbatch --array=2` is refused before computing, `DANNSCOPE_SHARD_COUNT=4 sbatch --array=2` runs
+/// shard 2/4, and the merge gives the bytes of one process). About 15 s on the one-node cluster of
+/// `scripts/slurm_local.sh`. Skipped with a note where no cluster answers, unless
+/// `DANNSCOPE_REQUIRE_SLURM=1` (CI starts one).
+#[test]
+fn failure_and_resubmission_on_a_real_slurm_cluster() {
+    let up = std::process::Command::new("timeout")
+        .args(["10", "sinfo", "-h", "-o", "%t"])
+        .output()
+        .map(|o| {
+            let s = String::from_utf8_lossy(&o.stdout);
+            o.status.success() && (s.contains("idle") || s.contains("mix"))
+        })
+        .unwrap_or(false);
+    if !up {
+        assert!(
+            std::env::var("DANNSCOPE_REQUIRE_SLURM").map_or(true, |v| v != "1"),
+            "DANNSCOPE_REQUIRE_SLURM=1 but no Slurm node takes jobs here (scripts/slurm_local.sh start)"
+        );
+        eprintln!(
+            "skipped: no Slurm cluster answers here (`scripts/slurm_local.sh start` starts one)"
+        );
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("bash")
+        .arg(root.join("scripts/slurm_check.sh"))
+        .arg(env!("CARGO_BIN_EXE_dannscope"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("FAILED"), "{text}");
+    assert!(
+        text.contains("merged files byte-identical to one process"),
+        "{text}"
+    );
+}
