@@ -8,6 +8,12 @@
 # node takes jobs. State and logs live under $SLURM_LOCAL_DIR (default /var/tmp/dannscope-slurm).
 #
 # Usage: scripts/slurm_local.sh start | stop | status
+#   start   starts what is not running and waits (at most SLURM_LOCAL_WAIT seconds, default 60, per
+#           step) until munge answers, slurmctld answers and the node is idle;
+#   stop    stops slurmd, slurmctld and munged and waits until they have exited (SIGKILL after the
+#           same bound), so that a start right after it starts fresh daemons;
+#   status  each daemon's processes (a live one is reported even when its pid file is missing) and
+#           sinfo; exits 1 unless everything runs and answers.
 set -euo pipefail
 
 BASE=${SLURM_LOCAL_DIR:-/var/tmp/dannscope-slurm}
@@ -23,7 +29,26 @@ need() {
   done
 }
 
-pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Every wait is bounded: seconds to wait for a daemon to answer or to exit.
+WAIT=${SLURM_LOCAL_WAIT:-60}
+
+# The pid in a pid file, if that process is alive and is the named program.
+pid_of() { # NAME PIDFILE
+  local pid
+  [ -f "$2" ] || return 1
+  pid=$(cat "$2" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$1" ] \
+    && echo "$pid"
+}
+
+# Every live process of the named program: the one in its pid file and any without one (a daemon
+# whose pid file an earlier instance removed on its way out).
+pids_of() { # NAME PIDFILE
+  { pid_of "$1" "$2" || true; pgrep -x "$1" || true; } | sort -un
+}
+
+# Run a command at most $1 seconds (a daemon that does not answer must not hang the script).
+bounded() { local s=$1; shift; timeout "$s" "$@"; }
 
 start_munge() {
   if [ ! -s /etc/munge/munge.key ]; then
@@ -33,10 +58,15 @@ start_munge() {
   chown munge:munge /etc/munge/munge.key && chmod 0400 /etc/munge/munge.key
   install -d -o munge -g munge -m 0755 /run/munge
   install -d -o munge -g munge -m 0700 /var/lib/munge /var/log/munge
-  if ! pid_alive /run/munge/munged.pid; then
+  if [ -z "$(pids_of munged /run/munge/munged.pid)" ]; then
     runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/munged.pid
   fi
-  munge -n | unmunge >/dev/null || die "munge does not work (see /var/log/munge/munged.log)"
+  local t0=$SECONDS
+  until bounded 5 munge -n 2>/dev/null | bounded 5 unmunge >/dev/null 2>&1; do
+    [ $((SECONDS - t0)) -lt "$WAIT" ] \
+      || die "munge does not answer after ${WAIT}s (see /var/log/munge/munged.log)"
+    sleep 1
+  done
 }
 
 write_conf() {
@@ -86,33 +116,75 @@ start() {
   need
   start_munge
   write_conf
-  pid_alive "$BASE/slurmctld.pid" || slurmctld
-  pid_alive "$BASE/slurmd.pid" || slurmd
-  local host; host=$(hostname -s)
-  for _ in $(seq 1 60); do
-    state=$(sinfo -h -n "$host" -o %t 2>/dev/null || true)
+  local host t0 state
+  host=$(hostname -s)
+  [ -n "$(pids_of slurmctld "$BASE/slurmctld.pid")" ] || slurmctld
+  t0=$SECONDS
+  until bounded 5 scontrol ping 2>/dev/null | grep -q 'is UP'; do
+    [ $((SECONDS - t0)) -lt "$WAIT" ] \
+      || die "slurmctld does not answer after ${WAIT}s; see $BASE/log/slurmctld.log"
+    sleep 1
+  done
+  [ -n "$(pids_of slurmd "$BASE/slurmd.pid")" ] || slurmd
+  t0=$SECONDS
+  while [ $((SECONDS - t0)) -lt "$WAIT" ]; do
+    state=$(bounded 5 sinfo -h -n "$host" -o %t 2>/dev/null || true)
     case "$state" in
-      idle*|mix*|alloc*) sinfo; echo "Slurm is up on $host"; return 0 ;;
-      down*|drain*) scontrol update nodename="$host" state=resume 2>/dev/null || true ;;
+      idle*|mix*|alloc*) bounded 5 sinfo; echo "Slurm is up on $host ($((SECONDS - t0))s)"; return 0 ;;
+      down*|drain*) bounded 5 scontrol update nodename="$host" state=resume 2>/dev/null || true ;;
     esac
     sleep 1
   done
-  sinfo || true
-  die "the node did not become idle; see $BASE/log/slurmctld.log and $BASE/log/slurmd.log"
+  bounded 5 sinfo || true
+  die "the node did not become idle in ${WAIT}s; see $BASE/log/slurmctld.log and $BASE/log/slurmd.log"
+}
+
+# Stop one daemon and wait until every process of it has exited: SIGTERM, then SIGKILL after $WAIT
+# seconds. Only then may a new one start (an old slurmd still holding its port, or removing the pid
+# file of the new one on its way out, is what makes a quick restart hang or `status` lie).
+stop_one() { # NAME PIDFILE
+  local pids t0
+  pids=$(pids_of "$1" "$2")
+  [ -n "$pids" ] || return 0
+  # shellcheck disable=SC2086 # a list of pids
+  kill $pids 2>/dev/null || true
+  t0=$SECONDS
+  while [ -n "$(pids_of "$1" "$2")" ]; do
+    if [ $((SECONDS - t0)) -ge "$WAIT" ]; then
+      pids=$(pids_of "$1" "$2")
+      echo "$1 ($pids) did not exit in ${WAIT}s: killing it"
+      # shellcheck disable=SC2086
+      kill -KILL $pids 2>/dev/null || true
+      sleep 1
+      [ -z "$(pids_of "$1" "$2")" ] || die "$1 ($pids) is still running"
+      break
+    fi
+    sleep 0.2
+  done
+  rm -f "$2"
+  echo "stopped $1 ($(echo $pids | tr ' ' ,), $((SECONDS - t0))s)"
 }
 
 stop() {
-  for d in slurmd slurmctld; do
-    if pid_alive "$BASE/$d.pid"; then kill "$(cat "$BASE/$d.pid")"; echo "stopped $d"; fi
-  done
-  if pid_alive /run/munge/munged.pid; then kill "$(cat /run/munge/munged.pid)"; echo "stopped munged"; fi
+  stop_one slurmd "$BASE/slurmd.pid"
+  stop_one slurmctld "$BASE/slurmctld.pid"
+  stop_one munged /run/munge/munged.pid
 }
 
 status() {
-  for p in "$BASE/slurmctld.pid" "$BASE/slurmd.pid" /run/munge/munged.pid; do
-    if pid_alive "$p"; then echo "running: $p ($(cat "$p"))"; else echo "not running: $p"; fi
+  local rc=0 d f pids pf others
+  for d in slurmctld:"$BASE/slurmctld.pid" slurmd:"$BASE/slurmd.pid" munged:/run/munge/munged.pid; do
+    f=${d#*:}; d=${d%%:*}
+    pids=$(pids_of "$d" "$f")
+    pf=$(pid_of "$d" "$f" || true)
+    others=$(echo "$pids" | grep -vx "${pf:-none}" | tr '\n' ' ' | sed 's/ $//' || true)
+    if [ -z "$pids" ]; then echo "$d: not running"; rc=1
+    elif [ -n "$pf" ]; then echo "$d: running (pid $pf${others:+; also $others, starting or exiting})"
+    else echo "$d: running (pid $others; $f does not name it)"
+    fi
   done
-  sinfo 2>/dev/null || true
+  bounded 5 sinfo 2>/dev/null || { echo "sinfo: no answer from slurmctld"; rc=1; }
+  return $rc
 }
 
 case "${1:-start}" in

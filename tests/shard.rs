@@ -43,6 +43,30 @@ fn cmd(sub: &str, model: &Path, out: &Path) -> Command {
     c
 }
 
+/// What a finished command wrote to stderr.
+fn stderr_of(a: assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+/// The commands an error or warning offers (`  run: …` lines).
+fn run_lines(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("run: "))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The environment of a task of `sbatch --array=<ids>` (task `id` of `count`, from `min` to `max`).
+fn slurm_task(c: &mut Command, id: usize, min: usize, max: usize, count: usize) -> &mut Command {
+    c.env("SLURM_JOB_ID", "41")
+        .env("SLURM_ARRAY_JOB_ID", "40")
+        .env("SLURM_ARRAY_TASK_ID", id.to_string())
+        .env("SLURM_ARRAY_TASK_MIN", min.to_string())
+        .env("SLURM_ARRAY_TASK_MAX", max.to_string())
+        .env("SLURM_ARRAY_TASK_COUNT", count.to_string())
+}
+
 fn tiny() -> PathBuf {
     fixtures().join("models/tiny.onnx")
 }
@@ -134,20 +158,46 @@ fn a_missing_shard_is_named_and_finished_shards_are_kept() {
     for i in [0, 1, 3] {
         shard(out.path(), &tiny(), i, 4);
     }
-    cmd("merge", &tiny(), out.path())
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains(
-            "1 of 4 shards are not finished: 2",
-        ));
+    let err = stderr_of(
+        cmd("merge", &tiny(), out.path())
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains("shard 2/4 is not finished;")),
+    );
     assert!(result_files(&emb(out.path())).is_empty(), "nothing merged");
-    // A partial merge writes what is there, never taken for a finished embed.
-    cmd("merge", &tiny(), out.path())
-        .arg("--partial")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("merged 3 of 4 shards"))
-        .stderr(predicate::str::contains("partial"));
+    // The command to run it: this merge's command line as an embed of shard 2/4.
+    let run = run_lines(&err);
+    assert_eq!(run.len(), 1, "{err}");
+    assert!(
+        run[0].contains(" embed ") && run[0].ends_with("--shard 2/4") && !run[0].contains("merge"),
+        "{err}"
+    );
+    // A partial merge writes what is there, never taken for a finished embed, and says what it
+    // leaves out: the images that a single process embeds and the partial files lack.
+    let one = tempfile::tempdir().unwrap();
+    single(one.path());
+    let rows = |dir: &Path| -> usize {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("Real World.json")).unwrap()).unwrap();
+        json["n"].as_u64().unwrap() as usize + json["skipped"].as_array().unwrap().len()
+    };
+    let err = stderr_of(
+        cmd("merge", &tiny(), out.path())
+            .arg("--partial")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("merged 3 of 4 shards")),
+    );
+    let left_out = rows(&emb(one.path())) - rows(&emb(out.path()));
+    assert!(left_out > 0);
+    assert!(
+        err.contains(&format!(
+            "warning: partial merge: shard 2/4 left out ({left_out} images of Real World); the \
+             merged files lack those rows"
+        )),
+        "{err}"
+    );
+    assert_eq!(run_lines(&err), run, "{err}");
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(emb(out.path()).join("Real World.json")).unwrap())
             .unwrap();
@@ -158,8 +208,6 @@ fn a_missing_shard_is_named_and_finished_shards_are_kept() {
     // The last shard, then a full merge replaces the partial files: same bytes as one process.
     shard(out.path(), &tiny(), 2, 4);
     cmd("merge", &tiny(), out.path()).assert().success();
-    let one = tempfile::tempdir().unwrap();
-    single(one.path());
     assert!(result_files(&emb(out.path())) == result_files(&emb(one.path())));
     // Re-running a finished shard reuses it.
     cmd("embed", &tiny(), out.path())
@@ -220,14 +268,22 @@ fn duplicate_and_overlapping_shards_are_refused() {
         .stderr(predicate::str::contains(
             "is shard 0/4 but lies in the folder of shard 1/4",
         ));
-    // Shards of a 2-way split of the same inputs beside the 4-way ones: rows covered twice.
+    // Shard 0 of a 2-way split of the same inputs (embedded elsewhere, then copied) beside the 4-way
+    // ones: rows covered twice. The merge names the one cause.
     std::fs::remove_dir_all(shards.join("1-of-4")).unwrap();
     shard(out.path(), &tiny(), 1, 4);
-    shard(out.path(), &tiny(), 0, 2);
-    cmd("merge", &tiny(), out.path())
-        .assert()
-        .failure()
-        .stderr(predicate::str::contains("belongs to another embed"));
+    let two = tempfile::tempdir().unwrap();
+    shard(two.path(), &tiny(), 0, 2);
+    copy_tree(
+        &emb(two.path()).join("shards/0-of-2"),
+        &shards.join("0-of-2"),
+    );
+    let err = stderr_of(cmd("merge", &tiny(), out.path()).assert().failure());
+    assert!(
+        err.contains("shard 0/2 belongs to another embed than the 4 other finished shards (a plan of 4 shards): it is of a plan of 2 shards")
+            && err.contains("0-of-2 away"),
+        "{err}"
+    );
     // A shard whose arrays were swapped for another shard's rows.
     std::fs::remove_dir_all(shards.join("0-of-2")).unwrap();
     std::fs::copy(
@@ -287,4 +343,177 @@ fn shard_auto_reads_slurm_and_kubernetes_and_names_what_is_missing() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("no finished shard"));
+}
+
+#[test]
+fn a_resubmitted_array_task_keeps_the_plan_on_disk_or_refuses_before_computing() {
+    let out = tempfile::tempdir().unwrap();
+    for i in [0, 1, 3] {
+        shard(out.path(), &tiny(), i, 4);
+    }
+    let shards = emb(out.path()).join("shards");
+    let folders = || -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(&shards)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = folders();
+    // `sbatch --array=2 ...`: Slurm runs one task of a one-task array, shard 0/1 (the whole
+    // dataset). Refused before anything is computed, naming the plan on disk and the commands.
+    let mut c = cmd("embed", &tiny(), out.path());
+    c.args(["--shard", "auto"]);
+    let err = stderr_of(slurm_task(&mut c, 2, 2, 2, 1).assert().failure());
+    assert!(
+        err.contains(
+            "holds shards of this embed split into 4 (finished: 0/4, 1/4, 3/4; not finished: 2/4), \
+             but this task is shard 0/1, a plan of 1 shard; nothing was computed"
+        ),
+        "{err}"
+    );
+    let run = run_lines(&err);
+    assert_eq!(run.len(), 2, "{err}");
+    assert!(
+        run[0].ends_with("--shard 2/4") && !run[0].contains("auto"),
+        "{err}"
+    );
+    assert!(
+        run[1].starts_with("DANNSCOPE_SHARD_COUNT=4 sbatch --array=2 "),
+        "{err}"
+    );
+    assert_eq!(folders(), before, "nothing written");
+    // Another explicit count is refused the same way (no Slurm: no sbatch line).
+    let err = stderr_of(
+        cmd("embed", &tiny(), out.path())
+            .args(["--shard", "1/3"])
+            .assert()
+            .failure(),
+    );
+    assert!(err.contains("this task is shard 1/3"), "{err}");
+    assert_eq!(run_lines(&err).len(), 1, "{err}");
+    assert_eq!(folders(), before, "nothing written");
+    // Resubmitted with the plan's count, as the refusal says: task ID 2 is shard 2/4.
+    let mut c = cmd("embed", &tiny(), out.path());
+    c.args(["--shard", "auto"])
+        .env("DANNSCOPE_SHARD_COUNT", "4");
+    slurm_task(&mut c, 2, 2, 2, 1)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("shard 2/4: embedded"));
+    cmd("merge", &tiny(), out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("merged 4 of 4 shards"));
+    let one = tempfile::tempdir().unwrap();
+    single(one.path());
+    assert!(result_files(&emb(out.path())) == result_files(&emb(one.path())));
+    // All shards of the plan finished: a task of another count is told to merge them.
+    let err = stderr_of(
+        cmd("embed", &tiny(), out.path())
+            .args(["--shard", "0/2"])
+            .assert()
+            .failure(),
+    );
+    assert!(
+        err.contains("(all 4 finished)") && err.contains("Merge those shards"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_shards_come_with_the_commands_that_run_them() {
+    let out = tempfile::tempdir().unwrap();
+    for i in [0, 3] {
+        shard(out.path(), &tiny(), i, 4);
+    }
+    // A merge job on Slurm (after the array, whatever its outcome): the loop of embeds and the
+    // array tasks to resubmit.
+    let mut c = cmd("merge", &tiny(), out.path());
+    c.env("SLURM_JOB_ID", "42");
+    let err = stderr_of(c.assert().failure());
+    assert!(
+        err.contains("shards 1/4, 2/4 are not finished;") && !err.contains("started"),
+        "{err}"
+    );
+    let run = run_lines(&err);
+    assert_eq!(run.len(), 2, "{err}");
+    assert!(
+        run[0].starts_with("for i in 1 2; do ") && run[0].ends_with(" --shard $i/4; done"),
+        "{err}"
+    );
+    assert!(
+        run[1].starts_with("DANNSCOPE_SHARD_COUNT=4 sbatch --array=1,2 "),
+        "{err}"
+    );
+    // A started shard (its folder, no shard.json) is told apart.
+    std::fs::create_dir_all(emb(out.path()).join("shards/1-of-4")).unwrap();
+    cmd("merge", &tiny(), out.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "(1/4 was started: its folder has no shard.json yet)",
+        ));
+    // The offered command, run as printed, finishes the plan.
+    let line = run[0].clone();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&line)
+        .env_remove("SLURM_JOB_ID")
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("DANNSCOPE_SHARD_COUNT")
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{line}: {status:?}");
+    cmd("merge", &tiny(), out.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("merged 4 of 4 shards"));
+}
+
+/// The failure and resubmission paths of `examples/slurm/embed.sbatch` on a real Slurm cluster
+/// (`scripts/slurm_check.sh`: task 2 of a 4-task array fails, the `afterany` merge names it, a plain
+/// `sbatch --array=2` is refused before computing, `DANNSCOPE_SHARD_COUNT=4 sbatch --array=2` runs
+/// shard 2/4, and the merge gives the bytes of one process). About 15 s on the one-node cluster of
+/// `scripts/slurm_local.sh`. Skipped with a note where no cluster answers, unless
+/// `DANNSCOPE_REQUIRE_SLURM=1` (CI starts one).
+#[test]
+fn failure_and_resubmission_on_a_real_slurm_cluster() {
+    let up = std::process::Command::new("timeout")
+        .args(["10", "sinfo", "-h", "-o", "%t"])
+        .output()
+        .map(|o| {
+            let s = String::from_utf8_lossy(&o.stdout);
+            o.status.success() && (s.contains("idle") || s.contains("mix"))
+        })
+        .unwrap_or(false);
+    if !up {
+        assert!(
+            std::env::var("DANNSCOPE_REQUIRE_SLURM").map_or(true, |v| v != "1"),
+            "DANNSCOPE_REQUIRE_SLURM=1 but no Slurm node takes jobs here (scripts/slurm_local.sh start)"
+        );
+        eprintln!(
+            "skipped: no Slurm cluster answers here (`scripts/slurm_local.sh start` starts one)"
+        );
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("bash")
+        .arg(root.join("scripts/slurm_check.sh"))
+        .arg(env!("CARGO_BIN_EXE_dannscope"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("FAILED"), "{text}");
+    assert!(
+        text.contains("merged files byte-identical to one process"),
+        "{text}"
+    );
 }

@@ -201,7 +201,8 @@ pub struct ShardArgs {
     /// Embed only shard I of N (0-based, e.g. 0/4): disjoint, contiguous, batch-aligned rows of the
     /// embed order, written under <embeddings>/shards/I-of-N/; `dannscope merge` joins them. `auto`:
     /// from a Slurm array job (SLURM_ARRAY_TASK_ID/_COUNT/_MIN) or a Kubernetes Indexed Job
-    /// (JOB_COMPLETION_INDEX, with DANNSCOPE_SHARD_COUNT set to spec.completions).
+    /// (JOB_COMPLETION_INDEX, with DANNSCOPE_SHARD_COUNT set to spec.completions). In a Slurm array of
+    /// fewer tasks than DANNSCOPE_SHARD_COUNT (failed tasks resubmitted), task IDs are shard indices.
     #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<ShardSpec>,
 }

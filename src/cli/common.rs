@@ -155,6 +155,99 @@ pub fn checkpoints_workspace(
     Ok((models, pair, ws))
 }
 
+/// The outermost message of a failed command with the commands that would fix it; `main` prints them
+/// after the error and its causes, one `  run: …` line each.
+#[derive(Debug)]
+pub struct WithCommands {
+    /// What failed.
+    pub message: String,
+    /// Shell command lines to run, in order.
+    pub commands: Vec<String>,
+}
+
+impl std::fmt::Display for WithCommands {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// `word` as one shell word (single-quoted unless it is plain).
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// This process's command line run as `embed` on `shard` (`I/N`, or `$i/N` in a loop): the
+/// subcommand `from` becomes `embed`, `--shard` takes `shard`, and the flags of `drop` (flags
+/// without values that `embed` does not take the same way) are left out.
+pub fn embed_command(args: &[String], from: &str, shard: &str, drop: &[&str]) -> String {
+    let mut out: Vec<String> = Vec::with_capacity(args.len() + 2);
+    let mut it = args.iter().enumerate();
+    let mut sub_seen = false;
+    while let Some((i, a)) = it.next() {
+        if i > 0 && !sub_seen && a == from {
+            sub_seen = true;
+            out.push("embed".into());
+        } else if a == "--shard" {
+            it.next();
+        } else if a.starts_with("--shard=") || drop.contains(&a.as_str()) {
+        } else {
+            out.push(shell_word(a));
+        }
+    }
+    out.push("--shard".into());
+    out.push(shard.to_string());
+    out.join(" ")
+}
+
+/// The commands that run the shards `missing` of a plan of `count` shards: this command line as
+/// `embed --shard I/N` (a loop over several), and where this runs in a Slurm job, the array tasks to
+/// resubmit with the plan's count.
+pub fn missing_shard_commands(
+    from: &str,
+    drop: &[&str],
+    missing: &[usize],
+    count: usize,
+) -> Vec<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let list = |sep: &str| -> String {
+        missing
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    let mut v = match missing {
+        [] => return Vec::new(),
+        [one] => vec![embed_command(
+            args.as_slice(),
+            from,
+            &format!("{one}/{count}"),
+            drop,
+        )],
+        _ => vec![format!(
+            "for i in {}; do {}; done",
+            list(" "),
+            embed_command(args.as_slice(), from, &format!("$i/{count}"), drop)
+        )],
+    };
+    if std::env::var_os("SLURM_JOB_ID").is_some() {
+        v.push(format!(
+            "{}={count} sbatch --array={} <the array job's script>, then the merge again",
+            dannscope::shard::env::COUNT_VAR,
+            list(",")
+        ));
+    }
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +260,38 @@ mod tests {
         let wrapped = e.context("in the map settings");
         assert_eq!(exit_status(&wrapped), EXIT_USAGE);
         assert_eq!(exit_status(&anyhow::anyhow!("disk full")), EXIT_ERROR);
+    }
+
+    #[test]
+    fn a_command_line_becomes_the_embed_of_one_shard() {
+        let args: Vec<String> = [
+            "/opt/bin/dannscope",
+            "-q",
+            "merge",
+            "--data",
+            "data/Office Home",
+            "--out",
+            "merge",
+            "--partial",
+            "--shard=auto",
+            "--model",
+            "it's.onnx",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            embed_command(&args, "merge", "2/4", &["--partial"]),
+            "/opt/bin/dannscope -q embed --data 'data/Office Home' --out merge --model \
+             'it'\\''s.onnx' --shard 2/4"
+        );
+        let args: Vec<String> = ["dannscope", "embed", "--shard", "auto", "--data", "d"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            embed_command(&args, "embed", "$i/4", &[]),
+            "dannscope embed --data d --shard $i/4"
+        );
     }
 }

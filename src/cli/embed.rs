@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
+use dannscope::shard::ShardError;
 
 use super::args::{EmbeddingArgs, ShardArgs};
 use super::common;
@@ -48,7 +49,25 @@ pub fn run(a: Args) -> Result<()> {
     let rep = Reporter::new();
     let summary = ws
         .embed(&model, domains, a.force, a.strict, &|e| rep.event(e))
-        .with_context(|| format!("embedding with {} failed", model.path.display()))?;
+        .map_err(|e| {
+            let commands = match &e {
+                dannscope::Error::Shard(ShardError::OtherPlan {
+                    count,
+                    finished,
+                    same_embed: true,
+                    ..
+                }) => {
+                    let missing: Vec<usize> =
+                        (0..*count).filter(|i| !finished.contains(i)).collect();
+                    common::missing_shard_commands("embed", &[], &missing, *count)
+                }
+                _ => Vec::new(),
+            };
+            anyhow::Error::new(e).context(common::WithCommands {
+                message: format!("embedding with {} failed", model.path.display()),
+                commands,
+            })
+        })?;
     let n: usize = summary.domains.iter().map(|d| d.n).sum();
     let skipped: usize = summary.domains.iter().map(|d| d.skipped).sum();
     let shard = ws

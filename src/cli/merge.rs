@@ -2,14 +2,19 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args as ClapArgs;
+use dannscope::shard::ShardError;
 
 use super::args::{EngineArgs, ProjectArgs, SplitArgs};
 use super::common;
 use super::console;
 use super::progress::Reporter;
 use super::resolve::Flags;
+
+/// The flags of `merge` that the `embed` of a missing shard does not take (`--force` means another
+/// thing there).
+const DROP: &[&str] = &["--partial", "--force"];
 
 /// Arguments of `merge`.
 #[derive(Debug, ClapArgs)]
@@ -56,13 +61,39 @@ pub fn run(a: Args) -> Result<()> {
     let rep = Reporter::new();
     let (summary, dir) = ws
         .merge(&model, domains, a.partial, a.force, &|e| rep.event(e))
-        .context("cannot merge the shards")?;
-    for d in &summary.domains {
-        if !d.complete {
-            console::note(format!(
-                "{}: partial ({} rows), shards {:?} of {} are missing",
-                d.domain, d.n, summary.missing, summary.count
-            ));
+        .map_err(|e| {
+            let commands = match &e {
+                dannscope::Error::Shard(ShardError::Missing { count, missing, .. }) => {
+                    common::missing_shard_commands("merge", DROP, missing, *count)
+                }
+                _ => Vec::new(),
+            };
+            anyhow::Error::new(e).context(common::WithCommands {
+                message: "cannot merge the shards".into(),
+                commands,
+            })
+        })?;
+    if !summary.missing.is_empty() {
+        let shards: Vec<String> = summary
+            .missing
+            .iter()
+            .map(|i| format!("{i}/{}", summary.count))
+            .collect();
+        let rows: Vec<String> = summary
+            .left_out
+            .iter()
+            .map(|(d, n)| format!("{} of {d}", console::count(*n, "image")))
+            .collect();
+        console::err_line(format!(
+            "warning: partial merge: shard{} {} left out ({}); the merged files lack those rows and \
+             are never taken for a finished embed. Run the missing shard{}, then merge again:",
+            if shards.len() == 1 { "" } else { "s" },
+            shards.join(", "),
+            rows.join(", "),
+            if shards.len() == 1 { "" } else { "s" },
+        ));
+        for c in common::missing_shard_commands("merge", DROP, &summary.missing, summary.count) {
+            console::err_line(format!("  run: {c}"));
         }
     }
     let n: usize = summary.domains.iter().map(|d| d.n).sum();

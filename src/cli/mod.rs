@@ -137,6 +137,9 @@ fn error_lines(e: &anyhow::Error) -> Vec<String> {
         }
         last = t;
     }
+    if let Some(w) = e.downcast_ref::<common::WithCommands>() {
+        lines.extend(w.commands.iter().map(|c| format!("  run: {c}")));
+    }
     lines
 }
 

@@ -58,7 +58,8 @@ pub fn shard_record(
 
 /// Embed one shard's rows of every domain of the job into `shards/<I>-of-<N>/` of its folder, then
 /// write its `shard.json`. A finished shard of the same plan is reused (unless `force`), and so is
-/// each finished domain part of an interrupted one.
+/// each finished domain part of an interrupted one. Where the finished shards on disk are all of
+/// another shard count, nothing is computed ([`crate::shard::merge::check_plan`]).
 pub fn run_shard(
     job: &EmbedJob,
     model: &ModelInfo,
@@ -71,6 +72,8 @@ pub fn run_shard(
     let batch_size = engine_opts.batch_size.max(1);
     let dir = Layout::shard_dir(&job.dir, shard.index(), shard.count());
     let record = shard_record(works, model, batch_size, shard);
+    // Finished shards of another count on disk: refused before anything is computed.
+    shard::merge::check_plan(&job.dir, &record)?;
     let rec_path = Layout::shard_record(&dir);
     let _lock = embed::lock_dir(&dir, &|p| on_event(Event::Waiting(p)))?;
     let done_before =

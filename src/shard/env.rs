@@ -9,7 +9,12 @@
 //!   `DANNSCOPE_SHARD_COUNT`, which the Job's pod template sets to the same number as
 //!   `spec.completions` (see `examples/k8s/embed-job.yaml`).
 //!
-//! `DANNSCOPE_SHARD_COUNT`, when set in a Slurm task, must agree with the array's task count.
+//! `DANNSCOPE_SHARD_COUNT=N` in a Slurm task keeps a plan of `N` shards when the array has fewer
+//! tasks: a resubmitted part of the array (`DANNSCOPE_SHARD_COUNT=4 sbatch --array=2 ...` runs shard
+//! 2/4, `--array=1,3` shards 1/4 and 3/4). Task IDs then *are* shard indices (`0..N`), whatever the
+//! first array's range was. With as many tasks as `N` it only repeats the count; more tasks than `N`
+//! is refused. Without it, an array of one task is a plan of one shard (the whole dataset), which
+//! `embed` refuses where shards of another count are already on disk.
 
 use super::{Shard, ShardError, ShardSpec};
 
@@ -57,34 +62,27 @@ pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Shard, ShardErro
                 })
             };
             let count = need("SLURM_ARRAY_TASK_COUNT")?;
-            let min = need("SLURM_ARRAY_TASK_MIN")?;
-            let step = num("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1);
-            if step == 0 {
-                return Err(ShardError::Scheduler("SLURM_ARRAY_TASK_STEP=0".into()));
-            }
-            if id < min || (id - min) % step != 0 {
-                return Err(ShardError::Scheduler(format!(
-                    "SLURM_ARRAY_TASK_ID={id} is not on the array's range (min {min}, step {step})"
-                )));
-            }
-            if let Some(max) = num("SLURM_ARRAY_TASK_MAX")? {
-                if count == 0 || max != min + (count - 1) * step {
-                    return Err(ShardError::Scheduler(format!(
-                        "the array is not a regular range (min {min}, max {max}, step {step}, \
-                         {count} tasks); submit it as --array=0-{} (a % limit is fine)",
-                        count.max(1) - 1
-                    )));
+            match count_var {
+                // Part of a plan of `c` shards: the task ID is the shard index.
+                Some(c) if c > count => {
+                    if id >= c {
+                        return Err(ShardError::Scheduler(format!(
+                            "SLURM_ARRAY_TASK_ID={id} is not a shard of {COUNT_VAR}={c}: with the \
+                             count set for an array of fewer tasks ({count}), task IDs are shard \
+                             indices 0..{}",
+                            c - 1
+                        )));
+                    }
+                    (id, c)
                 }
-            }
-            let index = (id - min) / step;
-            if let Some(c) = count_var {
-                if c != count {
+                Some(c) if c < count => {
                     return Err(ShardError::Scheduler(format!(
-                        "{COUNT_VAR}={c} but the Slurm array has {count} tasks"
-                    )));
+                        "{COUNT_VAR}={c} but the Slurm array has {count} tasks, more than there \
+                         are shards"
+                    )))
                 }
+                _ => (array_index(&num, id, count)?, count),
             }
-            (index, count)
         }
         (None, Some(index)) => {
             let count = count_var.ok_or_else(|| {
@@ -113,6 +111,42 @@ pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Result<Shard, ShardErro
             "the environment names shard {index} of {count}, which does not exist"
         ))
     })
+}
+
+/// The shard index of Slurm array task `id` of an array of `count` tasks: `(ID - MIN) / STEP` of a
+/// regular range.
+fn array_index(
+    num: &dyn Fn(&str) -> Result<Option<u64>, ShardError>,
+    id: u64,
+    count: u64,
+) -> Result<u64, ShardError> {
+    let min = num("SLURM_ARRAY_TASK_MIN")?.ok_or_else(|| {
+        ShardError::Scheduler(
+            "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_MIN is not (Slurm sets both in array \
+             jobs)"
+                .into(),
+        )
+    })?;
+    let step = num("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1);
+    if step == 0 {
+        return Err(ShardError::Scheduler("SLURM_ARRAY_TASK_STEP=0".into()));
+    }
+    if id < min || !(id - min).is_multiple_of(step) {
+        return Err(ShardError::Scheduler(format!(
+            "SLURM_ARRAY_TASK_ID={id} is not on the array's range (min {min}, step {step})"
+        )));
+    }
+    if let Some(max) = num("SLURM_ARRAY_TASK_MAX")? {
+        if count == 0 || max != min + (count - 1) * step {
+            return Err(ShardError::Scheduler(format!(
+                "the array is not a regular range (min {min}, max {max}, step {step}, {count} \
+                 tasks); submit it as --array=0-{} (a % limit is fine), or set {COUNT_VAR} to the \
+                 number of shards (task IDs are then shard indices)",
+                count.max(1) - 1
+            )));
+        }
+    }
+    Ok((id - min) / step)
 }
 
 #[cfg(test)]
@@ -188,10 +222,10 @@ mod tests {
         assert!(m.contains("SLURM_ARRAY_TASK_ID=15"), "{m}");
         // below the minimum
         assert!(msg(&slurm(0, 1, 4, 4, None)).contains("not on the array's range"));
-        // count variable disagrees
+        // count variable below the array's task count
         let mut v = slurm(1, 0, 3, 4, None);
-        v.push((COUNT_VAR.into(), "8".into()));
-        assert!(msg(&v).contains("DANNSCOPE_SHARD_COUNT=8 but the Slurm array has 4 tasks"));
+        v.push((COUNT_VAR.into(), "2".into()));
+        assert!(msg(&v).contains("DANNSCOPE_SHARD_COUNT=2 but the Slurm array has 4 tasks"));
         // missing count or min
         let m = run(&[("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_MIN", "0")])
             .unwrap_err()
@@ -212,6 +246,30 @@ mod tests {
         // a Slurm job that is not an array
         let m = run(&[("SLURM_JOB_ID", "5")]).unwrap_err().to_string();
         assert!(m.contains("not an array job"), "{m}");
+    }
+
+    #[test]
+    fn the_count_variable_keeps_a_plan_for_part_of_an_array() {
+        // `DANNSCOPE_SHARD_COUNT=4 sbatch --array=2`: one task, ID 2, shard 2/4.
+        let mut v = slurm(2, 2, 2, 1, None);
+        assert_eq!(run_owned(&v).unwrap(), Shard::new(0, 1).unwrap());
+        v.push((COUNT_VAR.into(), "4".into()));
+        assert_eq!(run_owned(&v).unwrap(), Shard::new(2, 4).unwrap());
+        // `--array=1,3` (not a regular range) with the count: shards 1/4 and 3/4.
+        for id in [1, 3] {
+            let mut v = slurm(id, 1, 3, 2, None);
+            v.push((COUNT_VAR.into(), "4".into()));
+            assert_eq!(run_owned(&v).unwrap(), Shard::new(id as usize, 4).unwrap());
+        }
+        // A task ID beyond the plan.
+        let mut v = slurm(4, 4, 4, 1, None);
+        v.push((COUNT_VAR.into(), "4".into()));
+        let m = run_owned(&v).unwrap_err().to_string();
+        assert!(
+            m.contains("SLURM_ARRAY_TASK_ID=4 is not a shard of DANNSCOPE_SHARD_COUNT=4")
+                && m.contains("0..3"),
+            "{m}"
+        );
     }
 
     #[test]

@@ -14,11 +14,12 @@ use ndarray::{concatenate, Array1, Array2, Axis};
 use sha2::{Digest, Sha256};
 
 use super::plan::ranges;
-use super::record::{rows_fingerprint, ShardRecord};
+use super::record::{plan_fingerprint, rows_fingerprint, ShardRecord};
 use super::{Shard, ShardError};
 use crate::error::Result;
 use crate::layout::Layout;
 use crate::store::{self, DomainEmbeddings, EmbeddingRecord, RunRecord};
+use crate::text;
 
 /// What to check a merge against.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +60,8 @@ pub struct MergeSummary {
     pub missing: Vec<usize>,
     /// Per domain.
     pub domains: Vec<MergedDomain>,
+    /// What a partial merge leaves out: each domain with rows in the missing shards, and how many.
+    pub left_out: Vec<(String, usize)>,
 }
 
 fn mismatch(path: &Path, message: impl Into<String>) -> crate::error::Error {
@@ -111,26 +114,41 @@ pub fn merge(dir: &Path, opts: &MergeOptions) -> Result<MergeSummary> {
         }
         finished.push((rec, rec_path));
     }
-    let Some((first, first_path)) = finished.first().cloned() else {
+    // The plan most finished shards share is the reference; a shard of another plan is named with
+    // the one thing that sets it apart.
+    let Some((first, _)) = finished
+        .iter()
+        .max_by_key(|(r, _)| {
+            let same = finished.iter().filter(|(o, _)| o.plan == r.plan).count();
+            (same, std::cmp::Reverse((r.count, r.index)))
+        })
+        .cloned()
+    else {
         return Err(ShardError::NoShards(shards_dir).into());
     };
-    for (rec, path) in &finished[1..] {
-        if rec.plan != first.plan {
-            return Err(mismatch(
-                path,
-                format!(
-                    "shard {}/{} belongs to another embed than {} (shard {}/{}): the model, the \
-                     images, the preprocessing, the batch size or the shard count differ. Keep the \
-                     shards of one embed under {} (move the others away) and merge again",
-                    rec.index,
-                    rec.count,
-                    first_path.display(),
-                    first.index,
-                    first.count,
-                    shards_dir.display()
-                ),
-            ));
-        }
+    let alike = finished
+        .iter()
+        .filter(|(r, _)| r.plan == first.plan)
+        .count();
+    if let Some((rec, path)) = finished.iter().find(|(r, _)| r.plan != first.plan) {
+        let folder = path.parent().unwrap_or(&shards_dir);
+        return Err(mismatch(
+            path,
+            format!(
+                "shard {}/{} belongs to another embed than the {} (a plan of {}): {}. Move {} away \
+                 (the merge takes one embed's shards) and merge again",
+                rec.index,
+                rec.count,
+                if alike == 1 {
+                    format!("finished shard {}/{}", first.index, first.count)
+                } else {
+                    format!("{alike} other finished shards")
+                },
+                text::count(first.count, "shard"),
+                plan_difference(&first, rec),
+                folder.display()
+            ),
+        ));
     }
     for (rec, path) in &finished {
         if rec.model_sha256 != opts.model_sha256 {
@@ -150,11 +168,25 @@ pub fn merge(dir: &Path, opts: &MergeOptions) -> Result<MergeSummary> {
                 .map(|d| (d.domain.clone(), d.fingerprint.clone()))
                 .collect();
             if &got != exp {
-                return Err(mismatch(
-                    path,
-                    "made from other inputs than the data now give (images added, removed or \
-                     changed, another manifest, split or preprocessing): embed the shards again",
-                ));
+                let names = |v: &[(String, String)]| -> String {
+                    v.iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let cause = match got.iter().zip(exp).find(|(g, e)| g != e) {
+                    Some((g, e)) if g.0 == e.0 => format!(
+                        "the inputs of domain \"{}\" differ from what the data now give (its \
+                         images, manifest, split or preprocessing)",
+                        g.0
+                    ),
+                    _ => format!(
+                        "its domains are {}, the data now give {}",
+                        names(&got),
+                        names(exp)
+                    ),
+                };
+                return Err(mismatch(path, format!("{cause}: embed the shards again")));
             }
         }
     }
@@ -237,12 +269,138 @@ pub fn merge(dir: &Path, opts: &MergeOptions) -> Result<MergeSummary> {
             complete,
         });
     }
+    let left_out = first
+        .domains
+        .iter()
+        .enumerate()
+        .map(|(d, dom)| {
+            let rows: usize = missing
+                .iter()
+                .filter_map(|&i| Shard::new(i, count).ok())
+                .map(|s| {
+                    let (a, b) = ranges(&sizes, first.batch_size, s)[d];
+                    b - a
+                })
+                .sum();
+            (dom.domain.clone(), rows)
+        })
+        .filter(|(_, rows)| *rows > 0)
+        .collect();
     Ok(MergeSummary {
         count,
         merged: have,
         missing,
         domains: out,
+        left_out,
     })
+}
+
+/// The one thing that sets shard `other` apart from the `reference` plan (they have different plan
+/// fingerprints).
+fn plan_difference(reference: &ShardRecord, other: &ShardRecord) -> String {
+    let names = |r: &ShardRecord| -> String {
+        r.domains
+            .iter()
+            .map(|d| d.domain.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if other.model_sha256 != reference.model_sha256 {
+        return format!(
+            "it was made by another model file (sha256 {}…, the others {}…)",
+            short(&other.model_sha256),
+            short(&reference.model_sha256)
+        );
+    }
+    if other.count != reference.count {
+        return format!(
+            "it is of a plan of {} (a task that ran with another shard count)",
+            text::count(other.count, "shard")
+        );
+    }
+    if other.batch_size != reference.batch_size {
+        return format!(
+            "it was embedded in batches of {}, the others in batches of {}",
+            other.batch_size, reference.batch_size
+        );
+    }
+    if names(other) != names(reference) {
+        return format!(
+            "its domains are {}, the others' {}",
+            names(other),
+            names(reference)
+        );
+    }
+    for (o, r) in other.domains.iter().zip(&reference.domains) {
+        if o.items != r.items {
+            return format!(
+                "its domain \"{}\" has {}, the others' {}",
+                o.domain,
+                text::count(o.items, "image"),
+                r.items
+            );
+        }
+        if o.fingerprint != r.fingerprint {
+            return format!(
+                "the inputs of its domain \"{}\" differ from the others' (the images, manifest, \
+                 split or preprocessing)",
+                o.domain
+            );
+        }
+    }
+    "its plan fingerprint differs from the others'".to_string()
+}
+
+/// Before a shard is computed: refuse when the finished shards under `dir/shards` are all of another
+/// shard count than `mine` (the record the task will write). A resubmitted part of an array job
+/// that became a plan of its own (one task: shard 0/1, the whole dataset), or a task run with
+/// another count, is named with the plan on disk ([`ShardError::OtherPlan`]) instead of computing
+/// shards that no merge takes. Shards of `mine`'s count on disk (of this embed or a stale one, which
+/// the task replaces) let it run.
+pub fn check_plan(dir: &Path, mine: &ShardRecord) -> Result<()> {
+    let shards_dir = Layout::shards(dir);
+    let Ok(folders) = shard_folders(&shards_dir) else {
+        return Ok(());
+    };
+    let mut by_count: std::collections::BTreeMap<usize, Vec<ShardRecord>> = Default::default();
+    for (i, n, path) in folders {
+        let rec_path = Layout::shard_record(&path);
+        if !rec_path.is_file() {
+            continue;
+        }
+        // An unreadable or misplaced record is the merge's to name.
+        if let Ok(rec) = store::read_json::<ShardRecord>(&rec_path) {
+            if (rec.index, rec.count) == (i, n) {
+                by_count.entry(n).or_default().push(rec);
+            }
+        }
+    }
+    if by_count.contains_key(&mine.count) {
+        return Ok(());
+    }
+    let Some((count, recs)) = by_count
+        .into_iter()
+        .max_by_key(|(c, v)| (v.len(), std::cmp::Reverse(*c)))
+    else {
+        return Ok(());
+    };
+    let key: Vec<(&str, &str, usize)> = mine
+        .domains
+        .iter()
+        .map(|d| (d.domain.as_str(), d.fingerprint.as_str(), d.items))
+        .collect();
+    let plan = plan_fingerprint(&key, mine.batch_size, count);
+    Err(ShardError::OtherPlan {
+        dir: shards_dir,
+        this: mine.index,
+        this_count: mine.count,
+        count,
+        finished: recs.iter().map(|r| r.index).collect(),
+        same_embed: recs
+            .iter()
+            .all(|r| r.plan == plan && r.model_sha256 == mine.model_sha256),
+    }
+    .into())
 }
 
 fn short(s: &str) -> &str {
