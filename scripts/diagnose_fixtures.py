@@ -8,13 +8,14 @@
   discordant counts (small, unbalanced, large and extreme).
 - compare.json (+ .npy inputs): two models' predictions and embeddings of the same images: accuracies,
   per-class deltas, fixed/broken rows, McNemar and the mean kNN Jaccard overlap (numpy).
-- validators_<case>.json (+ .npy inputs): the label-free validators of one checkpoint. pytorch-adapt
-  needs torch, whose PyPI wheel with its CUDA dependencies is several GB: instead its formulas are
-  reimplemented below in numpy line by line from its source (pytorch_adapt/layers/{entropy_loss,
-  diversity_loss,bnm_loss}.py, validators/{snd_validator,class_cluster_validator,
-  deep_embedded_validator}.py, v0.0.83), with scikit-learn where pytorch-adapt itself calls it
-  (KMeans, adjusted_mutual_info_score, and here LogisticRegression as the DEV discriminator). ATC
-  follows the authors' ATC_helper.py (saurabhgarg1996/ATC_code) verbatim, with a stable sort.
+- validators_<case>.json (+ .npy inputs): the label-free validators of one checkpoint, computed by
+  pytorch-adapt 0.0.83 itself: EntropyValidator, IMValidator, SNDValidator, BNMValidator,
+  ClassClusterValidator(centroid_init="label_centers") and, over numpy seeds 0-19, its default
+  ClassClusterValidator() (k-means++); DeepEmbeddedValidator run for real on the same inputs (its MLP
+  discriminators, its weights and errors captured); and the library's cross-fitted DEV recipe on
+  exported folds (scikit-learn's StandardScaler + LogisticRegression per fold, pytorch-adapt's own
+  get_dev_risk and error function). pytorch-adapt has no ATC: it follows the authors' ATC_helper.py
+  (saurabhgarg1996/ATC_code) verbatim, with a stable sort.
 - spearman.json: scipy.stats.spearmanr on series with ties.
 - gallery.json (+ .npy inputs): the most confidently wrong target images (softmax confidence of the
   arg-max, highest first), their k nearest source rows and Euclidean distances, and the per-class medoid
@@ -25,16 +26,26 @@
   accuracy at 0.5 (balanced_accuracy_score).
   These two use their own generator (seed 20261129), so the earlier fixtures do not change.
 
-Run from the repository root (needs numpy, scipy, scikit-learn):
+Run from the repository root (needs numpy, scipy, scikit-learn and the training stack of
+models/requirements.txt, plus pytorch-ignite 0.4.9, which DeepEmbeddedValidator trains with: pytorch-adapt's
+`ignite` extra pins it; its metadata asks for torch < 2 but it runs on torch 2.15, so install it with
+`pip install --no-deps pytorch-ignite==0.4.9` to keep torch):
 
     python3 scripts/diagnose_fixtures.py
 """
 import json
 import os
+import tempfile
+
+# DeepEmbeddedValidator reloads its own temporary checkpoints, which hold numpy scalars: allow them
+os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"
 
 import numpy as np
+import torch
+from pytorch_adapt.validators import (BNMValidator, ClassClusterValidator, DeepEmbeddedValidator,
+                                      EntropyValidator, IMValidator, SNDValidator)
+from pytorch_adapt.validators import deep_embedded_validator as dev_module
 from scipy.stats import binomtest, spearmanr
-from sklearn.cluster import KMeans
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (adjusted_mutual_info_score, balanced_accuracy_score, pairwise_distances,
                              roc_auc_score, silhouette_score)
@@ -246,7 +257,7 @@ def compare_case(rng):
         json.dump(exp, f, indent=1)
 
 
-# ---- pytorch-adapt, reimplemented in numpy ----------------------------------------------------------
+# ---- pytorch-adapt 0.0.83 itself ---------------------------------------------------------------------
 
 def softmax(logits):
     z = logits.astype(np.float64)
@@ -255,109 +266,92 @@ def softmax(logits):
     return e / e.sum(axis=1, keepdims=True)
 
 
-def log_softmax(logits):
-    z = logits.astype(np.float64)
-    z = z - z.max(axis=1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+def t64(a):
+    return torch.tensor(np.asarray(a, dtype=np.float64))
 
 
-TINY = np.finfo(np.float64).tiny  # pml small_val(dtype) for float64 inputs
+def target_batch(t):
+    """pytorch-adapt's `target_train` dict: float64 copies of the float32 arrays, as the library reads."""
+    logits = t64(t["logits"])
+    return {"logits": logits, "preds": torch.softmax(logits, dim=1), "features": t64(t["emb"])}
 
 
-def pa_entropy(logits):  # layers/entropy_loss.py: entropy()
-    return -np.sum(softmax(logits) * log_softmax(logits), axis=1)
+def class_ami_kmeanspp(t, seeds):
+    """ClassClusterValidator() with its default start (scikit-learn's k-means++, unseeded: numpy's global
+    generator, seeded here once per value)."""
+    out = []
+    for seed in seeds:
+        np.random.seed(seed)
+        out.append(float(ClassClusterValidator()(target_train=target_batch(t))))
+    return out
 
 
-def pa_entropy_after_softmax(preds):  # entropy_after_softmax(), eps = small_val
-    return -np.sum(preds * np.log(preds + TINY), axis=1)
+def dev_errors(s):
+    """DeepEmbeddedValidator's error: torch.nn.CrossEntropyLoss(reduction="none") on the source logits."""
+    return torch.nn.CrossEntropyLoss(reduction="none")(t64(s["logits"]), torch.tensor(s["labels"]))
 
 
-def entropy_validator(logits):  # EntropyValidator = -EntropyLoss(after_softmax=False)
-    return float(-np.mean(pa_entropy(logits)))
-
-
-def diversity_validator(logits):  # DiversityValidator = -DiversityLoss
-    p = softmax(logits).mean(axis=0, keepdims=True)
-    return float(np.mean(pa_entropy_after_softmax(p)))
-
-
-def im_validator(logits):  # IMValidator: entropy + diversity, weights 1
-    return entropy_validator(logits) + diversity_validator(logits)
-
-
-def snd_validator(logits, T=0.05):  # SNDValidator(layer="preds")
-    f = softmax(logits)
-    f = f / np.maximum(np.linalg.norm(f, axis=1, keepdims=True), 1e-12)  # CosineSimilarity normalises
-    sim = f @ f.T
-    n = len(f)
-    sim = sim[~np.eye(n, dtype=bool)].reshape(n, n - 1)  # mask_out_self
-    q = softmax(sim / T)
-    return float(np.mean(pa_entropy_after_softmax(q)))
-
-
-def bnm_validator(logits):  # BNMValidator = -BNMLoss = ||softmax||_nuc / N
-    x = softmax(logits)
-    return float(np.linalg.norm(x, "nuc") / x.shape[0])
-
-
-def get_centroids(data, labels, num_classes):  # class_cluster_validator.py (from lr94/abas)
-    centroids = np.zeros((num_classes, data.shape[1]))
-    for cid in range(num_classes):
-        if (labels == cid).any():
-            centroids[cid] = data[labels == cid].mean(0)
-    return centroids
-
-
-def class_ami_validator(feats, logits):
-    """ClassClusterValidator(layer="features", centroid_init="label_centers") with the default
-    score_fn adjusted_mutual_info_score and target_label_fn = argmax of the logits."""
-    labels = logits.argmax(axis=1)
-    num_classes = logits.shape[1]
-    feats = feats.astype(np.float64)
-    centroids = get_centroids(feats, labels, num_classes)
-    clustering = KMeans(n_clusters=num_classes, init=centroids, n_init=1)
-    clustering.fit(feats)
-    return float(adjusted_mutual_info_score(labels, clustering.labels_))
-
-
-def get_dev_risk(weight, error):  # deep_embedded_validator.py, normalization=None
-    N, d = weight.shape
-    _N, _d = error.shape
-    assert N == _N and d == _d, "dimension mismatch!"
-    weighted_error = weight * error
-    cov = np.cov(np.concatenate((weighted_error, weight), axis=1), rowvar=False)[0][1]
-    var_w = np.var(weight, ddof=1)
-    eta = -cov / var_w
-    return np.mean(weighted_error) + eta * np.mean(weight) - eta
-
-
-def dev_validator(s, t, rng, test_fraction=0.2):
-    """DEV with the library's discriminator: a stratified split (exported), StandardScaler and L2
-    logistic regression (source = 1) instead of pytorch-adapt's MLP trained by Adam on an unseeded
-    split; weights p(target|x)/p(source|x) * N_s/N_t on the held-out source points, error = per-sample
-    cross-entropy, risk = get_dev_risk, score = -risk."""
-    train, test = [], []
+def dev_cross_fitted(s, t, rng, k=5):
+    """The library's DEV recipe on exported folds: each fold's discriminator (StandardScaler +
+    LogisticRegression, C = 1, source = 1) is fitted on the other folds and weighs the source points of
+    its fold by p(target|x)/p(source|x) * N_s/N_t (its training counts); the risk is pytorch-adapt's own
+    get_dev_risk over every source point, with its error function."""
     ns, nt = len(s["emb"]), len(t["emb"])
+    fold = np.zeros(ns + nt, dtype=int)
     for off, n in [(0, ns), (ns, nt)]:
         perm = rng.permutation(n)
-        k = min(max(int(round(n * test_fraction)), 1), n - 1)
-        test += (perm[:k] + off).tolist()
-        train += (perm[k:] + off).tolist()
-    train, test = sorted(train), sorted(test)
+        fold[perm + off] = np.arange(n) % k
     x = np.vstack([s["emb"], t["emb"]]).astype(np.float64)
     y = np.r_[np.ones(ns), np.zeros(nt)].astype(int)
-    sc = StandardScaler().fit(x[train])
-    clf = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=1000)
-    clf.fit(sc.transform(x[train]), y[train])
-    val = [i for i in test if i < ns]
-    proba = clf.predict_proba(sc.transform(x[val]))  # columns: target (0), source (1)
-    n_s, n_t = int((y[train] == 1).sum()), int((y[train] == 0).sum())
-    weights = (proba[:, :1] / proba[:, 1:]) * (float(n_s) / n_t)
-    error = -log_softmax(s["logits"][val])[np.arange(len(val)), s["labels"][val]]
-    risk = float(get_dev_risk(weights, error[:, None]))
-    acc = float((clf.predict(sc.transform(x[test])) == y[test]).mean())
-    return {"train": train, "test": test, "score": -risk, "risk": risk, "mean_error": float(error.mean()),
-            "discriminator_accuracy": acc, "n_validation": len(val)}
+    weights, right = np.zeros(ns), 0
+    for f in range(k):
+        train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+        sc = StandardScaler().fit(x[train])
+        clf = LogisticRegression(C=1.0, solver="newton-cholesky", tol=1e-12, max_iter=1000)
+        clf.fit(sc.transform(x[train]), y[train])
+        right += int((clf.predict(sc.transform(x[test])) == y[test]).sum())
+        src = test[test < ns]
+        proba = clf.predict_proba(sc.transform(x[src]))  # columns: target (0), source (1)
+        n_s, n_t = int((y[train] == 1).sum()), int((y[train] == 0).sum())
+        weights[src] = proba[:, 0] / proba[:, 1] * (float(n_s) / n_t)
+    error = dev_errors(s)
+    risk = float(dev_module.get_dev_risk(t64(weights)[:, None], error[:, None], None))
+    return {"folds": fold.tolist(), "k": k, "score": -risk, "risk": risk, "mean_error": float(error.mean()),
+            "discriminator_accuracy": right / (ns + nt), "ess": float(weights.sum() ** 2 / (weights ** 2).sum()),
+            "n_validation": ns}
+
+
+def dev_pytorch_adapt(s, t, seed=0):
+    """DeepEmbeddedValidator run for real on the same inputs as the library's DEV (source and target of
+    one split: src_train = src_val = the source, target_train = the target), seeded (numpy for its
+    80/20 split, torch for its MLPs). Its weights are captured from its own get_weights; its risk is
+    recomputed from them by its own get_dev_risk, in float64 (the validator itself takes Var(w) of
+    float32 weights)."""
+    captured = {}
+    real_get_weights = dev_module.get_weights
+
+    def capture(*args):
+        out = real_get_weights(*args)
+        captured["weights"] = out[0].detach().double().reshape(-1)
+        return out
+
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    dev_module.get_weights = capture
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            v = DeepEmbeddedValidator(temp_folder=tmp)
+            src = {"features": torch.tensor(s["emb"]), "logits": t64(s["logits"]),
+                   "labels": torch.tensor(s["labels"])}
+            score = float(v(src_train=src, src_val=src, target_train={"features": torch.tensor(t["emb"])}))
+    finally:
+        dev_module.get_weights = real_get_weights
+    w, error = captured["weights"], dev_errors(s)
+    risk64 = float(dev_module.get_dev_risk(w[:, None], error[:, None], None))
+    return {"score": score, "risk_float64": risk64, "mean_error": float(v.mean_error),
+            "D_accuracy_val": float(v.D_accuracy_val), "D_accuracy_test": float(v.D_accuracy_test),
+            "weights": w.tolist(), "errors": error.tolist(),
+            "ess": float(w.sum() ** 2 / (w ** 2).sum()), "seed": seed}
 
 
 # ---- ATC (Garg et al. 2022), the authors' ATC_helper.py ----------------------------------------------
@@ -424,14 +418,17 @@ def validator_cases(rng):
     out = []
     for case, (s, t) in cases.items():
         save_inputs(f"validators_{case}", [("s", s), ("t", t)])
+        tb = target_batch(t)
         exp = {
             "case": case,
-            "entropy": entropy_validator(t["logits"]),
-            "im": im_validator(t["logits"]),
-            "snd": snd_validator(t["logits"]),
-            "bnm": bnm_validator(t["logits"]),
-            "class_ami": class_ami_validator(t["emb"], t["logits"]),
-            "dev": dev_validator(s, t, rng),
+            "entropy": float(EntropyValidator()(target_train=tb)),
+            "im": float(IMValidator()(target_train=tb)),
+            "snd": float(SNDValidator()(target_train=tb)),
+            "bnm": float(BNMValidator()(target_train=tb)),
+            "class_ami": float(ClassClusterValidator(centroid_init="label_centers")(target_train=tb)),
+            "class_ami_kmeanspp": class_ami_kmeanspp(t, range(20)),
+            "dev": dev_cross_fitted(s, t, rng),
+            "dev_pytorch_adapt": dev_pytorch_adapt(s, t),
             "atc_mc": atc(s, t, "mc"),
             "atc_ne": atc(s, t, "ne"),
         }

@@ -491,22 +491,34 @@ fn select_scores_every_checkpoint_without_target_labels() {
             &[("dannscope.epoch", Some(epoch))],
         );
     }
-    without_ort()
-        .args(["select", "--model"])
-        .arg(&ck)
-        .arg("--data")
-        .arg(fixtures().join("data"))
-        .arg("--out")
-        .arg(out.path())
-        .args(["--split", "all", "--pair", "R-A"])
-        .assert()
+    let run = |extra: &[&str]| {
+        without_ort()
+            .args(["select", "--model"])
+            .arg(&ck)
+            .arg("--data")
+            .arg(fixtures().join("data"))
+            .arg("--out")
+            .arg(out.path())
+            .args(["--split", "all", "--pair", "R-A", "--resamples", "40"])
+            .args(extra)
+            .assert()
+    };
+    run(&[])
         .success()
-        .stdout(predicate::str::contains("class_ami"));
-    let csv = std::fs::read_to_string(out.path().join("select/b/all/R-A.csv")).unwrap();
+        .stdout(predicate::str::contains("class_ami"))
+        .stdout(predicate::str::contains("ClassAMI start label-centers"))
+        .stdout(predicate::str::contains("tie: epochs 1, 2"))
+        .stdout(predicate::str::contains(
+            "DEV: discriminator held-out accuracy",
+        ));
+    let base = out.path().join("select/b/all/R-A");
+    let read = |ext: &str| std::fs::read_to_string(base.with_extension(ext)).unwrap();
+    let csv = read("csv");
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "epoch,model,true_accuracy,entropy,im,snd,bnm,class_ami,dev,atc_mc,atc_ne"
+        "epoch,model,true_accuracy,entropy,im,snd,bnm,class_ami,dev,atc_mc,atc_ne,\
+         dev_discriminator_accuracy,dev_ess,dev_small_ess,not_informative"
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 2);
@@ -515,8 +527,54 @@ fn select_scores_every_checkpoint_without_target_labels() {
         rows[0].split_once(",a,").unwrap().1,
         rows[1].split_once(",b,").unwrap().1
     );
-    assert!(out.path().join("select/b/all/R-A_summary.csv").is_file());
+    // ... so every informative validator ties, picks the earlier epoch, and does so in every
+    // resample (both epochs see the same resampled images)
+    let json: serde_json::Value = serde_json::from_str(&read("json")).unwrap();
+    assert_eq!(json["settings"]["class_ami_init"], "label-centers");
+    assert_eq!(json["resamples"], 40);
+    for v in json["summary"].as_array().unwrap() {
+        if v["picked_epoch"].is_null() {
+            continue;
+        }
+        assert_eq!(v["picked_epoch"], 1, "{v}");
+        assert_eq!(v["tied_epochs"], serde_json::json!([1, 2]), "{v}");
+        assert_eq!(v["stability"]["pick_share"], 1.0, "{v}");
+        assert_eq!(v["stability"]["flips"], false, "{v}");
+    }
+    let dev = &json["epochs"][0]["validators"][5];
+    assert_eq!(dev["name"], "dev");
+    if let Some(d) = dev.get("dev") {
+        let ess = d["ess"].as_f64().unwrap();
+        assert!(
+            ess >= 1.0 && ess <= d["n_validation"].as_f64().unwrap(),
+            "{d}"
+        );
+        assert_eq!(d["folds"], 3);
+    }
+    let summary = std::fs::read_to_string(out.path().join("select/b/all/R-A_summary.csv")).unwrap();
+    assert!(
+        summary.starts_with("validator,setting,spearman,n_epochs,picked_epoch"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("class_ami,init label-centers,"),
+        "{summary}"
+    );
+    assert!(summary.contains("dev,3 folds,"), "{summary}");
     assert!(out.path().join("select/b/all/R-A.png").is_file());
+    // seeded: a second run writes the same JSON; another start is recorded as such
+    let first = read("json");
+    run(&[]).success();
+    assert_eq!(read("json"), first);
+    run(&["--class-ami-init", "kmeans++", "--dev-folds", "4"]).success();
+    let json: serde_json::Value = serde_json::from_str(&read("json")).unwrap();
+    assert_eq!(json["settings"]["class_ami_init"], "kmeans++");
+    assert_eq!(json["settings"]["dev"]["folds"], 4);
+    // bad values are command-line errors
+    run(&["--dev-folds", "1"]).code(2);
+    run(&["--class-ami-init", "random"])
+        .code(2)
+        .stderr(predicate::str::contains("label-centers or kmeans++"));
 }
 
 #[test]

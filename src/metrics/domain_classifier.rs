@@ -118,6 +118,10 @@ pub struct ProxyADistance {
     pub n_test: usize,
     /// The fitted classifier.
     pub fit: LogisticFit,
+    /// The classifier's score `w·x + b` of every test row (standardised with the training rows' mean
+    /// and deviation), in the order of `test`: `ln p(source | x) / p(target | x)`. Not serialised.
+    #[serde(skip)]
+    pub test_scores: Vec<f64>,
 }
 
 /// The seeded stratified split described in the module docs: `(train, test)` pooled indices, ascending.
@@ -235,6 +239,7 @@ pub fn proxy_a_distance_on_split(
         n_train: train.len(),
         n_test: test.len(),
         fit,
+        test_scores: z,
     })
 }
 

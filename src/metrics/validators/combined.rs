@@ -2,13 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::super::cohesion::{information_maximization, snd, MetricValue};
+use super::super::cohesion::{information_maximization, snd};
+use super::super::compare::predictions;
 use super::super::{check_finite, DomainData, MetricsResult};
 use super::atc::{atc, AtcScore};
-use super::clustering::{class_ami, KMeansParams};
+use super::clustering::{class_ami, ClassAmiInit, KMeansParams, DEFAULT_CLASS_AMI_INIT};
 use super::common::undefined;
 use super::confidence::{bnm, entropy_score};
-use super::dev::{dev, DevParams};
+use super::dev::{dev, Dev, DevParams};
 
 /// Names of the validators of [`label_free_validators`], in output order.
 pub const VALIDATORS: [&str; 8] = [
@@ -22,6 +23,11 @@ pub const VALIDATORS: [&str; 8] = [
     "atc_ne",
 ];
 
+/// Validators whose value depends on [`ValidatorParams::seed`] (DEV's folds; ClassAMI's k-means++).
+pub fn is_random(name: &str, params: &ValidatorParams) -> bool {
+    name == "dev" || (name == "class_ami" && params.class_ami_init == ClassAmiInit::KMeansPlusPlus)
+}
+
 /// Parameters of [`label_free_validators`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValidatorParams {
@@ -29,8 +35,12 @@ pub struct ValidatorParams {
     pub snd_temperature: f64,
     /// k-means of ClassAMI.
     pub kmeans: KMeansParams,
-    /// DEV discriminator split.
+    /// How ClassAMI starts its k-means. Default [`DEFAULT_CLASS_AMI_INIT`].
+    pub class_ami_init: ClassAmiInit,
+    /// DEV's cross-fitted discriminator.
     pub dev: DevParams,
+    /// Seed of the random validators: DEV's folds and ClassAMI's k-means++.
+    pub seed: u64,
 }
 
 impl Default for ValidatorParams {
@@ -38,47 +48,150 @@ impl Default for ValidatorParams {
         Self {
             snd_temperature: 0.05,
             kmeans: KMeansParams::default(),
+            class_ami_init: DEFAULT_CLASS_AMI_INIT,
             dev: DevParams::default(),
+            seed: 0,
         }
+    }
+}
+
+/// Whether a validator's value of one checkpoint can rank checkpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A value that says something about the target.
+    Informative,
+    /// A value that is fixed by a structural reason (e.g. ATC is 1 whenever every source point is
+    /// right), whatever the target: shown, never ranked.
+    NotInformative,
+    /// No value (missing logits, too few points, a degenerate discriminator).
+    Undefined,
+}
+
+/// One validator's value for one checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidatorScore {
+    /// Validator name (one of [`VALIDATORS`]).
+    pub name: String,
+    /// The value, when it could be computed (also when it is not informative).
+    pub value: Option<f64>,
+    /// Whether the value may rank checkpoints.
+    pub verdict: Verdict,
+    /// Why the value is not informative or undefined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// DEV's details: discriminator accuracy, effective sample size, folds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev: Option<Dev>,
+}
+
+impl ValidatorScore {
+    /// The value when it is informative: what ranks checkpoints.
+    pub fn ranked(&self) -> Option<f64> {
+        self.value.filter(|_| self.verdict == Verdict::Informative)
     }
 }
 
 /// Every validator of [`VALIDATORS`] for one checkpoint: target logits and embeddings, plus the labelled
 /// source for DEV and ATC. Target labels are not read. A validator that cannot be computed (no logits,
-/// too few points, constant weights) gets `value: None` and a reason; invalid input is `Err`.
+/// too few points, constant weights) is [`Verdict::Undefined`] with the reason; one whose value is fixed
+/// by a structural reason is [`Verdict::NotInformative`] with the reason:
+/// - `entropy` of 0: every target prediction is certain, the score sits at its ceiling;
+/// - `class_ami` when every target point is predicted as one class: no class structure to cluster;
+/// - `atc_mc`, `atc_ne` when every source point is classified correctly: the threshold lies below every
+///   score, so ATC is 1 whatever the target.
+///
+/// Invalid input is `Err`.
 pub fn label_free_validators(
     source: &DomainData,
     target: &DomainData,
     params: &ValidatorParams,
-) -> MetricsResult<Vec<MetricValue>> {
+) -> MetricsResult<Vec<ValidatorScore>> {
     source.validate("source")?;
     check_finite(target.embedding, "target embedding")?;
     let mut out = Vec::new();
-    let mut push = |name: &str, r: MetricsResult<f64>| -> MetricsResult<()> {
-        let (value, reason) = match r {
-            Ok(v) => (Some(v), None),
-            Err(e) => (None, Some(e.into_reason()?)),
+    let mut push =
+        |name: &str, r: MetricsResult<f64>, structural: Option<&str>, dev: Option<Dev>| {
+            let (value, verdict, reason) = match r {
+                Ok(v) => match structural {
+                    Some(why) => (Some(v), Verdict::NotInformative, Some(why.to_string())),
+                    None => (Some(v), Verdict::Informative, None),
+                },
+                Err(e) => (None, Verdict::Undefined, Some(e.into_reason()?)),
+            };
+            out.push(ValidatorScore {
+                name: name.into(),
+                value,
+                verdict,
+                reason,
+                dev,
+            });
+            MetricsResult::Ok(())
         };
-        out.push(MetricValue::exact(name, value, reason));
-        Ok(())
-    };
     let Some(tl) = target.logits else {
         for name in VALIDATORS {
-            push(name, Err(undefined(name, "target logits absent")))?;
+            push(
+                name,
+                Err(undefined(name, "target logits absent")),
+                None,
+                None,
+            )?;
         }
         return Ok(out);
     };
-    push("entropy", entropy_score(tl))?;
-    push("im", information_maximization(tl))?;
-    push("snd", snd(tl, params.snd_temperature))?;
-    push("bnm", bnm(tl))?;
-    push("class_ami", class_ami(target.embedding, tl, &params.kmeans))?;
+    let entropy = entropy_score(tl);
+    let certain = matches!(entropy, Ok(v) if v == 0.0);
     push(
-        "dev",
-        dev(source, target.embedding, &params.dev).map(|d| d.score),
+        "entropy",
+        entropy,
+        certain.then_some(
+            "every target prediction is certain (entropy 0): the score is at its ceiling",
+        ),
+        None,
     )?;
-    push("atc_mc", atc(source, tl, AtcScore::MaxConfidence))?;
-    push("atc_ne", atc(source, tl, AtcScore::NegativeEntropy))?;
+    push("im", information_maximization(tl), None, None)?;
+    push("snd", snd(tl, params.snd_temperature), None, None)?;
+    push("bnm", bnm(tl), None, None)?;
+    let pseudo = predictions(tl);
+    let one_class = pseudo.windows(2).all(|w| w[0] == w[1]);
+    push(
+        "class_ami",
+        class_ami(
+            target.embedding,
+            tl,
+            &params.kmeans,
+            params.class_ami_init,
+            params.seed,
+        ),
+        one_class.then_some(
+            "every target image is predicted as one class: the pseudo-labels have no structure to cluster",
+        ),
+        None,
+    )?;
+    let d = dev(source, target.embedding, &params.dev, params.seed);
+    let details = d.as_ref().ok().cloned();
+    push("dev", d.map(|d| d.score), None, details)?;
+    let all_right = source.logits.is_some_and(|sl| {
+        predictions(sl)
+            .iter()
+            .zip(source.labels.iter())
+            .all(|(&p, &y)| i64::try_from(p).is_ok_and(|p| p == y))
+    });
+    let why_atc = all_right.then_some(
+        "every source point is classified correctly: the threshold lies below every score, so ATC is 1 whatever the target",
+    );
+    push(
+        "atc_mc",
+        atc(source, tl, AtcScore::MaxConfidence),
+        why_atc,
+        None,
+    )?;
+    push(
+        "atc_ne",
+        atc(source, tl, AtcScore::NegativeEntropy),
+        why_atc,
+        None,
+    )?;
     Ok(out)
 }
 
