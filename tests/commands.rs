@@ -305,10 +305,12 @@ fn help_and_readme_examples_run_as_written() {
         cfg.contains("manifest = \"models/demo_manifest.csv\""),
         "{cfg}"
     );
-    assert!(
-        cfg.contains("checkpoints = [\"models/evolution\"]"),
-        "{cfg}"
-    );
+    for pair in dannscope::demo::bundle::EVOLUTION_PAIRS {
+        assert!(
+            cfg.contains(&format!("checkpoints = [\"models/evolution/{pair}\"]")),
+            "{cfg}"
+        );
+    }
     let out = run_line(
         dir,
         "dannscope eval --model outputs/demo/models/demo_cnn_R-P.onnx --data outputs/demo/data --pair R-P --bootstrap 0",

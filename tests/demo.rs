@@ -128,12 +128,13 @@ struct Stats {
     red_minus_blue: f64,
     high_freq: f64,
     flat: f64,
+    chroma: f64,
 }
 
 /// Colour statistics of one domain over all classes, from the rendered pixels.
 fn domain_stats(domain: DemoDomain, params: &DemoParams) -> Stats {
-    let (mut sum, mut white, mut hf, mut flat, mut px, mut imgs) =
-        ([0f64; 3], 0f64, 0f64, 0f64, 0f64, 0f64);
+    let (mut sum, mut white, mut hf, mut flat, mut chroma, mut px, mut imgs) =
+        ([0f64; 3], 0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
     for class in DemoClass::ALL {
         for i in 0..params.get_images_per_class() {
             let img = render(domain, class, i, params).unwrap();
@@ -145,6 +146,8 @@ fn domain_stats(domain: DemoDomain, params: &DemoParams) -> Stats {
                 if p.0.iter().all(|&v| v > 230) {
                     white += 1.0;
                 }
+                let (lo, hi) = (p.0.iter().min().unwrap(), p.0.iter().max().unwrap());
+                chroma += (hi - lo) as f64 / 255.0;
                 if x + 1 < img.width() {
                     let q = img.get_pixel(x + 1, y);
                     hf += (0..3)
@@ -166,6 +169,7 @@ fn domain_stats(domain: DemoDomain, params: &DemoParams) -> Stats {
         red_minus_blue: mean[0] - mean[2],
         high_freq: hf / px,
         flat: flat / imgs,
+        chroma: chroma / px,
     }
 }
 
@@ -185,36 +189,40 @@ fn domains_have_distinct_colour_statistics() {
                 .sum::<f64>()
                 .sqrt();
             assert!(
-                d > 0.08,
+                d > 0.1,
                 "domains {i} and {j}: mean colours only {d:.3} apart"
             );
         }
     }
-    // Product: mostly white studio background.
+    // Product: mostly white studio background, and grey (no colour).
     assert!(prod.white > 0.5, "product white fraction {}", prod.white);
+    assert!(prod.chroma < 0.05, "product chroma {}", prod.chroma);
     for o in [art, clip, real] {
         assert!(o.white < 0.1);
+        assert!(o.chroma > 0.15, "chroma {}", o.chroma);
     }
     // Art: warm palette shift.
     assert!(art.red_minus_blue > 0.15, "art R-B {}", art.red_minus_blue);
     for o in [clip, prod, real] {
         assert!(o.red_minus_blue < art.red_minus_blue - 0.1);
     }
-    // Real World: darkest; sensor noise and texture make it busier than the clean styles.
+    // Real World: darkest; texture and sensor noise make it busier than the smooth styles.
     let lum = |m: &[f64; 3]| (m[0] + m[1] + m[2]) / 3.0;
     for o in [art, clip, prod] {
-        assert!(lum(&real.mean) < lum(&o.mean) - 0.15);
+        assert!(lum(&real.mean) < lum(&o.mean) - 0.04);
     }
-    for o in [clip, prod] {
+    for o in [art, prod] {
         assert!(
-            real.high_freq > o.high_freq * 1.15,
+            real.high_freq > o.high_freq * 1.5,
             "{} vs {}",
             real.high_freq,
             o.high_freq
         );
     }
-    // Clipart: flat colours, so one exact colour covers a large part of each image.
-    assert!(clip.flat > 0.3, "clipart flat fraction {}", clip.flat);
+    // Clipart and Product: flat colours, so one exact colour covers a large part of each image.
+    for o in [clip, prod] {
+        assert!(o.flat > 0.3, "flat fraction {}", o.flat);
+    }
     for o in [art, real] {
         assert!(o.flat < 0.1);
     }
@@ -223,10 +231,11 @@ fn domains_have_distinct_colour_statistics() {
 #[test]
 fn classes_differ_in_shape() {
     // The object mask (non-background pixels of Product images, whose background is
-    // near-white) has a class-dependent area: the ring covers far less than the circle.
-    let params = small();
+    // near-white) has a class-dependent area: the ring (area 2π·0.68·0.44 ≈ 1.88 in shape units)
+    // and the star cover less than the circle (π·0.85² ≈ 2.27), averaged over 30 random sizes.
+    let params = small().images_per_class(30);
     let area = |class| {
-        (0..6)
+        (0..30)
             .map(|i| {
                 let img = render(DemoDomain::Product, class, i, &params).unwrap();
                 img.pixels()
@@ -241,8 +250,8 @@ fn classes_differ_in_shape() {
         area(DemoClass::Star),
     );
     assert!(circle > 0.0 && ring > 0.0 && star > 0.0);
-    assert!(ring < 0.8 * circle, "ring {ring} circle {circle}");
-    assert!(star < 0.8 * circle, "star {star} circle {circle}");
+    assert!(ring < 0.9 * circle, "ring {ring} circle {circle}");
+    assert!(star < 0.7 * circle, "star {star} circle {circle}");
 }
 
 #[test]
@@ -342,7 +351,8 @@ fn last_epoch(path: &Path) -> (u32, BTreeMap<String, f64>) {
 
 /// The committed demo models learn (their curves are written by `models/train_dann.py` while it
 /// trains): at the last epoch every DANN model and every source-only baseline is well above chance
-/// (accuracy 0.10, AUROC 0.50) on the source valid split, and above chance on the target valid split.
+/// (accuracy 0.10, AUROC 0.50) on the source valid split, and above chance on the target valid split:
+/// its accuracy more than three binomial standard deviations above 0.10 on the 200 target images.
 #[test]
 fn committed_demo_models_are_above_chance() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/demo");
@@ -352,20 +362,24 @@ fn committed_demo_models_are_above_chance() {
             format!("demo_cnn_{pair}.source_only"),
         ] {
             let (epoch, v) = last_epoch(&dir.join(format!("{stem}.curves.csv")));
-            assert_eq!(epoch, 24, "{stem}");
+            assert_eq!(epoch, 16, "{stem}");
             let get = |k: &str| v[k];
             let (src_acc, tgt_acc, tgt_auc) = (
                 get("source/valid/accuracy"),
                 get("target/valid/accuracy"),
                 get("target/valid/auroc"),
             );
-            assert!(src_acc >= 0.6, "{stem}: source valid accuracy {src_acc}");
+            assert!(src_acc >= 0.8, "{stem}: source valid accuracy {src_acc}");
             assert!(
                 get("source/valid/auroc") >= 0.9,
                 "{stem}: source valid AUROC"
             );
-            assert!(tgt_acc >= 0.2, "{stem}: target valid accuracy {tgt_acc}");
-            assert!(tgt_auc >= 0.6, "{stem}: target valid AUROC {tgt_auc}");
+            let chance_sd = (0.1f64 * 0.9 / 200.0).sqrt();
+            assert!(
+                tgt_acc > 0.1 + 3.0 * chance_sd,
+                "{stem}: target valid accuracy {tgt_acc}"
+            );
+            assert!(tgt_auc > 0.55, "{stem}: target valid AUROC {tgt_auc}");
         }
     }
 }
@@ -374,7 +388,7 @@ fn committed_demo_models_are_above_chance() {
 /// installs follows the contract with the pair's domains and the last epoch in its metadata.
 #[test]
 fn demo_bundle_has_dann_and_baseline_runs() {
-    use dannscope::demo::bundle::{install, BASELINE_NAME, PAIRS};
+    use dannscope::demo::bundle::{install, BASELINE_NAME, EVOLUTION_PAIRS, PAIRS};
     use dannscope::model::{ModelInfo, OutputOverrides};
     let dir = tempfile::tempdir().unwrap();
     let b = install(dir.path()).unwrap();
@@ -400,7 +414,10 @@ fn demo_bundle_has_dann_and_baseline_runs() {
             }
         );
         assert!(run.curves.as_ref().unwrap().is_file());
-        assert_eq!(run.checkpoints.is_empty(), baseline || pair != "P-C");
+        assert_eq!(
+            run.checkpoints.is_empty(),
+            baseline || !EVOLUTION_PAIRS.contains(&pair)
+        );
         let m = ModelInfo::load(&run.model, &OutputOverrides::default()).unwrap();
         let mut codes = pair.chars().filter(|c| *c != '-');
         let (s, t) = (codes.next().unwrap(), codes.next().unwrap());
@@ -417,12 +434,198 @@ fn demo_bundle_has_dann_and_baseline_runs() {
             "{}",
             run.model.display()
         );
-        assert_eq!(m.epoch, Some(24));
+        assert_eq!(m.epoch, Some(16));
         assert_eq!(m.classes.as_ref().map(Vec::len), Some(10));
     }
-    let evolution: Vec<_> = std::fs::read_dir(b.runs[1].checkpoints[0].clone())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    for run in b.runs.iter().filter(|r| !r.checkpoints.is_empty()) {
+        let mut epochs: Vec<u32> = std::fs::read_dir(&run.checkpoints[0])
+            .unwrap()
+            .map(|e| {
+                let m = ModelInfo::load(&e.unwrap().path(), &OutputOverrides::default()).unwrap();
+                assert_eq!(m.arch, "demo_cnn");
+                m.epoch.unwrap()
+            })
+            .collect();
+        epochs.sort();
+        assert_eq!(
+            epochs,
+            (1..=8).map(|k| 2 * k).collect::<Vec<_>>(),
+            "{}",
+            run.pair
+        );
+    }
+}
+
+/// Every file under `root` whose name ends with `suffix`.
+fn files_ending(root: &Path, suffix: &str) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(suffix) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The numbers after "AUROC per epoch: " in a report.md line ("2: 0.981, 4: 0.903, ...").
+fn auroc_per_epoch(line: &str) -> Option<Vec<(u32, f64)>> {
+    let tail = line.split("AUROC per epoch: ").nth(1)?;
+    let tail = tail.split(".\n").next()?.trim_end_matches('.');
+    Some(
+        tail.split(", ")
+            .map(|kv| {
+                let (e, v) = kv.split_once(": ").unwrap();
+                (e.parse().unwrap(), v.parse().unwrap())
+            })
+            .collect(),
+    )
+}
+
+/// `dannscope demo` on the committed models shows adaptation working, measured by the tool itself
+/// (its comparison files, `results.csv` and `report.md`), so that retraining cannot silently undo it:
+/// - on at least three of the four pairs DANN beats its source-only baseline by at least 10 points of
+///   target accuracy with McNemar p < 0.01, and on those pairs its proxy A-distance and RBF MMD² are
+///   lower than the baseline's;
+/// - in the runs with checkpoints the discriminator's AUROC falls over the epochs towards 0.5 and ends
+///   below the source-only model's on the same pair;
+/// - a DANN run's per-class table has a class that stays misaligned (target accuracy under 50 % while
+///   the run's target accuracy is above 60 %), and its gallery of confidently wrong images shows it.
+///
+/// Every goal is checked and the unmet ones are listed together.
+#[test]
+#[ignore = "the committed demo models do not reach these goals yet (models/demo/README.md, Results)"]
+fn demo_shows_adaptation_working_on_the_committed_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_dannscope"))
+        .args(["demo", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let baseline = dannscope::demo::bundle::BASELINE_NAME;
+    let mut unmet: Vec<String> = Vec::new();
+
+    // results.csv: (model label, pair, domain, metric) -> value.
+    let mut results: HashMap<(String, String, String, String), f64> = HashMap::new();
+    let mut reader = csv::Reader::from_path(out.join("report/results.csv")).unwrap();
+    for row in reader.records() {
+        let r = row.unwrap();
+        if let Ok(v) = r[5].parse::<f64>() {
+            results.insert((r[0].into(), r[1].into(), r[3].into(), r[4].into()), v);
+        }
+    }
+    let pair_metric = |model: &str, pair: &str, metric: &str| {
+        results[&(model.into(), pair.into(), "pair".into(), metric.into())]
+    };
+
+    // The comparisons of every DANN run with its baseline (model a = baseline, b = DANN).
+    let comparisons = files_ending(&out.join("compare"), ".json");
+    assert_eq!(comparisons.len(), 4, "{comparisons:?}");
+    let mut improved = Vec::new();
+    for path in &comparisons {
+        let c: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let pair = c["pair"].as_str().unwrap().to_string();
+        let (a, b) = (
+            c["model_a"].as_str().unwrap(),
+            c["model_b"].as_str().unwrap(),
+        );
+        assert!(
+            a.contains("source_only") && !b.contains("source_only"),
+            "{a} vs {b}"
+        );
+        let n = c["n_target"].as_u64().unwrap();
+        assert!(n >= 200, "{pair}: only {n} target images");
+        let diff = c["difference"].as_f64().unwrap();
+        let (acc_a, acc_b) = (
+            c["accuracy_a"].as_f64().unwrap(),
+            c["accuracy_b"].as_f64().unwrap(),
+        );
+        assert!((diff - (acc_b - acc_a)).abs() < 1e-12, "{pair}");
+        let p = c["mcnemar"]["p_value"].as_f64().unwrap();
+        if diff >= 0.10 && p < 0.01 {
+            improved.push(pair);
+        }
+    }
+    if improved.len() < 3 {
+        unmet.push(format!("DANN clearly better only on {improved:?}"));
+    }
+    for pair in &improved {
+        for metric in ["proxy_a_distance", "mmd2_rbf"] {
+            let (d, s) = (
+                pair_metric("demo_cnn", pair, metric),
+                pair_metric(baseline, pair, metric),
+            );
+            if d >= s {
+                unmet.push(format!("{pair}: {metric} DANN {d} vs source only {s}"));
+            }
+        }
+    }
+
+    // report.md: one section per run, starting at its per-class table.
+    let md = std::fs::read_to_string(out.join("report/report.md")).unwrap();
+    let sections: Vec<&str> = md.split("#### Per-class transfer").skip(1).collect();
+    assert_eq!(sections.len(), 8);
+    let disc_auroc = |s: &str| -> f64 {
+        let x = s.split("AUROC target vs source ").nth(1).unwrap();
+        x.split(',').next().unwrap().parse().unwrap()
+    };
+    let evolutions: Vec<(usize, Vec<(u32, f64)>)> = sections
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| auroc_per_epoch(s).map(|e| (i, e)))
         .collect();
-    assert_eq!(evolution.len(), 12, "{evolution:?}");
+    assert_eq!(evolutions.len(), 2);
+    for (i, per_epoch) in &evolutions {
+        let (first, last) = (per_epoch[0].1, per_epoch.last().unwrap().1);
+        if !(last < first - 0.05 && (last - 0.5).abs() < (first - 0.5).abs()) {
+            unmet.push(format!("discriminator AUROC per epoch {per_epoch:?}"));
+        }
+        // The baseline of the same pair is the run four sections later (DANN runs come first).
+        let so = disc_auroc(sections[i + 4]);
+        if disc_auroc(sections[*i]) >= so {
+            unmet.push(format!(
+                "DANN discriminator AUROC not below the baseline's {so}"
+            ));
+        }
+    }
+
+    // A class that stays misaligned in a DANN run that works overall.
+    let misaligned = sections[..4].iter().any(|s| {
+        let rows: Vec<(String, f64)> = s
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| Class"))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                (cells[1].to_string(), cells[3].parse().unwrap_or(f64::NAN))
+            })
+            .take_while(|r| !r.1.is_nan())
+            .collect();
+        let mean = rows.iter().map(|r| r.1).sum::<f64>() / rows.len() as f64;
+        let wrong: Vec<&str> = s
+            .lines()
+            .filter_map(|l| l.strip_prefix("- `"))
+            .filter_map(|l| l.split("`: ").nth(1)?.split(" → ").next())
+            .collect();
+        mean > 60.0
+            && rows
+                .iter()
+                .any(|(class, acc)| *acc < 50.0 && wrong.contains(&class.as_str()))
+    });
+    if !misaligned {
+        unmet.push("no DANN run shows a misaligned class".into());
+    }
+    assert!(unmet.is_empty(), "unmet goals:\n{}", unmet.join("\n"));
 }

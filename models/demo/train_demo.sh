@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
-# Retrains every model of models/demo/ (CPU, one thread, bit-reproducible for the versions in
-# models/requirements.txt). Usage: models/demo/train_demo.sh DATA_DIR [OUT_DIR]
+# Retrains every model of models/demo/ (CPU, one thread per run, bit-reproducible for the versions
+# in models/requirements.txt). Usage: models/demo/train_demo.sh DATA_DIR [OUT_DIR] [JOBS]
 # DATA_DIR: the demo dataset, drawn with `cargo run --example demo_data -- DATA_DIR 42`.
 # OUT_DIR: where the models, curves and evolution/ go (default: models/demo).
+# JOBS: runs trained at once (default 2); every run uses one thread, so the results do not depend
+# on it. Each run's console goes to OUT_DIR/logs/.
 set -euo pipefail
-data=${1:?usage: train_demo.sh DATA_DIR [OUT_DIR]}
+data=${1:?usage: train_demo.sh DATA_DIR [OUT_DIR] [JOBS]}
 here=$(cd "$(dirname "$0")" && pwd)
 out=${2:-$here}
+jobs=${3:-2}
 py=${PYTHON:-python3}
-mkdir -p "$out/evolution"
-recipe=(--arch demo_cnn --epochs 24 --steps-per-epoch 40 --batch-size 32 --lr 5e-3 --lr-anneal
-        --bn-batch joint --lambda-warmup 0.2 --dropout 0.1 --head-width 64 --disc-width 64
-        --seed 42 --threads 1)
+mkdir -p "$out/logs"
+recipe=(--arch demo_cnn --epochs 16 --steps-per-epoch 40 --batch-size 32 --lr 5e-3 --lr-anneal
+        --bn-batch joint --lambda-max 0.3 --lambda-warmup 0.3 --dropout 0.1 --head-width 64
+        --disc-width 64 --seed 42 --threads 1)
+train() { # PAIR SUFFIX [FLAGS...]
+  local pair=$1 suffix=$2
+  shift 2
+  "$py" "$here/../train_dann.py" --data-root "$data" --manifest "$here/demo_manifest.csv" \
+    --source "${pair%-*}" --target "${pair#*-}" "${recipe[@]}" "$@" \
+    --curves "$out/demo_cnn_$pair$suffix.curves.csv" --out "$out/demo_cnn_$pair$suffix.onnx" \
+    > "$out/logs/demo_cnn_$pair$suffix.log" 2>&1
+}
 for pair in R-P P-C C-A A-R; do
-  s=${pair%-*} t=${pair#*-}
   extra=()
-  if [ "$pair" = P-C ]; then
-    extra=(--export-every-epoch "$out/evolution" --export-interval 2)
+  if [ "$pair" = R-P ] || [ "$pair" = P-C ]; then
+    mkdir -p "$out/evolution/$pair"
+    extra=(--export-every-epoch "$out/evolution/$pair" --export-interval 2)
   fi
-  "$py" "$here/../train_dann.py" --data-root "$data" --manifest "$here/demo_manifest.csv" \
-    --source "$s" --target "$t" "${recipe[@]}" "${extra[@]}" \
-    --curves "$out/demo_cnn_$pair.curves.csv" --out "$out/demo_cnn_$pair.onnx"
-  "$py" "$here/../train_dann.py" --data-root "$data" --manifest "$here/demo_manifest.csv" \
-    --source "$s" --target "$t" "${recipe[@]}" --source-only \
-    --curves "$out/demo_cnn_$pair.source_only.curves.csv" --out "$out/demo_cnn_$pair.source_only.onnx"
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+  train "$pair" "" "${extra[@]}" &
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+  train "$pair" .source_only --source-only &
 done
+wait

@@ -15,8 +15,8 @@ macro_rules! demo_file {
 }
 
 /// Files of `models/demo/`, compiled in so that `dannscope demo` works from any folder: per pair the
-/// DANN model and its source-only baseline with their training curves, the split, and the P→C
-/// checkpoints of every second epoch.
+/// DANN model and its source-only baseline with their training curves, the split, and the R→P and
+/// P→C checkpoints of every second epoch.
 const FILES: &[(&str, &[u8])] = &[
     demo_file!("demo_cnn_R-P.onnx"),
     demo_file!("demo_cnn_P-C.onnx"),
@@ -35,22 +35,29 @@ const FILES: &[(&str, &[u8])] = &[
     demo_file!("demo_cnn_C-A.source_only.curves.csv"),
     demo_file!("demo_cnn_A-R.source_only.curves.csv"),
     demo_file!("demo_manifest.csv"),
-    demo_file!("evolution/demo_cnn_P-C_ep02.onnx"),
-    demo_file!("evolution/demo_cnn_P-C_ep04.onnx"),
-    demo_file!("evolution/demo_cnn_P-C_ep06.onnx"),
-    demo_file!("evolution/demo_cnn_P-C_ep08.onnx"),
-    demo_file!("evolution/demo_cnn_P-C_ep10.onnx"),
-    demo_file!("evolution/demo_cnn_P-C_ep12.onnx"),
-    demo_file!("evolution/demo_cnn_P-C_ep14.onnx"),
-    demo_file!("evolution/demo_cnn_P-C_ep16.onnx"),
-    demo_file!("evolution/demo_cnn_P-C_ep18.onnx"),
-    demo_file!("evolution/demo_cnn_P-C_ep20.onnx"),
-    demo_file!("evolution/demo_cnn_P-C_ep22.onnx"),
-    demo_file!("evolution/demo_cnn_P-C_ep24.onnx"),
+    demo_file!("evolution/R-P/demo_cnn_R-P_ep02.onnx"),
+    demo_file!("evolution/R-P/demo_cnn_R-P_ep04.onnx"),
+    demo_file!("evolution/R-P/demo_cnn_R-P_ep06.onnx"),
+    demo_file!("evolution/R-P/demo_cnn_R-P_ep08.onnx"),
+    demo_file!("evolution/R-P/demo_cnn_R-P_ep10.onnx"),
+    demo_file!("evolution/R-P/demo_cnn_R-P_ep12.onnx"),
+    demo_file!("evolution/R-P/demo_cnn_R-P_ep14.onnx"),
+    demo_file!("evolution/R-P/demo_cnn_R-P_ep16.onnx"),
+    demo_file!("evolution/P-C/demo_cnn_P-C_ep02.onnx"),
+    demo_file!("evolution/P-C/demo_cnn_P-C_ep04.onnx"),
+    demo_file!("evolution/P-C/demo_cnn_P-C_ep06.onnx"),
+    demo_file!("evolution/P-C/demo_cnn_P-C_ep08.onnx"),
+    demo_file!("evolution/P-C/demo_cnn_P-C_ep10.onnx"),
+    demo_file!("evolution/P-C/demo_cnn_P-C_ep12.onnx"),
+    demo_file!("evolution/P-C/demo_cnn_P-C_ep14.onnx"),
+    demo_file!("evolution/P-C/demo_cnn_P-C_ep16.onnx"),
 ];
 
 /// The forward pairs of the demo, as trained.
 pub const PAIRS: [&str; 4] = ["R-P", "P-C", "C-A", "A-R"];
+
+/// The pairs whose DANN runs come with a checkpoint of every second epoch (`evolution/<pair>/`).
+pub const EVOLUTION_PAIRS: [&str; 2] = ["R-P", "P-C"];
 
 /// Display name of the source-only baselines (same network and recipe, no gradient reversal).
 pub const BASELINE_NAME: &str = "demo_cnn · source only";
@@ -64,7 +71,8 @@ pub struct Bundle {
     pub data: PathBuf,
     /// The split the models were trained with.
     pub manifest: PathBuf,
-    /// The report runs: the DANN model of each pair (P→C also with its per-epoch checkpoints), then
+    /// The report runs: the DANN model of each pair (those of [`EVOLUTION_PAIRS`] also with their
+    /// per-epoch checkpoints), then
     /// the source-only baseline of each pair (group `baseline`).
     pub runs: Vec<RunConfig>,
     /// Whether the dataset was generated now (false: an earlier one was reused).
@@ -96,8 +104,8 @@ pub fn install(root: &Path) -> Result<Bundle> {
         name: Some("demo_cnn".into()),
         group: Some("forward".into()),
         curves: Some(models.join(format!("demo_cnn_{pair}.curves.csv"))),
-        checkpoints: if *pair == "P-C" {
-            vec![models.join("evolution")]
+        checkpoints: if EVOLUTION_PAIRS.contains(pair) {
+            vec![models.join("evolution").join(pair)]
         } else {
             vec![]
         },

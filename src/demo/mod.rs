@@ -6,10 +6,14 @@
 //!
 //! | domain | style | format |
 //! |---|---|---|
-//! | Art | brush strokes on a warm canvas, wobbly edges, palette shifted towards ochre | JPEG |
-//! | Clipart | flat saturated colours, thick dark outline, pastel background | PNG |
-//! | Product | shaded object with a soft drop shadow on white | PNG |
-//! | Real World | textured gradient background with clutter, lighting, vignette, sensor noise | JPEG |
+//! | Art | the object painted in dark strokes behind a wobbly edge, on a canvas of light brush strokes; sepia palette, film grain | JPEG |
+//! | Clipart | saturated flat fill, thick dark outline, on a light wallpaper of flat stripes or dots | PNG |
+//! | Product | dark, muted object with a soft drop shadow on a near-white studio background; no texture | PNG |
+//! | Real World | built like MNIST-M: a colourful noise texture, the object drawn as that texture colour-inverted, sensor noise | JPEG |
+//!
+//! The shapes are the same in every domain; what differs is low-level statistics (colour,
+//! polarity, texture, edges), which a network trained on one domain latches onto and which domain
+//! adaptation can learn to ignore.
 //!
 //! Every image varies in position, scale, rotation and colours. Each image draws its randomness from
 //! its own [`ChaCha8Rng`] stream (seed from [`DemoParams::seed`], stream = image index), so the
@@ -74,8 +78,9 @@ pub enum DemoError {
 /// Parameters of [`generate`]; build with [`DemoParams::new`] and the setters, validated by
 /// [`DemoParams::check`] (which [`generate`] calls).
 ///
-/// Defaults: 64 px square images, 48 images per (domain, class) (1,920 images; a 2/3, 1/6, 1/6
-/// split leaves 8 per class in valid and test), seed 42, JPEG quality 90, no overwriting.
+/// Defaults: 32 px square images, 120 images per (domain, class) (4,800 images; a 2/3, 1/6, 1/6
+/// split leaves 20 per class, 200 per domain, in valid and test), seed 42, JPEG quality 90, no
+/// overwriting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoParams {
     image_size: u32,
@@ -104,8 +109,8 @@ impl DemoParams {
     /// The default parameters.
     pub fn new() -> Self {
         Self {
-            image_size: 64,
-            images_per_class: 48,
+            image_size: 32,
+            images_per_class: 120,
             seed: 42,
             jpeg_quality: 90,
             overwrite: false,

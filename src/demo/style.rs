@@ -104,15 +104,56 @@ fn mix(a: [f32; 3], b: [f32; 3], t: f32) -> [f32; 3] {
     ]
 }
 
-fn scale(c: [f32; 3], k: f32) -> [f32; 3] {
-    [c[0] * k, c[1] * k, c[2] * k]
-}
-
 /// Standard normal sample (Box–Muller) from the image's generator.
 fn normal(rng: &mut ChaCha8Rng) -> f32 {
     let u1: f32 = rng.gen_range(1e-7f32..1.0);
     let u2: f32 = rng.gen_range(0.0f32..1.0);
     (-2.0 * u1.ln()).sqrt() * (2.0 * PI * u2).cos()
+}
+
+/// The object of one image: its shape and where it sits. Every style draws it from the same
+/// random choices, so the class is carried by the shape alone.
+struct Scene {
+    shape: Shape,
+    place: Placement,
+    /// Object radius in pixels.
+    radius: f32,
+    /// Image side in pixels.
+    size: u32,
+    /// Style constants are tuned for 32 px and scale with `unit` = side / 32.
+    unit: f32,
+    /// Seed of the image's lattice noise.
+    noise_seed: u64,
+}
+
+impl Scene {
+    /// Radius 28–40 % of the side, centre within ±12 % of the middle, rotation ±0.5 rad.
+    fn draw(class: DemoClass, size: u32, rng: &mut ChaCha8Rng) -> Scene {
+        let n = size as f32;
+        let noise_seed = rng.gen();
+        let radius = n * rng.gen_range(0.28f32..0.40);
+        let cx = n * (0.5 + rng.gen_range(-0.12f32..0.12));
+        let cy = n * (0.5 + rng.gen_range(-0.12f32..0.12));
+        let rotation = rng.gen_range(-0.5f32..0.5);
+        Scene {
+            shape: Shape::of(class),
+            place: Placement::new(cx, cy, radius, rotation),
+            radius,
+            size,
+            unit: n / 32.0,
+            noise_seed,
+        }
+    }
+
+    /// Signed distance to the object's edge in pixels (negative inside).
+    fn sdf(&self, x: f32, y: f32) -> f32 {
+        self.shape.sdf(self.place.to_local(x, y)) * self.radius
+    }
+
+    /// Anti-aliased coverage of the object at (`x`, `y`), softened over `soft` pixels.
+    fn inside(&self, x: f32, y: f32, soft: f32) -> f32 {
+        coverage(self.sdf(x, y), soft)
+    }
 }
 
 /// Draws one image of `class` in the style of `domain`; all randomness comes from `rng`.
@@ -122,242 +163,211 @@ pub(crate) fn render(
     size: u32,
     rng: &mut ChaCha8Rng,
 ) -> Canvas {
-    let n = size as f32;
-    let shape = Shape::of(class);
-    let unit = n / 64.0; // style constants below are tuned for 64 px and scale with size
-    let noise_seed: u64 = rng.gen();
-
-    // Placement: radius 27–40 % of the side, centred so the object stays inside.
-    let (r_lo, r_hi, jitter) = match domain {
-        DemoDomain::Product => (0.30, 0.38, 0.06),
-        _ => (0.27, 0.40, 0.16),
-    };
-    let radius = n * rng.gen_range(r_lo..r_hi);
-    let cx = n * 0.5 + n * rng.gen_range(-jitter..jitter);
-    let cy = n * 0.5 + n * rng.gen_range(-jitter..jitter);
-    let rotation = rng.gen_range(-0.5f32..0.5);
-    let place = Placement::new(cx, cy, radius, rotation);
-    let sdf_px = |x: f32, y: f32| shape.sdf(place.to_local(x, y)) * radius;
-
+    let scene = Scene::draw(class, size, rng);
     match domain {
-        DemoDomain::Clipart => {
-            // Flat pastel background, saturated flat fill, thick dark outline; no noise.
-            let bg = hsv(
-                rng.gen(),
-                rng.gen_range(0.08..0.3),
-                rng.gen_range(0.93..1.0),
-            );
-            let fill = hsv(
-                rng.gen(),
-                rng.gen_range(0.75..1.0),
-                rng.gen_range(0.85..1.0),
-            );
-            let ink = hsv(rng.gen(), 0.5, rng.gen_range(0.0..0.15));
-            let half_w = unit * rng.gen_range(1.3f32..2.0);
-            let mut c = Canvas::new(size, bg);
-            c.blend_with(|x, y| coverage(sdf_px(x, y), 1.0), |_, _| fill);
-            c.blend_with(
-                |x, y| coverage(sdf_px(x, y).abs() - half_w, 1.0),
-                |_, _| ink,
-            );
-            c
-        }
-        DemoDomain::Product => {
-            // White studio background with a faint floor, soft drop shadow, shaded object.
-            let bg = [rng.gen_range(0.96..1.0); 3];
-            let mut c = Canvas::new(size, bg);
-            let floor = rng.gen_range(0.55f32..0.8);
-            c.map(|_, y, p| {
-                let t = ((y / n - floor) * 4.0).clamp(0.0, 1.0);
-                scale(p, 1.0 - 0.06 * t)
-            });
-            let (sx, sy) = (
-                unit * rng.gen_range(1.5f32..3.5),
-                unit * rng.gen_range(2.0f32..4.0),
-            );
-            let soft = unit * 4.0;
-            c.blend_with(
-                |x, y| 0.3 * coverage(sdf_px(x - sx, y - sy), soft),
-                |_, _| [0.2, 0.2, 0.22],
-            );
-            let base = hsv(
-                rng.gen(),
-                rng.gen_range(0.05..0.55),
-                rng.gen_range(0.25..0.85),
-            );
-            let light = rng.gen_range(-PI..PI);
-            let (lx, ly) = (light.cos(), light.sin());
-            c.blend_with(
-                |x, y| coverage(sdf_px(x, y), 1.0),
-                |x, y| {
-                    let q = ((x - cx) * lx + (y - cy) * ly) / radius;
-                    let rim = (-sdf_px(x, y) / (3.0 * unit)).clamp(0.0, 1.0);
-                    scale(base, (1.0 + 0.25 * q) * (0.8 + 0.2 * rim))
-                },
-            );
-            c
-        }
-        DemoDomain::RealWorld => {
-            // Textured gradient background with clutter, lit object, shadow, sensor noise.
-            let a = hsv(
-                rng.gen(),
-                rng.gen_range(0.15..0.55),
-                rng.gen_range(0.25..0.75),
-            );
-            let b = hsv(
-                rng.gen(),
-                rng.gen_range(0.15..0.55),
-                rng.gen_range(0.25..0.75),
-            );
-            let g = rng.gen_range(-PI..PI);
-            let (gx, gy) = (g.cos(), g.sin());
-            let freq = rng.gen_range(3.0f32..7.0) / n;
-            let mut c = Canvas::new(size, a);
-            c.map(|x, y, _| {
-                let t = (0.5 + ((x - n / 2.0) * gx + (y - n / 2.0) * gy) / n).clamp(0.0, 1.0);
-                let tex = value_noise(x * freq, y * freq, noise_seed)
-                    + 0.5 * value_noise(x * freq * 3.0, y * freq * 3.0, noise_seed ^ 1);
-                scale(mix(a, b, t), 0.87 + 0.15 * tex)
-            });
-            for _ in 0..rng.gen_range(1..3) {
-                let p0 = V2::new(rng.gen_range(0.0..n), rng.gen_range(0.0..n));
-                let p1 = V2::new(
-                    p0.x + rng.gen_range(-n..n) * 0.4,
-                    p0.y + rng.gen_range(-n..n) * 0.4,
-                );
-                let col = mix(a, hsv(rng.gen(), 0.4, rng.gen_range(0.2..0.9)), 0.5);
-                c.stroke(p0, p1, unit * rng.gen_range(1.0f32..3.0), col, 0.3);
-            }
-            let (sx, sy) = (
-                unit * rng.gen_range(-3.0f32..3.0),
-                unit * rng.gen_range(1.0f32..4.0),
-            );
-            c.blend_with(
-                |x, y| 0.4 * coverage(sdf_px(x - sx, y - sy), 3.0 * unit),
-                |_, _| [0.05, 0.05, 0.05],
-            );
-            // The object contrasts with the background: bright on dark, dark on bright.
-            let bg_v = (a.iter().chain(b.iter()).sum::<f32>() / 6.0).clamp(0.0, 1.0);
-            let obj_v = if bg_v < 0.45 {
-                rng.gen_range(0.75..1.0)
-            } else {
-                rng.gen_range(0.1..0.3)
-            };
-            let base = hsv(rng.gen(), rng.gen_range(0.3..0.85), obj_v);
-            let light = rng.gen_range(-PI..PI);
-            let (lx, ly) = (light.cos(), light.sin());
-            c.blend_with(
-                |x, y| coverage(sdf_px(x, y), 1.3 * unit),
-                |x, y| {
-                    let q = ((x - cx) * lx + (y - cy) * ly) / radius;
-                    let tex = value_noise(x * 0.3 / unit, y * 0.3 / unit, noise_seed ^ 2);
-                    scale(base, (1.0 + 0.25 * q) * (0.95 + 0.1 * tex))
-                },
-            );
-            // Global exposure, colour cast, vignette and Gaussian sensor noise.
-            let exposure = rng.gen_range(0.75f32..1.2);
-            let cast = [
-                rng.gen_range(0.92f32..1.08),
-                rng.gen_range(0.92f32..1.08),
-                rng.gen_range(0.92f32..1.08),
-            ];
-            let sigma = rng.gen_range(0.015f32..0.035);
-            let mut noise = Vec::with_capacity((size * size * 3) as usize);
-            for _ in 0..size * size * 3 {
-                noise.push(normal(rng) * sigma);
-            }
-            let mut k = 0;
-            c.map(|x, y, p| {
-                let r2 = ((x - n / 2.0).powi(2) + (y - n / 2.0).powi(2)) / (n * n / 2.0);
-                let v = exposure * (1.0 - 0.35 * r2);
-                let mut out = [0.0; 3];
-                for ch in 0..3 {
-                    out[ch] = p[ch] * v * cast[ch] + noise[k];
-                    k += 1;
-                }
-                out
-            });
-            c
-        }
-        DemoDomain::Art => {
-            // Warm canvas covered in brush strokes; object painted with strokes and a wobbly
-            // edge; finally a palette shift towards ochre/sepia.
-            let canvas_tone = hsv(
-                rng.gen_range(0.06..0.14),
-                rng.gen_range(0.2..0.45),
-                rng.gen_range(0.7..0.9),
-            );
-            let mut c = Canvas::new(size, canvas_tone);
-            let bg_hue: f32 = rng.gen();
-            let strokes = (60.0 * unit * unit) as usize;
-            for _ in 0..strokes {
-                let p0 = V2::new(rng.gen_range(-2.0..n + 2.0), rng.gen_range(-2.0..n + 2.0));
-                let ang = rng.gen_range(-0.4f32..0.4) + 0.6;
-                let len = unit * rng.gen_range(4.0f32..10.0);
-                let p1 = V2::new(p0.x + len * ang.cos(), p0.y + len * ang.sin());
-                let col = hsv(
-                    bg_hue + rng.gen_range(-0.08..0.08),
-                    rng.gen_range(0.25..0.6),
-                    rng.gen_range(0.45..0.9),
-                );
-                c.stroke(
-                    p0,
-                    p1,
-                    unit * rng.gen_range(1.0f32..2.2),
-                    col,
-                    rng.gen_range(0.35..0.7),
-                );
-            }
-            let base_hue: f32 = rng.gen();
-            let base_s = rng.gen_range(0.5f32..0.9);
-            let base_v = rng.gen_range(0.45f32..0.9);
-            let wobble = rng.gen_range(0.04f32..0.09);
-            let edge = |x: f32, y: f32| {
-                let w = value_noise(x * 0.25 / unit, y * 0.25 / unit, noise_seed ^ 3) - 0.5;
-                sdf_px(x, y) + w * wobble * radius * 2.0
-            };
-            c.blend_with(
-                |x, y| coverage(edge(x, y), 1.0),
-                |_, _| hsv(base_hue, base_s, base_v),
-            );
-            // Strokes clipped to the object, in shades of the base colour.
-            let mut layer = Canvas::new(size, [0.0; 3]);
-            let mut mask = Canvas::new(size, [0.0; 3]);
-            for _ in 0..(40.0 * unit * unit) as usize {
-                let ang: f32 = rng.gen_range(-PI..PI);
-                let p0 = V2::new(
-                    cx + radius * rng.gen_range(-1.0f32..1.0),
-                    cy + radius * rng.gen_range(-1.0f32..1.0),
-                );
-                let len = unit * rng.gen_range(3.0f32..7.0);
-                let p1 = V2::new(p0.x + len * ang.cos(), p0.y + len * ang.sin());
-                let col = hsv(
-                    base_hue + rng.gen_range(-0.05..0.05),
-                    base_s * rng.gen_range(0.7..1.1),
-                    base_v * rng.gen_range(0.7..1.2),
-                );
-                let hw = unit * rng.gen_range(0.8f32..1.6);
-                layer.stroke(p0, p1, hw, col, 1.0);
-                mask.stroke(p0, p1, hw, [1.0; 3], 1.0);
-            }
-            let idx = |x: f32, y: f32| (y as u32 * size + x as u32) as usize;
-            c.blend_with(
-                |x, y| 0.8 * coverage(edge(x, y) + unit, 1.0) * mask.px[idx(x, y)][0],
-                |x, y| layer.px[idx(x, y)],
-            );
-            let warmth = rng.gen_range(0.3f32..0.5);
-            c.map(|x, y, p| {
-                let lum = 0.3 * p[0] + 0.59 * p[1] + 0.11 * p[2];
-                let sepia = [lum * 1.08 + 0.06, lum * 0.9 + 0.03, lum * 0.65];
-                let grain = value_noise(x * 0.9 / unit, y * 0.9 / unit, noise_seed ^ 4) - 0.5;
-                let q = mix(p, sepia, warmth);
-                [
-                    q[0] + 0.06 * grain,
-                    q[1] + 0.06 * grain,
-                    q[2] + 0.06 * grain,
-                ]
-            });
-            c
-        }
+        DemoDomain::Product => product(&scene, rng),
+        DemoDomain::Clipart => clipart(&scene, rng),
+        DemoDomain::RealWorld => real_world(&scene, rng),
+        DemoDomain::Art => art(&scene, rng),
     }
+}
+
+/// Product: a dark, muted object with a soft drop shadow on a near-white studio background.
+/// Clean: no texture, no noise; the object is always darker than its surroundings.
+fn product(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
+    let mut c = Canvas::new(s.size, [rng.gen_range(0.88f32..1.0); 3]);
+    let (dx, dy) = (
+        s.unit * rng.gen_range(0.8f32..1.8),
+        s.unit * rng.gen_range(0.8f32..1.8),
+    );
+    let soft = 2.0 * s.unit;
+    c.blend_with(
+        |x, y| 0.3 * s.inside(x - dx, y - dy, soft),
+        |_, _| [0.25, 0.25, 0.27],
+    );
+    let base = hsv(
+        rng.gen(),
+        rng.gen_range(0.0..0.45),
+        rng.gen_range(0.08..0.4),
+    );
+    c.blend_with(|x, y| s.inside(x, y, 1.0), |_, _| base);
+    c
+}
+
+/// Clipart: a dark, saturated flat fill on a light wallpaper of flat stripes or dots in two
+/// hues; a few exact colours cover the whole image.
+fn clipart(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
+    let bg = hsv(rng.gen(), rng.gen_range(0.2..0.5), rng.gen_range(0.85..1.0));
+    let motif = hsv(
+        rng.gen(),
+        rng.gen_range(0.4..0.8),
+        rng.gen_range(0.55..0.85),
+    );
+    let fill = hsv(rng.gen(), rng.gen_range(0.7..1.0), rng.gen_range(0.2..0.5));
+    let period = s.unit * rng.gen_range(4.0f32..7.0);
+    let ang = rng.gen_range(-PI..PI);
+    let (ux, uy) = (ang.cos(), ang.sin());
+    let dots = rng.gen_bool(0.5);
+    let mut c = Canvas::new(s.size, bg);
+    c.blend_with(
+        |x, y| {
+            let (u, v) = (x * ux + y * uy, -x * uy + y * ux);
+            let fu = (u / period).rem_euclid(1.0) - 0.5;
+            if dots {
+                let fv = (v / period).rem_euclid(1.0) - 0.5;
+                coverage(((fu * fu + fv * fv).sqrt() - 0.25) * period, 1.0)
+            } else {
+                coverage((fu.abs() - 0.2) * period, 1.0)
+            }
+        },
+        |_, _| motif,
+    );
+    c.blend_with(|x, y| s.inside(x, y, 1.0), |_, _| fill);
+    c
+}
+
+/// A two-colour, two-octave value-noise texture of the whole image.
+fn texture(s: &Scene, rng: &mut ChaCha8Rng, seed: u64) -> Vec<[f32; 3]> {
+    let a = hsv(rng.gen(), rng.gen_range(0.3..0.9), rng.gen_range(0.2..1.0));
+    let b = hsv(rng.gen(), rng.gen_range(0.3..0.9), rng.gen_range(0.2..1.0));
+    let freq = rng.gen_range(0.12f32..0.3) / s.unit;
+    let mut c = Canvas::new(s.size, a);
+    c.map(|x, y, _| {
+        let t = 0.65 * value_noise(x * freq, y * freq, seed)
+            + 0.35 * value_noise(x * freq * 2.7, y * freq * 2.7, seed ^ 1);
+        mix(a, b, ((t - 0.5) * 2.5 + 0.5).clamp(0.0, 1.0))
+    });
+    c.px
+}
+
+/// Real World, built like MNIST-M: a colourful textured background, the object drawn as the
+/// colour-inverted texture (|texture − coverage|), then Gaussian sensor noise. Neither the
+/// object's colour nor its polarity is fixed; only the shape of the inversion is.
+fn real_world(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
+    let tex = texture(s, rng, s.noise_seed);
+    let mut c = Canvas::new(s.size, [0.0; 3]);
+    let sigma = rng.gen_range(0.02f32..0.05);
+    let noise: Vec<f32> = (0..s.size * s.size * 3)
+        .map(|_| normal(rng) * sigma)
+        .collect();
+    let mut k = 0;
+    c.map(|x, y, _| {
+        let i = (y as u32 * s.size + x as u32) as usize;
+        let cov = s.inside(x, y, 1.0);
+        let mut out = [0.0; 3];
+        for ch in 0..3 {
+            out[ch] = (tex[i][ch] - cov).abs() + noise[k];
+            k += 1;
+        }
+        out
+    });
+    c
+}
+
+/// Paints `count` short strokes with centres from `centre`, colours from `colour`, into `c`.
+fn brush(
+    c: &mut Canvas,
+    s: &Scene,
+    rng: &mut ChaCha8Rng,
+    count: usize,
+    mut centre: impl FnMut(&mut ChaCha8Rng) -> V2,
+    mut colour: impl FnMut(&mut ChaCha8Rng) -> [f32; 3],
+) {
+    for _ in 0..count {
+        let p0 = centre(rng);
+        let ang = rng.gen_range(-PI..PI);
+        let len = s.unit * rng.gen_range(2.0f32..5.0);
+        let p1 = V2::new(p0.x + len * ang.cos(), p0.y + len * ang.sin());
+        let col = colour(rng);
+        c.stroke(
+            p0,
+            p1,
+            s.unit * rng.gen_range(0.5f32..1.1),
+            col,
+            rng.gen_range(0.5..0.9),
+        );
+    }
+}
+
+/// Art: a canvas of light, warm brush strokes, the object painted in dark strokes of one hue behind
+/// a slightly wobbly edge, all of it shifted towards sepia with film grain.
+fn art(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
+    let mut c = art_canvas(s, rng);
+    art_object(&mut c, s, rng);
+    sepia(&mut c, s, rng);
+    c
+}
+
+/// A warm canvas tone covered in light strokes of nearby hues.
+fn art_canvas(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
+    let n = s.size as f32;
+    let tone = hsv(
+        rng.gen_range(0.06..0.14),
+        rng.gen_range(0.2..0.45),
+        rng.gen_range(0.55..0.85),
+    );
+    let mut c = Canvas::new(s.size, tone);
+    let strokes = (50.0 * s.unit * s.unit) as usize;
+    brush(
+        &mut c,
+        s,
+        rng,
+        strokes,
+        |r| V2::new(r.gen_range(-1.0..n + 1.0), r.gen_range(-1.0..n + 1.0)),
+        |r| {
+            hsv(
+                r.gen_range(0.02..0.16),
+                r.gen_range(0.2..0.5),
+                r.gen_range(0.55..0.9),
+            )
+        },
+    );
+    c
+}
+
+/// The object: a layer of dark strokes of one hue over its box, cut out by a wobbly edge.
+fn art_object(c: &mut Canvas, s: &Scene, rng: &mut ChaCha8Rng) {
+    let hue: f32 = rng.gen();
+    let value = rng.gen_range(0.15f32..0.45);
+    let wobble = rng.gen_range(0.03f32..0.06) * s.radius;
+    let edge = |x: f32, y: f32| {
+        let w = value_noise(x * 0.5 / s.unit, y * 0.5 / s.unit, s.noise_seed ^ 3) - 0.5;
+        s.sdf(x, y) + 2.0 * w * wobble
+    };
+    let mut layer = Canvas::new(s.size, hsv(hue, 0.7, value));
+    let (cx, cy, r) = (s.place.cx, s.place.cy, s.radius);
+    brush(
+        &mut layer,
+        s,
+        rng,
+        (30.0 * s.unit * s.unit) as usize,
+        |g| {
+            V2::new(
+                cx + r * g.gen_range(-1.0..1.0),
+                cy + r * g.gen_range(-1.0..1.0),
+            )
+        },
+        |g| {
+            hsv(
+                hue + g.gen_range(-0.06..0.06),
+                g.gen_range(0.5..0.9),
+                value * g.gen_range(0.75..1.2),
+            )
+        },
+    );
+    let idx = |x: f32, y: f32| (y as u32 * s.size + x as u32) as usize;
+    c.blend_with(|x, y| coverage(edge(x, y), 1.0), |x, y| layer.px[idx(x, y)]);
+}
+
+/// Shifts the palette towards sepia by a random warmth and adds film grain.
+fn sepia(c: &mut Canvas, s: &Scene, rng: &mut ChaCha8Rng) {
+    let warmth = rng.gen_range(0.35f32..0.6);
+    c.map(|x, y, p| {
+        let lum = 0.3 * p[0] + 0.59 * p[1] + 0.11 * p[2];
+        let sepia = [lum * 1.08 + 0.06, lum * 0.9 + 0.03, lum * 0.65];
+        let grain =
+            0.08 * (value_noise(x * 1.3 / s.unit, y * 1.3 / s.unit, s.noise_seed ^ 4) - 0.5);
+        let q = mix(p, sepia, warmth);
+        [q[0] + grain, q[1] + grain, q[2] + grain]
+    });
 }
