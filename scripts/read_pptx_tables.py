@@ -9,6 +9,7 @@ Every table of the deck is a graphic frame whose name says what it holds:
   "Cohesion table"             one row per run, one column per cohesion measure
   "Key numbers: <label> (<pair>)"    per-domain n, accuracy and AUROC of one run
   "Pair measures: <label> (<pair>)"  that run's proxy A-distance, RBF MMD², kNN transfer accuracy
+Measure headers show display names; the report's glossary.csv (next to results.csv) maps them to keys.
 Each number shown is recomputed from results.csv (independently of the Rust code: rows are looked up by
 model label, pair, domain and measure; the target domain of a run is the second domain it lists, as
 results.csv lists the source domain's rows first) and formatted as the deck does (fixed decimals, "—" when
@@ -18,6 +19,7 @@ line of the output is "checked N cells in T tables (S cells not in results.csv)"
 """
 
 import csv
+import os
 import math
 import sys
 
@@ -53,8 +55,10 @@ def code(pair_text):
 
 
 class Checker:
-    def __init__(self, results):
+    def __init__(self, results, keys):
         self.results = results
+        # Display name -> key, from the report's glossary.csv.
+        self.keys = keys
         self.checked = 0
         self.unchecked = 0
         self.errors = []
@@ -127,11 +131,11 @@ class Checker:
             for header_text, want in checks:
                 if header_text in col:
                     self.expect(f"{where} {header_text}", row[col[header_text]], want)
-            self.unchecked += sum(1 for h in col if h.startswith("kNN class agreement") or h.startswith("Classes"))
+            self.unchecked += sum(1 for h in col if h.startswith("Same-class source neighbours") or h.startswith("Classes"))
 
     def measures(self, name, header, row, model, pair, first):
         for j, h in enumerate(header[first:], first):
-            metric = h.replace(" ", "_")
+            metric = self.keys.get(h, h.replace(" ", "_"))
             self.expect(f"{name} ({model}, {pair}) {metric}", row[j], fmt(self.value(model, pair, "pair", metric), 3))
 
     def cohesion(self, name, rows):
@@ -158,7 +162,10 @@ def main(argv):
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
     deck, results = argv[1], argv[2]
-    checker = Checker(load_results(results))
+    glossary = os.path.join(os.path.dirname(results), "glossary.csv")
+    with open(glossary, newline="", encoding="utf-8") as f:
+        keys = {r["name"]: r["key"] for r in csv.DictReader(f)}
+    checker = Checker(load_results(results), keys)
     tables = 0
     for n, slide in enumerate(Presentation(deck).slides, 1):
         for shape in slide.shapes:

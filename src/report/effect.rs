@@ -122,9 +122,12 @@ pub const EFFECT_COLUMNS: [(&str, &str); 13] = [
     ("A-distance source only", "proxy_a_distance_source_only"),
     ("MMD² adapted", "mmd2_rbf_adapted"),
     ("MMD² source only", "mmd2_rbf_source_only"),
-    ("kNN class agreement adapted (%)", "class_agreement_adapted"),
     (
-        "kNN class agreement source only (%)",
+        "Same-class source neighbours adapted (%)",
+        "class_agreement_adapted",
+    ),
+    (
+        "Same-class source neighbours source only (%)",
         "class_agreement_source_only",
     ),
     ("Classes better / worse", "classes_better_worse"),

@@ -2,6 +2,7 @@
 //!
 //! [`write_report`] writes, each file atomically:
 //! - `results.csv`: tidy numbers (`model,pair,split,domain,metric,value`), fractions at full precision;
+//! - `glossary.csv`: the measures' keys with the names the documents use, meanings and better directions;
 //! - `report.md`: the study tables, the cohesion table, one section per run with its figures
 //!   (copied into `figures/`), the settings and failed runs;
 //! - `tables.tex`: the study tables as booktabs tables;
@@ -31,6 +32,7 @@ mod effect;
 mod exporter;
 mod figures;
 mod format;
+mod glossary;
 mod input;
 mod outline;
 mod results;
@@ -54,6 +56,7 @@ pub use format::{
     latex_escape, markdown_escape, measure_header, CsvExporter, HtmlExporter, LatexExporter,
     MarkdownExporter, PptxExporter,
 };
+pub use glossary::{display_name, key_of, measure, Better, Measure, GLOSSARY};
 pub use input::{
     baseline_label, pair_arrow, run_ids, ReportInput, RunOutcome, RunResults, RunStatus,
     BASELINE_SUFFIX,
@@ -75,6 +78,8 @@ pub use verdict::{
 pub struct ReportFiles {
     /// `results.csv`.
     pub results_csv: PathBuf,
+    /// `glossary.csv`: each measure's key, display name, meaning and better direction.
+    pub glossary_csv: PathBuf,
     /// `report.md`.
     pub report_md: PathBuf,
     /// `tables.tex`.
@@ -129,6 +134,13 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
 
     let results_csv = dir.join("results.csv");
     results::write_results(&results_csv, input)?;
+    let glossary_csv = dir.join("glossary.csv");
+    crate::atomic::write_csv(&glossary_csv, |c| {
+        c.write_record(["key", "name", "meaning", "better"])?;
+        GLOSSARY
+            .iter()
+            .try_for_each(|m| c.write_record([m.key, m.name, m.meaning, m.better.word()]))
+    })?;
     let tables_tex = write_document(dir, &LatexExporter, &outline)?;
     let report_md = write_document(dir, &MarkdownExporter, &outline)?;
     let index_html = write_document(dir, &HtmlExporter, &outline)?;
@@ -136,6 +148,7 @@ pub fn write_report(dir: &Path, input: &ReportInput) -> Result<ReportFiles, crat
 
     Ok(ReportFiles {
         results_csv,
+        glossary_csv,
         report_md,
         tables_tex,
         index_html,

@@ -204,6 +204,8 @@ pub enum Section {
     FailedRuns,
     /// Problems that did not stop the report (only when there are some).
     Warnings,
+    /// The glossary: each measure's name, key, meaning and better direction.
+    Measures,
     /// The settings.
     Settings,
 }
@@ -217,6 +219,7 @@ impl Section {
             Section::Runs => "Runs",
             Section::FailedRuns => "Failed runs",
             Section::Warnings => "Warnings",
+            Section::Measures => "Measures",
             Section::Settings => "Settings",
         }
     }
@@ -268,6 +271,7 @@ impl<'a> Outline<'a> {
         if !figures.warnings.is_empty() {
             sections.push(Section::Warnings);
         }
+        sections.push(Section::Measures);
         sections.push(Section::Settings);
         let runs = input
             .runs

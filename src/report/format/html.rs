@@ -29,8 +29,28 @@ fn section_id(s: Section) -> &'static str {
         Section::Runs => "runs",
         Section::FailedRuns => "failed",
         Section::Warnings => "warnings",
+        Section::Measures => "measures",
         Section::Settings => "settings",
     }
+}
+
+/// The glossary: every measure's display name, key, meaning and better direction.
+fn measures(s: &mut String) {
+    s.push_str(
+        "<div class=\"scroll\"><table class=\"glossary\"><thead><tr><th>Measure</th><th>Key (CSV, JSON)</th>\
+         <th>Meaning</th><th>Better</th></tr></thead>\n<tbody>\n",
+    );
+    for m in crate::report::GLOSSARY {
+        let _ = writeln!(
+            s,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+            html_escape(m.name),
+            m.key,
+            html_escape(m.meaning),
+            m.better.word()
+        );
+    }
+    s.push_str("</tbody></table></div>\n");
 }
 
 fn cell_html(v: Option<f64>, decimals: usize) -> String {
@@ -59,7 +79,7 @@ impl TableSyntax for HtmlExporter {
     fn head(&self, c: &Cell<'_>, align: Align) -> String {
         let text = match c {
             Cell::Head(label, _) => html_escape(label),
-            Cell::Measure(m) => html_escape(m),
+            Cell::Measure(m) => html_escape(&crate::report::display_name(m)),
             Cell::Pair(p) => html_escape(&pair_arrow(p)),
             _ => String::new(),
         };
@@ -260,6 +280,7 @@ impl Exporter for HtmlExporter {
                     }
                     s.push_str("</ul>\n");
                 }
+                Section::Measures => measures(&mut s),
                 Section::Settings => settings(&mut s, o),
             }
             s.push_str("</section>\n");

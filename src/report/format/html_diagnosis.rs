@@ -43,13 +43,13 @@ pub(super) fn transfer_section(r: &RunOutcome) -> String {
     let names = &e.class_names;
     let mut s = format!(
         "<h4>Per-class transfer</h4>\n<p class=\"sub\">For each class: accuracy in each domain; the share of a \
-         target image's {k} nearest source images that have its class (kNN agreement); the source class most of \
+         target image's {k} nearest source images that have its class (same-class source neighbours); the source class most of \
          its target images land nearest to, by the majority of those {k} neighbours and by the nearest source \
          centroid (with the share of images); class-conditional RBF MMD² and the domain silhouette of the class \
          (higher: the class's two domains are still apart).</p>\n<div class=\"scroll\"><table class=\"transfer\">\
          <thead><tr><th>Class</th><th class=\"num\">n source</th><th class=\"num\">n target</th>\
          <th class=\"num\">Source acc. (%)</th><th class=\"num\">Target acc. (%)</th>\
-         <th class=\"num\">kNN agreement (%)</th><th>Nearest source class (kNN)</th>\
+         <th class=\"num\">Same-class source neighbours (%)</th><th>Nearest source class (kNN)</th>\
          <th>Nearest source class (centroid)</th><th class=\"num\">MMD²</th>\
          <th class=\"num\">Domain silhouette</th></tr></thead>\n<tbody>\n",
         k = t.k

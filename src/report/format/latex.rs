@@ -53,7 +53,7 @@ impl TableSyntax for LatexExporter {
     fn head(&self, c: &Cell<'_>, _: Align) -> String {
         match c {
             Cell::Head(label, _) => tex_text(label),
-            Cell::Measure(m) => latex_escape(m),
+            Cell::Measure(m) => tex_text(&crate::report::display_name(m)),
             Cell::Pair(p) => tex_pair(p),
             _ => String::new(),
         }

@@ -65,7 +65,7 @@ impl TableSyntax for MarkdownExporter {
     fn head(&self, c: &Cell<'_>, _: Align) -> String {
         match c {
             Cell::Head(label, _) => markdown_escape(label),
-            Cell::Measure(m) => markdown_escape(m),
+            Cell::Measure(m) => markdown_escape(&crate::report::display_name(m)),
             Cell::Pair(p) => markdown_escape(&pair_arrow(p)),
             _ => String::new(),
         }
@@ -189,6 +189,20 @@ impl Exporter for MarkdownExporter {
                 Section::Warnings => {
                     for w in o.warnings {
                         let _ = writeln!(s, "- {}", markdown_escape(w));
+                    }
+                    s.push('\n');
+                }
+                Section::Measures => {
+                    s.push_str("| Measure | Key | Meaning | Better |\n|:--|:--|:--|:--|\n");
+                    for m in crate::report::GLOSSARY {
+                        let _ = writeln!(
+                            s,
+                            "| {} | `{}` | {} | {} |",
+                            markdown_escape(m.name),
+                            m.key,
+                            markdown_escape(m.meaning),
+                            m.better.word()
+                        );
                     }
                     s.push('\n');
                 }

@@ -25,7 +25,7 @@ pub(super) fn run_sections(r: &RunOutcome, run_id: &str) -> String {
         let names = &e.class_names;
         let _ = writeln!(
             s,
-            "#### Per-class transfer\n\n| Class | Source acc. (%) | Target acc. (%) | kNN agreement (%, k = {}) | Nearest source class (kNN) | Nearest source class (centroid) | MMD² | Domain silhouette |\n|---|---:|---:|---:|---|---|---:|---:|",
+            "#### Per-class transfer\n\n| Class | Source acc. (%) | Target acc. (%) | Same-class source neighbours (%, k = {}) | Nearest source class (kNN) | Nearest source class (centroid) | MMD² | Domain silhouette |\n|---|---:|---:|---:|---|---|---:|---:|",
             p.transfer.k
         );
         for c in &p.transfer.classes {

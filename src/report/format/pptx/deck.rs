@@ -220,7 +220,7 @@ fn effect_slides(t: &EffectTable, out: &mut Vec<Slide>) {
             &continued("What adaptation changes", k),
             &format!(
                 "{EFFECT_CAPTION}; target domain. Bold: the better of the two runs. A-distance and MMD² \
-                 lower = domains closer; kNN class agreement higher = target images sit among source \
+                 lower = domains closer; more same-class source neighbours = target images sit among source \
                  images of their class."
             ),
         );

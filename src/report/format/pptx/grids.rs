@@ -35,10 +35,10 @@ pub(super) fn head(text: &str, size: u32, align: Align) -> Cell {
     Cell::new(text, Style::pt(size).bold(), align).fill(Some(HEAD_FILL))
 }
 
-/// Text of a cohesion measure in a header: `_` as spaces so the header can wrap (the names have no
-/// spaces, so the measure's key is the header with spaces back to `_`).
+/// Text of a cohesion measure in a header: its display name from the glossary
+/// ([`crate::report::display_name`]; [`crate::report::key_of`] gives the key back).
 pub fn measure_header(name: &str) -> String {
-    name.replace('_', " ")
+    crate::report::display_name(name)
 }
 
 /// The rows of a study table (header first) at `size` points.
