@@ -4,43 +4,20 @@
 //! Skips with a message when Chromium, Node or `tests/browser/node_modules` is missing, unless
 //! `DANNSCOPE_REQUIRE_BROWSER=1`, which turns the skip into a failure. Screenshots go to
 //! `outputs/explore_browser/`, with the test page.
+
+#[path = "common/browser.rs"]
+mod browser;
 mod explore_data;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use dannscope::explore::{build_page, write_page, ExploreParams, NO_THUMBNAIL};
 use explore_data::{synthetic, ODD_ROW};
 
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Why the browser test cannot run here, if it cannot.
-fn missing() -> Option<String> {
-    let chromium =
-        std::env::var("DANNSCOPE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        return Some(format!(
-            "no Chromium at {chromium} (apt-get install chromium)"
-        ));
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("no node on PATH".into());
-    }
-    if !browser_dir().join("node_modules/puppeteer-core").is_dir() {
-        return Some("tests/browser/node_modules is missing (cd tests/browser && npm ci)".into());
-    }
-    None
-}
-
 #[test]
 fn explore_page_in_headless_chromium() {
-    if let Some(why) = missing() {
-        if std::env::var("DANNSCOPE_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!("DANNSCOPE_REQUIRE_BROWSER=1 but the browser test cannot run: {why}");
-        }
-        eprintln!("SKIPPED explore_page_in_headless_chromium: {why}");
+    if !browser::can_run("explore_page_in_headless_chromium") {
         return;
     }
     let s = synthetic(700, 500, 6, 24, 11);
@@ -79,7 +56,7 @@ fn explore_page_in_headless_chromium() {
     let shots = out_dir;
 
     let out = Command::new("node")
-        .current_dir(browser_dir())
+        .current_dir(browser::browser_dir())
         .arg("explore_check.mjs")
         .arg(&html)
         .arg(&expected_path)

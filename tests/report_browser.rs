@@ -6,38 +6,15 @@
 //! Skips with a message when Chromium, Node or `tests/browser/node_modules` is missing, unless
 //! `DANNSCOPE_REQUIRE_BROWSER=1`. Screenshots go to `outputs/report_browser/`.
 
-use std::path::{Path, PathBuf};
+#[path = "common/browser.rs"]
+mod browser;
+
+use std::path::Path;
 use std::process::Command;
-
-fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
-}
-
-/// Why the browser test cannot run here, if it cannot.
-fn missing() -> Option<String> {
-    let chromium =
-        std::env::var("DANNSCOPE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        return Some(format!(
-            "no Chromium at {chromium} (apt-get install chromium)"
-        ));
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return Some("no node on PATH".into());
-    }
-    if !browser_dir().join("node_modules/puppeteer-core").is_dir() {
-        return Some("tests/browser/node_modules is missing (cd tests/browser && npm ci)".into());
-    }
-    None
-}
 
 #[test]
 fn demo_report_reads_at_1280_and_1920_wide() {
-    if let Some(why) = missing() {
-        if std::env::var("DANNSCOPE_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!("DANNSCOPE_REQUIRE_BROWSER=1 but the browser test cannot run: {why}");
-        }
-        eprintln!("SKIPPED demo_report_reads_at_1280_and_1920_wide: {why}");
+    if !browser::can_run("demo_report_reads_at_1280_and_1920_wide") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -56,7 +33,7 @@ fn demo_report_reads_at_1280_and_1920_wide() {
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("outputs/report_browser");
     std::fs::create_dir_all(&shots).unwrap();
     let o = Command::new("node")
-        .current_dir(browser_dir())
+        .current_dir(browser::browser_dir())
         .arg("report_check.mjs")
         .arg(&index)
         .arg(&shots)
