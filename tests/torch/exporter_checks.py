@@ -87,7 +87,8 @@ def formats(a: argparse.Namespace) -> int:
     if len(notices) != 1:
         failures.append(f"expected one notice that unpickling runs code, found {len(notices)}")
 
-    x = np.random.default_rng(0).normal(size=(3, 3, 64, 64)).astype(np.float32)
+    size = int(ex.DEMO_CONFIG["input_size"])  # the demo network's fixed input size
+    x = np.random.default_rng(0).normal(size=(3, 3, size, size)).astype(np.float32)
     with torch.no_grad():
         gx = g(torch.from_numpy(x))
         want = [gx.numpy(), c(gx).numpy(), d(gx).reshape(-1, 1).numpy()]
@@ -144,7 +145,7 @@ def library(a: argparse.Namespace) -> int:
         if not torch.equal(torch.get_rng_state(), rng):
             failures.append(f"{after} advanced the global RNG")
 
-    width = ex.embedding_dim(g, 64)
+    width = ex.embedding_dim(g, int(ex.DEMO_CONFIG["input_size"]))
     unchanged("embedding_dim")
     with tempfile.TemporaryDirectory() as tmp:
         ex.export_model(g, c, d, os.path.join(tmp, "m.onnx"), arch="demo_cnn",
