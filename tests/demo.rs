@@ -1,5 +1,7 @@
 //! Tests of the demo dataset generator: determinism, layout, domain statistics, bad input.
 
+mod common;
+
 use dannscope::demo::{
     generate, relative_path, render, DemoClass, DemoDomain, DemoError, DemoParams,
 };
@@ -456,24 +458,6 @@ fn demo_bundle_has_dann_and_baseline_runs() {
     }
 }
 
-/// Every file under `root` whose name ends with `suffix`.
-fn files_ending(root: &Path, suffix: &str) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().ends_with(suffix) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// The numbers after "AUROC per epoch: " in a report.md line ("2: 0.981, 4: 0.903, ...").
 fn auroc_per_epoch(line: &str) -> Option<Vec<(u32, f64)>> {
     let tail = line.split("AUROC per epoch: ").nth(1)?;
@@ -531,7 +515,11 @@ fn demo_shows_adaptation_working_on_the_committed_models() {
     };
 
     // The comparisons of every DANN run with its baseline (model a = baseline, b = DANN).
-    let comparisons = files_ending(&out.join("compare"), ".json");
+    let mut comparisons: Vec<_> = common::files_under(&out.join("compare"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".json"))
+        .collect();
+    comparisons.sort();
     assert_eq!(comparisons.len(), 4, "{comparisons:?}");
     let mut improved = Vec::new();
     for path in &comparisons {

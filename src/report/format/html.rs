@@ -34,25 +34,6 @@ fn section_id(s: Section) -> &'static str {
     }
 }
 
-/// The glossary: every measure's display name, key, meaning and better direction.
-fn measures(s: &mut String) {
-    s.push_str(
-        "<div class=\"scroll\"><table class=\"glossary\"><thead><tr><th>Measure</th><th>Key (CSV, JSON)</th>\
-         <th>Meaning</th><th>Better</th></tr></thead>\n<tbody>\n",
-    );
-    for m in crate::report::GLOSSARY {
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-            html_escape(m.name),
-            m.key,
-            html_escape(m.meaning),
-            m.better.word()
-        );
-    }
-    s.push_str("</tbody></table></div>\n");
-}
-
 fn cell_html(v: Option<f64>, decimals: usize) -> String {
     match v {
         Some(x) if x.is_finite() => {
@@ -68,6 +49,7 @@ impl TableSyntax for HtmlExporter {
             Kind::Study => ("study", true),
             Kind::Cohesion => ("cohesion", false),
             Kind::Effect => ("effect", true),
+            Kind::Glossary => ("glossary", false),
         };
         let mut s = format!("<table class=\"{class}\">\n");
         if caption {
@@ -280,7 +262,11 @@ impl Exporter for HtmlExporter {
                     }
                     s.push_str("</ul>\n");
                 }
-                Section::Measures => measures(&mut s),
+                Section::Measures => {
+                    s.push_str("<div class=\"scroll\">");
+                    s.push_str(&layout::render(&layout::glossary(), self));
+                    s.push_str("</div>\n");
+                }
                 Section::Settings => settings(&mut s, o),
             }
             s.push_str("</section>\n");

@@ -34,6 +34,8 @@ pub(super) enum Kind {
     Cohesion,
     /// The table of what adaptation changes.
     Effect,
+    /// The glossary of measures.
+    Glossary,
 }
 
 /// What a cell holds; each format writes it with its own escaping and number format.
@@ -239,6 +241,40 @@ pub(super) fn effect(t: &EffectTable) -> Layout<'_> {
         header,
         rows,
         row_header: 1,
+        note: None,
+    }
+}
+
+/// The layout of the glossary: each measure's display name (naming the row), key, meaning and
+/// better direction.
+pub(super) fn glossary() -> Layout<'static> {
+    let text = |x: &'static str| Cell::Text(Cow::Borrowed(x), false);
+    let rows = crate::report::GLOSSARY
+        .iter()
+        .map(|m| Row {
+            cells: vec![
+                text(m.name),
+                text(m.key),
+                text(m.meaning),
+                text(m.better.word()),
+            ],
+            block: 0,
+            starts_block: None,
+            baseline: false,
+        })
+        .collect();
+    Layout {
+        kind: Kind::Glossary,
+        caption: "",
+        columns: vec![Align::Left; 4],
+        header: vec![
+            Cell::Head("Measure", "name"),
+            Cell::Head("Key (CSV, JSON)", "key"),
+            Cell::Head("Meaning", "meaning"),
+            Cell::Head("Better", "better"),
+        ],
+        rows,
+        row_header: 0,
         note: None,
     }
 }

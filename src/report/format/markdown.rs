@@ -193,17 +193,7 @@ impl Exporter for MarkdownExporter {
                     s.push('\n');
                 }
                 Section::Measures => {
-                    s.push_str("| Measure | Key | Meaning | Better |\n|:--|:--|:--|:--|\n");
-                    for m in crate::report::GLOSSARY {
-                        let _ = writeln!(
-                            s,
-                            "| {} | `{}` | {} | {} |",
-                            markdown_escape(m.name),
-                            m.key,
-                            markdown_escape(m.meaning),
-                            m.better.word()
-                        );
-                    }
+                    s.push_str(&layout::render(&layout::glossary(), self));
                     s.push('\n');
                 }
                 Section::Settings => {

@@ -1,8 +1,8 @@
 //! The slides of the deck, laid out from the report's outline.
 
 use super::grids::{
-    cohesion_grid, effect_grid, head, measure_header, study_grid, table_height, EffectPart,
-    COHESION_DECIMALS, CONTENT_W, MARGIN,
+    cohesion_grid, effect_halves, head, measure_header, study_grid, COHESION_DECIMALS, CONTENT_W,
+    MARGIN,
 };
 use super::package::SlidePart;
 use super::xml::{self, paragraph, text_box, Align, Cell, Grid, Style, INCH, MUTED, SLIDE_H};
@@ -73,12 +73,7 @@ impl Slide {
                 "image/gif" => "gif",
                 _ => return None,
             };
-            let dims = image::ImageReader::new(std::io::Cursor::new(&b.bytes))
-                .with_guessed_format()
-                .ok()?
-                .into_dimensions()
-                .ok()?;
-            Some((ext, dims, &b.bytes))
+            Some((ext, bitmap_size(f)?, &b.bytes))
         });
         match ext_dims {
             Some((ext, (w, h), bytes)) => {
@@ -100,6 +95,16 @@ impl Slide {
             ),
         }
     }
+}
+
+/// Width and height in pixels of a figure's bitmap, read from its header.
+fn bitmap_size(f: &Figure) -> Option<(u32, u32)> {
+    let b = f.bitmap.as_ref()?;
+    image::ImageReader::new(std::io::Cursor::new(&b.bytes))
+        .with_guessed_format()
+        .ok()?
+        .into_dimensions()
+        .ok()
 }
 
 /// Splits `n` rows into slide-sized chunks (none when there are no rows).
@@ -224,16 +229,9 @@ fn effect_slides(t: &EffectTable, out: &mut Vec<Slide>) {
                  images of their class."
             ),
         );
-        let size = 12;
-        let top = effect_grid(&part, EffectPart::Accuracy, size);
-        let top_h = table_height(&top);
-        s.table("Effect table", &top, MARGIN, BODY_Y);
-        s.table(
-            "Effect table",
-            &effect_grid(&part, EffectPart::Alignment, size),
-            MARGIN,
-            BODY_Y + top_h + INCH / 5,
-        );
+        for (grid, dy) in effect_halves(&part) {
+            s.table("Effect table", &grid, MARGIN, BODY_Y + dy);
+        }
         out.push(s);
     }
 }
@@ -285,17 +283,7 @@ fn curves_slide(o: &Outline<'_>) -> Option<Slide> {
     }
     let n = figs.len();
     // The grid whose cells show the figures largest, for the first figure's aspect ratio.
-    let aspect = figs[0]
-        .bitmap
-        .as_ref()
-        .and_then(|b| {
-            image::ImageReader::new(std::io::Cursor::new(&b.bytes))
-                .with_guessed_format()
-                .ok()?
-                .into_dimensions()
-                .ok()
-        })
-        .map_or(2.0, |(w, h)| w as f64 / h.max(1) as f64);
+    let aspect = bitmap_size(figs[0]).map_or(2.0, |(w, h)| w as f64 / h.max(1) as f64);
     let gap = INCH / 10;
     let h = SLIDE_H - BODY_Y - INCH / 4;
     let shown = |cols: usize| {

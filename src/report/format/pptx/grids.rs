@@ -140,13 +140,21 @@ pub(super) fn cohesion_grid(t: &CohesionTable, size: u32) -> Grid {
 /// The rows of the effect table (header first).
 /// Height a table is given on a slide: its rows at their nominal height, the header row with room
 /// for three lines of wrapped header text.
-pub(super) fn table_height(g: &Grid) -> i64 {
+fn table_height(g: &Grid) -> i64 {
     INCH * 9 / 10 + g.row_h * (g.rows.len() as i64 - 1)
+}
+
+/// The effect table at 12 pt as it stands on a slide: the accuracy half, then the alignment half,
+/// each with its offset below the top of the first.
+pub(super) fn effect_halves(t: &EffectTable) -> [(Grid, i64); 2] {
+    let top = effect_grid(t, EffectPart::Accuracy, 12);
+    let below = table_height(&top) + INCH / 5;
+    [(top, 0), (effect_grid(t, EffectPart::Alignment, 12), below)]
 }
 
 /// The two halves of the effect table on a slide: target accuracy, and domain alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum EffectPart {
+enum EffectPart {
     /// Pair, models, both accuracies and their difference.
     Accuracy,
     /// Pair, adapted model, the alignment measures of both runs and the class counts.
@@ -180,7 +188,7 @@ fn better(key: &str, v: Option<f64>, other: Option<f64>) -> bool {
 
 /// The rows of one part of the effect table (header first) at `size` points; within each adapted /
 /// source-only pair of columns only the better value is bold.
-pub(super) fn effect_grid(t: &EffectTable, part: EffectPart, size: u32) -> Grid {
+fn effect_grid(t: &EffectTable, part: EffectPart, size: u32) -> Grid {
     let cols: Vec<usize> = (0..EFFECT_COLUMNS.len())
         .filter(|&i| part.has(EFFECT_COLUMNS[i].1))
         .collect();

@@ -28,7 +28,7 @@ use crate::report::exporter::Exporter;
 use crate::report::outline::{Outline, StudyOutline};
 use crate::report::table::CohesionTable;
 
-use grids::{cohesion_grid, effect_grid, study_grid, table_height, EffectPart, MARGIN};
+use grids::{cohesion_grid, effect_halves, study_grid, MARGIN};
 use xml::INCH;
 
 pub use grids::measure_header;
@@ -53,15 +53,10 @@ impl Exporter for PptxExporter {
     }
 
     fn effect(&self, t: &EffectTable) -> String {
-        let top = effect_grid(t, EffectPart::Accuracy, 12);
-        let below = INCH * 3 / 2 + table_height(&top) + INCH / 5;
-        let mut s = top.frame(2, "Effect table", MARGIN, INCH * 3 / 2);
-        s.push_str(&effect_grid(t, EffectPart::Alignment, 12).frame(
-            3,
-            "Effect table",
-            MARGIN,
-            below,
-        ));
+        let [(top, _), (below, dy)] = effect_halves(t);
+        let y = INCH * 3 / 2;
+        let mut s = top.frame(2, "Effect table", MARGIN, y);
+        s.push_str(&below.frame(3, "Effect table", MARGIN, y + dy));
         s
     }
 
