@@ -48,8 +48,10 @@ impl<'a> Heatmap<'a> {
                 });
             }
         }
-        let cell = (600 / n as i32).clamp(14, 64);
-        let name_font = (cell as f64 * 0.8).clamp(9.0, 16.0);
+        // Cells small enough that the whole chart shows near its own size in a report column
+        // (about 560 px), so that its text stays at its drawn size.
+        let cell = (420 / n as i32).clamp(14, 42);
+        let name_font = (cell as f64 * 0.8).clamp(11.0, 17.0);
         let names: Vec<String> = class_names
             .iter()
             .map(|s| ellipsize(s, MAX_LABEL_W, name_font))
@@ -98,7 +100,7 @@ impl Figure for Heatmap<'_> {
             (w / 2, 12),
         )
         .map_err(derr)?;
-        let count_font = (c as f64 * 0.3).clamp(9.0, 17.0);
+        let count_font = (c as f64 * 0.4).clamp(10.0, 17.0);
         for (i, row) in self.matrix.iter().enumerate() {
             let total: u64 = row.iter().sum();
             for (j, &v) in row.iter().enumerate() {
@@ -181,14 +183,14 @@ impl Figure for Heatmap<'_> {
             let y = my + bh - (t * bh as f64) as i32;
             root.draw_text(
                 label,
-                &text(13.0, MUTED, HPos::Left, VPos::Center),
+                &text(15.0, MUTED, HPos::Left, VPos::Center),
                 (bx + 22, y),
             )
             .map_err(derr)?;
         }
         root.draw_text(
             "of row",
-            &text(13.0, MUTED, HPos::Left, VPos::Top),
+            &text(15.0, MUTED, HPos::Left, VPos::Top),
             (bx, my + bh + 6),
         )
         .map_err(derr)?;
