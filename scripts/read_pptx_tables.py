@@ -93,7 +93,15 @@ class Checker:
                 v = self.value(model, p, "target", metric)
                 v = None if v is None else v * 100.0
                 vals.append(v)
-                self.expect(f"{name} row {i} ({model}, {metric}) {p}", row[2 + j], fmt(v, 2))
+                # The value, then (second line) its bootstrap interval with one decimal.
+                shown = row[2 + j].replace("\v", "\n").split("\n")
+                self.expect(f"{name} row {i} ({model}, {metric}) {p}", shown[0], fmt(v, 2))
+                lo = self.value(model, p, "target", f"{metric}_ci_low")
+                hi = self.value(model, p, "target", f"{metric}_ci_high")
+                if v is not None and lo is not None and hi is not None:
+                    want = f"[{lo * 100.0:.1f}, {hi * 100.0:.1f}]"
+                    self.expect(f"{name} row {i} ({model}, {metric}) {p} interval",
+                                shown[1] if len(shown) > 1 else "", want)
             avg = None
             if vals and all(v is not None for v in vals):
                 total = 0.0
@@ -123,7 +131,7 @@ class Checker:
             checks = [
                 ("Target acc. adapted (%)", fmt(acc_a, 2)),
                 ("Target acc. source only (%)", fmt(acc_b, 2)),
-                ("Δ acc. (pp)", fmt(None if acc_a is None or acc_b is None else acc_a - acc_b, 2)),
+                ("Δ target acc. (points)", fmt(None if acc_a is None or acc_b is None else acc_a - acc_b, 1)),
             ]
             for metric, label in (("proxy_a_distance", "A-distance"), ("mmd2_rbf", "MMD²")):
                 for who, side in ((a, "adapted"), (b, "source only")):
@@ -131,7 +139,9 @@ class Checker:
             for header_text, want in checks:
                 if header_text in col:
                     self.expect(f"{where} {header_text}", row[col[header_text]], want)
-            self.unchecked += sum(1 for h in col if h.startswith("Same-class source neighbours") or h.startswith("Classes"))
+            # The paired interval and McNemar p come from the comparison file, not results.csv.
+            self.unchecked += sum(1 for h in col if h.startswith("Same-class source neighbours") or h.startswith("Classes")
+                                  or h in ("Interval of Δ", "McNemar p"))
 
     def measures(self, name, header, row, model, pair, first):
         for j, h in enumerate(header[first:], first):

@@ -608,7 +608,7 @@ fn report_compares_a_run_with_its_baseline_and_shows_galleries_and_the_discrimin
         "<h4>Per-class transfer</h4>",
         "Misalignment: target class",
         "<h4>Against the source-only baseline</h4>",
-        "<h3 id=\"baselines\">Against the source-only baselines</h3>",
+        "What adaptation changes (1 of 2): target accuracy",
         "<h4>Confidently wrong target images</h4>",
         "<h4>Most typical image per class (medoids)</h4>",
         "<h4>Domain discriminator</h4>",

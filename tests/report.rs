@@ -107,6 +107,28 @@ fn target_acc(r: &RunOutcome) -> f64 {
         .accuracy
 }
 
+/// A study cell of report.md: the value with two decimals, then its bootstrap interval.
+fn md_cell(r: &RunOutcome, auroc: bool) -> String {
+    let c = r
+        .eval()
+        .unwrap()
+        .domain(r.target())
+        .unwrap()
+        .classification
+        .clone()
+        .unwrap();
+    let (v, iv) = if auroc {
+        (c.auroc.unwrap(), c.auroc_ci)
+    } else {
+        (c.accuracy, c.accuracy_ci)
+    };
+    let p2 = |x: f64| format!("{:.2}", x * 100.0);
+    match iv {
+        Some(i) => format!("{} [{:.2}, {:.2}]", p2(v), 100.0 * i.lower, 100.0 * i.upper),
+        None => p2(v),
+    }
+}
+
 fn target_auroc(r: &RunOutcome) -> f64 {
     let e = r.eval().unwrap();
     e.domain(r.target())
@@ -264,7 +286,7 @@ fn markdown_tables_have_the_study_layout() {
     assert_eq!(b.len(), 1);
     assert_eq!(
         cells(b[0]),
-        ["Baseline", "Accuracy", &p2(target_acc(base)), "—", "—", "—"]
+        ["Baseline", "Accuracy", &md_cell(base, false), "—", "—", "—"]
     );
     let forward: Vec<&str> = md
         .lines()
@@ -300,8 +322,8 @@ fn markdown_tables_have_the_study_layout() {
         [
             "MobileNetV3",
             "Accuracy",
-            &p2(target_acc(mrp)),
-            &p2(target_acc(mpc)),
+            &md_cell(mrp, false),
+            &md_cell(mpc, false),
             "—",
             "—"
         ]
@@ -312,8 +334,8 @@ fn markdown_tables_have_the_study_layout() {
         [
             "",
             "AUROC",
-            &p2(target_auroc(mrp)),
-            &p2(target_auroc(mpc)),
+            &md_cell(mrp, true),
+            &md_cell(mpc, true),
             "—",
             "—"
         ]
@@ -324,14 +346,14 @@ fn markdown_tables_have_the_study_layout() {
         [
             "MobileNetV3",
             "Accuracy",
-            &p2(target_acc(mrev)),
+            &md_cell(mrev, false),
             &p2(target_acc(mrev))
         ]
     );
     // The odd name is escaped and its row has only R→P.
     let o = table_line(&md, "| ResMLP\\_12 \\<distilled\\> & 5% | Accuracy |");
     assert_eq!(o.len(), 1, "{md}");
-    assert_eq!(cells(o[0])[2], p2(target_acc(odd)));
+    assert_eq!(cells(o[0])[2], md_cell(odd, false));
     assert_eq!(cells(o[0])[3], "—");
     // Failed run: its row is marked, cells missing.
     let f = table_line(&md, "| Broken\\<Net\\> (failed: C→A) | Accuracy |");
@@ -343,10 +365,13 @@ fn markdown_tables_have_the_study_layout() {
         .filter(|l| l.contains("| Accuracy |") || l.contains("| AUROC |"))
     {
         for c in &cells(l)[2..] {
-            assert!(
-                c == "—" || (c.split_once('.').is_some_and(|(_, d)| d.len() == 2)),
-                "{c} in {l}"
-            );
+            // A value, and its interval where it has one, all with two decimals.
+            for x in c.split(['[', ',', ']', ' ']).filter(|x| !x.is_empty()) {
+                assert!(
+                    x == "—" || (x.split_once('.').is_some_and(|(_, d)| d.len() == 2)),
+                    "{x} in {l}"
+                );
+            }
         }
     }
     // Figures copied next to the report and linked relatively.
@@ -401,7 +426,11 @@ fn latex_tables_use_booktabs_and_escape() {
         tex.contains("Broken\\textless{}Net\\textgreater{} (failed: C$\\to$A)"),
         "{tex}"
     );
-    assert!(tex.is_ascii(), "plain ASCII for pdflatex");
+    assert!(
+        tex.is_ascii(),
+        "plain ASCII for pdflatex: {:?}",
+        tex.chars().filter(|c| !c.is_ascii()).collect::<String>()
+    );
     // Measures appear under their glossary names, not their keys.
     assert!(tex.contains("Proxy A-distance"), "{tex}");
     assert!(!tex.contains("proxy\\_a\\_distance"));
@@ -735,10 +764,11 @@ fn diagnosis_sections_find_the_baseline_render_escaped_and_stay_self_contained()
         html.contains("<span class=\"nothumb\">no image</span>"),
         "a neighbour without a thumbnail"
     );
-    // The summary under the study tables links the run.
-    let summary = &html[html.find("<h3 id=\"baselines\">").unwrap()..];
-    assert!(summary.contains(&format!("href=\"#run-{id}\"")));
-    assert!(summary.contains("<td class=\"num\">25.0</td><td class=\"num\">5.0 to 45.0</td><td class=\"num\">0.3750</td>"));
+    // The effect table's accuracy half under the study tables: the paired difference once, with its
+    // interval and McNemar p.
+    let summary = &html[html.find("What adaptation changes (1 of 2)").unwrap()..];
+    assert!(summary.contains("<td class=\"num\">25.0</td><td class=\"num\">[+5.0, +45.0]</td><td class=\"num\">0.3750</td>"), "{summary}");
+
     // Per-epoch discriminator rows: AUROC of 3 source vs 2 target logits = 5/6.
     assert!(html.contains("<tr><th scope=\"row\">2</th><td class=\"num\">0.833</td>"));
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();

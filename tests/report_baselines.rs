@@ -6,10 +6,10 @@
 mod report_input;
 
 use dannscope::report::{
-    baseline_label, cohesion_table, effect_table, study_tables, write_report, CsvExporter,
-    EffectCell, Exporter, ReportInput, RunOutcome, StudyOutline,
+    baseline_label, cohesion_table, effect_table, study_tables, write_report, BaselineComparison,
+    CsvExporter, EffectCell, Exporter, Paired, ReportInput, RunOutcome, StudyOutline,
 };
-use report_input::run;
+use report_input::{results, run};
 
 const SO: &str = "MobileNetV3 · source only";
 
@@ -145,12 +145,65 @@ fn effect_table_sets_each_adapted_run_against_its_baseline() {
         );
         assert!(better + worse > 0, "the synthetic runs differ per class");
         let cells = row.cells();
-        assert_eq!(cells[12], EffectCell::Text(format!("{better} / {worse}")));
+        assert_eq!(
+            cells.last(),
+            Some(&EffectCell::Text(format!("{better} / {worse}")))
+        );
+        // Not compared on paired images: no interval, no McNemar p.
+        assert_eq!(row.paired, None);
+        assert_eq!(cells[6], EffectCell::Text("—".into()));
+        assert_eq!(cells[7], EffectCell::Text("—".into()));
     }
     assert!(
         effect_table(&runs[1..4]).rows.is_empty(),
         "no baseline, no rows"
     );
+}
+
+#[test]
+fn the_effect_table_shows_the_paired_difference_with_its_interval_and_mcnemar_p() {
+    let mut runs = runs();
+    let comparison = |baseline: &str| BaselineComparison {
+        baseline: baseline.into(),
+        baseline_id: None,
+        n: 200,
+        accuracy_baseline: 0.705,
+        accuracy_run: 0.79,
+        difference: 0.085,
+        difference_ci: Some((0.02, 0.145)),
+        level: 0.95,
+        baseline_only: 10,
+        run_only: 27,
+        p_value: 0.0095,
+        per_class: vec![],
+        overlap: vec![],
+        fixed: vec![],
+        broken: vec![],
+        json: None,
+    };
+    results(&mut runs[2]).diagnosis.baseline = Some(comparison("MobileNetV3"));
+    // A comparison with another baseline than the row's is not used.
+    results(&mut runs[3]).diagnosis.baseline = Some(comparison("Another"));
+    let e = effect_table(&runs);
+    let rp = &e.rows[0];
+    assert_eq!(
+        (rp.pair.as_str(), rp.model.as_str()),
+        ("R-P", "MobileNetV3")
+    );
+    let p = rp
+        .paired
+        .expect("the R→P run was compared with its baseline");
+    assert!((p.delta - 8.5).abs() < 1e-9);
+    assert_eq!(
+        rp.accuracy_delta(),
+        Some(p.delta),
+        "the paired difference, once"
+    );
+    let cells = rp.cells();
+    assert_eq!(cells[5], EffectCell::Num(Some(p.delta), 1));
+    assert_eq!(cells[6], EffectCell::Text("[+2.0, +14.5]".into()));
+    assert_eq!(cells[7], EffectCell::Text("0.0095".into()));
+    assert_eq!(e.rows[1].paired, None::<Paired>);
 }
 
 /// The forward table's rows in a rendered document: first cell of each line, in order.

@@ -14,8 +14,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use dannscope::config::RunConfig;
-use dannscope::plot::{tsne_figure, TsneFigure};
-use dannscope::report::{study_tables, write_report, ReportFiles, ReportInput, RunOutcome};
+use dannscope::plot::{
+    side_by_side, tsne_figure, ColorBy, EvolutionFrame, EvolutionStyle, TsneFigure,
+    SIDE_BY_SIDE_TEXT_PX,
+};
+use dannscope::report::{
+    run_ids, study_tables, write_report, BaselineComparison, ReportFiles, ReportInput, RunOutcome,
+};
 use ndarray::Array2;
 use report_input::{results, run, CLASSES};
 
@@ -69,6 +74,48 @@ fn input(dir: &Path) -> ReportInput {
         results(&mut runs[k]).tsne_png = Some(png);
         results(&mut runs[k]).tsne_svg = Some(svg);
     }
+    // The adapted R→P run beside its baseline: the pair slide.
+    let frame = |title: &str| EvolutionFrame {
+        coords: coords.view(),
+        is_target: &is_target,
+        labels: &labels,
+        title: title.into(),
+    };
+    let (svg, png) = (dir.join("versus.svg"), dir.join("versus.png"));
+    side_by_side(
+        &[frame("MobileNetV3 · baseline"), frame("MobileNetV3")],
+        &EvolutionStyle {
+            class_names: class_names.clone(),
+            source_name: "Real World".into(),
+            target_name: "Product".into(),
+            title: String::new(),
+            color_by: ColorBy::Class,
+        },
+        &svg,
+        &png,
+    )
+    .unwrap();
+    results(&mut runs[1]).versus_png = Some(png);
+    results(&mut runs[1]).versus_svg = Some(svg);
+    let baseline_id = run_ids(&runs)[0].clone();
+    results(&mut runs[1]).diagnosis.baseline = Some(BaselineComparison {
+        baseline: runs[0].name.clone(),
+        baseline_id: Some(baseline_id),
+        n: 40,
+        accuracy_baseline: 0.5,
+        accuracy_run: 0.75,
+        difference: 0.25,
+        difference_ci: Some((0.1, 0.4)),
+        level: 0.95,
+        baseline_only: 1,
+        run_only: 11,
+        p_value: 0.0063,
+        per_class: vec![],
+        overlap: vec![],
+        fixed: vec![],
+        broken: vec![],
+        json: None,
+    });
     let evo = dir.join("evolution.png");
     image::RgbImage::from_pixel(30, 20, image::Rgb([10, 200, 30]))
         .save(&evo)
@@ -258,13 +305,14 @@ fn package_parts_types_and_relationships_are_complete() {
             );
         }
     }
-    // A picture per bitmap: two t-SNE maps, one evolution grid, two curves.
+    // A picture per bitmap: one pair slide's maps (the adapted run beside its baseline, whose own
+    // t-SNE maps therefore have no slide), one evolution grid, two curves.
     let media = d
         .parts
         .keys()
         .filter(|n| n.starts_with("ppt/media/"))
         .count();
-    assert_eq!(media, 5);
+    assert_eq!(media, 4);
 }
 
 /// Texts of the first cell of each row of the named tables of a slide, and the tables' names.
@@ -343,12 +391,28 @@ fn tables_are_native_in_the_study_order_with_baselines_last() {
     assert_eq!(fw[n - 2][0], "MobileNetV3 · source only");
     assert_eq!(fw[n - 2][1], "Accuracy");
     let pct = |v: f64| format!("{:.2}", v * 100.0);
-    assert_eq!(fw[n - 2][2], pct(base.target_accuracy().unwrap()));
+    // A value, and below it its bootstrap interval with one decimal.
+    let lines = |s: &str| s.split('\n').map(str::to_string).collect::<Vec<_>>();
+    let c = base
+        .domain(base.target())
+        .and_then(|d| d.classification.clone())
+        .unwrap();
+    let iv = c
+        .accuracy_ci
+        .as_ref()
+        .expect("the test runs have intervals");
+    assert_eq!(
+        lines(&fw[n - 2][2]),
+        [
+            pct(c.accuracy),
+            format!("[{:.1}, {:.1}]", iv.lower * 100.0, iv.upper * 100.0)
+        ]
+    );
     assert_eq!(
         (fw[n - 1][0].as_str(), fw[n - 1][1].as_str()),
         ("", "AUROC")
     );
-    assert_eq!(fw[n - 1][2], pct(base.target_auroc().unwrap()));
+    assert_eq!(lines(&fw[n - 1][2])[0], pct(base.target_auroc().unwrap()));
     // Order of the kinds of table over the deck: study, effect (accuracy then alignment), cohesion,
     // then key numbers per run.
     let kinds: Vec<&str> = all.iter().map(|t| t.1.split(':').next().unwrap()).collect();
@@ -363,12 +427,15 @@ fn tables_are_native_in_the_study_order_with_baselines_last() {
         .map(|t| &t.2)
         .collect();
     assert_eq!(effect.len(), 2, "accuracy and alignment halves");
-    assert!(effect[0][0].contains(&"Δ acc. (pp)".to_string()));
+    for h in ["Δ target acc. (points)", "Interval of Δ", "McNemar p"] {
+        assert!(effect[0][0].contains(&h.to_string()), "{h}");
+    }
     assert!(effect[1][0].contains(&"A-distance adapted".to_string()));
     let coh = &all[last("Cohesion table")].2;
     assert_eq!(coh.last().unwrap()[0], "MobileNetV3 · source only");
-    // One slide per run, with its key numbers (the failed run: its error instead).
-    let ok_runs = d.input.runs.iter().filter(|r| !r.failed()).count();
+    // One slide per run, with its key numbers (the failed run: its error instead), except the adapted
+    // run shown beside its baseline on one pair slide, and that baseline.
+    let ok_runs = d.input.runs.iter().filter(|r| !r.failed()).count() - 2;
     assert_eq!(
         kinds.iter().filter(|k| **k == "Key numbers").count(),
         ok_runs
@@ -576,4 +643,81 @@ fn every_slide_keeps_its_shapes_on_the_slide_apart_and_its_text_at_12_pt_or_more
             assert!(sz >= 1200, "{s}: text at {} pt", sz as f64 / 100.0);
         }
     }
+}
+
+/// The pixel size of a slide's picture, decoded from its media part.
+fn picture_pixels(d: &Deck, slide: &str, rid: &str) -> (u32, u32) {
+    let (dir, file) = slide.rsplit_once('/').unwrap();
+    let rels_part = format!("{dir}/_rels/{file}.rels");
+    let rels = text(d, &rels_part);
+    let doc = roxmltree::Document::parse(&rels).unwrap();
+    let target = doc
+        .descendants()
+        .find(|r| r.attribute("Id") == Some(rid))
+        .and_then(|r| r.attribute("Target"))
+        .unwrap_or_else(|| panic!("{slide}: no relationship {rid}"));
+    let media = resolve(&rels_part, target);
+    image::ImageReader::new(std::io::Cursor::new(&d.parts[&media]))
+        .with_guessed_format()
+        .unwrap()
+        .into_dimensions()
+        .unwrap()
+}
+
+#[test]
+fn a_pair_slide_shows_the_run_beside_its_baseline_with_its_verdict_and_legible_maps() {
+    let d = deck();
+    let slides = slide_parts(&d);
+    let with_verdict: Vec<&String> = slides
+        .iter()
+        .filter(|s| shape_rects(&text(&d, s)).iter().any(|r| r.0 == "Verdict"))
+        .collect();
+    assert_eq!(
+        with_verdict.len(),
+        1,
+        "one adapted run has a baseline figure"
+    );
+    let xml = text(&d, with_verdict[0]);
+    assert!(
+        xml.contains("R→P · MobileNetV3 against MobileNetV3 · source only"),
+        "{xml}"
+    );
+    // The verdict states the difference with its interval and McNemar p.
+    assert!(xml.contains("+25.0 points [+10.0, +40.0]"), "{xml}");
+    assert!(xml.contains("p = 0.0063"), "{xml}");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let pics: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("pic"))
+        .collect();
+    assert_eq!(pics.len(), 1);
+    let rid = pics[0]
+        .descendants()
+        .find(|n| n.has_tag_name("blip"))
+        .and_then(|n| n.attributes().find(|a| a.name() == "embed"))
+        .unwrap()
+        .value()
+        .to_string();
+    let cx: f64 = pics[0]
+        .descendants()
+        .find(|n| n.has_tag_name("ext"))
+        .and_then(|n| n.attribute("cx"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (w, _) = picture_pixels(&d, with_verdict[0], &rid);
+    // EMU per point: 12,700. Every text of the figure is SIDE_BY_SIDE_TEXT_PX pixels high.
+    let pt = SIDE_BY_SIDE_TEXT_PX * (cx / 12_700.0) / w as f64;
+    assert!(pt >= 12.0, "the maps' legend comes out at {pt:.1} pt");
+    // The baseline shown beside it gets no slide of its own; the other runs keep theirs.
+    let titles: Vec<String> = slides.iter().map(|s| text(&d, s)).collect();
+    let baseline_slides = titles
+        .iter()
+        .filter(|x| x.contains("MobileNetV3 · source only · R→P"))
+        .count();
+    assert_eq!(
+        baseline_slides, 0,
+        "the baseline's own run slide is left out"
+    );
+    assert!(titles.iter().any(|x| x.contains("P→C")));
 }

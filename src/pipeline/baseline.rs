@@ -7,10 +7,12 @@ use std::path::PathBuf;
 use super::compare::{self, ModelComparison};
 use super::diagnose::thumbnails;
 use super::embed::Event;
+use super::map;
 use super::Workspace;
 use crate::dataset::Pair;
 use crate::error::Result;
 use crate::layout::with_ext;
+use crate::plot::{self, ColorBy, EvolutionFrame, EvolutionStyle};
 use crate::report::{run_ids, BaselineComparison, ClassDelta, GalleryImage, RunOutcome, RunStatus};
 
 /// Fixed and broken images shown with thumbnails in a baseline comparison (each).
@@ -95,6 +97,57 @@ fn summary(
     }
 }
 
+/// Draw run `i`'s joint map beside its baseline `j`'s (one shared axis range, the baseline left),
+/// each titled with its target accuracy on the images of comparison `c`; written next to run `i`'s
+/// map as `<S>-<T>_versus_baseline.{png,svg}`. Returns the PNG and SVG paths.
+fn draw_versus(
+    runs: &[RunOutcome],
+    i: usize,
+    j: usize,
+    c: &BaselineComparison,
+) -> Result<(PathBuf, PathBuf)> {
+    let missing = |what: &str| crate::Error::Invalid(format!("{what} has no stored joint map"));
+    let (run, base) = (
+        runs[i].results().ok_or_else(|| missing(&runs[i].name))?,
+        runs[j].results().ok_or_else(|| missing(&runs[j].name))?,
+    );
+    let npz =
+        |r: &crate::report::RunResults, name: &str| r.map_npz.clone().ok_or_else(|| missing(name));
+    let (run_npz, base_npz) = (npz(run, &runs[i].name)?, npz(base, &runs[j].name)?);
+    let (bc, bt, bl) = map::read_drawn(&base_npz)?;
+    let (rc, rt, rl) = map::read_drawn(&run_npz)?;
+    let title = |name: &str, acc: f64| format!("{name} · target {:.1} %", 100.0 * acc);
+    let frames = [
+        EvolutionFrame {
+            coords: bc.view(),
+            is_target: &bt,
+            labels: &bl,
+            title: title(&runs[j].name, c.accuracy_baseline),
+        },
+        EvolutionFrame {
+            coords: rc.view(),
+            is_target: &rt,
+            labels: &rl,
+            title: title(&runs[i].name, c.accuracy_run),
+        },
+    ];
+    let style = EvolutionStyle {
+        class_names: run.eval.class_names.clone(),
+        source_name: run.source.clone(),
+        target_name: run.target.clone(),
+        title: String::new(),
+        color_by: ColorBy::Class,
+    };
+    let stem = run_npz
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let out = run_npz.with_file_name(format!("{stem}_versus_baseline"));
+    let (png, svg) = (with_ext(&out, "png"), with_ext(&out, "svg"));
+    plot::side_by_side(&frames, &style, &svg, &png)?;
+    Ok((png, svg))
+}
+
 /// Compare every finished non-baseline run with its baseline ([`baseline_of`]) on the same target
 /// images and record the result (or why there is none) in the run's diagnosis; `pairs[i]` is the pair
 /// of `runs[i]`.
@@ -137,7 +190,19 @@ pub fn attach_baselines(
             }
             Ok(out)
         })();
+        let figure = result.as_ref().ok().map(|c| draw_versus(runs, i, j, c));
         if let RunStatus::Done(d) = &mut runs[i].status {
+            match figure {
+                Some(Ok((png, svg))) => {
+                    d.versus_png = Some(png);
+                    d.versus_svg = Some(svg);
+                }
+                Some(Err(e)) => d.diagnosis.notices.push(format!(
+                    "map beside baseline {baseline_name} left out: {}",
+                    e.chain_text()
+                )),
+                None => {}
+            }
             match result {
                 Ok(c) => d.diagnosis.baseline = Some(c),
                 Err(e) => d.diagnosis.notices.push(format!(

@@ -263,15 +263,50 @@ pub fn map_pair(
     Ok(map)
 }
 
-fn read_coords(path: &Path) -> Result<Array2<f32>> {
+fn npz_reader(path: &Path) -> Result<ndarray_npy::NpzReader<std::fs::File>> {
     let f = std::fs::File::open(path).map_err(|e| Error::Io {
         path: path.to_path_buf(),
         source: e,
     })?;
-    let mut z = ndarray_npy::NpzReader::new(f)
-        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
-    z.by_name("coords")
+    ndarray_npy::NpzReader::new(f).map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
+}
+
+fn read_coords(path: &Path) -> Result<Array2<f32>> {
+    npz_reader(path)?
+        .by_name("coords")
         .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))
+}
+
+/// A stored joint map as drawn: coordinates, target flags and class labels, read from the `.npz`
+/// that [`map_pair`] writes.
+pub fn read_drawn(path: &Path) -> Result<(Array2<f32>, Vec<bool>, Vec<u32>)> {
+    let mut z = npz_reader(path)?;
+    let bad = |what: &str, e: String| Error::Invalid(format!("{}: {what}: {e}", path.display()));
+    let coords: Array2<f32> = z
+        .by_name("coords")
+        .map_err(|e| bad("coords", e.to_string()))?;
+    let domain: Array1<i64> = z
+        .by_name("domain")
+        .map_err(|e| bad("domain", e.to_string()))?;
+    let label: Array1<i64> = z
+        .by_name("label")
+        .map_err(|e| bad("label", e.to_string()))?;
+    if domain.len() != coords.nrows() || label.len() != coords.nrows() {
+        return Err(bad(
+            "rows",
+            format!(
+                "expected {} domain flags and labels, found {} and {}",
+                coords.nrows(),
+                domain.len(),
+                label.len()
+            ),
+        ));
+    }
+    let labels = label
+        .iter()
+        .map(|&l| u32::try_from(l).map_err(|_| bad("label", format!("{l} is not a class index"))))
+        .collect::<Result<Vec<u32>>>()?;
+    Ok((coords, domain.iter().map(|&d| d != 0).collect(), labels))
 }
 
 /// Write a pair map's coordinate files (`npz`, `csv`) to `files`.

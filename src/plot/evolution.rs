@@ -139,16 +139,55 @@ fn scatter<'a>(f: &EvolutionFrame<'a>) -> Scatter<'a> {
     }
 }
 
-const CELL: i32 = 330;
-const CELL_TITLE: i32 = 34;
-const GAP: i32 = 26;
-const GRID_TOP: i32 = 84;
+/// Sizes of a grid figure, in pixels.
+#[derive(Debug, Clone, Copy)]
+struct Scale {
+    /// Side of one square panel.
+    cell: i32,
+    /// Height reserved above a panel for its title.
+    cell_title: i32,
+    /// Gap between panels and around the grid.
+    gap: i32,
+    /// Height reserved above the grid for the figure's title (0 when it has none).
+    top: i32,
+    /// Text size of the panel titles and the legend.
+    font: f64,
+    /// Smallest width of the whole figure.
+    min_w: i32,
+}
+
+/// The evolution grid: small panels, many per figure.
+const GRID: Scale = Scale {
+    cell: 330,
+    cell_title: 34,
+    gap: 26,
+    top: 84,
+    font: 21.0,
+    min_w: 1600,
+};
+
+/// Text size, in pixels, of every text in [`side_by_side`]'s figure (panel titles and legend).
+///
+/// A slide that shows the figure `w` pixels wide at `W` points gets its text at
+/// `SIDE_BY_SIDE_TEXT_PX * W / w` points.
+pub const SIDE_BY_SIDE_TEXT_PX: f64 = 27.0;
+
+/// Two large panels without a figure title, sized for a slide: text at [`SIDE_BY_SIDE_TEXT_PX`].
+const SIDE_BY_SIDE: Scale = Scale {
+    cell: 700,
+    cell_title: 44,
+    gap: 24,
+    top: 0,
+    font: SIDE_BY_SIDE_TEXT_PX,
+    min_w: 0,
+};
 
 struct Grid<'a, 'f> {
     frames: &'a [EvolutionFrame<'f>],
     style: &'a EvolutionStyle,
     cols: i32,
     bounds: Bounds,
+    scale: Scale,
 }
 
 impl Grid<'_, '_> {
@@ -156,10 +195,11 @@ impl Grid<'_, '_> {
         (self.frames.len() as i32 + self.cols - 1) / self.cols
     }
     fn grid_h(&self) -> i32 {
-        self.rows() * (CELL + CELL_TITLE + GAP)
+        let s = self.scale;
+        self.rows() * (s.cell + s.cell_title + s.gap)
     }
     fn legend(&self) -> (Legend, i32) {
-        let mut l = self.style.legend(21.0);
+        let mut l = self.style.legend(self.scale.font);
         let (w, _) = l.layout(self.grid_h().max(300), 3);
         (l, w)
     }
@@ -167,36 +207,40 @@ impl Grid<'_, '_> {
 
 impl Figure for Grid<'_, '_> {
     fn size(&self) -> (u32, u32) {
+        let s = self.scale;
         let (_, lw) = self.legend();
-        let w = GAP + self.cols * (CELL + GAP) + lw + 30;
-        let h = GRID_TOP + self.grid_h() + 10;
-        (w.max(1600) as u32, h as u32)
+        let w = s.gap + self.cols * (s.cell + s.gap) + lw + 30;
+        let h = s.top + self.grid_h() + 10;
+        (w.max(s.min_w) as u32, h as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let s = self.scale;
         let (w, _) = self.size();
         let w = w as i32;
-        let ts = fit_size(&self.style.title, w - 60, 34.0, 16.0);
-        root.draw_text(
-            &self.style.title,
-            &text(ts, INK, HPos::Center, VPos::Top),
-            (w / 2, 22),
-        )
-        .map_err(derr)?;
+        if s.top > 0 {
+            let ts = fit_size(&self.style.title, w - 60, 34.0, 16.0);
+            root.draw_text(
+                &self.style.title,
+                &text(ts, INK, HPos::Center, VPos::Top),
+                (w / 2, 22),
+            )
+            .map_err(derr)?;
+        }
         let n = self.style.class_names.len();
         for (k, f) in self.frames.iter().enumerate() {
             let (r, c) = (k as i32 / self.cols, k as i32 % self.cols);
             let bx = Rect {
-                x: GAP + c * (CELL + GAP),
-                y: GRID_TOP + r * (CELL + CELL_TITLE + GAP) + CELL_TITLE,
-                w: CELL,
-                h: CELL,
+                x: s.gap + c * (s.cell + s.gap),
+                y: s.top + r * (s.cell + s.cell_title + s.gap) + s.cell_title,
+                w: s.cell,
+                h: s.cell,
             };
-            let t = ellipsize(&f.title, CELL, 20.0);
+            let t = ellipsize(&f.title, s.cell, s.font);
             root.draw_text(
                 &t,
-                &text(20.0, INK, HPos::Center, VPos::Bottom),
-                (bx.x + CELL / 2, bx.y - 8),
+                &text(s.font, INK, HPos::Center, VPos::Bottom),
+                (bx.x + s.cell / 2, bx.y - 8),
             )
             .map_err(derr)?;
             draw_frame(root, bx)?;
@@ -204,26 +248,23 @@ impl Figure for Grid<'_, '_> {
             scatter(f).draw(
                 root,
                 &view,
-                marker_radius(f.coords.nrows(), CELL),
+                marker_radius(f.coords.nrows(), s.cell),
                 self.style.color_by,
                 n,
             )?;
         }
         let (legend, _) = self.legend();
-        let lx = GAP + self.cols * (CELL + GAP);
-        legend.draw(root, lx, GRID_TOP + CELL_TITLE, self.grid_h())?;
+        let lx = s.gap + self.cols * (s.cell + s.gap);
+        legend.draw(root, lx, s.top + s.cell_title, self.grid_h())?;
         Ok(())
     }
 }
 
-/// Draw all epochs' maps in one grid (`cols` panels per row) and write SVG and PNG.
-///
-/// Every panel uses the same equal-aspect axis range (the union over all frames), so
-/// positions are comparable across epochs; one legend is shared by all panels.
-pub fn evolution_grid(
+fn draw_grid(
     frames: &[EvolutionFrame<'_>],
     style: &EvolutionStyle,
     cols: usize,
+    scale: Scale,
     svg: &Path,
     png: &Path,
 ) -> Result<(), PlotError> {
@@ -238,8 +279,35 @@ pub fn evolution_grid(
         style,
         cols: cols.min(frames.len()).min(i32::MAX as usize) as i32,
         bounds,
+        scale,
     };
     write_svg_png(&grid, svg, png)
+}
+
+/// Draw all epochs' maps in one grid (`cols` panels per row) and write SVG and PNG.
+///
+/// Every panel uses the same equal-aspect axis range (the union over all frames), so
+/// positions are comparable across epochs; one legend is shared by all panels.
+pub fn evolution_grid(
+    frames: &[EvolutionFrame<'_>],
+    style: &EvolutionStyle,
+    cols: usize,
+    svg: &Path,
+    png: &Path,
+) -> Result<(), PlotError> {
+    draw_grid(frames, style, cols, GRID, svg, png)
+}
+
+/// Two maps side by side at slide size (e.g. a source-only baseline and the adapted model of one
+/// pair), on one shared equal-aspect axis range with one legend; no figure title (the slide or page
+/// gives it). Every text is [`SIDE_BY_SIDE_TEXT_PX`] pixels high.
+pub fn side_by_side(
+    frames: &[EvolutionFrame<'_>; 2],
+    style: &EvolutionStyle,
+    svg: &Path,
+    png: &Path,
+) -> Result<(), PlotError> {
+    draw_grid(frames, style, 2, SIDE_BY_SIDE, svg, png)
 }
 
 const GIF_W: u32 = 1040;

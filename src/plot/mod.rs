@@ -28,7 +28,10 @@ mod tsne;
 pub use curves::curves_figure;
 pub use discriminator::{discriminator_figure, discriminator_svg, DiscriminatorFigure};
 pub use error::PlotError;
-pub use evolution::{evolution_gif, evolution_grid, EvolutionFrame, EvolutionStyle};
+pub use evolution::{
+    evolution_gif, evolution_grid, side_by_side, EvolutionFrame, EvolutionStyle,
+    SIDE_BY_SIDE_TEXT_PX,
+};
 pub use font::FONT_FAMILY;
 pub use palette::{class_color, ColorBy, SOURCE_COLOR, TAB10, TARGET_COLOR};
 pub use report_charts::{confusion_heatmap, confusion_heatmap_svg, per_class_bars_svg};

@@ -65,12 +65,60 @@ pub struct EffectRow {
     pub classes_worse: usize,
     /// Classes with a target accuracy in both runs.
     pub classes_compared: usize,
+    /// The paired comparison of the two on the same target images, when it was made: the
+    /// difference in points, its interval (points) and McNemar's exact p.
+    pub paired: Option<Paired>,
+}
+
+/// The paired comparison of an adapted run with its baseline on the same target images.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Paired {
+    /// Adapted − source-only target accuracy, in points.
+    pub delta: f64,
+    /// Paired bootstrap interval of the difference, in points.
+    pub interval: Option<(f64, f64)>,
+    /// Confidence level of the interval.
+    pub level: f64,
+    /// McNemar's exact p-value.
+    pub p_value: f64,
+}
+
+impl Paired {
+    fn of(c: &super::diagnosis::BaselineComparison) -> Self {
+        Self {
+            delta: 100.0 * c.difference,
+            interval: c.difference_ci.map(|(l, u)| (100.0 * l, 100.0 * u)),
+            level: c.level,
+            p_value: c.p_value,
+        }
+    }
+}
+
+/// Points with [`DELTA_DECIMALS`] decimals and an explicit sign (`+12.5`, `−10.0`, `0.0`).
+pub fn signed_points(points: f64) -> String {
+    let r = (points * 10.0).round() / 10.0;
+    if r > 0.0 {
+        format!("+{r:.1}")
+    } else if r < 0.0 {
+        format!("−{:.1}", -r)
+    } else {
+        "0.0".into()
+    }
+}
+
+/// An interval of points as `[+2.0, +14.5]`.
+pub fn points_interval((lo, hi): (f64, f64)) -> String {
+    format!("[{}, {}]", signed_points(lo), signed_points(hi))
 }
 
 impl EffectRow {
-    /// Adapted minus source-only target accuracy, in percentage points.
+    /// Adapted minus source-only target accuracy, in points: the paired comparison's when it was
+    /// made, else the difference of the two runs' own target accuracies.
     pub fn accuracy_delta(&self) -> Option<f64> {
-        Some(self.adapted.accuracy? - self.source_only.accuracy?)
+        match self.paired {
+            Some(p) => Some(p.delta),
+            None => Some(self.adapted.accuracy? - self.source_only.accuracy?),
+        }
     }
 
     /// The cells of the row, in [`EFFECT_COLUMNS`] order.
@@ -82,7 +130,16 @@ impl EffectRow {
             Text(self.baseline.clone()),
             Num(self.adapted.accuracy, 2),
             Num(self.source_only.accuracy, 2),
-            Num(self.accuracy_delta(), 2),
+            Num(self.accuracy_delta(), DELTA_DECIMALS),
+            Text(
+                self.paired
+                    .and_then(|p| p.interval)
+                    .map_or_else(|| super::table::MISSING.to_string(), points_interval),
+            ),
+            Text(self.paired.map_or_else(
+                || super::table::MISSING.to_string(),
+                |p| crate::text::p_value(p.p_value),
+            )),
             Num(self.adapted.a_distance, 3),
             Num(self.source_only.a_distance, 3),
             Num(self.adapted.mmd2, 3),
@@ -110,14 +167,19 @@ pub enum EffectCell {
 /// Columns holding text (pair, labels); the others hold numbers or class counts.
 pub const EFFECT_TEXT_COLUMNS: usize = 3;
 
+/// Decimals of the difference in target accuracy and of its interval (points), wherever it is shown.
+pub const DELTA_DECIMALS: usize = 1;
+
 /// The columns: header shown in documents and key used in CSV.
-pub const EFFECT_COLUMNS: [(&str, &str); 13] = [
+pub const EFFECT_COLUMNS: [(&str, &str); 15] = [
     ("Pair", "pair"),
     ("Adapted model", "model"),
     ("Source-only baseline", "baseline"),
     ("Target acc. adapted (%)", "accuracy_adapted"),
     ("Target acc. source only (%)", "accuracy_source_only"),
-    ("Δ acc. (pp)", "accuracy_delta"),
+    ("Δ target acc. (points)", "accuracy_delta"),
+    ("Interval of Δ", "accuracy_delta_interval"),
+    ("McNemar p", "mcnemar_p"),
     ("A-distance adapted", "proxy_a_distance_adapted"),
     ("A-distance source only", "proxy_a_distance_source_only"),
     ("MMD² adapted", "mmd2_rbf_adapted"),
@@ -132,6 +194,45 @@ pub const EFFECT_COLUMNS: [(&str, &str); 13] = [
     ),
     ("Classes better / worse", "classes_better_worse"),
 ];
+
+/// The two halves in which documents narrower than the whole table show it: target accuracy, and
+/// domain alignment. Both start with the pair and the adapted model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EffectPart {
+    /// Pair, models, both accuracies, their difference with its interval and McNemar p.
+    Accuracy,
+    /// Pair, adapted model, the alignment measures of both runs and the class counts.
+    Alignment,
+}
+
+impl EffectPart {
+    /// Both halves, in order.
+    pub const BOTH: [EffectPart; 2] = [EffectPart::Accuracy, EffectPart::Alignment];
+
+    /// Whether the column with key `key` ([`EFFECT_COLUMNS`]) belongs to this part.
+    pub fn has(self, key: &str) -> bool {
+        let accuracy = key.starts_with("accuracy") || key == "mcnemar_p";
+        match self {
+            EffectPart::Accuracy => matches!(key, "pair" | "model" | "baseline") || accuracy,
+            EffectPart::Alignment => !accuracy && key != "baseline",
+        }
+    }
+
+    /// The columns of this part, as indices into [`EFFECT_COLUMNS`].
+    pub fn columns(self) -> Vec<usize> {
+        (0..EFFECT_COLUMNS.len())
+            .filter(|&i| self.has(EFFECT_COLUMNS[i].1))
+            .collect()
+    }
+
+    /// Caption of this half.
+    pub fn caption(self) -> &'static str {
+        match self {
+            EffectPart::Accuracy => "What adaptation changes (1 of 2): target accuracy, adapted against source only on the same target images",
+            EffectPart::Alignment => "What adaptation changes (2 of 2): domain alignment of each run",
+        }
+    }
+}
 
 /// The table: one row per adapted run with a baseline of the same pair.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -155,6 +256,11 @@ pub fn effect_table(runs: &[RunOutcome]) -> EffectTable {
             .filter(|b| b.is_baseline() && !b.failed() && b.pair == a.pair)
         {
             let (better, worse, compared) = class_changes(a, b);
+            let paired = a
+                .results()
+                .and_then(|d| d.diagnosis.baseline.as_ref())
+                .filter(|c| c.baseline == b.name)
+                .map(Paired::of);
             rows.push(EffectRow {
                 pair: a.pair.clone(),
                 model: a.label(),
@@ -164,6 +270,7 @@ pub fn effect_table(runs: &[RunOutcome]) -> EffectTable {
                 classes_better: better,
                 classes_worse: worse,
                 classes_compared: compared,
+                paired,
             });
         }
     }

@@ -15,11 +15,21 @@ pub enum Kind {
     Evolution,
     /// Training curves.
     Curves,
+    /// The run's joint map beside its source-only baseline's.
+    Versus,
 }
+
+/// Number of figure kinds ([`Kind::ALL`]).
+pub const KINDS: usize = 4;
 
 impl Kind {
     /// Every kind, in the order of [`Figures::runs`] entries.
-    pub const ALL: [Kind; 3] = [Kind::Tsne, Kind::Evolution, Kind::Curves];
+    pub const ALL: [Kind; KINDS] = [Kind::Tsne, Kind::Evolution, Kind::Curves, Kind::Versus];
+
+    /// Position of this kind in [`Kind::ALL`] (and in a run's figures).
+    pub fn index(self) -> usize {
+        self as usize
+    }
 
     /// Short name used in copied file names.
     pub fn slug(self) -> &'static str {
@@ -27,6 +37,7 @@ impl Kind {
             Kind::Tsne => "tsne",
             Kind::Evolution => "evolution",
             Kind::Curves => "curves",
+            Kind::Versus => "versus-baseline",
         }
     }
 
@@ -36,6 +47,7 @@ impl Kind {
             Kind::Tsne => "Joint t-SNE",
             Kind::Evolution => "Evolution over training",
             Kind::Curves => "Training curves",
+            Kind::Versus => "Joint t-SNE beside the source-only baseline",
         }
     }
 
@@ -49,6 +61,10 @@ impl Kind {
             Kind::Curves => (
                 r.results().and_then(|d| d.curves_png.as_ref()),
                 r.results().and_then(|d| d.curves_svg.as_ref()),
+            ),
+            Kind::Versus => (
+                r.results().and_then(|d| d.versus_png.as_ref()),
+                r.results().and_then(|d| d.versus_svg.as_ref()),
             ),
         }
     }
@@ -89,7 +105,7 @@ pub struct Bitmap {
 #[derive(Debug, Clone, Default)]
 pub struct Figures {
     /// Per run, per [`Kind::ALL`] entry.
-    pub runs: Vec<[Figure; 3]>,
+    pub runs: Vec<[Figure; KINDS]>,
     /// Files written into `figures/`.
     pub copied: Vec<PathBuf>,
     /// Figures left out and why.
@@ -140,7 +156,7 @@ fn relative_inside(dir: &Path, file: &Path) -> Option<String> {
 pub(super) fn collect(dir: &Path, runs: &[RunOutcome], ids: &[String]) -> crate::Result<Figures> {
     let mut out = Figures::default();
     for (r, id) in runs.iter().zip(ids) {
-        let mut figs: [Figure; 3] = Default::default();
+        let mut figs: [Figure; KINDS] = Default::default();
         for (k, fig) in Kind::ALL.into_iter().zip(figs.iter_mut()) {
             let (bitmap, svg) = k.files(r);
             fig.alt = format!("{} of {} ({})", k.title(), r.label(), r.pair);

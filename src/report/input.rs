@@ -48,6 +48,12 @@ pub struct RunResults {
     pub tsne_png: Option<PathBuf>,
     /// Joint t-SNE figure, SVG.
     pub tsne_svg: Option<PathBuf>,
+    /// The joint map's coordinates (`.npz` with `coords`, `domain`, `label`, `row`).
+    pub map_npz: Option<PathBuf>,
+    /// This run's map beside its source-only baseline's, PNG (adapted runs with a baseline).
+    pub versus_png: Option<PathBuf>,
+    /// The same, SVG.
+    pub versus_svg: Option<PathBuf>,
     /// Evolution figure over checkpoints, PNG (runs with checkpoints).
     pub evolution_png: Option<PathBuf>,
     /// Training curves, PNG (runs with a training log).

@@ -47,8 +47,8 @@ pub use diagnosis::{
     RunDiagnosis, WrongCase,
 };
 pub use effect::{
-    effect_table, EffectCell, EffectRow, EffectTable, Side, EFFECT_CAPTION, EFFECT_COLUMNS,
-    EFFECT_TEXT_COLUMNS,
+    effect_table, points_interval, signed_points, EffectCell, EffectPart, EffectRow, EffectTable,
+    Paired, Side, DELTA_DECIMALS, EFFECT_CAPTION, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS,
 };
 pub use exporter::Exporter;
 pub use figures::{Bitmap, Figure, Figures, Inline, Kind as FigureKind};

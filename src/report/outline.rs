@@ -48,6 +48,8 @@ pub struct MetricLine<'a> {
     pub metric: Metric,
     /// Values in percent, one per column pair (`None`: missing).
     pub cells: &'a [Option<f64>],
+    /// Bootstrap interval of each cell, in percent (`None`: none was computed).
+    pub intervals: &'a [Option<(f64, f64)>],
     /// Mean of the cells when every cell holds a value.
     pub average: Option<f64>,
 }
@@ -103,12 +105,14 @@ fn block(r: &ModelRows) -> ModelBlock<'_> {
     let mut lines = vec![MetricLine {
         metric: Metric::Accuracy,
         cells: &r.accuracy,
+        intervals: &r.accuracy_ci,
         average: r.accuracy_average(),
     }];
     if let Some(a) = &r.auroc {
         lines.push(MetricLine {
             metric: Metric::Auroc,
             cells: a,
+            intervals: &r.auroc_ci,
             average: r.auroc_average(),
         });
     }
@@ -147,7 +151,7 @@ pub struct RunSection<'a> {
     /// Its identifier (file names, anchors).
     pub id: &'a str,
     /// Its figures, one per [`Kind::ALL`](super::figures::Kind::ALL) entry.
-    pub figures: &'a [Figure; 3],
+    pub figures: &'a [Figure; super::figures::KINDS],
     /// Source then target domain, those that were evaluated.
     pub domains: Vec<DomainLine<'a>>,
     /// What the comparison with the source-only baseline shows (adapted runs with a baseline).
@@ -327,6 +331,8 @@ mod tests {
             baseline: false,
             accuracy: vec![Some(80.0), Some(70.0)],
             auroc: auroc.then(|| vec![Some(90.0), None]),
+            accuracy_ci: vec![Some((75.0, 85.0)), None],
+            auroc_ci: vec![None, None],
             failed: failed.iter().map(|s| s.to_string()).collect(),
         }
     }

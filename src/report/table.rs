@@ -32,6 +32,10 @@ pub struct ModelRows {
     /// Target macro AUROC in percent per pair; `None` for a baseline without any AUROC (the row is left
     /// out).
     pub auroc: Option<Vec<Option<f64>>>,
+    /// Bootstrap interval of each accuracy cell, in percent (`None`: without resamples).
+    pub accuracy_ci: Vec<Option<(f64, f64)>>,
+    /// Bootstrap interval of each AUROC cell, in percent.
+    pub auroc_ci: Vec<Option<(f64, f64)>>,
     /// Pairs (codes) of this row whose run failed.
     pub failed: Vec<String>,
 }
@@ -233,6 +237,8 @@ fn place(rows: &mut Vec<ModelRows>, r: &RunOutcome, col: usize, n: usize) {
                     baseline: r.is_baseline(),
                     accuracy: vec![None; n],
                     auroc: Some(vec![None; n]),
+                    accuracy_ci: vec![None; n],
+                    auroc_ci: vec![None; n],
                     failed: Vec::new(),
                 });
                 break rows.len() - 1;
@@ -248,6 +254,10 @@ fn place(rows: &mut Vec<ModelRows>, r: &RunOutcome, col: usize, n: usize) {
     if let Some(a) = &mut row.auroc {
         a[col] = r.target_auroc().map(|a| a * 100.0);
     }
+    let c = r.domain(r.target()).and_then(|d| d.classification.as_ref());
+    let pct = |i: &crate::metrics::BootstrapInterval| (100.0 * i.lower, 100.0 * i.upper);
+    row.accuracy_ci[col] = c.and_then(|c| c.accuracy_ci.as_ref()).map(pct);
+    row.auroc_ci[col] = c.and_then(|c| c.auroc_ci.as_ref()).map(pct);
 }
 
 /// Cohesion measures of every run that has them: rows are runs, columns are measures.

@@ -14,7 +14,7 @@
 
 use std::fmt::Write as _;
 
-use super::effect::EffectRow;
+use super::effect::{points_interval, signed_points, EffectRow};
 use super::input::{pair_arrow, RunOutcome};
 use crate::text::p_value;
 
@@ -66,18 +66,6 @@ pub struct Verdict {
     pub text: String,
 }
 
-/// Points with one decimal and an explicit sign (`+12.5`, `−10.0`, `0.0`).
-fn signed(points: f64) -> String {
-    let r = (points * 10.0).round() / 10.0;
-    if r > 0.0 {
-        format!("+{r:.1}")
-    } else if r < 0.0 {
-        format!("−{:.1}", -r)
-    } else {
-        "0.0".into()
-    }
-}
-
 /// The outcome of an accuracy change of `delta` points with its interval and McNemar p-value.
 pub fn classify(delta: f64, ci: Option<(f64, f64)>, p: f64) -> Outcome {
     let excludes_zero = ci.is_none_or(|(lo, hi)| lo > 0.0 || hi < 0.0);
@@ -104,17 +92,17 @@ pub fn verdict(run: &RunOutcome, effect: Option<&EffectRow>) -> Option<Verdict> 
     let ci = b.difference_ci.map(|(lo, hi)| (lo * 100.0, hi * 100.0));
     let outcome = classify(delta, ci, b.p_value);
     let interval = ci
-        .map(|(lo, hi)| format!(" [{}, {}]", signed(lo), signed(hi)))
+        .map(|i| format!(" {}", points_interval(i)))
         .unwrap_or_default();
     let p = p_value(b.p_value);
     let mut text = match outcome {
         Outcome::Gain => format!(
             "Adaptation improves target accuracy by {} points{interval} over source only, McNemar p = {p}",
-            signed(delta)
+            signed_points(delta)
         ),
         Outcome::NegativeTransfer => format!(
             "Negative transfer: target accuracy {} points{interval} against source only, McNemar p = {p}",
-            signed(delta)
+            signed_points(delta)
         ),
         Outcome::PossibleGain | Outcome::PossibleNegativeTransfer => {
             let which = if b.p_value < ALPHA {
@@ -129,12 +117,12 @@ pub fn verdict(run: &RunOutcome, effect: Option<&EffectRow>) -> Option<Verdict> 
                 } else {
                     "negative transfer"
                 },
-                signed(delta)
+                signed_points(delta)
             )
         }
         Outcome::NoClearChange => format!(
             "No clear change in target accuracy: {} points{interval} against source only, McNemar p = {p}",
-            signed(delta)
+            signed_points(delta)
         ),
     };
     if let Some((a, s)) =
@@ -189,15 +177,21 @@ pub fn summary(verdicts: &[&Verdict]) -> Option<String> {
             s,
             " (largest gain {}: {} points)",
             pair_arrow(&best.pair),
-            signed(best.delta)
+            signed_points(best.delta)
         );
     }
-    let _ = write!(s, "; mean change {} points", signed(mean));
+    let _ = write!(s, "; mean change {} points", signed_points(mean));
     let listed = |outcome: Outcome| -> Vec<String> {
         verdicts
             .iter()
             .filter(|v| v.outcome == outcome)
-            .map(|v| format!("{} ({} points)", pair_arrow(&v.pair), signed(v.delta)))
+            .map(|v| {
+                format!(
+                    "{} ({} points)",
+                    pair_arrow(&v.pair),
+                    signed_points(v.delta)
+                )
+            })
             .collect()
     };
     let negative = listed(Outcome::NegativeTransfer);
@@ -230,9 +224,9 @@ mod tests {
 
     #[test]
     fn signed_points_round_to_one_decimal() {
-        assert_eq!(signed(12.46), "+12.5");
-        assert_eq!(signed(-10.0), "−10.0");
-        assert_eq!(signed(-0.04), "0.0");
+        assert_eq!(signed_points(12.46), "+12.5");
+        assert_eq!(signed_points(-10.0), "−10.0");
+        assert_eq!(signed_points(-0.04), "0.0");
     }
 
     #[test]

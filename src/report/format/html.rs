@@ -6,7 +6,7 @@ use super::layout::{self, Align, Cell, Kind, Layout, Row, TableSyntax};
 use crate::markup::html_escape;
 use std::fmt::Write as _;
 
-use crate::report::effect::EffectTable;
+use crate::report::effect::{EffectPart, EffectTable};
 use crate::report::exporter::Exporter;
 use crate::report::input::pair_arrow;
 use crate::report::outline::{Outline, Section, StudyOutline};
@@ -100,6 +100,13 @@ impl TableSyntax for HtmlExporter {
             Cell::Model(..) => return None,
             Cell::Metric(m) => format!("<td>{}</td>", m.label()),
             Cell::Num(v, d) => cell_html(*v, *d),
+            Cell::WithInterval(v, i, d) => match layout::interval_text(*v, *i, *d) {
+                Some(iv) => format!(
+                    "<td class=\"num\">{}<span class=\"ci\">{iv}</span></td>",
+                    format_cell(*v, *d)
+                ),
+                None => cell_html(*v, *d),
+            },
             Cell::Average(v) => cell_html(*v, layout::STUDY_DECIMALS)
                 .replace("<td class=\"num\"", "<td class=\"num avg\""),
             Cell::Text(x, _) if col == t.row_header => {
@@ -155,8 +162,17 @@ impl Exporter for HtmlExporter {
         layout::render(&layout::cohesion(t), self)
     }
 
+    /// The two halves (target accuracy, domain alignment), each in its own frame.
     fn effect(&self, t: &EffectTable) -> String {
-        layout::render(&layout::effect(t), self)
+        EffectPart::BOTH
+            .iter()
+            .map(|&p| {
+                format!(
+                    "<div class=\"scroll\">{}</div>\n",
+                    layout::render(&layout::effect(t, Some(p)), self)
+                )
+            })
+            .collect()
     }
 
     fn file_name(&self) -> Option<&'static str> {
@@ -297,9 +313,7 @@ impl HtmlExporter {
             s.push_str("</div>\n");
         }
         if !o.effect.rows.is_empty() {
-            s.push_str("<div class=\"scroll\">");
             s.push_str(&self.effect(o.effect));
-            s.push_str("</div>\n");
         }
         let _ = writeln!(
             s,
@@ -307,7 +321,6 @@ impl HtmlExporter {
              The average is taken over all pairs of the table and shown only when every pair has a value; \
              {MISSING} marks a missing value.</p>"
         );
-        s.push_str(&super::html_diagnosis::baseline_summary(o));
     }
 }
 

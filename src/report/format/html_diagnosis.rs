@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 use crate::markup::html_escape;
 use crate::report::diagnosis::{BaselineComparison, DiscriminatorView, Gallery, GalleryImage};
 use crate::report::input::{pair_arrow, RunOutcome};
-use crate::report::outline::Outline;
 use crate::report::selfcontained::inline_svg;
 use crate::report::table::{format_cell, MISSING};
 
@@ -310,38 +309,6 @@ pub(super) fn discriminator_section(d: &DiscriminatorView) -> String {
         s.push_str("</tbody></table></div>\n");
     }
     s
-}
-
-/// Every run compared with its baseline, one row each (empty when none was).
-pub(super) fn baseline_summary(o: &Outline<'_>) -> String {
-    let mut rows = String::new();
-    for r in &o.runs {
-        let Some(b) = r.run.results().and_then(|d| d.diagnosis.baseline.as_ref()) else {
-            continue;
-        };
-        let _ = writeln!(
-            rows,
-            "<tr><th scope=\"row\"><a href=\"#run-{}\">{}</a></th><td>{}</td><td>{}</td>{}{}{}{}{}</tr>",
-            html_escape(r.id),
-            html_escape(&r.run.name),
-            html_escape(&pair_arrow(&r.run.pair)),
-            html_escape(&b.baseline),
-            td(pct(Some(b.accuracy_run))),
-            td(pct(Some(b.accuracy_baseline))),
-            td(format_cell(Some(b.difference * 100.0), 1)),
-            td(ci(b)),
-            td(crate::text::p_value(b.p_value)),
-        );
-    }
-    if rows.is_empty() {
-        return rows;
-    }
-    format!(
-        "<h3 id=\"baselines\">Against the source-only baselines</h3>\n<div class=\"scroll\"><table class=\"baselines\"><thead><tr>\
-         <th>Model</th><th>Pair</th><th>Baseline</th><th class=\"num\">Target acc. (%)</th><th class=\"num\">Baseline (%)</th>\
-         <th class=\"num\">Δ (points)</th><th class=\"num\">Interval of Δ</th><th class=\"num\">McNemar p</th></tr></thead>\n<tbody>\n{rows}</tbody></table></div>\n\
-         <p class=\"sub\">Same target images for both models; paired bootstrap interval of the difference; McNemar's exact test on the images only one of the two gets right.</p>\n"
-    )
 }
 
 /// Everything of the diagnosis of one finished run, in order.

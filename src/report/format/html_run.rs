@@ -202,8 +202,10 @@ pub(super) fn run_article(sec: &RunSection<'_>) -> String {
         return s;
     }
     s.push_str(&domain_rows(&sec.domains));
+    // The maps first: the run's own, then beside its baseline's.
+    let is_map = |k: &Kind| matches!(k, Kind::Tsne | Kind::Versus);
     for (k, f) in Kind::ALL.iter().zip(figs) {
-        if *k != Kind::Tsne {
+        if !is_map(k) {
             continue;
         }
         if let Some(h) = figure_markup(f) {
@@ -225,7 +227,7 @@ pub(super) fn run_article(sec: &RunSection<'_>) -> String {
     s.push_str(&run_cohesion(r));
     s.push_str(&super::html_diagnosis::run_sections(r, id));
     for (k, f) in Kind::ALL.iter().zip(figs) {
-        if *k == Kind::Tsne {
+        if is_map(k) {
             continue;
         }
         if let Some(h) = figure_markup(f) {

@@ -18,6 +18,8 @@ fn tex_text(s: &str) -> String {
         .replace('·', "\\textperiodcentered{}")
         .replace('Δ', "$\\Delta$")
         .replace('²', "\\textsuperscript{2}")
+        .replace('−', "$-$")
+        .replace('—', "---")
 }
 
 fn tex_cell(v: Option<f64>, decimals: usize) -> String {
@@ -80,6 +82,10 @@ impl TableSyntax for LatexExporter {
             Cell::Model(..) => String::new(),
             Cell::Metric(m) => m.label().to_string(),
             Cell::Num(v, d) => tex_cell(*v, *d),
+            Cell::WithInterval(v, i, d) => match layout::interval_text(*v, *i, *d) {
+                Some(iv) => format!("{} {{\\scriptsize {iv}}}", tex_cell(*v, *d)),
+                None => tex_cell(*v, *d),
+            },
             Cell::Average(v) => tex_cell(*v, layout::STUDY_DECIMALS),
             Cell::Text(x, _) => tex_text(x),
             Cell::Pair(p) => tex_pair(p),
@@ -122,7 +128,7 @@ impl Exporter for LatexExporter {
     }
 
     fn effect(&self, t: &EffectTable) -> String {
-        layout::render(&layout::effect(t), self)
+        layout::render(&layout::effect(t, None), self)
     }
 
     fn file_name(&self) -> Option<&'static str> {

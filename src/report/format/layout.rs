@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use crate::report::effect::{
-    EffectCell, EffectTable, EFFECT_CAPTION, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS,
+    EffectCell, EffectPart, EffectTable, EFFECT_CAPTION, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS,
 };
 use crate::report::outline::{Metric, ModelBlock, StudyOutline};
 use crate::report::table::{CohesionRow, CohesionTable};
@@ -54,6 +54,8 @@ pub(super) enum Cell<'a> {
     Text(Cow<'a, str>, bool),
     /// A number with its decimals (`None` or not finite: missing).
     Num(Option<f64>, usize),
+    /// A study cell: its value, and its bootstrap interval where it has one (same decimals).
+    WithInterval(Option<f64>, Option<(f64, f64)>, usize),
     /// The average of a study line (a number, marked as the average).
     Average(Option<f64>),
     /// Measure `.1` of a cohesion row: the value, with its interval where it has one.
@@ -132,6 +134,17 @@ pub(super) fn render(t: &Layout<'_>, f: &dyn TableSyntax) -> String {
     s
 }
 
+/// The interval of a study cell as text, `[73.50, 84.50]`, when its value and interval are finite.
+pub(super) fn interval_text(
+    v: Option<f64>,
+    i: Option<(f64, f64)>,
+    decimals: usize,
+) -> Option<String> {
+    v.filter(|x| x.is_finite())?;
+    let (lo, hi) = i.filter(|(l, h)| l.is_finite() && h.is_finite())?;
+    Some(format!("[{lo:.decimals$}, {hi:.decimals$}]"))
+}
+
 /// The layout of a study table: `Model`, `Metric`, one column per pair, `Average`; a block of
 /// lines per model.
 pub(super) fn study<'a>(t: &'a StudyOutline<'a>) -> Layout<'a> {
@@ -144,7 +157,12 @@ pub(super) fn study<'a>(t: &'a StudyOutline<'a>) -> Layout<'a> {
     for (k, b) in t.models.iter().enumerate() {
         for (i, l) in b.lines.iter().enumerate() {
             let mut cells = vec![Cell::Model(b, i), Cell::Metric(l.metric)];
-            cells.extend(l.cells.iter().map(|c| Cell::Num(*c, STUDY_DECIMALS)));
+            cells.extend(
+                l.cells
+                    .iter()
+                    .zip(l.intervals)
+                    .map(|(c, i)| Cell::WithInterval(*c, *i, STUDY_DECIMALS)),
+            );
             cells.push(Cell::Average(l.average));
             rows.push(Row {
                 cells,
@@ -200,14 +218,17 @@ pub(super) fn cohesion(t: &CohesionTable) -> Layout<'_> {
 }
 
 /// The layout of the effect table: [`EFFECT_COLUMNS`], the pair first, then the adapted model (which
-/// names the row) and its baseline (emphasised).
-pub(super) fn effect(t: &EffectTable) -> Layout<'_> {
-    let header = EFFECT_COLUMNS
+/// names the row) and its baseline (emphasised); `part`: only that half's columns, with its caption.
+pub(super) fn effect(t: &EffectTable, part: Option<EffectPart>) -> Layout<'_> {
+    let cols: Vec<usize> =
+        part.map_or_else(|| (0..EFFECT_COLUMNS.len()).collect(), |p| p.columns());
+    let header = cols
         .iter()
-        .map(|&(h, k)| Cell::Head(h, k))
+        .map(|&i| Cell::Head(EFFECT_COLUMNS[i].0, EFFECT_COLUMNS[i].1))
         .collect();
-    let columns = (0..EFFECT_COLUMNS.len())
-        .map(|i| {
+    let columns = cols
+        .iter()
+        .map(|&i| {
             if i < EFFECT_TEXT_COLUMNS {
                 Align::Left
             } else {
@@ -223,6 +244,7 @@ pub(super) fn effect(t: &EffectTable) -> Layout<'_> {
                 .cells()
                 .into_iter()
                 .enumerate()
+                .filter(|(i, _)| cols.contains(i))
                 .map(|(i, c)| match c {
                     EffectCell::Text(x) if i == 0 => Cell::Pair(Cow::Owned(x)),
                     EffectCell::Text(x) => Cell::Text(Cow::Owned(x), i == 2),
@@ -236,7 +258,7 @@ pub(super) fn effect(t: &EffectTable) -> Layout<'_> {
         .collect();
     Layout {
         kind: Kind::Effect,
-        caption: EFFECT_CAPTION,
+        caption: part.map_or(EFFECT_CAPTION, |p| p.caption()),
         columns,
         header,
         rows,

@@ -4,7 +4,7 @@ use super::escape::markdown_escape;
 use super::layout::{self, Align, Cell, Layout, Row, TableSyntax};
 use std::fmt::Write as _;
 
-use crate::report::effect::{EffectTable, EFFECT_CAPTION};
+use crate::report::effect::{EffectPart, EffectTable, EFFECT_CAPTION};
 use crate::report::exporter::Exporter;
 use crate::report::figures::Kind;
 use crate::report::input::pair_arrow;
@@ -99,6 +99,10 @@ impl TableSyntax for MarkdownExporter {
             Cell::Model(..) => String::new(),
             Cell::Metric(m) => m.label().to_string(),
             Cell::Num(v, d) => format_cell(*v, *d),
+            Cell::WithInterval(v, i, d) => match layout::interval_text(*v, *i, *d) {
+                Some(iv) => format!("{} {iv}", format_cell(*v, *d)),
+                None => format_cell(*v, *d),
+            },
             Cell::Average(v) => format_cell(*v, layout::STUDY_DECIMALS),
             Cell::Text(x, _) => markdown_escape(x),
             Cell::Pair(p) => markdown_escape(&pair_arrow(p)),
@@ -130,8 +134,13 @@ impl Exporter for MarkdownExporter {
         layout::render(&layout::cohesion(t), self)
     }
 
+    /// The two halves (target accuracy, domain alignment), one after the other.
     fn effect(&self, t: &EffectTable) -> String {
-        layout::render(&layout::effect(t), self)
+        EffectPart::BOTH
+            .iter()
+            .map(|&p| layout::render(&layout::effect(t, Some(p)), self))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     fn file_name(&self) -> Option<&'static str> {

@@ -8,7 +8,7 @@ use super::package::SlidePart;
 use super::xml::{self, paragraph, text_box, Align, Cell, Grid, Style, INCH, MUTED, SLIDE_H};
 use crate::report::effect::{EffectTable, EFFECT_CAPTION};
 use crate::report::figures::{Figure, Kind};
-use crate::report::input::pair_arrow;
+use crate::report::input::{baseline_label, pair_arrow};
 use crate::report::outline::{Outline, RunSection, StudyOutline};
 use crate::report::table::{format_cell, CohesionTable, MISSING};
 
@@ -16,6 +16,8 @@ use crate::report::table::{format_cell, CohesionTable, MISSING};
 const BODY_Y: i64 = INCH * 3 / 2;
 /// Table lines per slide before a table continues on the next.
 const MAX_LINES: usize = 12;
+/// Study-table lines per slide (each holds a value and its interval on two lines).
+const STUDY_LINES: usize = 8;
 /// Pair measures shown on a run's slide, by cohesion name.
 const RUN_MEASURES: [&str; 3] = ["proxy_a_distance", "mmd2_rbf", "knn_transfer_accuracy"];
 
@@ -180,7 +182,7 @@ fn study_slides(t: &StudyOutline<'_>, out: &mut Vec<Slide>) {
     };
     let mut lines = 0;
     for b in &t.models {
-        if lines + b.lines.len() > MAX_LINES && !cur.models.is_empty() {
+        if lines + b.lines.len() > STUDY_LINES && !cur.models.is_empty() {
             parts.push(std::mem::replace(
                 &mut cur,
                 StudyOutline {
@@ -198,12 +200,12 @@ fn study_slides(t: &StudyOutline<'_>, out: &mut Vec<Slide>) {
     for (k, p) in parts.iter().enumerate() {
         let mut s = Slide::new(
             &continued(t.caption, k),
-            "Target domain, in %; baseline rows (source only) last, in grey. The average is shown only \
-             when every pair has a value.",
+            "Target domain, in %, with its bootstrap interval below each value; baseline rows \
+             (source only) last, in grey. The average is shown only when every pair has a value.",
         );
         s.table(
             &format!("Study table: {}", t.caption),
-            &study_grid(p, 14),
+            &study_grid(p, 12),
             MARGIN,
             BODY_Y,
         );
@@ -402,6 +404,50 @@ fn run_slide(sec: &RunSection<'_>) -> Slide {
     s
 }
 
+/// The figure of `sec` beside its source-only baseline, when it has one the deck can show.
+fn versus_figure<'a>(sec: &RunSection<'a>) -> Option<&'a Figure> {
+    let f = &sec.figures[Kind::Versus.index()];
+    f.bitmap.as_ref().map(|_| f)
+}
+
+/// The report ids of the baselines that an adapted run's pair slide shows.
+fn shown_beside<'a>(o: &'a Outline<'_>) -> Vec<&'a str> {
+    o.runs
+        .iter()
+        .filter(|sec| versus_figure(sec).is_some())
+        .filter_map(|sec| sec.run.results()?.diagnosis.baseline.as_ref())
+        .filter_map(|b| b.baseline_id.as_deref())
+        .collect()
+}
+
+/// An adapted run's pair slide: its verdict (the difference with its interval and McNemar p), then
+/// its joint t-SNE map beside its source-only baseline's across the slide's width, where the figure's
+/// text ([`crate::plot::SIDE_BY_SIDE_TEXT_PX`]) comes out at about 13 pt.
+fn pair_slide(sec: &RunSection<'_>, f: &Figure) -> Slide {
+    let r = sec.run;
+    let baseline = r
+        .results()
+        .and_then(|d| d.diagnosis.baseline.as_ref())
+        .map_or("its source-only baseline".to_string(), |b| {
+            baseline_label(&b.baseline, true)
+        });
+    let title = format!("{} · {} against {baseline}", pair_arrow(&r.pair), r.label());
+    let mut s = Slide::new(&title, "");
+    let verdict = sec.verdict.as_ref().map_or_else(
+        || "No verdict: the comparison with the baseline is missing".to_string(),
+        |v| v.text.clone(),
+    );
+    s.text(
+        "Verdict",
+        (MARGIN, INCH, CONTENT_W, INCH * 13 / 20),
+        &paragraph(&verdict, Style::pt(14), Align::Left),
+    );
+    let top = INCH * 17 / 10;
+    let area = (MARGIN, top, CONTENT_W, SLIDE_H - top - INCH / 10);
+    s.figure(f, area);
+    s
+}
+
 /// A slide with one of a run's other figures (evolution grid or training curves), if it has one.
 fn figure_slide(sec: &RunSection<'_>, kind: Kind) -> Option<Slide> {
     let i = Kind::ALL.iter().position(|k| *k == kind)?;
@@ -410,7 +456,7 @@ fn figure_slide(sec: &RunSection<'_>, kind: Kind) -> Option<Slide> {
     let r = sec.run;
     let caption = match kind {
         Kind::Evolution => "Joint t-SNE of the checkpoints, one panel per epoch",
-        Kind::Curves | Kind::Tsne => "",
+        Kind::Curves | Kind::Tsne | Kind::Versus => "",
     };
     let mut s = Slide::new(
         &format!("{} · {} · {}", kind.title(), r.label(), pair_arrow(&r.pair)),
@@ -432,8 +478,13 @@ pub(super) fn slides(o: &Outline<'_>) -> Vec<SlidePart> {
     if !o.cohesion.rows.is_empty() {
         cohesion_slides(o.cohesion, &mut out);
     }
+    let beside = shown_beside(o);
     for r in &o.runs {
-        out.push(run_slide(r));
+        match versus_figure(r) {
+            Some(f) => out.push(pair_slide(r, f)),
+            None if beside.contains(&r.id) => {}
+            None => out.push(run_slide(r)),
+        }
     }
     out.extend(
         o.runs

@@ -2,7 +2,9 @@
 //! layout constants of every slide.
 
 use super::xml::{self, Align, Cell, Grid, Style, INCH, MUTED, SLIDE_W};
-use crate::report::effect::{EffectCell, EffectTable, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS};
+use crate::report::effect::{
+    EffectCell, EffectPart, EffectTable, EFFECT_COLUMNS, EFFECT_TEXT_COLUMNS,
+};
 use crate::report::input::pair_arrow;
 use crate::report::outline::StudyOutline;
 use crate::report::table::{format_cell, CohesionTable};
@@ -76,10 +78,13 @@ pub(super) fn study_grid(t: &StudyOutline<'_>, size: u32) -> Grid {
                 first,
                 Cell::new(l.metric.label(), style, Align::Left).fill(fill),
             ];
-            for c in l.cells {
-                row.push(
-                    Cell::new(format_cell(*c, STUDY_DECIMALS), style, Align::Right).fill(fill),
-                );
+            for (c, iv) in l.cells.iter().zip(l.intervals) {
+                // The bootstrap interval on a second line, with one decimal to fit the column.
+                let text = match crate::report::format::layout::interval_text(*c, *iv, 1) {
+                    Some(iv) => format!("{}\n{iv}", format_cell(*c, STUDY_DECIMALS)),
+                    None => format_cell(*c, STUDY_DECIMALS),
+                };
+                row.push(Cell::new(text, style, Align::Right).fill(fill));
             }
             row.push(
                 Cell::new(
@@ -94,7 +99,8 @@ pub(super) fn study_grid(t: &StudyOutline<'_>, size: u32) -> Grid {
     }
     Grid {
         widths: xml::widths(&weights, CONTENT_W, INCH * 16 / 5),
-        row_h: INCH * 2 / 5,
+        // Two lines: the value and its interval.
+        row_h: INCH / 2,
         rows,
     }
 }
@@ -152,27 +158,6 @@ pub(super) fn effect_halves(t: &EffectTable) -> [(Grid, i64); 2] {
     [(top, 0), (effect_grid(t, EffectPart::Alignment, 12), below)]
 }
 
-/// The two halves of the effect table on a slide: target accuracy, and domain alignment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EffectPart {
-    /// Pair, models, both accuracies and their difference.
-    Accuracy,
-    /// Pair, adapted model, the alignment measures of both runs and the class counts.
-    Alignment,
-}
-
-impl EffectPart {
-    /// Whether the column with key `key` belongs to this part.
-    fn has(self, key: &str) -> bool {
-        match self {
-            EffectPart::Accuracy => {
-                matches!(key, "pair" | "model" | "baseline") || key.starts_with("accuracy")
-            }
-            EffectPart::Alignment => !key.starts_with("accuracy") && key != "baseline",
-        }
-    }
-}
-
 /// Whether `v` is the better of an adapted / source-only pair of values for the column `key`
 /// (higher accuracy and class agreement, lower A-distance and MMD²); ties are not marked.
 fn better(key: &str, v: Option<f64>, other: Option<f64>) -> bool {
@@ -189,15 +174,15 @@ fn better(key: &str, v: Option<f64>, other: Option<f64>) -> bool {
 /// The rows of one part of the effect table (header first) at `size` points; within each adapted /
 /// source-only pair of columns only the better value is bold.
 fn effect_grid(t: &EffectTable, part: EffectPart, size: u32) -> Grid {
-    let cols: Vec<usize> = (0..EFFECT_COLUMNS.len())
-        .filter(|&i| part.has(EFFECT_COLUMNS[i].1))
-        .collect();
+    let cols = part.columns();
     let weights: Vec<f64> = cols
         .iter()
         .map(|&i| match i {
             0 => 0.8,
             1 => 1.8,
             2 => 2.2,
+            // "[−19.5, −3.5]" on one line.
+            _ if EFFECT_COLUMNS[i].1 == "accuracy_delta_interval" => 1.7,
             _ => header_weight(EFFECT_COLUMNS[i].0).max(1.0),
         })
         .collect();
