@@ -200,6 +200,38 @@ impl Config {
         Ok(c)
     }
 
+    /// The `[[run]]` whose model is `model` (paths compared as [`Config::read`] rebased them).
+    pub fn run_of(&self, model: &Path) -> Option<&RunConfig> {
+        self.runs.iter().find(|r| r.model == model)
+    }
+
+    /// The source-only baseline of `run`: the run on the same pair named by its `baseline` key, else
+    /// the one run of group `baseline` on that pair (as the report pairs them). `None` when there is
+    /// none or the choice is ambiguous.
+    pub fn baseline_of(&self, run: &RunConfig) -> Option<&RunConfig> {
+        let same_pair = |r: &&RunConfig| r.pair == run.pair && r.model != run.model;
+        match &run.baseline {
+            Some(want) => self
+                .runs
+                .iter()
+                .filter(same_pair)
+                .find(|r| r.name.as_deref() == Some(want.as_str())),
+            None => {
+                let found: Vec<&RunConfig> = self
+                    .runs
+                    .iter()
+                    .filter(same_pair)
+                    .filter(|r| {
+                        r.group
+                            .as_deref()
+                            .is_some_and(|g| g.trim().eq_ignore_ascii_case("baseline"))
+                    })
+                    .collect();
+                (found.len() == 1).then(|| found[0])
+            }
+        }
+    }
+
     /// Read `path` if given (it must exist), else `./dannscope.toml` if present, else the empty config.
     pub fn discover(path: Option<&Path>) -> Result<Config> {
         match path {
@@ -237,5 +269,48 @@ mod tests {
         std::fs::write(&p, "dataa = 1\n").unwrap();
         let e = Config::read(&p).unwrap_err().to_string();
         assert!(e.contains("dannscope.toml") && e.contains("dataa"), "{e}");
+    }
+
+    #[test]
+    fn finds_the_run_of_a_model_and_its_baseline() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("dannscope.toml");
+        let run = |model: &str, pair: &str, name: &str, group: &str, baseline: Option<&str>| {
+            format!(
+                "[[run]]\nmodel = \"{model}\"\npair = \"{pair}\"\nname = \"{name}\"\ngroup = \"{group}\"\n{}",
+                baseline.map(|b| format!("baseline = \"{b}\"\n")).unwrap_or_default()
+            )
+        };
+        let text = [
+            "model = \"a.onnx\"\n".to_string(),
+            run("a.onnx", "R-P", "dann", "forward", Some("so")),
+            run("b.onnx", "R-P", "other", "Baseline", None),
+            run("c.onnx", "R-P", "so", "baseline", None),
+            run("d.onnx", "P-C", "dann", "forward", None),
+            run("e.onnx", "P-C", "so", " baseline ", None),
+            run("f.onnx", "C-A", "dann", "forward", None),
+            run("g.onnx", "C-A", "x", "baseline", None),
+            run("h.onnx", "C-A", "y", "baseline", None),
+        ]
+        .concat();
+        std::fs::write(&p, text).unwrap();
+        let c = Config::read(&p).unwrap();
+        let of = |m: &str| c.run_of(&d.path().join(m)).unwrap();
+        let model = c.model.clone().unwrap();
+        assert_eq!(c.run_of(&model).unwrap().pair, "R-P");
+        assert!(c.run_of(&d.path().join("z.onnx")).is_none());
+        // Named baseline wins over the group; the group alone works when it is the only one.
+        assert_eq!(
+            c.baseline_of(of("a.onnx")).unwrap().model,
+            d.path().join("c.onnx")
+        );
+        assert_eq!(
+            c.baseline_of(of("d.onnx")).unwrap().model,
+            d.path().join("e.onnx")
+        );
+        // Two baselines on the pair and none named: no choice.
+        assert!(c.baseline_of(of("f.onnx")).is_none());
+        // A run is never its own baseline.
+        assert!(c.baseline_of(of("e.onnx")).is_none());
     }
 }

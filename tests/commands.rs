@@ -352,6 +352,95 @@ fn help_and_readme_examples_run_as_written() {
     assert_eq!(c.runs.len(), 2);
 }
 
+/// The demo leaves a working project behind: in its folder, `eval`, `tsne`, `explore`, `select`,
+/// `compare` and `report` run with no other flags (reading `./dannscope.toml`), each writing its
+/// files there, and the demo's last three lines are next commands that run as printed.
+#[test]
+fn demo_folder_is_a_working_project() {
+    let d = tempfile::tempdir().unwrap();
+    let out = run_line(d.path(), "dannscope demo --out demo");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let last: Vec<&str> = stderr.lines().rev().take(3).collect();
+    let prefix = "next: cd demo && ";
+    let printed: Vec<String> = last
+        .iter()
+        .rev()
+        .map(|l| {
+            let cmd = l
+                .strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("{l}\n{stderr}"));
+            cmd.split("   (").next().unwrap().trim().to_string()
+        })
+        .collect();
+    let root = d.path().join("demo");
+    let pair = dannscope::demo::bundle::HEADLINE_PAIR;
+    let cfg = dannscope::config::Config::read(&root.join("dannscope.toml")).unwrap();
+    let model = cfg
+        .model
+        .clone()
+        .expect("the demo's dannscope.toml names a model");
+    assert_eq!(model, root.join(format!("models/demo_cnn_{pair}.onnx")));
+    let run = cfg.run_of(&model).expect("the model has its [[run]]");
+    assert!(!run.checkpoints.is_empty());
+    assert!(cfg
+        .baseline_of(run)
+        .unwrap()
+        .model
+        .ends_with(format!("demo_cnn_{pair}.source_only.onnx")));
+    for line in [
+        "dannscope eval",
+        "dannscope tsne",
+        "dannscope explore",
+        "dannscope select",
+        "dannscope compare",
+        "dannscope report",
+    ] {
+        let o = run_line(&root, line);
+        assert!(
+            o.status.success(),
+            "{line}: {}\n{}",
+            text(&o.stderr),
+            text(&o.stdout)
+        );
+    }
+    let written = [
+        format!("metrics/demo_cnn_{pair}/valid/classification.csv"),
+        format!("tsne/demo_cnn_{pair}/valid/{pair}.png"),
+        format!("explore/demo_cnn_{pair}/valid/{pair}.html"),
+        format!("compare/demo_cnn_{pair}.source_only_vs_demo_cnn_{pair}/valid/{pair}.json"),
+        "report/index.html".to_string(),
+    ];
+    for f in &written {
+        assert!(root.join(f).is_file(), "{f} missing");
+    }
+    // select names its folder after the last checkpoint.
+    let selected = std::fs::read_dir(root.join("select"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join(format!("valid/{pair}.csv")).is_file())
+        .count();
+    assert_eq!(selected, 1);
+    for line in &printed {
+        let o = run_line(&root, line);
+        assert!(o.status.success(), "{line}: {}", text(&o.stderr));
+    }
+    // Without a model in the config, the commands still ask for one, naming the flag.
+    std::fs::write(root.join("dannscope.toml"), "data = \"data\"\n").unwrap();
+    for (line, flag) in [
+        ("dannscope compare", "--model A --model B"),
+        ("dannscope select", "--model DIR"),
+    ] {
+        let o = run_line(&root, line);
+        assert!(!o.status.success(), "{line}");
+        assert!(
+            text(&o.stderr).contains(flag),
+            "{line}: {}",
+            text(&o.stderr)
+        );
+    }
+}
+
 /// Defect 2: `curves` makes its output folder, with and without `--out`.
 #[test]
 fn curves_creates_its_output_folder() {

@@ -59,6 +59,39 @@ pub fn model_path(flag: Option<&Path>, cfg: &Config) -> Result<PathBuf> {
         .context("no model: give --model FILE (or `model = \"FILE\"` in dannscope.toml)")
 }
 
+/// The checkpoints of `select`: the `--model` files or folders given, else the `checkpoints` of the
+/// config's `[[run]]` whose model is the config's `model`.
+pub fn checkpoints_path(given: &[PathBuf], cfg: &Config) -> Result<Vec<PathBuf>> {
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    let hint =
+        "no checkpoints: give --model DIR (or FILE several times), or `model = \"FILE\"` in \
+                dannscope.toml with a [[run]] of that model that lists its checkpoints";
+    let model = cfg.model.as_deref().context(hint)?;
+    cfg.run_of(model)
+        .map(|r| r.checkpoints.clone())
+        .filter(|c| !c.is_empty())
+        .with_context(|| format!("{hint} (found none for {})", model.display()))
+}
+
+/// The two models of `compare`, A then B: the `--model` flags, else the source-only baseline of the
+/// config's `model` (A, as the report pairs them) and that model (B).
+pub fn compared_paths(given: &[PathBuf], cfg: &Config) -> Result<Vec<PathBuf>> {
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    let hint =
+        "no models: give --model A --model B, or `model = \"FILE\"` in dannscope.toml with a \
+                [[run]] of that model whose pair has a source-only baseline run";
+    let model = cfg.model.as_deref().context(hint)?;
+    let baseline = cfg
+        .run_of(model)
+        .and_then(|r| cfg.baseline_of(r))
+        .with_context(|| format!("{hint} (found none for {})", model.display()))?;
+    Ok(vec![baseline.model.clone(), model.to_path_buf()])
+}
+
 /// Load and check a model under the settings (before any image is read); says once which of the
 /// contract's defaults it runs with when its metadata leaves some out.
 pub fn load_model(s: &Settings, path: &Path) -> Result<ModelInfo> {

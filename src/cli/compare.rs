@@ -19,8 +19,9 @@ pub struct Args {
     run: EmbeddingArgs,
     #[command(flatten)]
     metrics: MetricArgs,
-    /// The two models, A then B (give --model twice); differences are B − A.
-    #[arg(long = "model", value_name = "FILE", required = true, num_args = 1)]
+    /// The two models, A then B (give --model twice); differences are B − A. Default: `model` of
+    /// dannscope.toml (B) and the source-only baseline of its [[run]] (A).
+    #[arg(long = "model", value_name = "FILE", num_args = 1)]
     models: Vec<PathBuf>,
     /// Source-target pair, e.g. R-P. Default: model A's dannscope.source / dannscope.target.
     #[arg(long, value_name = "S-T")]
@@ -33,19 +34,20 @@ fn pct(v: Option<f64>) -> String {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    if a.models.len() != 2 {
+    let (cfg, settings) = a.run.flags().with_metrics(&a.metrics).resolve()?;
+    let models = common::compared_paths(&a.models, &cfg)?;
+    if models.len() != 2 {
         return Err(BadSetting::new(
             "--model",
             format!(
                 "compare takes exactly two models (--model A --model B), {} given",
-                a.models.len()
+                models.len()
             ),
         )
         .into());
     }
-    let (_, settings) = a.run.flags().with_metrics(&a.metrics).resolve()?;
-    let ma = common::load_model(&settings, &a.models[0])?;
-    let mb = common::load_model(&settings, &a.models[1])?;
+    let ma = common::load_model(&settings, &models[0])?;
+    let mb = common::load_model(&settings, &models[1])?;
     let (pair, from_flag) = common::pick_pair(&a.pair, &ma)?;
     let mut ws = common::open_workspace(settings)?;
     common::check_pairs(&ws, std::slice::from_ref(&pair), from_flag)?;

@@ -76,8 +76,9 @@ pub fn run(a: Args) -> Result<()> {
     }
     if let Some(p) = pairs.first() {
         console::next(format!(
-            "dannscope tsne --model {} --pair {p} (the joint map), or explore for the page of images",
-            model.path.display()
+            "dannscope tsne --model {} --pair {} (the joint map), or explore for the page of images",
+            common::shell_word(&model.path.display().to_string()),
+            common::shell_word(&p.to_string())
         ));
     }
     Ok(())

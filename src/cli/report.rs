@@ -319,5 +319,16 @@ pub fn demo(a: DemoArgs) -> Result<u8> {
         t0.elapsed().as_secs_f64(),
         config.display()
     ));
+    let pair = dannscope::demo::bundle::HEADLINE_PAIR;
+    let cd = format!("cd {} && dannscope", a.out.display());
+    console::next(format!(
+        "{cd} compare   (DANN {pair} against its source-only baseline: McNemar, images fixed and broken)"
+    ));
+    console::next(format!(
+        "{cd} explore   (the {pair} map in which every dot is an image)"
+    ));
+    console::next(format!(
+        "{cd} select    (label-free checkpoint selection over the {pair} epochs)"
+    ));
     Ok(code)
 }

@@ -22,7 +22,8 @@ pub struct Args {
     #[command(flatten)]
     run: EmbeddingArgs,
     /// Checkpoints: a folder of .onnx files or several --model files, ordered by dannscope.epoch.
-    #[arg(long = "model", value_name = "FILE|DIR", required = true)]
+    /// Default: the checkpoints of the [[run]] of `model` in dannscope.toml.
+    #[arg(long = "model", value_name = "FILE|DIR")]
     models: Vec<PathBuf>,
     /// Source-target pair, e.g. R-P. Default: the checkpoints' dannscope.source / dannscope.target.
     #[arg(long, value_name = "S-T")]
@@ -79,8 +80,9 @@ fn stability(v: &select::ValidatorSummary) -> String {
 }
 
 pub fn run(a: Args) -> Result<()> {
-    let (_, settings) = a.run.flags().resolve()?;
-    let (models, pair, mut ws) = common::checkpoints_workspace(settings, &a.models, &a.pair)?;
+    let (cfg, settings) = a.run.flags().resolve()?;
+    let given = common::checkpoints_path(&a.models, &cfg)?;
+    let (models, pair, mut ws) = common::checkpoints_workspace(settings, &given, &a.pair)?;
     let rep = Reporter::for_batch();
     let opts = select::SelectOptions {
         validators: ValidatorParams {

@@ -118,8 +118,9 @@ pub fn run(a: Args) -> Result<()> {
             ));
         }
         console::next(format!(
-            "dannscope explore --model {} --pair {pair} (every dot an image)",
-            model.path.display()
+            "dannscope explore --model {} --pair {} (every dot an image)",
+            common::shell_word(&model.path.display().to_string()),
+            common::shell_word(&pair.to_string())
         ));
         return Ok(());
     }

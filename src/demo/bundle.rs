@@ -59,6 +59,11 @@ pub const PAIRS: [&str; 4] = ["R-P", "P-C", "C-A", "A-R"];
 /// The pairs whose DANN runs come with a checkpoint of every second epoch (`evolution/<pair>/`).
 pub const EVOLUTION_PAIRS: [&str; 2] = ["R-P", "P-C"];
 
+/// The pair the demo's project points at: `model` of the `dannscope.toml` it writes is this pair's
+/// DANN model, so `eval`, `tsne`, `explore`, `select` (its checkpoints) and `compare` (against its
+/// source-only baseline) run in the demo's folder without flags. One of [`EVOLUTION_PAIRS`].
+pub const HEADLINE_PAIR: &str = "R-P";
+
 /// Display name of the source-only baselines (same network and recipe, no gradient reversal).
 pub const BASELINE_NAME: &str = "demo_cnn · source only";
 
@@ -77,6 +82,18 @@ pub struct Bundle {
     pub runs: Vec<RunConfig>,
     /// Whether the dataset was generated now (false: an earlier one was reused).
     pub generated: bool,
+}
+
+impl Bundle {
+    /// The DANN model of [`HEADLINE_PAIR`], the project's default `model`.
+    pub fn headline_model(&self) -> &Path {
+        &self
+            .runs
+            .iter()
+            .find(|r| r.pair == HEADLINE_PAIR && r.baseline.is_some())
+            .expect("the bundle has a DANN run of every pair")
+            .model
+    }
 }
 
 /// Write the demo models and split under `root/models`, generate the dataset under `root/data` unless it
@@ -138,12 +155,14 @@ struct DemoConfig<'a> {
     manifest: PathBuf,
     out: PathBuf,
     split: String,
+    model: PathBuf,
     run: Vec<RunConfig>,
 }
 
 impl Bundle {
     /// Write `<root>/dannscope.toml`: the demo's data, its manifest (the split the models were trained
-    /// with), the output root and every report run with its curves and checkpoints. `dannscope report
+    /// with), the output root, the default model (the DANN model of [`HEADLINE_PAIR`]) and every
+    /// report run with its curves and checkpoints. `dannscope report
     /// --config <root>/dannscope.toml` redoes the report; any command given `--data <root>/data`
     /// finds the manifest through it (see [`crate::project::find_manifest`]). Returns the file.
     pub fn write_config(&self, title: &str, split: &str) -> Result<PathBuf> {
@@ -154,6 +173,7 @@ impl Bundle {
             manifest: rel(&self.manifest),
             out: PathBuf::from("."),
             split: split.to_string(),
+            model: rel(self.headline_model()),
             run: self
                 .runs
                 .iter()
@@ -171,7 +191,9 @@ impl Bundle {
         let text = format!(
             "# Written by `dannscope demo`: the demo's data, the split its models were trained with and\n\
              # its report runs. `dannscope report --config {}` redoes the report; commands given\n\
-             # `--data {}` use this manifest.\n{text}",
+             # `--data {}` use this manifest. In this folder `dannscope eval`, `tsne`, `explore`,\n\
+             # `select`, `compare` and `report` need no flags: they use `model` ({HEADLINE_PAIR}'s DANN model),\n\
+             # its checkpoints and its source-only baseline.\n{text}",
             path.display(),
             self.data.display()
         );
