@@ -2,10 +2,12 @@
 //! (`a:tbl` in a `p:graphicFrame`, not pictures).
 //!
 //! Slides, in order: a title slide; the study tables (forward pairs, reversed pairs, baseline rows
-//! last); the table of what adaptation changes (adapted runs against their source-only baselines);
-//! one slide per run with its two-panel joint t-SNE figure and its key numbers (per-domain accuracy
-//! and AUROC, the pair's proxy A-distance, RBF MMD² and kNN transfer accuracy, all native tables);
-//! the evolution grids and the training curves; the cohesion table. Long tables continue on further
+//! last; each value with its bootstrap interval); the table of what adaptation changes (adapted runs
+//! against their source-only baselines, an accuracy and an alignment half); the cohesion table; per
+//! adapted run compared with its baseline, one pair slide (its verdict, then its joint t-SNE map
+//! beside the baseline's); one slide per other run with its joint t-SNE figure and its key numbers
+//! (per-domain accuracy and AUROC, the pair's proxy A-distance, RBF MMD² and kNN transfer accuracy,
+//! all native tables); the evolution grids; one slide of every run's training curves. Long tables continue on further
 //! slides. Text is Arial (theme and every run), which LibreOffice and Linux systems without it
 //! replace by the metric-compatible Liberation Sans, so the layout holds everywhere.
 //!
