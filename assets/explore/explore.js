@@ -350,7 +350,7 @@
         const step = N / n;
         const k = S.scale * dpr, ox = (W / 2) * dpr - S.cx * k, oy = (H / 2) * dpr + S.cy * k;
         for (let t = 0; t < n; t++) {
-          const i = sub ? Math.floor(t * step) : t;
+          const i = sub ? (t * step) | 0 : t;
           const c = packed[i];
           if (!c) continue;
           const sx = Math.round(coords[2 * i] * k + ox);
@@ -368,7 +368,11 @@
           }
         }
         ctx.putImageData(img, 0, 0);
-        if (!sub && ++fullDraws > 1) {
+        if (sub) {
+          // While moving, steer the subset towards the budget from this frame's time.
+          const f = FRAME_BUDGET_MS / Math.max(0.1, performance.now() - t0);
+          lodCount = Math.min(N, Math.max(LOD_MIN, Math.round(n * Math.min(1.5, Math.max(0.5, f)))));
+        } else if (++fullDraws > 1) {
           // Points that fit in a frame's budget, from the median time of the last three full
           // draws (not the first one, which includes compiling the loop).
           fullMs.push(performance.now() - t0);
@@ -386,9 +390,9 @@
 
   // Level of detail of the 2-D renderer: while the view moves (and until MOVE_IDLE_MS after),
   // a map whose full draw took more than FRAME_BUDGET_MS draws only an evenly strided subset,
-  // sized from that time; at rest it draws every point.
-  const FRAME_BUDGET_MS = 25;
-  const LOD_MIN = 50000;
+  // sized from that time and then from each moving frame's own time; at rest it draws every point.
+  const FRAME_BUDGET_MS = 20;
+  const LOD_MIN = 20000;
   const MOVE_IDLE_MS = 150;
   let lodCount = N;
   let lastSubset = 0;

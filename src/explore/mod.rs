@@ -13,12 +13,11 @@
 //! Front end (`assets/explore/`): a hand-written WebGL point renderer (GLSL 100, so it runs on
 //! WebGL 2 or 1) that draws source points as filled discs and target points as open triangles (the
 //! shapes of the static figures) in one `drawArrays` call, with a canvas-2D renderer that stamps
-//! the same markers into an `ImageData` buffer, drawing a seeded subset while the view moves on
-//! very large maps. The 2-D
-//! path is used when WebGL is missing or software-only (SwiftShader, llvmpipe), where it measured
-//! 15× faster. About 1,000 lines of JavaScript with no dependency: a scatter library
-//! (regl-scatterplot, deck.gl) would have to be bundled into every file with its dependencies and
-//! has no path without WebGL. Numbers and format are in `docs/explore.md`.
+//! the same markers into an `ImageData` buffer (and, on maps too large to draw in a frame, an evenly
+//! strided subset while the view moves). The 2-D path is used when WebGL is missing or
+//! software-only (SwiftShader, llvmpipe), where it measured 15× faster. About 1,100 lines of
+//! JavaScript with no dependency: a scatter library (regl-scatterplot, deck.gl) would have to be
+//! bundled into every file with its dependencies and has no path without WebGL. Numbers and format are in `docs/explore.md`.
 //!
 //! Data layout inside the file: a JSON `<script>` with names and column offsets (strings escaped so
 //! no `</script>` can appear), one base64 `<script>` holding every numeric column (little-endian,

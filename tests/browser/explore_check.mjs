@@ -39,6 +39,17 @@ const rect = (id) => {
   const r = document.getElementById(id).getBoundingClientRect();
   return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height };
 };
+// Points whose centre lies inside the map's rectangle.
+const inView = () => {
+  const E = window.dannscopeExplore;
+  const m = document.getElementById('map').getBoundingClientRect();
+  let n = 0;
+  for (let i = 0; i < E.n; i++) {
+    const [x, y] = E.screenOf(i);
+    if (x >= m.left && x <= m.right && y >= m.top && y <= m.bottom) n++;
+  }
+  return n;
+};
 const overlap = (a, b) => !(a.left >= b.right || b.left >= a.right || a.top >= b.bottom || b.top >= a.bottom);
 
 // The points canvas as RGBA (drawn in full just before, so WebGL's buffer is still there).
@@ -166,6 +177,7 @@ async function pass(label, flags, hash) {
     await page.screenshot({ path: path.join(shotDir, `explore_hover_${label}.png`) });
 
     // Click it: the neighbour lists are the ones computed in Rust.
+    const shownBefore = await page.evaluate(inView);
     await page.mouse.click(x, y);
     await page.waitForSelector('#nn-source');
     // The panel docks beside the map: the map shrinks, its canvas follows, nothing overlaps, and
@@ -182,6 +194,10 @@ async function pass(label, flags, hash) {
     check(lay.panel.right <= lay.vw + 0.5 && lay.panel.width >= 300, 'panel inside the window');
     check(lay.map.width < map0.width - 300, `map narrower with the panel (${map0.width} -> ${lay.map.width})`);
     check(lay.canvas === Math.round(lay.map.width), `map canvas follows the map (${lay.canvas} px)`);
+    // The map's content shrinks with it: what was in view stays in view (a margin may move a few
+    // points when the clicked one is brought away from the edge).
+    const shownAfter = await page.evaluate(inView);
+    check(shownBefore === want.n && shownAfter >= 0.99 * shownBefore, `points in view ${shownBefore} -> ${shownAfter}`);
     const [ax, ay] = lay.at;
     check(ax > lay.map.left && ax < lay.map.right && ay > lay.map.top && ay < lay.map.bottom, 'clicked point in view');
     const nn = await page.evaluate(() => ({
@@ -323,7 +339,11 @@ async function pass(label, flags, hash) {
 
     // A narrow window: the panel goes below the map, still without overlapping it.
     await page.setViewport({ width: 820, height: 800, deviceScaleFactor: 1 });
-    await page.waitForFunction(() => document.getElementById('map').getBoundingClientRect().width < 700, { timeout: 3000 });
+    // The layout changes at once; the canvas follows on the window's resize event.
+    await page.waitForFunction(() => {
+      const w = document.getElementById('map').getBoundingClientRect().width;
+      return w < 700 && document.getElementById('points').width === Math.round(w);
+    }, { timeout: 3000 }).catch(() => {});
     const narrow = await page.evaluate(() => ({ map: document.getElementById('map').getBoundingClientRect().toJSON(),
       panel: document.getElementById('panel').getBoundingClientRect().toJSON(), canvas: document.getElementById('points').width }));
     check(!overlap(narrow.map, narrow.panel) && narrow.panel.top >= narrow.map.bottom - 0.5, 'narrow: panel below the map');
