@@ -264,3 +264,89 @@ fn written_atomically_as_an_ordinary_file() {
         1
     );
 }
+
+/// Squared distance in f64, computed here (not by the library).
+fn dist2(s: &explore_data::Synthetic, i: usize, j: usize) -> f64 {
+    s.embedding
+        .row(i)
+        .iter()
+        .zip(s.embedding.row(j))
+        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).powi(2))
+        .sum()
+}
+
+/// The exact `k` nearest rows of `i` among the rows of one domain, by brute force here.
+fn brute_force(s: &explore_data::Synthetic, i: usize, target: bool, k: usize) -> Vec<u32> {
+    let mut all: Vec<(f64, u32)> = (0..s.labels.len())
+        .filter(|&j| j != i && s.is_target[j] == target)
+        .map(|j| (dist2(s, i, j), j as u32))
+        .collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    all.into_iter().take(k).map(|p| p.1).collect()
+}
+
+#[test]
+fn approximate_neighbours_above_the_threshold() {
+    use dannscope::neighbours::Method;
+    let s = synthetic(700, 500, 6, 12, 8);
+    let n = s.labels.len();
+    let k = 6;
+    let forced = ExploreParams {
+        k,
+        approx_threshold: 400,
+        ..params(50)
+    };
+    let page = build_page(&s.input(), &forced, &|i| Some(s.thumb(i))).unwrap();
+    assert_eq!(page.nearest_source.method, Method::Approximate);
+    assert_eq!(page.nearest_target.method, Method::Approximate);
+    let meta = script(&page.html, "ds-meta");
+    assert!(meta.contains("\"nn_method_source\":\"approximate\""));
+    assert!(meta.contains("\"nn_method_target\":\"approximate\""));
+
+    // Recall against brute force, and every listed row is of the right domain, not the row itself,
+    // with its true distance, nearest first.
+    let mut hits = 0;
+    for i in 0..n {
+        for (lists, target) in [(&page.nearest_source, false), (&page.nearest_target, true)] {
+            let got = lists.of(i);
+            assert_eq!(got.len(), k, "row {i}");
+            let want = brute_force(&s, i, target, k);
+            hits += got.iter().filter(|j| want.contains(j)).count();
+            let mut last = 0.0f64;
+            for (t, &j) in got.iter().enumerate() {
+                let j = j as usize;
+                assert!(j != i && s.is_target[j] == target, "row {i} lists {j}");
+                let d = dist2(&s, i, j).sqrt();
+                assert!((f64::from(lists.dist[i * k + t]) - d).abs() < 1e-4 * d.max(1.0));
+                assert!(d >= last - 1e-9, "row {i}: not nearest first");
+                last = d;
+            }
+        }
+    }
+    let recall = hits as f64 / (2 * n * k) as f64;
+    eprintln!("approximate neighbours: recall {recall:.4} against brute force");
+    assert!(recall > 0.9, "recall {recall}");
+
+    // Same seed, same bytes, whatever the number of threads; below the threshold, exact.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let again = pool.install(|| build_page(&s.input(), &forced, &|i| Some(s.thumb(i))).unwrap());
+    assert!(page.html == again.html, "pages differ");
+    let exact = build_page(
+        &s.input(),
+        &ExploreParams {
+            approx_threshold: 600,
+            ..forced.clone()
+        },
+        &|i| Some(s.thumb(i)),
+    )
+    .unwrap();
+    assert_eq!(exact.nearest_source.method, Method::Approximate);
+    assert_eq!(exact.nearest_target.method, Method::Exact);
+    for i in (0..n).step_by(7) {
+        assert_eq!(exact.nearest_target.of(i), brute_force(&s, i, true, k));
+    }
+    assert!(script(&exact.html, "ds-meta").contains("\"nn_method_target\":\"exact\""));
+}

@@ -38,6 +38,8 @@ fn explore_page_in_headless_chromium() {
     let expected = serde_json::json!({
         "n": n,
         "n_source": s.is_target.iter().filter(|&&t| !t).count(),
+        "source_name": s.input().source_name,
+        "target_name": s.input().target_name,
         "point": point,
         "class": s.classes[s.labels[point] as usize],
         "path": s.paths[point],

@@ -1,7 +1,8 @@
 // dannscope explore page: one offline file, every dot an image.
 // Data comes from the script elements written by src/explore (see docs/explore.md for the format).
-// Points are drawn by a small WebGL renderer (fills for source, rings for target) with a
-// canvas-2D fallback that stamps the same markers into an ImageData buffer.
+// Points are drawn by a small WebGL renderer (filled discs for source, open triangles for target,
+// the shapes of the static figures) with a canvas-2D fallback that stamps the same markers into an
+// ImageData buffer and, on very large maps, draws a seeded subset while the view moves.
 (function () {
   'use strict';
   const $ = (id) => document.getElementById(id);
@@ -156,9 +157,19 @@
   let W = 1, H = 1, dpr = 1;
   const toScreen = (x, y) => [(x - S.cx) * S.scale + W / 2, H / 2 - (y - S.cy) * S.scale];
   const toData = (px, py) => [S.cx + (px - W / 2) / S.scale, S.cy - (py - H / 2) / S.scale];
+  // Marker radius of the static figures (plot::marker_radius): a third of the spacing N points
+  // would have on a regular grid over the map's shorter side, rounded, 2 to 9 px. Zooming grows it
+  // with the square root of the zoom (1.5 to 16 px).
+  function markerRadius() {
+    const spacing = Math.max(1, Math.min(W, H)) / Math.sqrt(Math.max(1, N));
+    const r0 = Math.min(9, Math.max(2, Math.round(spacing * 0.3)));
+    return Math.min(16, Math.max(1.5, r0 * Math.sqrt(S.scale / scale0)));
+  }
+  // Width of a target's open triangle and its circumradius, for a marker radius r: as in the figures.
+  const triStroke = (r) => Math.max(1, Math.round(r / 3));
+  const TRI = 1.25;
   function pointSize() {
-    const base = N > 100000 ? 4 : N > 20000 ? 5 : 7;
-    return Math.min(18, Math.max(3, base * Math.pow(S.scale / scale0, 0.35)));
+    return 2 * markerRadius();
   }
   function fit() {
     S.cx = (minX + maxX) / 2;
@@ -170,34 +181,48 @@
     const oldW = W, oldH = H;
     W = Math.max(1, map.clientWidth);
     H = Math.max(1, map.clientHeight);
-    if (renderer) {
-      // Keep the top-left corner in place, so nothing jumps when the side panel opens or closes.
-      S.cx += (W - oldW) / (2 * S.scale);
-      S.cy -= (H - oldH) / (2 * S.scale);
-    }
+    if (W === oldW && H === oldH && canvas.width === Math.round(W * dpr)) return;
+    const fitted = 0.92 * Math.min(W / spanX, H / spanY);
+    // The map keeps its centre and its zoom relative to the fitted view, so its content shrinks
+    // (or grows) with the area when the neighbour panel docks beside it or goes away.
+    if (renderer) S.scale *= fitted / scale0;
+    scale0 = fitted;
     for (const c of [canvas, overlay]) {
       c.width = Math.round(W * dpr);
       c.height = Math.round(H * dpr);
     }
-    scale0 = 0.92 * Math.min(W / spanX, H / spanY);
     requestDraw();
   }
 
   // ---------------------------------------------------------------- renderers
+  // Signed distance to an equilateral triangle, point up, centred on its centroid, with half
+  // side h (negative inside); y grows upwards. The same formula runs in the fragment shader.
+  function triDist(x, y, h) {
+    const k = Math.sqrt(3);
+    x = Math.abs(x) - h;
+    y = y + h / k;
+    if (x + k * y > 0) [x, y] = [(x - k * y) / 2, (-k * x - y) / 2];
+    x -= Math.min(0, Math.max(-2 * h, x));
+    return -Math.hypot(x, y) * Math.sign(y);
+  }
   const VS = 'attribute vec2 a_pos; attribute vec4 a_col; attribute float a_kind;' +
-    'uniform vec2 u_scale; uniform vec2 u_offset; uniform float u_size;' +
-    'varying vec4 v_col; varying float v_kind;' +
+    'uniform vec2 u_scale; uniform vec2 u_offset; uniform float u_r;' +
+    'varying vec4 v_col; varying float v_kind; varying float v_size;' +
     'void main(){ v_col = a_col; v_kind = a_kind;' +
     ' if (a_col.a == 0.0) { gl_Position = vec4(2.0, 2.0, 2.0, 1.0); gl_PointSize = 0.0; return; }' +
-    ' gl_Position = vec4(a_pos * u_scale + u_offset, 0.0, 1.0); gl_PointSize = u_size; }';
-  const FS = 'precision mediump float; varying vec4 v_col; varying float v_kind;' +
-    'uniform highp float u_size; uniform float u_inner;' +
-    'void main(){ vec2 c = gl_PointCoord * 2.0 - 1.0; float r = length(c); float aa = 2.0 / u_size;' +
-    ' float a = 1.0 - smoothstep(1.0 - aa, 1.0, r);' +
-    ' if (v_kind > 0.5) a *= smoothstep(u_inner - aa, u_inner, r);' +
+    ' v_size = 2.0 * u_r * (a_kind > 0.5 ? ' + TRI.toFixed(2) + ' : 1.0) + 2.0;' +
+    ' gl_Position = vec4(a_pos * u_scale + u_offset, 0.0, 1.0); gl_PointSize = v_size; }';
+  const FS = 'precision mediump float; varying vec4 v_col; varying float v_kind; varying float v_size;' +
+    'uniform highp float u_r; uniform float u_stroke;' +
+    'float tri(vec2 p, float h){ const float k = 1.7320508; p.x = abs(p.x) - h; p.y = p.y + h / k;' +
+    ' if (p.x + k * p.y > 0.0) p = vec2(p.x - k * p.y, -k * p.x - p.y) / 2.0;' +
+    ' p.x -= clamp(p.x, -2.0 * h, 0.0); return -length(p) * sign(p.y); }' +
+    'void main(){ vec2 p = (gl_PointCoord - 0.5) * v_size; p.y = -p.y; float a;' +
+    ' if (v_kind > 0.5) { float d = tri(p, u_r * ' + (TRI * Math.sqrt(3) / 2).toFixed(5) + ');' +
+    '  a = clamp(0.5 - d, 0.0, 1.0) * clamp(d + u_stroke + 0.5, 0.0, 1.0); }' +
+    ' else { a = clamp(u_r + 0.5 - length(p), 0.0, 1.0); }' +
     ' if (a < 0.02) discard;' +
     ' gl_FragColor = vec4(v_col.rgb, v_col.a * a); }';
-  const ringInner = (size) => Math.max(0, 1 - (2 * Math.max(1.5, size * 0.2)) / size);
 
   function makeGL() {
     const opts = { antialias: false, alpha: false, depth: false, stencil: false };
@@ -252,7 +277,7 @@
     buf(kind, 'a_kind', 1, gl.UNSIGNED_BYTE, true, gl.STATIC_DRAW);
     const colBuf = buf(rgba, 'a_col', 4, gl.UNSIGNED_BYTE, true, gl.DYNAMIC_DRAW);
     const u = (n) => gl.getUniformLocation(prog, n);
-    const uScale = u('u_scale'), uOffset = u('u_offset'), uSize = u('u_size'), uInner = u('u_inner');
+    const uScale = u('u_scale'), uOffset = u('u_offset'), uR = u('u_r'), uStroke = u('u_stroke');
     const maxSize = gl.getParameter(gl.ALIASED_POINT_SIZE_RANGE)[1] || 64;
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA);
@@ -266,11 +291,11 @@
       draw() {
         gl.viewport(0, 0, canvas.width, canvas.height);
         gl.clear(gl.COLOR_BUFFER_BIT);
-        const size = Math.min(maxSize, pointSize() * dpr);
+        const r = Math.min((maxSize - 2) / (2 * TRI), markerRadius() * dpr);
         gl.uniform2f(uScale, (2 * S.scale) / W, (2 * S.scale) / H);
         gl.uniform2f(uOffset, (-2 * S.scale * S.cx) / W, (-2 * S.scale * S.cy) / H);
-        gl.uniform1f(uSize, size);
-        gl.uniform1f(uInner, ringInner(size));
+        gl.uniform1f(uR, r);
+        gl.uniform1f(uStroke, triStroke(r));
         gl.drawArrays(gl.POINTS, 0, N);
       },
       sync() {
@@ -286,47 +311,52 @@
     canvas = fresh;
     resize();
     const ctx = canvas.getContext('2d');
-    let img = null, px = null, maskSize = -1, fillMask = null, ringMask = null;
-    function masks(size) {
-      const r = size / 2;
-      const inner = r * ringInner(size);
-      const fillM = [], ringM = [];
-      const R = Math.ceil(r);
-      for (let dy = -R; dy <= R; dy++) {
-        for (let dx = -R; dx <= R; dx++) {
-          const d = Math.hypot(dx, dy);
-          if (d <= r) {
-            fillM.push(dx, dy);
-            if (d >= inner) ringM.push(dx, dy);
-          }
+    let img = null, px = null, maskKey = '', fillMask = null, triMask = null, R = 0;
+    // Pixel offsets of a filled disc of radius r and of an open triangle around a pixel centre.
+    function masks(r) {
+      const h = (TRI * r * Math.sqrt(3)) / 2, stroke = triStroke(r);
+      const fillM = [], triM = [];
+      const Rm = Math.ceil(TRI * r + 1);
+      for (let dy = -Rm; dy <= Rm; dy++) {
+        for (let dx = -Rm; dx <= Rm; dx++) {
+          if (Math.hypot(dx, dy) <= r) fillM.push(dx, dy);
+          const d = triDist(dx, -dy, h);
+          if (d <= 0.3 && d > 0.3 - stroke) triM.push(dx, dy);
         }
       }
-      return [Int32Array.from(fillM), Int32Array.from(ringM), R];
+      return [Int32Array.from(fillM), Int32Array.from(triM), Rm];
     }
     return {
       name: '2d',
       colors() {},
-      draw() {
+      // Draws every point, or, while the view moves on a map too large to draw in a frame, an
+      // evenly strided subset of lodCount points (in row order, so overlaps stay as in full).
+      draw(full) {
+        const t0 = performance.now();
         const w = canvas.width, h = canvas.height;
         if (!img || img.width !== w || img.height !== h) {
           img = ctx.createImageData(w, h);
           px = new Uint32Array(img.data.buffer);
         }
         px.fill(0xffffffff);
-        const size = Math.max(2, Math.round(pointSize() * dpr));
-        if (size !== maskSize) {
-          [fillMask, ringMask] = masks(size);
-          maskSize = size;
+        const r = Math.max(1, markerRadius() * dpr);
+        const key = r.toFixed(2);
+        if (key !== maskKey) {
+          [fillMask, triMask, R] = masks(r);
+          maskKey = key;
         }
-        const R = Math.ceil(size / 2);
+        const sub = !full && moving && lodCount < N;
+        const n = sub ? lodCount : N;
+        const step = N / n;
         const k = S.scale * dpr, ox = (W / 2) * dpr - S.cx * k, oy = (H / 2) * dpr + S.cy * k;
-        for (let i = 0; i < N; i++) {
+        for (let t = 0; t < n; t++) {
+          const i = sub ? (t * step) | 0 : t;
           const c = packed[i];
           if (!c) continue;
           const sx = Math.round(coords[2 * i] * k + ox);
           const sy = Math.round(oy - coords[2 * i + 1] * k);
           if (sx < -R || sy < -R || sx >= w + R || sy >= h + R) continue;
-          const m = flags[i] & 1 ? ringMask : fillMask;
+          const m = flags[i] & 1 ? triMask : fillMask;
           if (sx >= R && sy >= R && sx < w - R && sy < h - R) {
             const base = sy * w + sx;
             for (let j = 0; j < m.length; j += 2) px[base + m[j + 1] * w + m[j]] = c;
@@ -338,6 +368,19 @@
           }
         }
         ctx.putImageData(img, 0, 0);
+        if (sub) {
+          // While moving, steer the subset towards the budget from this frame's time.
+          const f = FRAME_BUDGET_MS / Math.max(0.1, performance.now() - t0);
+          lodCount = Math.min(N, Math.max(LOD_MIN, Math.round(n * Math.min(1.5, Math.max(0.5, f)))));
+        } else if (++fullDraws > 1) {
+          // Points that fit in a frame's budget, from the median time of the last three full
+          // draws (not the first one, which includes compiling the loop).
+          fullMs.push(performance.now() - t0);
+          if (fullMs.length > 3) fullMs.shift();
+          const ms = Math.max(0.1, [...fullMs].sort((a, b) => a - b)[fullMs.length >> 1]);
+          lodCount = ms <= FRAME_BUDGET_MS ? N : Math.max(LOD_MIN, Math.floor((N * FRAME_BUDGET_MS) / ms));
+        }
+        lastSubset = sub ? n : 0;
       },
       sync() {
         ctx.getImageData(0, 0, 1, 1);
@@ -345,19 +388,42 @@
     };
   }
 
+  // Level of detail of the 2-D renderer: while the view moves (and until MOVE_IDLE_MS after),
+  // a map whose full draw took more than FRAME_BUDGET_MS draws only an evenly strided subset,
+  // sized from that time and then from each moving frame's own time; at rest it draws every point.
+  const FRAME_BUDGET_MS = 20;
+  const LOD_MIN = 20000;
+  const MOVE_IDLE_MS = 150;
+  let lodCount = N;
+  let lastSubset = 0;
+  let moving = false;
+  let idleTimer = 0;
+  let fullDraws = 0;
+  const fullMs = [];
+  function moved() {
+    moving = true;
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => { moving = false; requestDraw(); }, MOVE_IDLE_MS);
+  }
+
   let renderer = null;
   let dirty = false;
+  let statusText = '';
   function requestDraw() {
     if (!dirty) {
       dirty = true;
-      requestAnimationFrame(drawNow);
+      requestAnimationFrame(() => drawNow());
     }
   }
-  function drawNow() {
+  function drawNow(full) {
     dirty = false;
     if (!renderer) return;
-    renderer.draw();
+    renderer.draw(full);
     drawOverlay();
+    const name = renderer.name === '2d' ? 'canvas 2D' : renderer.name.toUpperCase();
+    const text = name + ' renderer' + (lastSubset ? ' · moving: ' + lastSubset.toLocaleString('en-US') + ' of ' +
+      N.toLocaleString('en-US') + ' points' : '');
+    if (text !== statusText) $('status').textContent = statusText = text;
   }
   function ringAt(i, r, color, width) {
     const [x, y] = toScreen(coords[2 * i], coords[2 * i + 1]);
@@ -569,6 +635,13 @@
       requestDraw();
     }
   }
+  // Which search found the lists (exact, or approximate NN-descent on large domains).
+  function nnNote() {
+    const m = [meta.nn_method_source, meta.nn_method_target];
+    if (m.every((v) => v !== 'approximate')) return 'Exact neighbours.';
+    if (m.every((v) => v === 'approximate')) return 'Approximate neighbours (NN-descent).';
+    return 'Source neighbours ' + m[0] + ', target neighbours ' + m[1] + ' (NN-descent).';
+  }
   function showPoint(i) {
     const head = el('h2', '', meta.files[i]);
     openPanel([
@@ -579,7 +652,8 @@
       nnList('nn-source', nnS, nnSd, kS, i),
       el('h3', '', 'Nearest target · ' + meta.target),
       nnList('nn-target', nnT, nnTd, kT, i),
-      el('p', 'muted small', 'Euclidean distance in the ' + meta.dim + '-D embedding space, not on the map.'),
+      el('p', 'muted small', 'Euclidean distance in the ' + meta.dim + '-D embedding space, not on the map. ' +
+        nnNote()),
     ]);
     body.dataset.view = 'point';
     body.dataset.index = String(i);
@@ -713,6 +787,7 @@
     if (drag.kind === 'pan') {
       S.cx -= (x - drag.x) / S.scale;
       S.cy += (y - drag.y) / S.scale;
+      moved();
       showCard(-1);
     } else if (drag.kind === 'lasso') {
       drag.path.push([x, y]);
@@ -753,6 +828,7 @@
     S.scale = Math.min(scale0 * 2000, Math.max(scale0 / 20, S.scale * f));
     S.cx = dx - (x - W / 2) / S.scale;
     S.cy = dy + (y - H / 2) / S.scale;
+    moved();
     showCard(-1);
     requestDraw();
     saveHash();
@@ -965,6 +1041,8 @@
     meta.thumbs.count.toLocaleString('en-US') + ' thumbnails';
   $('source-name').textContent = meta.source + ' (source)';
   $('target-name').textContent = meta.target + ' (target)';
+  document.querySelector('#legend [data-domain=source] .legend-name').textContent = 'source · ' + meta.source;
+  document.querySelector('#legend [data-domain=target] .legend-name').textContent = 'target · ' + meta.target;
   if (pred === null) {
     $('rw-section').hidden = true;
     for (const v of ['correct', 'confidence']) colorSel.querySelector('[value=' + v + ']').disabled = true;
@@ -977,7 +1055,6 @@
   fit();
   renderer = forced === '2d' ? null : makeGL();
   if (!renderer) renderer = make2D();
-  $('status').textContent = (renderer.name === '2d' ? 'canvas 2D' : renderer.name.toUpperCase()) + ' renderer';
   if (!readHash().v) saveHash();
   loadHash();
   renderer.colors();
@@ -994,8 +1071,17 @@
       return [r.left + x, r.top + y];
     },
     view: () => ({ cx: S.cx, cy: S.cy, scale: S.scale, scale0 }),
-    setView(cx, cy, scale) { S.cx = cx; S.cy = cy; S.scale = scale; },
-    draw: drawNow,
+    // Moves the view as a drag or the wheel would (the 2-D renderer may then draw a subset).
+    setView(cx, cy, scale) { S.cx = cx; S.cy = cy; S.scale = scale; moved(); },
+    // Draws now; full = true draws every point even while moving.
+    draw: (full) => drawNow(full === true),
+    // Marker radius in CSS pixels and the points the last draw left out while moving.
+    markerRadius,
+    subset: () => lastSubset,
+    mapRect() {
+      const r = map.getBoundingClientRect();
+      return { left: r.left, top: r.top, width: r.width, height: r.height };
+    },
     sync: () => renderer.sync(),
     select,
   };

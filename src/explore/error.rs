@@ -58,6 +58,9 @@ pub enum ExploreError {
         /// The encoder's message.
         message: String,
     },
+    /// The approximate neighbour search failed.
+    #[error("explore page: neighbour search: {0}")]
+    Neighbours(#[from] crate::neighbours::NeighbourError),
     /// The file could not be written.
     #[error("{path}: {source}")]
     Write {

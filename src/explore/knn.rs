@@ -1,12 +1,17 @@
-//! Exact nearest neighbours of every row among a subset of the rows (the source rows, or the target
+//! Nearest neighbours of every row among a subset of the rows (the source rows, or the target
 //! rows), in the original embedding space.
 //!
-//! The search is the exact kernel of [`crate::neighbours`] (candidates from `|q|² + |r|² − 2 q·r` on
-//! blocks, recomputed in f64, ties broken by row index, the same lists at any thread count), keeping
-//! a few more candidates than asked. Cost: O(N·M·D) for N queries and M references; measured 30
-//! CPU-seconds at 20k × 1280 (so about 3 CPU-minutes at 50k × 1280).
+//! Below a threshold of reference rows the search is exact: the exact kernel of
+//! [`crate::neighbours`] (candidates from `|q|² + |r|² − 2 q·r` on blocks, recomputed in f64, ties
+//! broken by row index), keeping a few more candidates than asked. Cost: O(N·M·D) for N queries and
+//! M references; measured 30 CPU-seconds at 20k × 1280 (so about 3 CPU-minutes at 50k × 1280).
+//! From the threshold on it is approximate: the reference rows' NN-descent graph walked by every
+//! row ([`crate::neighbours::query`]), about O(N·log N). Both give the same lists at any thread
+//! count; the approximate one depends on its seed.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView2, Axis};
+
+use crate::neighbours::{Method, NeighbourError, NeighbourParams};
 
 pub use crate::neighbours::NO_NEIGHBOUR;
 
@@ -24,6 +29,8 @@ pub struct NeighbourLists {
     pub idx: Vec<u32>,
     /// Euclidean distances (not squared), same layout; `NaN` where `idx` is [`NO_NEIGHBOUR`].
     pub dist: Vec<f32>,
+    /// How they were found: [`Method::Exact`] or [`Method::Approximate`].
+    pub method: Method,
 }
 
 impl NeighbourLists {
@@ -39,6 +46,7 @@ impl NeighbourLists {
 
 /// For every row of `x`, its `k` nearest rows among `refs` (row indices into `x`, ascending),
 /// excluding the row itself. Lists have `min(k, refs.len())` entries.
+/// The search is exact.
 pub fn knn_among(x: ArrayView2<f32>, refs: &[usize], k: usize) -> NeighbourLists {
     let k = k.min(refs.len());
     let (idx, dist2) = crate::neighbours::exact_among(x, refs, k, MARGIN);
@@ -53,7 +61,55 @@ pub fn knn_among(x: ArrayView2<f32>, refs: &[usize], k: usize) -> NeighbourLists
             }
         })
         .collect();
-    NeighbourLists { k, idx, dist }
+    NeighbourLists {
+        k,
+        idx,
+        dist,
+        method: Method::Exact,
+    }
+}
+
+/// As [`knn_among`], but approximate (NN-descent, seeded by `seed`) when `refs` holds at least
+/// `threshold` rows and more than `k + 1`; exact otherwise. The result names the method used.
+///
+/// Errors: a non-finite value in `x` (the approximate search checks its input).
+pub fn knn_among_auto(
+    x: ArrayView2<f32>,
+    refs: &[usize],
+    k: usize,
+    threshold: usize,
+    seed: u64,
+) -> Result<NeighbourLists, NeighbourError> {
+    let k = k.min(refs.len());
+    if refs.len() < threshold.max(1) || refs.len() <= k + 1 || k == 0 {
+        return Ok(knn_among(x, refs, k));
+    }
+    // Every row queries the reference rows for k + 1 neighbours; a reference row then drops
+    // itself (or, when the search missed it, its last entry), any other row its last entry.
+    let r = x.select(Axis(0), refs);
+    let params = NeighbourParams::with_method(Method::Approximate).seed(seed);
+    let found = crate::neighbours::query(r.view(), x, k + 1, &params)?;
+    let mut idx = Vec::with_capacity(x.nrows() * k);
+    let mut dist = Vec::with_capacity(x.nrows() * k);
+    for i in 0..x.nrows() {
+        let own = refs.binary_search(&i).ok().map(|p| p as u32);
+        let kept = found
+            .row(i)
+            .iter()
+            .zip(found.dist2_row(i))
+            .filter(|&(&j, _)| Some(j) != own)
+            .take(k);
+        for (&j, &d2) in kept {
+            idx.push(refs[j as usize] as u32);
+            dist.push(d2.sqrt() as f32);
+        }
+    }
+    Ok(NeighbourLists {
+        k,
+        idx,
+        dist,
+        method: Method::Approximate,
+    })
 }
 
 #[cfg(test)]

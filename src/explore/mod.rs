@@ -6,15 +6,18 @@
 //! thumbnail (packed into JPEG atlas pages, decoded by the browser only when first shown), its path,
 //! domain, true and predicted class with confidence, right/wrong and discriminator output. A click
 //! lists the point's `k` nearest source and target rows in the original D-dimensional embedding space,
-//! computed here (exact, [`knn_among`]), not on the 2-D map.
+//! computed here, not on the 2-D map: exact ([`knn_among`]) below
+//! [`ExploreParams::approx_threshold`] rows of a domain, approximate (NN-descent,
+//! [`knn_among_auto`]) from it on; the page says which.
 //!
 //! Front end (`assets/explore/`): a hand-written WebGL point renderer (GLSL 100, so it runs on
-//! WebGL 2 or 1) that draws source points filled and target points as rings in one `drawArrays`
-//! call, with a canvas-2D renderer that stamps the same markers into an `ImageData` buffer. The 2-D
-//! path is used when WebGL is missing or software-only (SwiftShader, llvmpipe), where it measured
-//! 15× faster. About 1,000 lines of JavaScript with no dependency: a scatter library
-//! (regl-scatterplot, deck.gl) would have to be bundled into every file with its dependencies and
-//! has no path without WebGL. Numbers and format are in `docs/explore.md`.
+//! WebGL 2 or 1) that draws source points as filled discs and target points as open triangles (the
+//! shapes of the static figures) in one `drawArrays` call, with a canvas-2D renderer that stamps
+//! the same markers into an `ImageData` buffer (and, on maps too large to draw in a frame, an evenly
+//! strided subset while the view moves). The 2-D path is used when WebGL is missing or
+//! software-only (SwiftShader, llvmpipe), where it measured 15× faster. About 1,100 lines of
+//! JavaScript with no dependency: a scatter library (regl-scatterplot, deck.gl) would have to be
+//! bundled into every file with its dependencies and has no path without WebGL. Numbers and format are in `docs/explore.md`.
 //!
 //! Data layout inside the file: a JSON `<script>` with names and column offsets (strings escaped so
 //! no `</script>` can appear), one base64 `<script>` holding every numeric column (little-endian,
@@ -32,7 +35,7 @@ use ndarray::ArrayView2;
 use serde_json::json;
 
 pub use error::ExploreError;
-pub use knn::{knn_among, NeighbourLists, NO_NEIGHBOUR};
+pub use knn::{knn_among, knn_among_auto, NeighbourLists, NO_NEIGHBOUR};
 pub use thumbs::{select_thumbnails, thumbnail_jpeg};
 
 use crate::plot::{class_color, SOURCE_COLOR, TAB10, TARGET_COLOR};
@@ -84,8 +87,11 @@ pub struct ExploreParams {
     /// Most thumbnails in the file (default 20,000); above it a seeded subset stratified by
     /// domain × class gets one ([`select_thumbnails`]).
     pub max_thumbnails: usize,
-    /// Seed of that subset.
+    /// Seed of that subset and of the approximate neighbour search.
     pub seed: u64,
+    /// Rows of a domain from which its neighbour lists are approximate (NN-descent) instead of
+    /// exact; default [`crate::neighbours::APPROX_THRESHOLD`] (100,000).
+    pub approx_threshold: usize,
     /// JPEG quality of the atlas pages, 1..=100 (default 80).
     pub thumb_quality: u8,
 }
@@ -97,6 +103,7 @@ impl Default for ExploreParams {
             thumb_px: 80,
             max_thumbnails: 20_000,
             seed: 0,
+            approx_threshold: crate::neighbours::APPROX_THRESHOLD,
             thumb_quality: 80,
         }
     }
@@ -271,8 +278,17 @@ pub fn build_page(
 
     let source: Vec<usize> = (0..n).filter(|&i| !input.is_target[i]).collect();
     let target: Vec<usize> = (0..n).filter(|&i| input.is_target[i]).collect();
-    let nearest_source = knn_among(input.embedding, &source, params.k);
-    let nearest_target = knn_among(input.embedding, &target, params.k);
+    let knn = |refs: &[usize]| {
+        knn_among_auto(
+            input.embedding,
+            refs,
+            params.k,
+            params.approx_threshold,
+            params.seed,
+        )
+    };
+    let nearest_source = knn(&source)?;
+    let nearest_target = knn(&target)?;
 
     let chosen = select_thumbnails(
         input.is_target,
@@ -355,6 +371,8 @@ pub fn build_page(
         "dim": input.embedding.ncols(),
         "k_source": nearest_source.k,
         "k_target": nearest_target.k,
+        "nn_method_source": nearest_source.method.name(),
+        "nn_method_target": nearest_target.method.name(),
         "disc_label": "p(target)",
         "colors": {
             "classes": (0..c).map(|i| hex(class_color(i, c))).collect::<Vec<_>>(),

@@ -1,6 +1,7 @@
 // Drives the explore page in headless Chromium and checks it against what Rust computed.
 // Usage: node explore_check.mjs <page.html> <expected.json> <screenshot dir>
-// Runs the page twice: with the renderer the page picks, and with the other one (`#r=gl` or `#r=2d`).
+// Runs the page twice at 1280 × 800: with the renderer the page picks, and with the other one
+// (`#r=gl` or `#r=2d`).
 // Prints one JSON line per pass and exits non-zero on the first failed check.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,14 +35,128 @@ async function thumbsLoaded(page, sel) {
   );
 }
 
+const rect = (id) => {
+  const r = document.getElementById(id).getBoundingClientRect();
+  return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height };
+};
+// Points whose centre lies inside the map's rectangle.
+const inView = () => {
+  const E = window.dannscopeExplore;
+  const m = document.getElementById('map').getBoundingClientRect();
+  let n = 0;
+  for (let i = 0; i < E.n; i++) {
+    const [x, y] = E.screenOf(i);
+    if (x >= m.left && x <= m.right && y >= m.top && y <= m.bottom) n++;
+  }
+  return n;
+};
+const overlap = (a, b) => !(a.left >= b.right || b.left >= a.right || a.top >= b.bottom || b.top >= a.bottom);
+
+// The points canvas as RGBA (drawn in full just before, so WebGL's buffer is still there).
+async function pixels(page) {
+  return page.evaluate(() => {
+    window.dannscopeExplore.draw(true);
+    const c = document.getElementById('points');
+    const t = document.createElement('canvas');
+    t.width = c.width;
+    t.height = c.height;
+    const ctx = t.getContext('2d');
+    ctx.drawImage(c, 0, 0);
+    return { w: t.width, h: t.height, data: Array.from(ctx.getImageData(0, 0, t.width, t.height).data) };
+  });
+}
+
+// Source points are filled discs, target points open triangles: at a zoom where markers are large,
+// an isolated source point's centre is coloured, an isolated target point's centre is background
+// with the outline around it.
+async function checkShapes(page, label) {
+  const v = await page.evaluate(() => window.dannscopeExplore.view());
+  await page.evaluate((v) => {
+    const E = window.dannscopeExplore;
+    E.setView(v.cx, v.cy, v.scale0 * 6);
+    E.draw(true);
+  }, v);
+  const info = await page.evaluate(() => {
+    const E = window.dannscopeExplore;
+    const m = E.mapRect();
+    const pts = [];
+    for (let i = 0; i < E.n; i++) {
+      const [x, y] = E.screenOf(i);
+      pts.push([x - m.left, y - m.top]);
+    }
+    return { pts, r: E.markerRadius(), w: m.width, h: m.height };
+  });
+  check(info.r >= 6, `markers grow when zoomed (radius ${info.r})`);
+  const img = await pixels(page);
+  const at = (x, y) => {
+    const o = 4 * (Math.round(y) * img.w + Math.round(x));
+    return img.data.slice(o, o + 3);
+  };
+  const white = (c) => c[0] > 245 && c[1] > 245 && c[2] > 245;
+  const isolated = (i) => {
+    const [x, y] = info.pts[i];
+    if (x < 30 || y < 30 || x > info.w - 30 || y > info.h - 30) return false;
+    return info.pts.every(([u, w], j) => j === i || Math.hypot(u - x, w - y) > 3 * info.r);
+  };
+  const found = { source: 0, target: 0 };
+  for (let i = 0; i < info.pts.length; i++) {
+    if (!isolated(i)) continue;
+    const [x, y] = info.pts[i];
+    const target = i >= want.n_source;
+    // Any coloured pixel within the triangle's circumradius (1.25 r) around the centre.
+    let ink = 0;
+    for (let dy = -1.3 * info.r; dy <= 1.3 * info.r; dy++) {
+      for (let dx = -1.3 * info.r; dx <= 1.3 * info.r; dx++) if (!white(at(x + dx, y + dy))) ink++;
+    }
+    check(ink > 0, `point ${i} is drawn`);
+    check(white(at(x, y)) === target, `point ${i} (${target ? 'target' : 'source'}) centre ${at(x, y)}`);
+    found[target ? 'target' : 'source']++;
+  }
+  check(found.source > 0 && found.target > 0, `isolated points of both domains at 6x (${JSON.stringify(found)})`);
+  await page.screenshot({ path: path.join(shotDir, `explore_zoom6_${label}.png`) });
+  await page.evaluate((v) => {
+    window.dannscopeExplore.setView(v.cx, v.cy, v.scale);
+    window.dannscopeExplore.draw(true);
+  }, v);
+  return found;
+}
+
 async function pass(label, flags, hash) {
   const session = await launch(flags);
   const { page, problems } = await watchedPage(session.browser);
+  await page.setViewport({ width: 1280, height: 800, deviceScaleFactor: 1 });
   const result = { pass: label };
   try {
     await ready(page, hash);
     result.renderer = await page.evaluate(() => window.dannscopeExplore.renderer);
     check((await visible(page)) === want.n, `all ${want.n} points visible`);
+
+    // A legend on the map names the two shapes: a filled disc for source, an open triangle for target.
+    const legend = await page.evaluate(() => {
+      const l = document.getElementById('legend');
+      const r = l.getBoundingClientRect();
+      const m = document.getElementById('map').getBoundingClientRect();
+      return {
+        source: l.querySelector('[data-domain=source]').textContent.trim(),
+        target: l.querySelector('[data-domain=target]').textContent.trim(),
+        disc: !!l.querySelector('[data-domain=source] circle[fill]:not([fill=none])'),
+        triangle: l.querySelector('[data-domain=target] polygon')?.getAttribute('fill') === 'none',
+        inside: r.width > 0 && r.left >= m.left && r.right <= m.right && r.top >= m.top && r.bottom <= m.bottom,
+      };
+    });
+    check(legend.inside, 'legend shown inside the map');
+    check(legend.source === `source · ${want.source_name}` && legend.target === `target · ${want.target_name}`,
+      `legend names ${legend.source} / ${legend.target}`);
+    check(legend.disc && legend.triangle, 'legend: filled disc for source, open triangle for target');
+
+    // Marker size follows the point count as in the static figures (a third of the grid spacing
+    // over the map's shorter side, 2 to 9 px) and grows with the zoom.
+    const map0 = await page.evaluate(rect, 'map');
+    const r0 = await page.evaluate(() => window.dannscopeExplore.markerRadius());
+    const spacing = Math.min(map0.width, map0.height) / Math.sqrt(want.n);
+    const rWant = Math.min(9, Math.max(2, Math.round(spacing * 0.3)));
+    check(r0 === rWant, `marker radius ${r0} = ${rWant} for ${want.n} points`);
+    result.shapes = await checkShapes(page, label);
 
     // Hover the known point: the card shows its class and path.
     const [x, y] = await page.evaluate((i) => window.dannscopeExplore.screenOf(i), want.point);
@@ -62,8 +177,29 @@ async function pass(label, flags, hash) {
     await page.screenshot({ path: path.join(shotDir, `explore_hover_${label}.png`) });
 
     // Click it: the neighbour lists are the ones computed in Rust.
+    const shownBefore = await page.evaluate(inView);
     await page.mouse.click(x, y);
     await page.waitForSelector('#nn-source');
+    // The panel docks beside the map: the map shrinks, its canvas follows, nothing overlaps, and
+    // the clicked point stays in view.
+    const lay = await page.evaluate((i) => {
+      const r = (id) => {
+        const b = document.getElementById(id).getBoundingClientRect();
+        return { left: b.left, right: b.right, top: b.top, bottom: b.bottom, width: b.width, height: b.height };
+      };
+      return { map: r('map'), panel: r('panel'), side: r('side'), canvas: document.getElementById('points').width,
+        vw: innerWidth, at: window.dannscopeExplore.screenOf(i) };
+    }, want.point);
+    check(!overlap(lay.map, lay.panel) && !overlap(lay.side, lay.panel), 'panel beside the map, not over it');
+    check(lay.panel.right <= lay.vw + 0.5 && lay.panel.width >= 300, 'panel inside the window');
+    check(lay.map.width < map0.width - 300, `map narrower with the panel (${map0.width} -> ${lay.map.width})`);
+    check(lay.canvas === Math.round(lay.map.width), `map canvas follows the map (${lay.canvas} px)`);
+    // The map's content shrinks with it: what was in view stays in view (a margin may move a few
+    // points when the clicked one is brought away from the edge).
+    const shownAfter = await page.evaluate(inView);
+    check(shownBefore === want.n && shownAfter >= 0.99 * shownBefore, `points in view ${shownBefore} -> ${shownAfter}`);
+    const [ax, ay] = lay.at;
+    check(ax > lay.map.left && ax < lay.map.right && ay > lay.map.top && ay < lay.map.bottom, 'clicked point in view');
     const nn = await page.evaluate(() => ({
       source: [...document.querySelectorAll('#nn-source li')].map((li) => Number(li.dataset.index)),
       target: [...document.querySelectorAll('#nn-target li')].map((li) => Number(li.dataset.index)),
@@ -136,15 +272,11 @@ async function pass(label, flags, hash) {
     await page.screenshot({ path: path.join(shotDir, `explore_selection_${label}.png`) });
     await page.keyboard.press('Escape');
 
-    // Lasso selection: a triangle drawn in lasso mode selects the points inside it.
+    // Lasso selection: a triangle drawn in lasso mode selects the points inside it (counted on the
+    // map as it is while drawing: the panel that opens afterwards resizes the map).
     await page.click('.modes button[data-mode="lasso"]');
     const tri = [[box.x0, box.y1], [(box.x0 + box.x1) / 2, box.y0], [box.x1, box.y1]];
-    await page.mouse.move(...tri[0]);
-    await page.mouse.down();
-    for (const p of [tri[1], tri[2], tri[0]]) await page.mouse.move(...p, { steps: 10 });
-    await page.mouse.up();
-    await page.waitForSelector('#sel-counts');
-    const lasso = await page.evaluate((tri) => {
+    const inside = await page.evaluate((tri) => {
       const E = window.dannscopeExplore;
       const inTri = (x, y) => {
         let ins = false;
@@ -154,11 +286,16 @@ async function pass(label, flags, hash) {
         }
         return ins;
       };
-      let inside = 0;
-      for (let i = 0; i < E.n; i++) if (inTri(...E.screenOf(i))) inside++;
-      const head = document.querySelector('#panel-body h2').textContent;
-      return { inside, head };
+      let n = 0;
+      for (let i = 0; i < E.n; i++) if (inTri(...E.screenOf(i))) n++;
+      return n;
     }, tri);
+    await page.mouse.move(...tri[0]);
+    await page.mouse.down();
+    for (const p of [tri[1], tri[2], tri[0]]) await page.mouse.move(...p, { steps: 10 });
+    await page.mouse.up();
+    await page.waitForSelector('#sel-counts');
+    const lasso = { inside, head: await page.evaluate(() => document.querySelector('#panel-body h2').textContent) };
     // Points within a pixel of the edge may fall either way (the path is sampled while dragging).
     const got = Number(lasso.head.replace(/[^0-9]/g, ''));
     result.lasso = got;
@@ -188,6 +325,30 @@ async function pass(label, flags, hash) {
     const hits = await page.evaluate(() => [...document.querySelectorAll('#search-hits li')].map((li) => Number(li.dataset.index)));
     check(same(hits, want.search_hits), `search hits ${hits} = ${want.search_hits}`);
     check(await page.evaluate(() => document.querySelectorAll('#panel b, #card b').length === 0), 'markup in names is text');
+
+    // Zooming grew the markers, by the square root of the zoom.
+    const z = await page.evaluate(() => {
+      const E = window.dannscopeExplore;
+      const v = E.view();
+      return { r: E.markerRadius(), zoom: v.scale / v.scale0 };
+    });
+    const mapNow = await page.evaluate(rect, 'map');
+    const rBase = Math.min(9, Math.max(2, Math.round((Math.min(mapNow.width, mapNow.height) / Math.sqrt(want.n)) * 0.3)));
+    check(z.zoom > 1.5 && Math.abs(z.r - Math.min(16, rBase * Math.sqrt(z.zoom))) < 1e-6,
+      `marker radius ${z.r} at zoom ${z.zoom}`);
+
+    // A narrow window: the panel goes below the map, still without overlapping it.
+    await page.setViewport({ width: 820, height: 800, deviceScaleFactor: 1 });
+    // The layout changes at once; the canvas follows on the window's resize event.
+    await page.waitForFunction(() => {
+      const w = document.getElementById('map').getBoundingClientRect().width;
+      return w < 700 && document.getElementById('points').width === Math.round(w);
+    }, { timeout: 3000 }).catch(() => {});
+    const narrow = await page.evaluate(() => ({ map: document.getElementById('map').getBoundingClientRect().toJSON(),
+      panel: document.getElementById('panel').getBoundingClientRect().toJSON(), canvas: document.getElementById('points').width }));
+    check(!overlap(narrow.map, narrow.panel) && narrow.panel.top >= narrow.map.bottom - 0.5, 'narrow: panel below the map');
+    check(narrow.canvas === Math.round(narrow.map.width), 'narrow: map canvas follows the map');
+    await page.screenshot({ path: path.join(shotDir, `explore_narrow_${label}.png`) });
 
     check(problems.length === 0, problems.join('; '));
     result.ok = true;
