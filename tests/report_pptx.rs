@@ -19,7 +19,8 @@ use dannscope::plot::{
     SIDE_BY_SIDE_TEXT_PX,
 };
 use dannscope::report::{
-    run_ids, study_tables, write_report, BaselineComparison, ReportFiles, ReportInput, RunOutcome,
+    points_interval, run_ids, signed_points, study_tables, write_report, BaselineComparison,
+    ReportFiles, ReportInput, RunOutcome,
 };
 use ndarray::Array2;
 use report_input::{results, run, CLASSES};
@@ -98,14 +99,20 @@ fn input(dir: &Path) -> ReportInput {
     results(&mut runs[1]).versus_png = Some(png);
     results(&mut runs[1]).versus_svg = Some(svg);
     let baseline_id = run_ids(&runs)[0].clone();
+    // On the same target images: the difference of the two runs' own target accuracies.
+    let (acc_base, acc_run) = (
+        runs[0].target_accuracy().unwrap(),
+        runs[1].target_accuracy().unwrap(),
+    );
+    let difference = acc_run - acc_base;
     results(&mut runs[1]).diagnosis.baseline = Some(BaselineComparison {
         baseline: runs[0].name.clone(),
         baseline_id: Some(baseline_id),
         n: 40,
-        accuracy_baseline: 0.5,
-        accuracy_run: 0.75,
-        difference: 0.25,
-        difference_ci: Some((0.1, 0.4)),
+        accuracy_baseline: acc_base,
+        accuracy_run: acc_run,
+        difference,
+        difference_ci: Some((difference - 0.15, difference + 0.15)),
         level: 0.95,
         baseline_only: 1,
         run_only: 11,
@@ -556,10 +563,12 @@ fn python_pptx_reads_every_table_with_the_numbers_of_results_csv() {
     );
     let last = stdout.lines().last().unwrap();
     let checked: usize = last.split_whitespace().nth(1).unwrap().parse().unwrap();
-    // Study tables, effect table, key numbers, pair measures and cohesion of five finished runs.
+    // Study tables (values and intervals), effect table, key numbers, pair measures and cohesion.
     assert!(checked >= 140, "{last}");
     let n_tables: usize = last.split_whitespace().nth(4).unwrap().parse().unwrap();
-    let ok_runs = d.input.runs.iter().filter(|r| !r.failed()).count();
+    // Two tables (key numbers, pair measures) per run slide: every finished run but the adapted run
+    // and its baseline shown together on a pair slide.
+    let ok_runs = d.input.runs.iter().filter(|r| !r.failed()).count() - 2;
     // The cohesion table's measures are split over slides of at most six columns.
     let cohesion_slides = dannscope::report::cohesion_table(&d.input.runs)
         .metrics
@@ -683,7 +692,20 @@ fn a_pair_slide_shows_the_run_beside_its_baseline_with_its_verdict_and_legible_m
         "{xml}"
     );
     // The verdict states the difference with its interval and McNemar p.
-    assert!(xml.contains("+25.0 points [+10.0, +40.0]"), "{xml}");
+    let b = d.input.runs[1]
+        .results()
+        .unwrap()
+        .diagnosis
+        .baseline
+        .clone()
+        .unwrap();
+    let (lo, hi) = b.difference_ci.unwrap();
+    let stated = format!(
+        "{} points {}",
+        signed_points(100.0 * b.difference),
+        points_interval((100.0 * lo, 100.0 * hi))
+    );
+    assert!(xml.contains(&stated), "{stated} in {xml}");
     assert!(xml.contains("p = 0.0063"), "{xml}");
     let doc = roxmltree::Document::parse(&xml).unwrap();
     let pics: Vec<_> = doc
