@@ -8,6 +8,7 @@
 //! image). `docs/architecture.md` is the map.
 
 pub mod atomic;
+pub mod cli;
 pub mod config;
 pub mod dataset;
 pub mod demo;

@@ -1,7 +1,5 @@
-//! The `dannscope` command line: a thin layer over the library.
-
-mod cli;
+//! The `dannscope` command line: a thin shim over the library's [`dannscope::cli`].
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    dannscope::cli::main()
 }

@@ -234,8 +234,9 @@ fn every_subcommand_has_help_a_minimal_call_and_a_bad_call() {
 /// manifest and writes `outputs/demo/dannscope.toml`; continuing from the demo with `--data` uses the
 /// demo's split, so `eval` finds the report's target accuracy.
 ///
-/// Not run here, and why: README's `cargo run --release -- demo` and `cargo test` (cargo itself; the
-/// demo is run here as `dannscope demo`), `dannscope embed ... --shard I/N` and `dannscope merge ...`
+/// Not run here, and why: README's `cargo run --release -- demo` and `cargo test &&
+/// scripts/test_python.sh` (cargo itself and the Python package's suite; the demo is run here as
+/// `dannscope demo`), `dannscope embed ... --shard I/N` and `dannscope merge ...`
 /// (templates with `...`; `embed --shard 0/1` and `merge --model M.onnx` run in
 /// `every_subcommand_has_help_a_minimal_call_and_a_bad_call` and tests/shard.rs), the Slurm and
 /// Kubernetes examples (need a scheduler; tests/shard.rs runs their environments).

@@ -4,12 +4,12 @@
 
 use std::path::PathBuf;
 
+use crate::engine::{Device, EngineKind};
+use crate::metrics::CohesionMode;
+use crate::shard::ShardSpec;
+use crate::split::SplitSel;
+use crate::tsne::{Init, Method, TsneEngine};
 use clap::Args;
-use dannscope::engine::{Device, EngineKind};
-use dannscope::metrics::CohesionMode;
-use dannscope::shard::ShardSpec;
-use dannscope::split::SplitSel;
-use dannscope::tsne::{Init, Method, TsneEngine};
 
 /// Where the data and the outputs are.
 #[derive(Debug, Clone, Default, Args)]

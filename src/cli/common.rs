@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::Config;
+use crate::dataset::Pair;
+use crate::model::ModelInfo;
+use crate::pipeline::Workspace;
+use crate::settings::{contract_defaults_notice, Settings};
 use anyhow::{Context, Result};
-use dannscope::config::Config;
-use dannscope::dataset::Pair;
-use dannscope::model::ModelInfo;
-use dannscope::pipeline::Workspace;
-use dannscope::settings::{contract_defaults_notice, Settings};
 
 use super::console;
 
@@ -172,12 +172,12 @@ pub fn checkpoints_workspace(
     given: &[PathBuf],
     pair: &Option<Pair>,
 ) -> Result<(Vec<ModelInfo>, Pair, Workspace)> {
-    let files = dannscope::pipeline::evolution::checkpoint_files(given)?;
+    let files = crate::pipeline::evolution::checkpoint_files(given)?;
     let mut models = files
         .iter()
         .map(|p| load_model(&settings, p))
         .collect::<Result<Vec<_>>>()?;
-    dannscope::pipeline::evolution::order_checkpoints(&mut models)?;
+    crate::pipeline::evolution::order_checkpoints(&mut models)?;
     let (pair, from_flag) = pick_pair(pair, &models[0])?;
     let ws = open_workspace(settings)?;
     check_pairs(&ws, std::slice::from_ref(&pair), from_flag)?;
@@ -202,6 +202,26 @@ impl std::fmt::Display for WithCommands {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
     }
+}
+
+/// The command line [`super::run_from`] was called with (the program name first).
+static INVOCATION: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Records the command line of this run (the first call wins: one command per process).
+pub fn set_invocation(args: &[std::ffi::OsString]) {
+    let _ = INVOCATION.set(
+        args.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+    );
+}
+
+/// The command line of this run: the one given to [`super::run_from`], else this process's arguments.
+fn invocation() -> Vec<String> {
+    INVOCATION
+        .get()
+        .cloned()
+        .unwrap_or_else(|| std::env::args().collect())
 }
 
 /// `word` as one shell word (single-quoted unless it is plain).
@@ -249,7 +269,7 @@ pub fn missing_shard_commands(
     missing: &[usize],
     count: usize,
 ) -> Vec<String> {
-    let args: Vec<String> = std::env::args().collect();
+    let args = invocation();
     let list = |sep: &str| -> String {
         missing
             .iter()
@@ -274,7 +294,7 @@ pub fn missing_shard_commands(
     if std::env::var_os("SLURM_JOB_ID").is_some() {
         v.push(format!(
             "{}={count} sbatch --array={} <the array job's script>, then the merge again",
-            dannscope::shard::env::COUNT_VAR,
+            crate::shard::env::COUNT_VAR,
             list(",")
         ));
     }

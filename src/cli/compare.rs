@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
+use crate::dataset::Pair;
+use crate::pipeline::compare;
 use anyhow::Result;
 use clap::Args as ClapArgs;
-use dannscope::dataset::Pair;
-use dannscope::pipeline::compare;
 
 use super::args::{EmbeddingArgs, MetricArgs};
 use super::common::{self, BadSetting};
@@ -88,7 +88,7 @@ pub fn run(a: Args) -> Result<()> {
         "McNemar exact: A only right {}, B only right {}, p = {}",
         r.mcnemar.a_only,
         r.mcnemar.b_only,
-        dannscope::text::p_value(r.mcnemar.p_value)
+        crate::text::p_value(r.mcnemar.p_value)
     ));
     console::out(format!(
         "B fixes {} and breaks {}",

@@ -129,7 +129,7 @@ pub fn next(command: impl AsRef<str>) {
 
 /// `n thing` or `n things`.
 pub fn count(n: usize, thing: &str) -> String {
-    dannscope::text::count(n, thing)
+    crate::text::count(n, thing)
 }
 
 #[cfg(test)]

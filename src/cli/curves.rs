@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
+use crate::layout::{with_ext, Layout};
+use crate::{plot::curves_figure, traininglog::read_curves};
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use dannscope::layout::{with_ext, Layout};
-use dannscope::{plot::curves_figure, traininglog::read_curves};
 
 use super::console;
 use super::resolve;

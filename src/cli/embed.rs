@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::shard::ShardError;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use dannscope::shard::ShardError;
 
 use super::args::{EmbeddingArgs, ShardArgs};
 use super::common;
@@ -51,7 +51,7 @@ pub fn run(a: Args) -> Result<()> {
         .embed(&model, domains, a.force, a.strict, &|e| rep.event(e))
         .map_err(|e| {
             let commands = match &e {
-                dannscope::Error::Shard(ShardError::OtherPlan {
+                crate::Error::Shard(ShardError::OtherPlan {
                     count,
                     finished,
                     same_embed: true,

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
+use crate::dataset::Pair;
+use crate::metrics::eval::EvalResults;
+use crate::pipeline::eval;
 use anyhow::Result;
 use clap::Args as ClapArgs;
-use dannscope::dataset::Pair;
-use dannscope::metrics::eval::EvalResults;
-use dannscope::pipeline::eval;
 
 use super::args::{EmbeddingArgs, MetricArgs};
 use super::common;
@@ -54,7 +54,7 @@ pub fn run(a: Args) -> Result<()> {
     let idx = pairs
         .iter()
         .map(|p| e.pair(p))
-        .collect::<dannscope::Result<Vec<_>>>()?;
+        .collect::<crate::Result<Vec<_>>>()?;
     let r = eval::evaluate(
         &e.key.model,
         &e,
@@ -90,7 +90,7 @@ fn pct(v: Option<f64>) -> String {
 }
 
 /// The console table: one row per domain (under its pair), columns aligned however long the names.
-fn print_table(r: &EvalResults, pairs: &[(usize, usize)], domains: &[dannscope::dataset::Domain]) {
+fn print_table(r: &EvalResults, pairs: &[(usize, usize)], domains: &[crate::dataset::Domain]) {
     let label = |role: &str, name: &str| format!("{role}{name}");
     let w = pairs
         .iter()

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
+use crate::dataset::Pair;
+use crate::explore::ExploreParams;
+use crate::pipeline::explore;
 use anyhow::Result;
 use clap::Args as ClapArgs;
-use dannscope::dataset::Pair;
-use dannscope::explore::ExploreParams;
-use dannscope::pipeline::explore;
 
 use super::args::{EmbeddingArgs, MapArgs};
 use super::common;

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
+use crate::shard::ShardError;
 use anyhow::Result;
 use clap::Args as ClapArgs;
-use dannscope::shard::ShardError;
 
 use super::args::{EngineArgs, ProjectArgs, SplitArgs};
 use super::common;
@@ -63,7 +63,7 @@ pub fn run(a: Args) -> Result<()> {
         .merge(&model, domains, a.partial, a.force, &|e| rep.event(e))
         .map_err(|e| {
             let commands = match &e {
-                dannscope::Error::Shard(ShardError::Missing { count, missing, .. }) => {
+                crate::Error::Shard(ShardError::Missing { count, missing, .. }) => {
                     common::missing_shard_commands("merge", DROP, missing, *count)
                 }
                 _ => Vec::new(),

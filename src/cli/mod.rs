@@ -1,5 +1,7 @@
-//! Argument parsing and command dispatch. Flags and `dannscope.toml` are resolved into one typed
-//! settings value ([`resolve`]) before any work; library errors get context here (anyhow).
+//! The `dannscope` command line: argument parsing and command dispatch. Flags and `dannscope.toml` are
+//! resolved into one typed settings value (`resolve`) before any work; library errors get context here
+//! (anyhow), the command line's edge. The binary (`src/main.rs`) and the Python package's `dannscope`
+//! command both call [`run_from`], so both take the same flags and write the same bytes.
 
 mod args;
 mod common;
@@ -17,6 +19,7 @@ mod select;
 mod split;
 mod tsne;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -97,9 +100,31 @@ enum Command {
     Select(select::Args),
 }
 
-/// Entry point: parse, run, print errors with their causes, and exit with an honest status.
+/// Entry point of the binary: [`run_from`] on this process's arguments.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    ExitCode::from(run_from(std::env::args_os()))
+}
+
+/// Parses `args` (the program name first, as `std::env::args_os` gives them), runs the command, prints
+/// errors with their causes to stderr and returns the exit status (0 done, 1 an error, 2 a wrong
+/// command line or configuration, 3 a report with failed runs). `--help` and `--version` print to
+/// stdout and return 0. Nothing here ends the process, so a host (the Python package) can call it.
+pub fn run_from<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    common::set_invocation(&args);
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with status 0; usage errors to stderr with status 2.
+            let code = e.exit_code();
+            let _ = e.print();
+            return u8::try_from(code).unwrap_or(2);
+        }
+    };
     console::set_verbosity(cli.quiet, cli.verbose);
     let r = match cli.command {
         Command::Split(a) => split::run(a).map(|()| EXIT_OK),
@@ -115,12 +140,12 @@ pub fn main() -> ExitCode {
         Command::Select(a) => select::run(a).map(|()| EXIT_OK),
     };
     match r {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(e) => {
             for line in error_lines(&e) {
                 console::err_line(line);
             }
-            ExitCode::from(common::exit_status(&e))
+            common::exit_status(&e)
         }
     }
 }
@@ -156,9 +181,22 @@ mod tests {
     }
 
     #[test]
+    fn run_from_returns_the_status_instead_of_ending_the_process() {
+        // A host (the Python package) calls it in its own process: help, version and usage errors
+        // come back as statuses, the same as the binary's.
+        assert_eq!(run_from(["dannscope", "--version"]), 0);
+        assert_eq!(run_from(["dannscope", "eval", "--no-such-flag"]), 2);
+        assert_eq!(
+            run_from(["dannscope", "curves", "--log", "/nonexistent/run.csv"]),
+            1
+        );
+        assert_eq!(run_from(["dannscope"]), 2);
+    }
+
+    #[test]
     fn causes_are_not_repeated() {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
-        let e = anyhow::Error::new(dannscope::Error::Io {
+        let e = anyhow::Error::new(crate::Error::Io {
             path: "x.csv".into(),
             source: io,
         })

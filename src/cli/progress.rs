@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::sync::Mutex;
 
-use dannscope::pipeline::embed::Event;
+use crate::pipeline::embed::Event;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::console::{self, Verbosity};

@@ -2,14 +2,14 @@
 
 use std::path::PathBuf;
 
+use crate::config::RunConfig;
+use crate::dataset::Pair;
+use crate::layout::Layout;
+use crate::pipeline::batch::{self, BatchEvent};
+use crate::report::{write_report, ReportInput, RunOutcome};
+use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use clap::Args as ClapArgs;
-use dannscope::config::RunConfig;
-use dannscope::dataset::Pair;
-use dannscope::layout::Layout;
-use dannscope::pipeline::batch::{self, BatchEvent};
-use dannscope::report::{write_report, ReportInput, RunOutcome};
-use dannscope::settings::Settings;
 
 use super::args::{EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs};
 use super::common::{self, BadSetting, EXIT_OK, EXIT_RUNS_FAILED};
@@ -175,7 +175,7 @@ fn run_batch(
             r.model.display(),
             config
                 .map(|c| c.display().to_string())
-                .unwrap_or_else(|| dannscope::config::FILE_NAME.into())
+                .unwrap_or_else(|| crate::config::FILE_NAME.into())
         )
     };
     // Every run's pair is checked before any work.
@@ -281,7 +281,7 @@ pub fn demo(a: DemoArgs) -> Result<u8> {
     let t0 = std::time::Instant::now();
     // Settings first: a bad flag fails before the demo data is drawn.
     let mut settings = resolve::settings(&a.batch.flags(None), &Default::default())?;
-    let b = dannscope::demo::bundle::install(&a.out).context("cannot set up the demo")?;
+    let b = crate::demo::bundle::install(&a.out).context("cannot set up the demo")?;
     console::info(format!(
         "demo data {} {} ({:.1} s)",
         if b.generated {

@@ -6,18 +6,16 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::config::Config;
+use crate::engine::EngineOptions;
+use crate::metrics::{ClassificationParams, CohesionParams, ScaleParams};
+use crate::model::OutputOverrides;
+use crate::project::ProjectOptions;
+use crate::settings::{InputPipeline, MapSettings, MetricSettings, Neighbours, Seeds, Settings};
+use crate::shard::ShardSpec;
+use crate::split::SplitSel;
+use crate::tsne::{Method, TsneParams};
 use anyhow::Result;
-use dannscope::config::Config;
-use dannscope::engine::EngineOptions;
-use dannscope::metrics::{ClassificationParams, CohesionParams, ScaleParams};
-use dannscope::model::OutputOverrides;
-use dannscope::project::ProjectOptions;
-use dannscope::settings::{
-    InputPipeline, MapSettings, MetricSettings, Neighbours, Seeds, Settings,
-};
-use dannscope::shard::ShardSpec;
-use dannscope::split::SplitSel;
-use dannscope::tsne::{Method, TsneParams};
 
 use super::args::{
     EmbeddingArgs, EngineArgs, MapArgs, MetricArgs, ProjectArgs, SeedArgs, SplitArgs,
@@ -101,7 +99,7 @@ impl EmbeddingArgs {
 pub fn config(p: Option<&ProjectArgs>) -> Result<Config> {
     let path = p.and_then(|p| p.config.as_deref());
     Config::discover(path).map_err(|e| {
-        let file = path.unwrap_or(std::path::Path::new(dannscope::config::FILE_NAME));
+        let file = path.unwrap_or(std::path::Path::new(crate::config::FILE_NAME));
         let text = e.chain_text();
         // The error names the file already: say it once.
         let prefix = format!("{}: ", file.display());
@@ -148,7 +146,7 @@ fn origin(flag: &str, value: &dyn std::fmt::Display, from_flag: bool, c: &Config
             c.path
                 .as_ref()
                 .map(|p| p.display().to_string())
-                .unwrap_or_else(|| dannscope::config::FILE_NAME.into())
+                .unwrap_or_else(|| crate::config::FILE_NAME.into())
         )
     }
 }
@@ -395,9 +393,9 @@ pub fn settings_env(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dannscope::engine::{Device, EngineKind};
-    use dannscope::metrics::CohesionMode;
-    use dannscope::tsne::{Init, TsneEngine};
+    use crate::engine::{Device, EngineKind};
+    use crate::metrics::CohesionMode;
+    use crate::tsne::{Init, TsneEngine};
 
     fn cfg(text: &str) -> Config {
         let d = tempfile::tempdir().unwrap();
@@ -598,7 +596,7 @@ jaccard_k = 4
 
     #[test]
     fn shards_resolve_before_any_work() {
-        use dannscope::shard::Shard;
+        use crate::shard::Shard;
         let env = |vars: &'static [(&'static str, &'static str)]| {
             move |k: &str| {
                 vars.iter()

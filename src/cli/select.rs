@@ -2,14 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
-use clap::Args as ClapArgs;
-use dannscope::dataset::Pair;
-use dannscope::metrics::validators::{
+use crate::dataset::Pair;
+use crate::metrics::validators::{
     ClassAmiInit, Dev, DevParams, ValidatorParams, DEFAULT_CLASS_AMI_INIT, DEFAULT_DEV_FOLDS,
     SMALL_ESS,
 };
-use dannscope::pipeline::select;
+use crate::pipeline::select;
+use anyhow::Result;
+use clap::Args as ClapArgs;
 
 use super::args::EmbeddingArgs;
 use super::common;

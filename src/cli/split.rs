@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
+use crate::dataset::{Dataset, DatasetOptions};
+use crate::split::{write_summary, Manifest, SplitRatios};
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use dannscope::dataset::{Dataset, DatasetOptions};
-use dannscope::split::{write_summary, Manifest, SplitRatios};
 
 use super::args::{ProjectArgs, SeedArgs};
 use super::common::BadSetting;

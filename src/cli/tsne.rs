@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
+use crate::dataset::Pair;
+use crate::pipeline::batch::scores_subtitle;
+use crate::pipeline::evolution;
+use crate::pipeline::map::{self, MapFiles};
+use crate::pipeline::placed;
 use anyhow::Result;
 use clap::Args as ClapArgs;
-use dannscope::dataset::Pair;
-use dannscope::pipeline::batch::scores_subtitle;
-use dannscope::pipeline::evolution;
-use dannscope::pipeline::map::{self, MapFiles};
-use dannscope::pipeline::placed;
 
 use super::args::{EmbeddingArgs, MapArgs};
 use super::common;

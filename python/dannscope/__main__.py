@@ -1,0 +1,4 @@
+"""`python -m dannscope ...`: the `dannscope` command."""
+from ._cli import main
+
+main()
