@@ -319,7 +319,7 @@ pub fn demo(a: DemoArgs) -> Result<u8> {
         t0.elapsed().as_secs_f64(),
         config.display()
     ));
-    let pair = dannscope::demo::bundle::HEADLINE_PAIR;
+    let pair = crate::demo::bundle::HEADLINE_PAIR;
     let cd = format!("cd {} && dannscope", a.out.display());
     console::next(format!(
         "{cd} compare   (DANN {pair} against its source-only baseline: McNemar, images fixed and broken)"
