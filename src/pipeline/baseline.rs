@@ -122,13 +122,13 @@ fn draw_versus(
             coords: bc.view(),
             is_target: &bt,
             labels: &bl,
-            title: title(&runs[j].name, c.accuracy_baseline),
+            title: title(&runs[j].label(), c.accuracy_baseline),
         },
         EvolutionFrame {
             coords: rc.view(),
             is_target: &rt,
             labels: &rl,
-            title: title(&runs[i].name, c.accuracy_run),
+            title: title(&runs[i].label(), c.accuracy_run),
         },
     ];
     let style = EvolutionStyle {
