@@ -45,10 +45,13 @@ fn view2<'a>(a: &'a PyReadonlyArray2<'_, f32>, what: &str) -> PyResult<ArrayView
 
 /// A contiguous NumPy vector as the library's `ndarray` view, without a copy.
 fn view1<'a>(a: &'a PyReadonlyArray1<'_, i64>, what: &str) -> PyResult<ArrayView1<'a, i64>> {
-    let data = a
-        .as_slice()
-        .map_err(|_| PyValueError::new_err(format!("{what} must be contiguous")))?;
-    Ok(ArrayView1::from(data))
+    Ok(ArrayView1::from(slice1(a, what)?))
+}
+
+/// The labels of `a` as a slice, or an error naming `what` when they are not contiguous.
+fn slice1<'a>(a: &'a PyReadonlyArray1<'_, i64>, what: &str) -> PyResult<&'a [i64]> {
+    a.as_slice()
+        .map_err(|_| PyValueError::new_err(format!("{what} must be contiguous")))
 }
 
 /// One domain's arrays (`role` is "source" or "target", naming the arrays in errors).
@@ -355,9 +358,7 @@ fn silhouette(
 ) -> PyResult<f64> {
     let precision = parse_precision(precision)?;
     let x = view2(&x, "X")?;
-    let y = labels
-        .as_slice()
-        .map_err(|_| PyValueError::new_err("labels must be contiguous"))?;
+    let y = slice1(&labels, "labels")?;
     py.detach(|| with_threads(n_jobs, || silhouette_score(&[x], y, precision)))?
         .map_err(value_error)
 }

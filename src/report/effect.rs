@@ -299,3 +299,15 @@ fn class_changes(a: &RunOutcome, b: &RunOutcome) -> (usize, usize, usize) {
     }
     (better, worse, compared)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::signed_points;
+
+    #[test]
+    fn signed_points_round_to_one_decimal() {
+        assert_eq!(signed_points(12.46), "+12.5");
+        assert_eq!(signed_points(-10.0), "−10.0");
+        assert_eq!(signed_points(-0.04), "0.0");
+    }
+}

@@ -250,11 +250,12 @@ fn place(rows: &mut Vec<ModelRows>, r: &RunOutcome, col: usize, n: usize) {
         row.failed.push(r.pair.clone());
         return;
     }
-    row.accuracy[col] = r.target_accuracy().map(|a| a * 100.0);
-    if let Some(a) = &mut row.auroc {
-        a[col] = r.target_auroc().map(|a| a * 100.0);
-    }
+    // The target domain's classification: its values and their intervals, in percent.
     let c = r.domain(r.target()).and_then(|d| d.classification.as_ref());
+    row.accuracy[col] = c.map(|c| c.accuracy * 100.0);
+    if let Some(a) = &mut row.auroc {
+        a[col] = c.and_then(|c| c.auroc).map(|a| a * 100.0);
+    }
     let pct = |i: &crate::metrics::BootstrapInterval| (100.0 * i.lower, 100.0 * i.upper);
     row.accuracy_ci[col] = c.and_then(|c| c.accuracy_ci.as_ref()).map(pct);
     row.auroc_ci[col] = c.and_then(|c| c.auroc_ci.as_ref()).map(pct);

@@ -223,13 +223,6 @@ mod tests {
     }
 
     #[test]
-    fn signed_points_round_to_one_decimal() {
-        assert_eq!(signed_points(12.46), "+12.5");
-        assert_eq!(signed_points(-10.0), "−10.0");
-        assert_eq!(signed_points(-0.04), "0.0");
-    }
-
-    #[test]
     fn significance_needs_both_the_test_and_the_interval() {
         assert_eq!(classify(12.5, Some((7.5, 17.5)), 4e-4), Outcome::Gain);
         assert_eq!(
