@@ -48,7 +48,7 @@ acct() {
       j = (k["ArrayJobId"] != "" && k["ArrayJobId"] != "0") ? k["ArrayJobId"] : k["JobId"]
       if (index(ids, " " j " ")) {
         t = (k["ArrayTaskId"] != "" && k["ArrayTaskId"] != "4294967294") ? j "_" k["ArrayTaskId"] : j
-        printf "%-8s %-16s %-10s ExitCode=%s\n", t, k["Name"], k["JobState"], k["ExitCode"]
+        printf "%-8s %-16s %-10s ExitCode=%-5s %s..%s\n", t, k["Name"], k["JobState"], k["ExitCode"], k["StartTime"], k["EndTime"]
       }
     }' "$f" | sort -V
   else
@@ -58,10 +58,16 @@ acct() {
 
 say "jid=\$(sbatch --parsable --array=0-3 $SBATCH)"
 jid=$(sbatch --parsable --array=0-3 "$SBATCH")
-say "sbatch --parsable --dependency=afterany:$jid --output=merge-%j.out $SBATCH"
-mid=$(sbatch --parsable --dependency=afterany:"$jid" --output=merge-%j.out "$SBATCH")
+# The merge is submitted held and released once every task has left the queue: a one-node cluster
+# under load has been seen to start an afterany job while an array task had not yet started, and
+# this check is about what the merge says of a failed task, not about the scheduler's timing. The
+# afterany dependency stays: with afterok the released merge would never run.
+say "sbatch --parsable --hold --dependency=afterany:$jid --output=merge-%j.out $SBATCH"
+mid=$(sbatch --parsable --hold --dependency=afterany:"$jid" --output=merge-%j.out "$SBATCH")
 say squeue; squeue -o '%.12i %.16j %.9T %.20R' || true
-wait_jobs "$jid" "$mid"
+wait_jobs "$jid"
+say "scontrol release $mid"; scontrol release "$mid"
+wait_jobs "$mid"
 say "sacct (job records)"; acct "$jid" "$mid"
 echo; echo "--- merge-$mid.out"; cat "merge-$mid.out"
 grep -q "shard 2/4 is not finished" "merge-$mid.out" || fail "the merge does not name shard 2/4"
@@ -79,10 +85,12 @@ grep -q "this task is shard 0/1" "$log" || fail "the one-task array was not refu
 
 say "jid3=\$(DANNSCOPE_SHARD_COUNT=4 sbatch --parsable --array=2 $SBATCH)"
 jid3=$(DANNSCOPE_SHARD_COUNT=4 sbatch --parsable --array=2 "$SBATCH")
-say "sbatch --parsable --dependency=afterany:$jid3 --output=merge-%j.out $SBATCH"
-mid3=$(sbatch --parsable --dependency=afterany:"$jid3" --output=merge-%j.out "$SBATCH")
+say "sbatch --parsable --hold --dependency=afterany:$jid3 --output=merge-%j.out $SBATCH"
+mid3=$(sbatch --parsable --hold --dependency=afterany:"$jid3" --output=merge-%j.out "$SBATCH")
 say squeue; squeue -o '%.12i %.16j %.9T %.20R' || true
-wait_jobs "$jid3" "$mid3"
+wait_jobs "$jid3"
+say "scontrol release $mid3"; scontrol release "$mid3"
+wait_jobs "$mid3"
 say "sacct"; acct "$jid3" "$mid3"
 echo "--- dannscope-dannscope-embed-${jid3}_2.out"; cat "dannscope-dannscope-embed-${jid3}_2.out"
 echo "--- merge-$mid3.out"; cat "merge-$mid3.out"
