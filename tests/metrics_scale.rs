@@ -2,6 +2,7 @@
 //! per measure; each anchor value is exact (with every point an anchor the estimate is the exact value);
 //! the interval covers the exact value on a fixed seeded case; same bytes at any thread count.
 
+use dannscope::metrics::cohesion::{BOOTSTRAP_METHOD, WILSON_METHOD};
 use dannscope::metrics::{
     cohesion, silhouette_score, CohesionMode, CohesionParams, CohesionReport, DomainData,
     MetricsError, Precision, ScaleParams,
@@ -72,10 +73,25 @@ fn below_the_threshold_auto_is_the_exact_path() {
     )
     .unwrap();
     assert_eq!(auto, exact);
-    assert!(auto
-        .metrics
-        .iter()
-        .all(|m| m.mode == "exact" && m.interval.is_none()));
+    // Exact values carry the bootstrap interval over their points, around the value.
+    for m in &auto.metrics {
+        let iv = m.interval.as_ref().unwrap();
+        let method = if m.name == "proxy_a_distance" {
+            WILSON_METHOD
+        } else {
+            BOOTSTRAP_METHOD
+        };
+        assert_eq!(
+            (m.mode.as_str(), iv.method.as_str(), iv.level),
+            ("exact", method, 0.95),
+            "{m:?}"
+        );
+        let v = m.value.unwrap();
+        assert!(
+            iv.lower <= v && v <= iv.upper && iv.lower < iv.upper,
+            "{m:?}"
+        );
+    }
     // the blocked silhouette is the old exact value (f64 tiles) within f32 accuracy
     let sil64 = silhouette_score(&[s.x.view()], &s.y.to_vec(), Precision::F64).unwrap();
     assert!((auto.value("silhouette_source").unwrap() - sil64).abs() < 1e-6);

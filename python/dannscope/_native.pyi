@@ -29,8 +29,8 @@ def classification(
 def cohesion(
     source_emb: F32, source_labels: I64, source_logits: Optional[F32], target_emb: F32,
     target_labels: I64, target_logits: Optional[F32], *, seed: int, knn_k: int, purity_k: int,
-    mode: str, threshold: int, anchors: int, repeats: int, level: float, precision: str,
-    n_jobs: Optional[int],
+    mode: str, threshold: int, anchors: int, repeats: int, level: float, n_resamples: int,
+    ci_level: float, precision: str, n_jobs: Optional[int],
 ) -> str: ...
 def validators(
     source_emb: F32, source_labels: I64, source_logits: Optional[F32], target_emb: F32,

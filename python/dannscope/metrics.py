@@ -102,6 +102,8 @@ def cohesion(
     anchors: int = 400,
     repeats: int = 10,
     level: float = 0.99,
+    n_resamples: int = 1000,
+    ci_level: float = 0.95,
     precision: str = "float32",
     n_jobs: int | None = None,
 ) -> dict[str, dict[str, Any]]:
@@ -129,6 +131,11 @@ def cohesion(
         The scalable mode's switch point, anchors per sample and samples.
     level : float, default=0.99
         Confidence level of a scalable estimate's interval.
+    n_resamples : int, default=1000
+        Bootstrap resamples of an exact value's interval (its points resampled per domain; 0: no
+        interval).
+    ci_level : float, default=0.95
+        Confidence level of an exact value's interval.
     precision : {"float32", "float64"}, default="float32"
         Precision of the distance products.
     n_jobs : int, optional
@@ -138,7 +145,9 @@ def cohesion(
     -------
     dict
         Measure name -> ``{"value": float or None, "reason": str or None, "mode": "exact" or
-        "scalable", "interval": {...} or None}``, in the order of ``metrics.json``. A measure that is
+        "scalable", "interval": {...} or None}``, in the order of ``metrics.json``. The interval
+        of an exact value is a percentile bootstrap over its points (``method``), that of a
+        scalable estimate comes from its anchor samples. A measure that is
         undefined for this input (one class, too few points, no logits) has ``value`` None and a
         ``reason``. ``silhouette_source`` equals scikit-learn's ``silhouette_score`` on the source.
 
@@ -171,7 +180,8 @@ def cohesion(
         xs, ys, ls, xt, yt, lt,
         seed=int(seed), knn_k=int(knn_k), purity_k=int(purity_k), mode=mode,
         threshold=int(threshold), anchors=int(anchors), repeats=int(repeats), level=float(level),
-        precision=precision, n_jobs=_check.n_jobs(n_jobs),
+        n_resamples=int(n_resamples), ci_level=float(ci_level), precision=precision,
+        n_jobs=_check.n_jobs(n_jobs),
     ))
     return {
         m["name"]: {"value": m.get("value"), "reason": m.get("reason"), "mode": m.get("mode", "exact"),

@@ -290,8 +290,8 @@ fn classification(
 /// Every cohesion measure of a source/target pair as JSON (the object `metrics.json` holds per pair).
 #[pyfunction]
 #[pyo3(signature = (source_emb, source_labels, source_logits, target_emb, target_labels,
-    target_logits, *, seed, knn_k, purity_k, mode, threshold, anchors, repeats, level, precision,
-    n_jobs))]
+    target_logits, *, seed, knn_k, purity_k, mode, threshold, anchors, repeats, level, n_resamples,
+    ci_level, precision, n_jobs))]
 #[allow(clippy::too_many_arguments)]
 fn cohesion(
     py: Python<'_>,
@@ -309,6 +309,8 @@ fn cohesion(
     anchors: usize,
     repeats: usize,
     level: f64,
+    n_resamples: usize,
+    ci_level: f64,
     precision: &str,
     n_jobs: Option<usize>,
 ) -> PyResult<String> {
@@ -318,18 +320,22 @@ fn cohesion(
         ))
     })?;
     let precision = parse_precision(precision)?;
-    let params = CohesionParams::default()
-        .seed(seed)
-        .knn_k(knn_k)
-        .purity_k(purity_k)
-        .precision(precision)
-        .scale(ScaleParams {
-            mode,
-            threshold,
-            anchors,
-            repeats,
-            level,
-        });
+    let params = CohesionParams {
+        ci_level,
+        ..CohesionParams::default()
+    }
+    .seed(seed)
+    .n_resamples(n_resamples)
+    .knn_k(knn_k)
+    .purity_k(purity_k)
+    .precision(precision)
+    .scale(ScaleParams {
+        mode,
+        threshold,
+        anchors,
+        repeats,
+        level,
+    });
     let source = domain(
         "source",
         &source_emb,

@@ -49,7 +49,9 @@ def test_cohesion_matches_numpy_and_sklearn_fixtures(case, precision, tol):
     for key in ("silhouette_source", "silhouette_target", "silhouette_joint", "silhouette_domain",
                 "mmd2_rbf"):
         close(m[key]["value"], exp[key], tol, f"{case} {key}")
-        assert m[key]["mode"] == "exact" and m[key]["interval"] is None
+        iv = m[key]["interval"]
+        assert m[key]["mode"] == "exact" and iv["method"] == "percentile bootstrap over points"
+        assert iv["level"] == 0.95 and iv["repeats"] == 1000
     for key, tol2 in (("mmd2_linear", 1e-9), ("knn_transfer_accuracy", 1e-12),
                       ("domain_knn_purity", 1e-12), ("information_maximization", 1e-10),
                       ("snd", 1e-10)):
@@ -87,6 +89,33 @@ def test_scalable_mode_reports_an_interval():
     s = est["silhouette_source"]
     assert s["mode"] == "scalable" and s["interval"]["lower"] <= s["value"] <= s["interval"]["upper"]
     assert abs(s["value"] - exact["silhouette_source"]["value"]) < 0.05
+
+
+def test_exact_intervals_follow_the_spread_of_the_terms():
+    # The silhouette's interval is a bootstrap over the points' coefficients: about
+    # ±1.96 sd/sqrt(n) around their mean, with scikit-learn's silhouette_samples as the terms;
+    # the kNN transfer accuracy's is that of a proportion over the target points.
+    from sklearn.metrics import silhouette_samples
+    rng = np.random.default_rng(1)
+    ys, yt = rng.integers(0, 4, 500), rng.integers(0, 4, 300)
+    xs = (rng.normal(size=(500, 6)) + 1.5 * ys[:, None]).astype(np.float32)
+    xt = (rng.normal(size=(300, 6)) + 1.5 * yt[:, None] + 0.7).astype(np.float32)
+    m = dannscope.metrics.cohesion(xs, ys, xt, yt)
+    terms = silhouette_samples(xs.astype(np.float64), ys)
+    half = 1.96 * terms.std(ddof=1) / np.sqrt(len(terms))
+    iv = m["silhouette_source"]["interval"]
+    assert iv["lower"] <= m["silhouette_source"]["value"] <= iv["upper"]
+    assert abs((iv["upper"] - iv["lower"]) / 2 - half) < 0.15 * half, (iv, half)
+    acc = m["knn_transfer_accuracy"]["value"]
+    half = 1.96 * np.sqrt(acc * (1 - acc) / 300)
+    iv = m["knn_transfer_accuracy"]["interval"]
+    assert abs((iv["upper"] - iv["lower"]) / 2 - half) < 0.15 * half, (iv, half)
+    for key, v in m.items():
+        if v["value"] is not None:
+            assert v["interval"]["lower"] <= v["value"] <= v["interval"]["upper"], (key, v)
+    off = dannscope.metrics.cohesion(xs, ys, xt, yt, n_resamples=0)
+    assert all(v["interval"] is None for v in off.values())
+    assert {k: v["value"] for k, v in off.items()} == {k: v["value"] for k, v in m.items()}
 
 
 @pytest.mark.parametrize("case", ["clustered", "noisy", "unpredicted_class"])

@@ -59,7 +59,7 @@ pub const GLOSSARY: &[Measure] = &[
     m("proxy_a_distance", "Proxy A-distance", "how well a linear classifier tells the domains apart (0 = not at all, 2 = perfectly)", Better::Lower),
     m("mmd2_rbf", "MMD² (Gaussian kernel)", "distance between the source and target embedding distributions", Better::Lower),
     m("mmd2_linear", "MMD² (linear kernel)", "squared distance between the source and target embedding means, unbiased", Better::Lower),
-    m("knn_transfer_accuracy", "Target accuracy of a source kNN (%)", "share of target images whose 5 nearest source images vote for their true class", Better::Higher),
+    m("knn_transfer_accuracy", "Target accuracy of a source kNN (share)", "share of target images whose 5 nearest source images vote for their true class", Better::Higher),
     m("class_agreement", "Same-class source neighbours (%)", "per class, the share of a target image's nearest source images that have its class, averaged over classes", Better::Higher),
     m("information_maximization", "Information maximisation", "confident and diverse target predictions (entropy of the mean prediction minus mean entropy)", Better::Higher),
     m("snd", "Soft neighbourhood density", "how densely target predictions cluster (mean entropy of soft neighbourhoods)", Better::Higher),

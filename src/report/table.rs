@@ -315,26 +315,37 @@ pub fn format_half_width(iv: &Interval, decimals: usize) -> String {
 }
 
 impl CohesionTable {
-    /// The note under the table when some cells are scalable estimates: what `±` means, with the
-    /// levels and sample sizes that occur.
+    /// The note under the table when cells carry intervals: what `±` means, with the levels and
+    /// sizes that occur (a bootstrap over the points of an exact value, anchor samples of a scalable
+    /// estimate).
     pub fn interval_note(&self) -> Option<String> {
-        let mut kinds: Vec<String> = Vec::new();
+        use crate::metrics::cohesion::{BOOTSTRAP_METHOD, WILSON_METHOD};
+        let mut parts: Vec<String> = Vec::new();
         for iv in self.rows.iter().flat_map(|r| r.intervals.iter().flatten()) {
-            let k = format!(
-                "{}% interval, {} samples of {} anchors",
-                100.0 * iv.level,
-                iv.repeats,
-                iv.anchors
-            );
-            if !kinds.contains(&k) {
-                kinds.push(k);
+            let level = 100.0 * iv.level;
+            let part = match iv.method.as_str() {
+                BOOTSTRAP_METHOD => format!(
+                    "of an exact value, its {level}% bootstrap interval ({} resamples of the points \
+                     it averages, the points they are measured against held fixed)",
+                    iv.repeats
+                ),
+                WILSON_METHOD => format!(
+                    "of the proxy A-distance, the {level}% Wilson interval of its probe's held-out error"
+                ),
+                _ => format!(
+                    "of a scalable estimate, the {level}% interval of {} samples of {} anchors \
+                     (repeated seeded anchor samples, each anchor exact against all points)",
+                    iv.repeats, iv.anchors
+                ),
+            };
+            if !parts.contains(&part) {
+                parts.push(part);
             }
         }
-        (!kinds.is_empty()).then(|| {
+        (!parts.is_empty()).then(|| {
             format!(
-                "± : half-width of the {} of a scalable estimate (repeated seeded anchor samples, \
-                 each anchor exact against all points; bounds in metrics.json); other cells are exact.",
-                kinds.join("; ")
+                "± : half-width of the interval {}; bounds in metrics.json.",
+                parts.join("; ")
             )
         })
     }
@@ -430,7 +441,23 @@ mod tests {
         assert_eq!(format_half_width(&wide, 3), "0.250");
         let note = t.interval_note().unwrap();
         assert!(
-            note.contains("99% interval, 10 samples of 400 anchors"),
+            note.contains("of a scalable estimate, the 99% interval of 10 samples of 400 anchors"),
+            "{note}"
+        );
+        assert!(!note.contains("bootstrap"), "{note}");
+        // An exact value's bootstrap interval is named as such, beside the scalable one.
+        let mut both = t.clone();
+        both.rows[1].intervals[1] = Some(Interval {
+            level: 0.95,
+            repeats: 1000,
+            anchors: 300,
+            method: crate::metrics::cohesion::BOOTSTRAP_METHOD.into(),
+            ..iv.clone()
+        });
+        let note = both.interval_note().unwrap();
+        assert!(
+            note.contains("of an exact value, its 95% bootstrap interval (1000 resamples")
+                && note.contains("of a scalable estimate"),
             "{note}"
         );
         let exact = CohesionTable {

@@ -13,6 +13,13 @@ fn entropy(p: impl Iterator<Item = f64>) -> f64 {
 /// Information maximisation `H(mean_i p_i) − mean_i H(p_i)` on the softmax of `logits` (natural log).
 /// Higher is better (confident and diverse predictions). No labels needed.
 pub fn information_maximization(logits: ArrayView2<f32>) -> MetricsResult<f64> {
+    let (p, h) = im_terms(logits)?;
+    let ones = vec![1u32; h.len()];
+    Ok(im_weighted(&p, &h, &ones))
+}
+
+/// The softmax rows of `logits` and their entropies: the terms of [`information_maximization`].
+pub(super) fn im_terms(logits: ArrayView2<f32>) -> MetricsResult<(ndarray::Array2<f64>, Vec<f64>)> {
     let n = logits.nrows();
     if n == 0 {
         return Err(MetricsError::TooFewPoints {
@@ -23,13 +30,27 @@ pub fn information_maximization(logits: ArrayView2<f32>) -> MetricsResult<f64> {
     }
     check_finite(logits, "logits")?;
     let p = softmax_f64(logits);
-    let mean_h = p
-        .outer_iter()
-        .map(|r| entropy(r.iter().copied()))
-        .sum::<f64>()
-        / n as f64;
-    let pbar = p.sum_axis(ndarray::Axis(0)) / n as f64;
-    Ok(entropy(pbar.iter().copied()) - mean_h)
+    let h = p.outer_iter().map(|r| entropy(r.iter().copied())).collect();
+    Ok((p, h))
+}
+
+/// Information maximisation of the rows of `p` (entropies `h`) taken `counts[i]` times each.
+pub(super) fn im_weighted(p: &ndarray::Array2<f64>, h: &[f64], counts: &[u32]) -> f64 {
+    let w: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+    let w = w.max(1) as f64;
+    let mut pbar = vec![0.0f64; p.ncols()];
+    let mut mean_h = 0.0f64;
+    for ((row, &hi), &c) in p.outer_iter().zip(h).zip(counts) {
+        if c == 0 {
+            continue;
+        }
+        let c = f64::from(c);
+        mean_h += c * hi;
+        for (a, &v) in pbar.iter_mut().zip(row) {
+            *a += c * v;
+        }
+    }
+    entropy(pbar.iter().map(|v| v / w)) - mean_h / w
 }
 
 /// The softmax rows of `logits`, L2-normalised (the points of [`snd`]).
@@ -93,11 +114,13 @@ pub(super) fn snd_entropies(
 /// row turned into a distribution by `softmax(sim / temperature)`, score = mean row entropy (natural log).
 /// Higher is better. No labels needed. Computed in `f64` over tiles of rows.
 pub fn snd(logits: ArrayView2<f32>, temperature: f64) -> MetricsResult<f64> {
+    let h = snd_terms(logits, temperature)?;
+    Ok(h.iter().sum::<f64>() / h.len() as f64)
+}
+
+/// The terms of [`snd`]: each target point's neighbourhood entropy.
+pub(super) fn snd_terms(logits: ArrayView2<f32>, temperature: f64) -> MetricsResult<Vec<f64>> {
     let x = snd_points(logits)?;
-    let n = x.data.nrows();
-    let index: Vec<usize> = (0..n).collect();
-    Ok(snd_entropies(&x, &x, &index, temperature)
-        .iter()
-        .sum::<f64>()
-        / n as f64)
+    let index: Vec<usize> = (0..x.data.nrows()).collect();
+    Ok(snd_entropies(&x, &x, &index, temperature))
 }

@@ -16,6 +16,23 @@ use crate::metrics::{MetricsError, MetricsResult};
 /// `Σ_{i≠j} k(s_i,s_j)/(m(m−1)) + Σ_{i≠j} k(t_i,t_j)/(n(n−1)) − 2 Σ k(s_i,t_j)/(mn)`, computed exactly
 /// in `O((m+n)·D)` from sums (in `f64`, on data centred at the pooled mean, which leaves it unchanged).
 pub fn mmd2_linear(source: ArrayView2<f32>, target: ArrayView2<f32>) -> MetricsResult<f64> {
+    mmd2_linear_terms(source, target).map(|t| t.value)
+}
+
+/// An MMD² estimate with each point's first-order projection: `source[i]` is
+/// `Σ_{j≠i} k(s_i, s_j)/(m−1) − Σ_j k(s_i, t_j)/n` (and alike for `target`), so that the two means add
+/// up to the value (up to rounding).
+pub(super) struct UTerms {
+    pub value: f64,
+    pub source: Vec<f64>,
+    pub target: Vec<f64>,
+}
+
+/// [`mmd2_linear`] with its [`UTerms`].
+pub(super) fn mmd2_linear_terms(
+    source: ArrayView2<f32>,
+    target: ArrayView2<f32>,
+) -> MetricsResult<UTerms> {
     check_dims(source, target)?;
     let (m, n) = (source.nrows(), target.nrows());
     if m < 2 || n < 2 {
@@ -42,10 +59,27 @@ pub fn mmd2_linear(source: ArrayView2<f32>, target: ArrayView2<f32>) -> MetricsR
     let (st, sq_t) = sums(target);
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
     let (mf, nf) = (m as f64, n as f64);
-    Ok(
-        (dot(&ss, &ss) - sq_s) / (mf * (mf - 1.0)) + (dot(&st, &st) - sq_t) / (nf * (nf - 1.0))
-            - 2.0 * dot(&ss, &st) / (mf * nf),
-    )
+    let value = (dot(&ss, &ss) - sq_s) / (mf * (mf - 1.0))
+        + (dot(&st, &st) - sq_t) / (nf * (nf - 1.0))
+        - 2.0 * dot(&ss, &st) / (mf * nf);
+    // x·(S_own − x)/(size − 1) − x·S_other/other_size, on the centred rows
+    let terms = |x: ArrayView2<f32>, own: &[f64], other: &[f64], size: f64, other_size: f64| {
+        x.outer_iter()
+            .map(|r| {
+                let c: Vec<f64> = r
+                    .iter()
+                    .zip(&mean)
+                    .map(|(&v, mu)| f64::from(v) - mu)
+                    .collect();
+                (dot(&c, own) - dot(&c, &c)) / (size - 1.0) - dot(&c, other) / other_size
+            })
+            .collect()
+    };
+    Ok(UTerms {
+        value,
+        source: terms(source, &ss, &st, mf, nf),
+        target: terms(target, &st, &ss, nf, mf),
+    })
 }
 
 fn median(mut v: Vec<f64>) -> Option<f64> {
@@ -113,17 +147,43 @@ pub fn rbf_bandwidth(
     }
 }
 
-fn mmd_rbf_impl<T: Elem>(source: ArrayView2<f32>, target: ArrayView2<f32>, sigma2: f64) -> f64 {
+/// The RBF MMD², and with `with_terms` its [`UTerms`] (one more pass over the cross pairs).
+fn mmd_rbf_impl<T: Elem>(
+    source: ArrayView2<f32>,
+    target: ArrayView2<f32>,
+    sigma2: f64,
+    with_terms: bool,
+) -> UTerms {
     let mean = pooled_mean(&[source.view(), target.view()]);
     let s = prepare::<T>(&[source], &mean);
     let t = prepare::<T>(&[target], &mean);
     let k = |d2: f64| (-d2 / sigma2).exp();
-    let sum = |v: Vec<f64>| v.iter().sum::<f64>();
+    let sum = |v: &[f64]| v.iter().sum::<f64>();
     let (m, n) = (source.nrows() as f64, target.nrows() as f64);
-    let kss = sum(row_sums(&s, &s, true, k));
-    let ktt = sum(row_sums(&t, &t, true, k));
-    let kst = sum(row_sums(&s, &t, false, k));
-    kss / (m * (m - 1.0)) + ktt / (n * (n - 1.0)) - 2.0 * kst / (m * n)
+    let kss = row_sums(&s, &s, true, k);
+    let ktt = row_sums(&t, &t, true, k);
+    let kst = row_sums(&s, &t, false, k);
+    let value =
+        sum(&kss) / (m * (m - 1.0)) + sum(&ktt) / (n * (n - 1.0)) - 2.0 * sum(&kst) / (m * n);
+    if !with_terms {
+        return UTerms {
+            value,
+            source: Vec::new(),
+            target: Vec::new(),
+        };
+    }
+    let kts = row_sums(&t, &s, false, k);
+    let terms = |own: &[f64], cross: &[f64], size: f64, other_size: f64| {
+        own.iter()
+            .zip(cross)
+            .map(|(a, c)| a / (size - 1.0) - c / other_size)
+            .collect()
+    };
+    UTerms {
+        value,
+        source: terms(&kss, &kst, m, n),
+        target: terms(&ktt, &kts, n, m),
+    }
 }
 
 /// Unbiased MMD² with the Gaussian kernel `k(x, y) = exp(−‖x − y‖² / σ²)`, `σ²` from [`rbf_bandwidth`];
@@ -133,6 +193,17 @@ pub fn mmd2_rbf(
     target: ArrayView2<f32>,
     params: &CohesionParams,
 ) -> MetricsResult<(f64, f64)> {
+    let (terms, sigma2) = mmd2_rbf_terms(source, target, params, false)?;
+    Ok((terms.value, sigma2))
+}
+
+/// [`mmd2_rbf`], with its [`UTerms`] when `with_terms`. Returns the terms and `σ²`.
+pub(super) fn mmd2_rbf_terms(
+    source: ArrayView2<f32>,
+    target: ArrayView2<f32>,
+    params: &CohesionParams,
+    with_terms: bool,
+) -> MetricsResult<(UTerms, f64)> {
     check_dims(source, target)?;
     let (m, n) = (source.nrows(), target.nrows());
     if m < 2 || n < 2 {
@@ -143,9 +214,34 @@ pub fn mmd2_rbf(
         });
     }
     let sigma2 = rbf_bandwidth(source, target, params)?;
-    let v = match params.precision {
-        Precision::F32 => mmd_rbf_impl::<f32>(source, target, sigma2),
-        Precision::F64 => mmd_rbf_impl::<f64>(source, target, sigma2),
+    let terms = match params.precision {
+        Precision::F32 => mmd_rbf_impl::<f32>(source, target, sigma2, with_terms),
+        Precision::F64 => mmd_rbf_impl::<f64>(source, target, sigma2, with_terms),
     };
-    Ok((v, sigma2))
+    Ok((terms, sigma2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn the_projections_of_both_estimators_add_up_to_their_value() {
+        let s = Array2::from_shape_fn((40, 5), |(i, j)| ((i * 7 + j * 3) % 11) as f32 / 4.0);
+        let t = Array2::from_shape_fn((30, 5), |(i, j)| ((i * 5 + j) % 9) as f32 / 3.0 + 0.5);
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let lin = mmd2_linear_terms(s.view(), t.view()).unwrap();
+        let (rbf, _) =
+            mmd2_rbf_terms(s.view(), t.view(), &CohesionParams::default(), true).unwrap();
+        for u in [lin, rbf] {
+            assert_eq!((u.source.len(), u.target.len()), (40, 30));
+            let sum = mean(&u.source) + mean(&u.target);
+            assert!(
+                (sum - u.value).abs() < 1e-9 * u.value.abs().max(1.0),
+                "{sum} {}",
+                u.value
+            );
+        }
+    }
 }

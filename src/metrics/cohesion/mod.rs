@@ -5,7 +5,8 @@
 //! - `entropy`: information maximisation and soft neighbourhood density on the target's predictions;
 //! - the proxy A-distance comes from [`crate::metrics::domain_classifier`];
 //! - `params`: [`CohesionParams`], and `shared`: input checks and centring used by several families;
-//! - `sampling` and `student`: the anchor samples of the scalable mode and the Student-t interval over them.
+//! - `sampling` and `student`: the anchor samples of the scalable mode and the Student-t interval over them;
+//! - `points`: the intervals of the exact measures (a bootstrap over the points they average).
 //!
 //! [`cohesion`] runs them all in a fixed order and assembles the [`CohesionReport`]. The families
 //! never import this file (the parameters they read live in `params`), so dependencies point one way.
@@ -15,6 +16,7 @@ mod entropy;
 mod mmd;
 mod neighbours;
 mod params;
+mod points;
 mod sampling;
 mod scalable;
 mod shared;
@@ -26,6 +28,7 @@ pub use mmd::{mmd2_linear, mmd2_rbf, rbf_bandwidth};
 pub(crate) use neighbours::vote;
 pub use neighbours::{domain_knn_purity, knn_transfer_accuracy};
 pub use params::{CohesionMode, CohesionParams, ScaleParams};
+pub use points::{METHOD as BOOTSTRAP_METHOD, WILSON_METHOD};
 pub use sampling::{stratified_sample, Interval};
 pub use scalable::{
     knn_transfer_scalable, mmd2_rbf_scalable, purity_scalable, silhouette_scalable, snd_scalable,
@@ -41,7 +44,12 @@ use serde::Serialize;
 
 use crate::metrics::domain_classifier::proxy_a_distance;
 use crate::metrics::{DomainData, MetricsError, MetricsResult};
+use entropy::{im_terms, im_weighted, snd_terms};
+use mmd::{mmd2_linear_terms, mmd2_rbf_terms, UTerms};
+use neighbours::{knn_transfer_points, purity_points};
+use points::PointBootstrap;
 use shared::{check_dims, undefined};
+use silhouette::silhouette_points;
 
 /// One named measure: a value, or the reason it has none.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -52,10 +60,11 @@ pub struct MetricValue {
     pub value: Option<f64>,
     /// Why there is no value.
     pub reason: Option<String>,
-    /// `exact`, or `scalable` (an estimate from repeated anchor samples, with [`Self::interval`]).
+    /// `exact`, or `scalable` (an estimate from repeated anchor samples).
     #[serde(default = "exact_mode")]
     pub mode: String,
-    /// The interval of a scalable estimate (its level is recorded in it).
+    /// The interval: of a scalable estimate over its anchor samples, of an exact value a bootstrap
+    /// over its points (`method`, level and sizes are recorded in it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Interval>,
 }
@@ -135,15 +144,10 @@ pub fn cohesion_timed(
     let mut push = |name: &str, r: MetricsResult<Estimate>| -> MetricsResult<()> {
         times.push(clock.elapsed().as_secs_f64());
         clock = std::time::Instant::now();
-        let (value, reason, interval) = match r {
-            Ok(Estimate::Exact(v)) => (Some(v), None, None),
-            Ok(Estimate::Scaled(s)) => (Some(s.value), None, Some(s.interval)),
-            Err(e) => (None, Some(e.into_reason()?), None),
-        };
-        let mode = if interval.is_some() {
-            "scalable"
-        } else {
-            "exact"
+        let (value, reason, interval, mode) = match r {
+            Ok(Estimate::Exact(v, iv)) => (Some(v), None, iv, "exact"),
+            Ok(Estimate::Scaled(s)) => (Some(s.value), None, Some(s.interval), "scalable"),
+            Err(e) => (None, Some(e.into_reason()?), None, "exact"),
         };
         metrics.push(MetricValue {
             mode: mode.into(),
@@ -158,8 +162,30 @@ pub fn cohesion_timed(
             format!("{what} logits absent (model without a classification head)"),
         ))
     };
-    let ex = |r: MetricsResult<f64>| r.map(Estimate::Exact);
+    let boot = PointBootstrap {
+        resamples: params.n_resamples,
+        level: params.ci_level,
+        seed: params.seed,
+    };
+    // An exact value, the mean of `terms` (one slice per domain), with its interval.
+    let mean_of = |tag: &str, terms: MetricsResult<Vec<Vec<f64>>>| -> MetricsResult<Estimate> {
+        let terms = terms?;
+        let refs: Vec<&[f64]> = terms.iter().map(Vec::as_slice).collect();
+        let n: usize = refs.iter().map(|t| t.len()).sum();
+        let value = refs.iter().flat_map(|t| t.iter()).sum::<f64>() / n as f64;
+        Ok(Estimate::Exact(value, boot.of_pooled_mean(tag, &refs)))
+    };
+    let u_stat = |tag: &str, t: MetricsResult<UTerms>| -> MetricsResult<Estimate> {
+        let t = t?;
+        let iv = boot.of_u_statistic(tag, t.value, &[&t.source, &t.target]);
+        Ok(Estimate::Exact(t.value, iv))
+    };
     let scaled = |r: MetricsResult<Scaled>| r.map(Estimate::Scaled);
+    let split = |v: Vec<f64>, at: usize| -> Vec<Vec<f64>> {
+        let mut a = v;
+        let b = a.split_off(at);
+        vec![a, b]
+    };
     let s_lab = source.labels.to_vec();
     let t_lab = target.labels.to_vec();
     let joint_lab: Vec<i64> = s_lab.iter().chain(&t_lab).copied().collect();
@@ -177,7 +203,10 @@ pub fn cohesion_timed(
                 "silhouette_source",
             ))
         } else {
-            ex(silhouette_source(source, prec))
+            mean_of(
+                "silhouette_source",
+                silhouette_points(&pooled[..1], &s_lab, prec).map(|v| vec![v]),
+            )
         },
     )?;
     push(
@@ -190,7 +219,10 @@ pub fn cohesion_timed(
                 "silhouette_target",
             ))
         } else {
-            ex(silhouette_target(target, prec))
+            mean_of(
+                "silhouette_target",
+                silhouette_points(&pooled[1..], &t_lab, prec).map(|v| vec![v]),
+            )
         },
     )?;
     let big = sc.scalable(ns + nt);
@@ -204,7 +236,10 @@ pub fn cohesion_timed(
                 "silhouette_joint",
             ))
         } else {
-            ex(silhouette_joint(source, target, prec))
+            mean_of(
+                "silhouette_joint",
+                silhouette_points(&pooled, &joint_lab, prec).map(|v| split(v, ns)),
+            )
         },
     )?;
     push(
@@ -217,23 +252,32 @@ pub fn cohesion_timed(
                 "silhouette_domain",
             ))
         } else {
-            ex(silhouette_domain(source, target, prec))
+            mean_of(
+                "silhouette_domain",
+                silhouette_points(&pooled, &dom_lab, prec).map(|v| split(v, ns)),
+            )
         },
     )?;
     push(
         "proxy_a_distance",
-        ex(proxy_a_distance(source.embedding, target.embedding, &params.proxy_a).map(|p| p.value)),
+        proxy_a_estimate(source.embedding, target.embedding, params),
     )?;
     push(
         "mmd2_linear",
-        ex(mmd2_linear(source.embedding, target.embedding)),
+        u_stat(
+            "mmd2_linear",
+            mmd2_linear_terms(source.embedding, target.embedding),
+        ),
     )?;
     push(
         "mmd2_rbf",
         if big {
             scaled(mmd2_rbf_checked(source.embedding, target.embedding, params))
         } else {
-            ex(mmd2_rbf(source.embedding, target.embedding, params).map(|v| v.0))
+            u_stat(
+                "mmd2_rbf",
+                mmd2_rbf_terms(source.embedding, target.embedding, params, true).map(|t| t.0),
+            )
         },
     )?;
     push(
@@ -248,18 +292,30 @@ pub fn cohesion_timed(
                 params,
             )))
         } else {
-            ex(knn_transfer_accuracy(source, target, params.knn_k, prec))
+            mean_of(
+                "knn_transfer_accuracy",
+                knn_transfer_points(source, target, params.knn_k, prec).map(|v| vec![v]),
+            )
         },
     )?;
     match target.logits {
         Some(l) => {
-            push("information_maximization", ex(information_maximization(l)))?;
+            push(
+                "information_maximization",
+                im_terms(l).map(|(p, h)| {
+                    let ones = vec![1u32; h.len()];
+                    let iv = boot.weighted("information_maximization", &[h.len()], |c| {
+                        Some(im_weighted(&p, &h, &c[0]))
+                    });
+                    Estimate::Exact(im_weighted(&p, &h, &ones), iv)
+                }),
+            )?;
             push(
                 "snd",
                 if sc.scalable(nt) {
                     scaled(snd_scalable(l, params.snd_temperature, params))
                 } else {
-                    ex(snd(l, params.snd_temperature))
+                    mean_of("snd", snd_terms(l, params.snd_temperature).map(|v| vec![v]))
                 },
             )?;
         }
@@ -278,21 +334,35 @@ pub fn cohesion_timed(
                 params,
             )))
         } else {
-            ex(domain_knn_purity(
-                source.embedding,
-                target.embedding,
-                params.purity_k,
-                prec,
-            ))
+            mean_of(
+                "domain_knn_purity",
+                purity_points(source.embedding, target.embedding, params.purity_k, prec)
+                    .map(|v| split(v, ns)),
+            )
         },
     )?;
     Ok((CohesionReport { metrics }, times))
 }
 
-/// An exact value or a scalable estimate.
+/// An exact value (with its bootstrap interval, unless resampling is off) or a scalable estimate.
 enum Estimate {
-    Exact(f64),
+    Exact(f64, Option<Interval>),
     Scaled(Scaled),
+}
+
+/// The proxy A-distance `2 (1 − 2 ε)` with the Wilson interval of its held-out error `ε` (the probe
+/// stays the one fitted; see [`points::a_distance_wilson`]).
+fn proxy_a_estimate(
+    source: ArrayView2<f32>,
+    target: ArrayView2<f32>,
+    params: &CohesionParams,
+) -> MetricsResult<Estimate> {
+    let fit = proxy_a_distance(source, target, &params.proxy_a)?;
+    let iv = (params.n_resamples > 0).then(|| {
+        let wrong = (fit.test_error * fit.n_test as f64).round() as usize;
+        points::a_distance_wilson(wrong, fit.n_test, params.ci_level)
+    });
+    Ok(Estimate::Exact(fit.value, iv.flatten()))
 }
 
 /// The scalable RBF MMD² with the same bandwidth and the same undefined cases as [`mmd2_rbf`].

@@ -26,18 +26,21 @@ pub(crate) fn vote<T: Copy + PartialEq>(neighbours: &[usize], labels: &[T]) -> T
     best.0
 }
 
-fn knn_impl<T: Elem>(source: &DomainData, target: &DomainData, k: usize) -> f64 {
+/// Per target point, 1 when its label wins the vote of its `k` nearest source points, else 0.
+fn knn_impl<T: Elem>(source: &DomainData, target: &DomainData, k: usize) -> Vec<f64> {
     let mean = pooled_mean(&[source.embedding.view(), target.embedding.view()]);
     let s = prepare::<T>(&[source.embedding], &mean);
     let t = prepare::<T>(&[target.embedding], &mean);
     let nn = knn_indices(&t, &s, k, false);
     let sl = source.labels.to_vec();
-    let hits = nn
-        .iter()
+    nn.iter()
         .zip(target.labels.iter())
-        .filter(|(nb, &y)| vote(nb, &sl) == y)
-        .count();
-    hits as f64 / target.len() as f64
+        .map(|(nb, &y)| f64::from(u8::from(vote(nb, &sl) == y)))
+        .collect()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
 }
 
 /// Share of target points whose label equals the majority label of their `k` nearest source points
@@ -49,6 +52,16 @@ pub fn knn_transfer_accuracy(
     k: usize,
     precision: Precision,
 ) -> MetricsResult<f64> {
+    knn_transfer_points(source, target, k, precision).map(|v| mean(&v))
+}
+
+/// The terms of [`knn_transfer_accuracy`]: 1 or 0 per target point.
+pub(super) fn knn_transfer_points(
+    source: &DomainData,
+    target: &DomainData,
+    k: usize,
+    precision: Precision,
+) -> MetricsResult<Vec<f64>> {
     check_dims(source.embedding, target.embedding)?;
     if k == 0 || source.len() < k {
         return Err(MetricsError::TooFewPoints {
@@ -70,16 +83,15 @@ pub fn knn_transfer_accuracy(
     })
 }
 
-fn purity_impl<T: Elem>(source: ArrayView2<f32>, target: ArrayView2<f32>, k: usize) -> f64 {
+/// Per pooled point, the share of its `k` nearest pooled neighbours from its own domain.
+fn purity_impl<T: Elem>(source: ArrayView2<f32>, target: ArrayView2<f32>, k: usize) -> Vec<f64> {
     let x = prep::<T>(&[source.view(), target.view()]);
     let ns = source.nrows();
     let nn = knn_indices(&x, &x, k, true);
-    let total: f64 = nn
-        .iter()
+    nn.iter()
         .enumerate()
         .map(|(i, nb)| nb.iter().filter(|&&j| (j < ns) == (i < ns)).count() as f64 / k as f64)
-        .sum();
-    total / nn.len() as f64
+        .collect()
 }
 
 /// Mean over all pooled points of the share of their `k` nearest pooled neighbours (self excluded,
@@ -91,6 +103,16 @@ pub fn domain_knn_purity(
     k: usize,
     precision: Precision,
 ) -> MetricsResult<f64> {
+    purity_points(source, target, k, precision).map(|v| mean(&v))
+}
+
+/// The terms of [`domain_knn_purity`]: one per pooled point, source points first.
+pub(super) fn purity_points(
+    source: ArrayView2<f32>,
+    target: ArrayView2<f32>,
+    k: usize,
+    precision: Precision,
+) -> MetricsResult<Vec<f64>> {
     check_dims(source, target)?;
     let n = source.nrows() + target.nrows();
     if k == 0 || n < k + 1 {

@@ -125,6 +125,11 @@ pub struct CohesionParams {
     pub proxy_a: ProxyAParams,
     /// Exact or scalable quadratic measures.
     pub scale: ScaleParams,
+    /// Bootstrap resamples of the exact measures' intervals (0: no intervals). Default 1000.
+    pub n_resamples: usize,
+    /// Confidence level of the exact measures' intervals, in (0, 1). Default 0.95, as the
+    /// classification intervals.
+    pub ci_level: f64,
 }
 
 impl Default for CohesionParams {
@@ -138,6 +143,8 @@ impl Default for CohesionParams {
             snd_temperature: 0.05,
             proxy_a: ProxyAParams::default(),
             scale: ScaleParams::default(),
+            n_resamples: 1000,
+            ci_level: 0.95,
         }
     }
 }
@@ -169,8 +176,20 @@ impl CohesionParams {
         self.scale = scale;
         self
     }
+    /// Sets the bootstrap resamples of the exact measures' intervals (0 turns them off).
+    pub fn n_resamples(mut self, n: usize) -> Self {
+        self.n_resamples = n;
+        self
+    }
     /// Validates the parameters.
     pub fn check(&self) -> MetricsResult<&Self> {
+        if !(self.ci_level > 0.0 && self.ci_level < 1.0) {
+            return Err(MetricsError::Param {
+                name: "ci_level",
+                expected: "a confidence level in (0, 1)".into(),
+                found: self.ci_level.to_string(),
+            });
+        }
         if self.knn_k == 0 || self.purity_k == 0 {
             return Err(MetricsError::Param {
                 name: "knn_k/purity_k",

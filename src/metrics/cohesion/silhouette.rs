@@ -7,11 +7,12 @@ use super::shared::{check_dims, prep, undefined};
 use crate::metrics::distance::{label_distance_sums, Elem, Precision};
 use crate::metrics::{DomainData, MetricsError, MetricsResult};
 
+/// The silhouette coefficient of every point (0 for a point alone in its cluster).
 fn silhouette_impl<T: Elem>(
     parts: &[ArrayView2<f32>],
     labels: &[i64],
     blocked_f32: bool,
-) -> MetricsResult<f64> {
+) -> MetricsResult<Vec<f64>> {
     let n = labels.len();
     let mut uniq: Vec<i64> = labels.to_vec();
     uniq.sort_unstable();
@@ -36,7 +37,7 @@ fn silhouette_impl<T: Elem>(
     } else {
         label_distance_sums(&prep::<T>(parts), &dense, n_labels)
     };
-    let mut total = 0.0f64;
+    let mut points = vec![0.0f64; n];
     for (i, &own) in dense.iter().enumerate() {
         if freq[own] < 2 {
             continue; // singleton cluster scores 0
@@ -52,10 +53,10 @@ fn silhouette_impl<T: Elem>(
             .fold(f64::INFINITY, f64::min);
         let m = a.max(b);
         if m > 0.0 {
-            total += (b - a) / m;
+            points[i] = (b - a) / m;
         }
     }
-    Ok(total / n as f64)
+    Ok(points)
 }
 
 /// Mean silhouette coefficient of the rows of `parts` (stacked) clustered by `labels` (Euclidean, as
@@ -66,6 +67,16 @@ pub fn silhouette_score(
     labels: &[i64],
     precision: Precision,
 ) -> MetricsResult<f64> {
+    let points = silhouette_points(parts, labels, precision)?;
+    Ok(points.iter().sum::<f64>() / points.len() as f64)
+}
+
+/// The silhouette coefficient of every row of `parts` (stacked); their mean is [`silhouette_score`].
+pub(super) fn silhouette_points(
+    parts: &[ArrayView2<f32>],
+    labels: &[i64],
+    precision: Precision,
+) -> MetricsResult<Vec<f64>> {
     let n: usize = parts.iter().map(|p| p.nrows()).sum();
     if n != labels.len() {
         return Err(MetricsError::Shape {
