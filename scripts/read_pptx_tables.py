@@ -38,6 +38,14 @@ def fmt(v, decimals):
     return s
 
 
+def signed(v, decimals):
+    """A difference in points as the verdicts and the effect table write it: +8.5, −11.5, 0.0."""
+    s = fmt(v, decimals)
+    if s == MISSING or set(s) <= set("0."):
+        return s
+    return "−" + s[1:] if s.startswith("-") else "+" + s
+
+
 def load_results(path):
     """(model, pair) -> {"domains": [source, target], "values": {(domain, metric): float or None}}."""
     runs = {}
@@ -131,7 +139,7 @@ class Checker:
             checks = [
                 ("Target acc. adapted (%)", fmt(acc_a, 2)),
                 ("Target acc. source only (%)", fmt(acc_b, 2)),
-                ("Δ target acc. (points)", fmt(None if acc_a is None or acc_b is None else acc_a - acc_b, 1)),
+                ("Δ target acc. (points)", signed(None if acc_a is None or acc_b is None else acc_a - acc_b, 1)),
             ]
             for metric, label in (("proxy_a_distance", "A-distance"), ("mmd2_rbf", "MMD²")):
                 for who, side in ((a, "adapted"), (b, "source only")):

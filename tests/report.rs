@@ -767,7 +767,7 @@ fn diagnosis_sections_find_the_baseline_render_escaped_and_stay_self_contained()
     // The effect table's accuracy half under the study tables: the paired difference once, with its
     // interval and McNemar p.
     let summary = &html[html.find("What adaptation changes (1 of 2)").unwrap()..];
-    assert!(summary.contains("<td class=\"num\">25.0</td><td class=\"num\">[+5.0, +45.0]</td><td class=\"num\">0.3750</td>"), "{summary}");
+    assert!(summary.contains("<td class=\"num\">+25.0</td><td class=\"num\">[+5.0, +45.0]</td><td class=\"num\">0.3750</td>"), "{summary}");
 
     // Per-epoch discriminator rows: AUROC of 3 source vs 2 target logits = 5/6.
     assert!(html.contains("<tr><th scope=\"row\">2</th><td class=\"num\">0.833</td>"));

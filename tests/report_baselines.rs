@@ -200,7 +200,7 @@ fn the_effect_table_shows_the_paired_difference_with_its_interval_and_mcnemar_p(
         "the paired difference, once"
     );
     let cells = rp.cells();
-    assert_eq!(cells[5], EffectCell::Num(Some(p.delta), 1));
+    assert_eq!(cells[5], EffectCell::Delta(Some(p.delta)));
     assert_eq!(cells[6], EffectCell::Text("[+2.0, +14.5]".into()));
     assert_eq!(cells[7], EffectCell::Text("0.0095".into()));
     assert_eq!(e.rows[1].paired, None::<Paired>);

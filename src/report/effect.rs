@@ -130,7 +130,7 @@ impl EffectRow {
             Text(self.baseline.clone()),
             Num(self.adapted.accuracy, 2),
             Num(self.source_only.accuracy, 2),
-            Num(self.accuracy_delta(), DELTA_DECIMALS),
+            EffectCell::Delta(self.accuracy_delta()),
             Text(
                 self.paired
                     .and_then(|p| p.interval)
@@ -162,6 +162,9 @@ pub enum EffectCell {
     Text(String),
     /// A value shown with this many decimals (`None`: missing).
     Num(Option<f64>, usize),
+    /// A difference in points, shown as [`signed_points`] writes it (`+8.5`, `−11.5`) wherever a
+    /// verdict can stand beside it; a plain number in CSV.
+    Delta(Option<f64>),
 }
 
 /// Columns holding text (pair, labels); the others hold numbers or class counts.

@@ -63,7 +63,9 @@ impl TableSyntax for CsvExporter {
             // Every line names its model: a CSV row stands alone.
             Cell::Model(b, _) => b.model.to_string(),
             Cell::Metric(m) => m.key().to_string(),
-            Cell::Num(v, _) | Cell::Average(v) | Cell::WithInterval(v, _, _) => csv_num(*v),
+            Cell::Num(v, _) | Cell::Average(v) | Cell::WithInterval(v, _, _) | Cell::Delta(v) => {
+                csv_num(*v)
+            }
             Cell::Text(x, _) => x.to_string(),
             Cell::Estimate(r, i) => csv_num(r.values[*i]),
             Cell::Head(..) | Cell::Measure(_) | Cell::Pair(_) => self.head(c, Align::Left),

@@ -100,6 +100,10 @@ impl TableSyntax for HtmlExporter {
             Cell::Model(..) => return None,
             Cell::Metric(m) => format!("<td>{}</td>", m.label()),
             Cell::Num(v, d) => cell_html(*v, *d),
+            Cell::Delta(v) if v.is_some_and(f64::is_finite) => {
+                format!("<td class=\"num\">{}</td>", layout::delta_text(*v))
+            }
+            Cell::Delta(_) => cell_html(None, 0),
             Cell::WithInterval(v, i, d) => match layout::interval_text(*v, *i, *d) {
                 Some(iv) => format!(
                     "<td class=\"num\">{}<span class=\"ci\">{iv}</span></td>",
@@ -364,7 +368,7 @@ mod tests {
         );
         assert!(h.contains("<td class=\"num\">0.200</td>"), "{h}");
         assert!(h.contains(
-            "<p class=\"note\">± : half-width of the 99% interval, 10 samples of 400 anchors of a scalable"
+            "<p class=\"note\">± : half-width of the interval of a scalable estimate, the 99% interval of 10 samples of 400 anchors"
         ));
     }
 

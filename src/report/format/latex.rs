@@ -82,6 +82,11 @@ impl TableSyntax for LatexExporter {
             Cell::Model(..) => String::new(),
             Cell::Metric(m) => m.label().to_string(),
             Cell::Num(v, d) => tex_cell(*v, *d),
+            // The typographic minus of the other formats, as LaTeX sets it.
+            Cell::Delta(v) if v.is_some_and(f64::is_finite) => {
+                layout::delta_text(*v).replace('−', "$-$")
+            }
+            Cell::Delta(_) => tex_cell(None, 0),
             Cell::WithInterval(v, i, d) => match layout::interval_text(*v, *i, *d) {
                 Some(iv) => format!("{} {{\\scriptsize {iv}}}", tex_cell(*v, *d)),
                 None => tex_cell(*v, *d),
@@ -168,7 +173,7 @@ mod tests {
         assert!(t.contains(" & 0.127 $\\pm$ 0.0010 & 39.500"), "{t}");
         assert!(
             t.contains(
-                "\\footnotesize $\\pm$ : half-width of the 99\\% interval, 10 samples of 400 anchors"
+                "\\footnotesize $\\pm$ : half-width of the interval of a scalable estimate, the 99\\% interval of 10 samples of 400 anchors"
             ),
             "{t}"
         );

@@ -54,6 +54,8 @@ pub(super) enum Cell<'a> {
     Text(Cow<'a, str>, bool),
     /// A number with its decimals (`None` or not finite: missing).
     Num(Option<f64>, usize),
+    /// A difference in points, signed as the verdicts write it (`None` or not finite: missing).
+    Delta(Option<f64>),
     /// A study cell: its value, and its bootstrap interval where it has one (same decimals).
     WithInterval(Option<f64>, Option<(f64, f64)>, usize),
     /// The average of a study line (a number, marked as the average).
@@ -132,6 +134,14 @@ pub(super) fn render(t: &Layout<'_>, f: &dyn TableSyntax) -> String {
     }
     s.push_str(&f.end(t));
     s
+}
+
+/// A difference in points as the verdicts write it (`+8.5`, `−11.5`), or the missing mark.
+pub(super) fn delta_text(v: Option<f64>) -> String {
+    v.filter(|x| x.is_finite()).map_or_else(
+        || crate::report::table::MISSING.to_string(),
+        crate::report::effect::signed_points,
+    )
 }
 
 /// The interval of a study cell as text, `[73.50, 84.50]`, when its value and interval are finite.
@@ -249,6 +259,7 @@ pub(super) fn effect(t: &EffectTable, part: Option<EffectPart>) -> Layout<'_> {
                     EffectCell::Text(x) if i == 0 => Cell::Pair(Cow::Owned(x)),
                     EffectCell::Text(x) => Cell::Text(Cow::Owned(x), i == 2),
                     EffectCell::Num(v, d) => Cell::Num(v, d),
+                    EffectCell::Delta(v) => Cell::Delta(v),
                 })
                 .collect(),
             block: 0,

@@ -99,6 +99,7 @@ impl TableSyntax for MarkdownExporter {
             Cell::Model(..) => String::new(),
             Cell::Metric(m) => m.label().to_string(),
             Cell::Num(v, d) => format_cell(*v, *d),
+            Cell::Delta(v) => layout::delta_text(*v),
             Cell::WithInterval(v, i, d) => match layout::interval_text(*v, *i, *d) {
                 Some(iv) => format!("{} {iv}", format_cell(*v, *d)),
                 None => format_cell(*v, *d),
@@ -342,7 +343,10 @@ mod tests {
         let m = MarkdownExporter.cohesion(&crate::report::table::scalable_table());
         assert!(m.contains("| 0.127 ± 0.0010 | 39.500 |"), "{m}");
         assert!(m.contains("| 0.200 | 1.000 |"), "{m}");
-        assert!(m.contains("99% interval, 10 samples of 400 anchors"), "{m}");
+        assert!(
+            m.contains("the 99% interval of 10 samples of 400 anchors"),
+            "{m}"
+        );
     }
 
     #[test]
