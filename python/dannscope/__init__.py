@@ -229,7 +229,7 @@ def validators(
     *,
     seed: int = 0,
     class_ami_init: str = "label-centers",
-    dev_folds: int = 5,
+    dev_folds: int = 3,
     n_jobs: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Label-free validators of one checkpoint: the scores ``dannscope select`` ranks epochs by.
@@ -253,7 +253,7 @@ def validators(
         Seed of DEV's folds and of ClassAMI's k-means++ start.
     class_ami_init : {"label-centers", "kmeans++"}, default="label-centers"
         How ClassAMI's k-means starts (``dannscope select --class-ami-init``).
-    dev_folds : int, default=5
+    dev_folds : int, default=3
         DEV's cross-fitting folds (``--dev-folds``).
     n_jobs : int, optional
         Threads; ``None`` or -1 use every core.

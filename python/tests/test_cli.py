@@ -102,3 +102,61 @@ def test_metrics_from_python_equal_the_command_to_the_last_bit(cli_outputs):
         assert ours[name]["value"] == m.get("value"), name
         assert ours[name]["reason"] == m.get("reason"), name
         assert ours[name]["mode"] == m.get("mode", "exact"), name
+        assert ours[name]["interval"] == m.get("interval"), name
+
+
+def checkpoint_b(path: Path) -> Path:
+    """tiny.onnx as a second checkpoint: epoch 4, its largest weight halved (other predictions)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import numpy_helper
+    m = onnx.load(str(MODEL))
+    for p in m.metadata_props:
+        if p.key == "dannscope.epoch":
+            p.value = "4"
+    w = max(m.graph.initializer, key=lambda t: int(np.prod(t.dims)))
+    w.CopyFrom(numpy_helper.from_array((numpy_helper.to_array(w) * 0.5).astype(np.float32), w.name))
+    onnx.save(m, str(path))
+    return path
+
+
+def test_validators_and_compare_from_python_equal_the_commands(tmp_path):
+    b = checkpoint_b(tmp_path / "tiny_b.onnx")
+    out = tmp_path / "out"
+    common = ["--pair", "R-A", "--split", "all", "--data", str(DATA), "--out", str(out),
+              "--engine", "tract", "--no-self-check", "-q"]
+    run([dannscope_command(), "select", "--model", str(MODEL), "--model", str(b), *common])
+    run([dannscope_command(), "compare", "--model", str(MODEL), "--model", str(b), *common])
+    stores = {m: {n: {k: npz(out / "embeddings" / m / "all" / f"{n}.npz", k)
+                      for k in ("embedding", "logits", "label")}
+                  for n in ("Real World", "Art")} for m in ("tiny", "tiny_b")}
+
+    # select: every validator of every epoch, with the defaults of both.
+    picked = load_json(out / "select" / "tiny_b" / "all" / "R-A.json")
+    assert [e["model"] for e in picked["epochs"]] == ["tiny", "tiny_b"]
+    for e in picked["epochs"]:
+        s, t = stores[e["model"]]["Real World"], stores[e["model"]]["Art"]
+        ours = dannscope.validators(s["embedding"], s["label"], s["logits"], t["embedding"],
+                                    t["logits"])
+        for v in e["validators"]:
+            assert ours[v["name"]]["value"] == v["value"], (e["model"], v["name"])
+            assert ours[v["name"]]["verdict"] == v["verdict"], (e["model"], v["name"])
+            if "dev" in v:
+                assert ours["dev"]["dev"] == v["dev"], e["model"]
+
+    # compare: B − A on the target, the interval, McNemar, per class, fixed/broken, kNN overlap.
+    cli = load_json(out / "compare" / "tiny_vs_tiny_b" / "all" / "R-A.json")
+    a, bb = stores["tiny"]["Art"], stores["tiny_b"]["Art"]
+    ours = dannscope.compare(a["logits"], bb["logits"], a["label"], emb_a=a["embedding"],
+                             emb_b=bb["embedding"])
+    for key in ("accuracy_a", "accuracy_b", "difference", "difference_ci", "mcnemar"):
+        assert ours[key] == cli[key], key
+    assert ours["n"] == cli["n_target"]
+    assert cli["difference"] != 0, "the two checkpoints should disagree somewhere"
+    assert len(ours["per_class"]) == len(cli["per_class"])
+    for mine, theirs in zip(ours["per_class"], cli["per_class"]):
+        assert cli["class_names"][mine["class"]] == theirs["class"]
+        assert {k: mine[k] for k in ("n", "accuracy_a", "accuracy_b", "delta")} == \
+            {k: theirs[k] for k in ("n", "accuracy_a", "accuracy_b", "delta")}
+    assert (len(ours["fixed"]), len(ours["broken"])) == (len(cli["fixed"]), len(cli["broken"]))
+    art = next(o for o in cli["space_overlap"] if o["domain"] == "Art")
+    assert ours["knn_jaccard"] == art["mean_jaccard"]
