@@ -345,7 +345,19 @@ fn report_marks_a_broken_run_and_agrees_with_the_metrics_files() {
         let f: Vec<&str> = line.split(',').collect();
         let (domain, metric, value) = (f[3], f[4], f[5]);
         let want = if domain == "pair" {
-            m.pairs[0].cohesion.value(metric)
+            let c = &m.pairs[0].cohesion;
+            let bound = |key: &str, upper: bool| {
+                let iv = c.get(key)?.interval.as_ref()?;
+                Some(if upper { iv.upper } else { iv.lower })
+            };
+            match (
+                metric.strip_suffix("_ci_low"),
+                metric.strip_suffix("_ci_high"),
+            ) {
+                (Some(key), _) => bound(key, false),
+                (_, Some(key)) => bound(key, true),
+                _ => c.value(metric),
+            }
         } else {
             let c = m.domain(domain).unwrap().classification.as_ref().unwrap();
             match metric {
