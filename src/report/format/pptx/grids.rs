@@ -216,7 +216,7 @@ fn effect_grid(t: &EffectTable, part: EffectPart, size: u32) -> Grid {
                 EffectCell::Text(x) if i < EFFECT_TEXT_COLUMNS => Cell::new(x, st, Align::Left),
                 EffectCell::Text(x) => Cell::new(x, st, Align::Right),
                 EffectCell::Delta(v) => Cell::new(
-                    &v.filter(|x| x.is_finite()).map_or_else(
+                    v.filter(|x| x.is_finite()).map_or_else(
                         || crate::report::table::MISSING.to_string(),
                         crate::report::effect::signed_points,
                     ),
