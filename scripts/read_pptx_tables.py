@@ -38,6 +38,16 @@ def fmt(v, decimals):
     return s
 
 
+def half_width(lo, hi, decimals):
+    """An interval's half-width as the cohesion tables write it: two significant digits, at least
+    `decimals` decimals."""
+    h = (hi - lo) / 2.0
+    if not (math.isfinite(h) and h > 0.0):
+        return fmt(max(h, 0.0), decimals)
+    digits = min(max(1 - math.floor(math.log10(h)), decimals), 9)
+    return f"{h:.{digits}f}"
+
+
 def signed(v, decimals):
     """A difference in points as the verdicts and the effect table write it: +8.5, −11.5, 0.0."""
     s = fmt(v, decimals)
@@ -151,14 +161,24 @@ class Checker:
             self.unchecked += sum(1 for h in col if h.startswith("Same-class source neighbours") or h.startswith("Classes")
                                   or h in ("Interval of Δ", "McNemar p"))
 
-    def measures(self, name, header, row, model, pair, first):
+    def measures(self, name, header, row, model, pair, first, intervals=False):
         for j, h in enumerate(header[first:], first):
             metric = self.keys.get(h, h.replace(" ", "_"))
-            self.expect(f"{name} ({model}, {pair}) {metric}", row[j], fmt(self.value(model, pair, "pair", metric), 3))
+            where = f"{name} ({model}, {pair}) {metric}"
+            # The value, then (second line, where the measure has an interval) ± its half-width.
+            shown = row[j].replace("\v", "\n").split("\n")
+            self.expect(where, shown[0], fmt(self.value(model, pair, "pair", metric), 3))
+            lo = self.value(model, pair, "pair", f"{metric}_ci_low")
+            hi = self.value(model, pair, "pair", f"{metric}_ci_high")
+            if intervals and lo is not None and hi is not None:
+                self.expect(f"{where} interval", shown[1] if len(shown) > 1 else "",
+                            "± " + half_width(lo, hi, 3))
+            elif len(shown) > 1:
+                self.expect(f"{where} interval", shown[1], "(none in results.csv)")
 
     def cohesion(self, name, rows):
         for row in rows[1:]:
-            self.measures(name, rows[0], row, row[0], code(row[1]), 2)
+            self.measures(name, rows[0], row, row[0], code(row[1]), 2, intervals=True)
 
     def key_numbers(self, name, rows, model, pair):
         for row in rows[1:]:

@@ -14,8 +14,6 @@ use crate::report::table::{format_cell, CohesionTable, MISSING};
 
 /// Top of the content below a slide's title and caption.
 const BODY_Y: i64 = INCH * 3 / 2;
-/// Table lines per slide before a table continues on the next.
-const MAX_LINES: usize = 12;
 /// Study-table lines per slide (each holds a value and its interval on two lines).
 const STUDY_LINES: usize = 8;
 /// Pair measures shown on a run's slide, by cohesion name.
@@ -217,6 +215,8 @@ fn study_slides(t: &StudyOutline<'_>, out: &mut Vec<Slide>) {
 const EFFECT_ROWS: usize = 4;
 /// Measure columns of the cohesion table per slide.
 const COHESION_COLUMNS: usize = 6;
+/// Cohesion rows per slide: two-line cells (the value, then its interval) like the study table's.
+const COHESION_LINES: usize = 8;
 
 fn effect_slides(t: &EffectTable, out: &mut Vec<Slide>) {
     for (k, r) in chunks(t.rows.len(), EFFECT_ROWS).into_iter().enumerate() {
@@ -242,7 +242,7 @@ fn cohesion_slides(t: &CohesionTable, out: &mut Vec<Slide>) {
     let col_parts = chunks(t.metrics.len(), COHESION_COLUMNS);
     let n_parts = col_parts.len();
     let mut k = 0;
-    for rows in chunks(t.rows.len(), MAX_LINES) {
+    for rows in chunks(t.rows.len(), COHESION_LINES) {
         for (j, cols) in col_parts.iter().enumerate() {
             let part = CohesionTable {
                 metrics: t.metrics[cols.clone()].to_vec(),
@@ -251,6 +251,7 @@ fn cohesion_slides(t: &CohesionTable, out: &mut Vec<Slide>) {
                     .map(|r| {
                         let mut r = r.clone();
                         r.values = r.values[cols.clone()].to_vec();
+                        r.intervals = r.intervals[cols.clone()].to_vec();
                         r
                     })
                     .collect(),
@@ -262,7 +263,9 @@ fn cohesion_slides(t: &CohesionTable, out: &mut Vec<Slide>) {
             };
             let mut s = Slide::new(
                 &continued(&title, usize::from(k >= n_parts)),
-                "One row per run; baselines (source only) last, in grey. Measures as in results.csv.",
+                "One row per run; baselines (source only) last, in grey. Under each value, ± the \
+                 half-width of its interval (kinds and levels in the report's cohesion note). \
+                 Measures as in results.csv.",
             );
             s.table("Cohesion table", &cohesion_grid(&part, 12), MARGIN, BODY_Y);
             out.push(s);

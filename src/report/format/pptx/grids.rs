@@ -7,7 +7,7 @@ use crate::report::effect::{
 };
 use crate::report::input::pair_arrow;
 use crate::report::outline::StudyOutline;
-use crate::report::table::{format_cell, CohesionTable};
+use crate::report::table::{format_cell, format_half_width, CohesionTable};
 
 /// Decimals of the study tables (percent).
 pub(super) const STUDY_DECIMALS: usize = 2;
@@ -131,14 +131,27 @@ pub(super) fn cohesion_grid(t: &CohesionTable, size: u32) -> Grid {
             Cell::new(&r.model, style, Align::Left).fill(fill),
             Cell::new(pair_arrow(&r.pair), style, Align::Left).fill(fill),
         ];
-        for v in &r.values {
-            row.push(Cell::new(format_cell(*v, COHESION_DECIMALS), style, Align::Right).fill(fill));
+        for (i, v) in r.values.iter().enumerate() {
+            // The interval's half-width on a second line, as the study table's intervals.
+            let value = format_cell(*v, COHESION_DECIMALS);
+            let text = match (v.filter(|x| x.is_finite()), &r.intervals[i]) {
+                (Some(_), Some(iv)) => {
+                    format!("{value}\n± {}", format_half_width(iv, COHESION_DECIMALS))
+                }
+                _ => value,
+            };
+            row.push(Cell::new(text, style, Align::Right).fill(fill));
         }
         rows.push(row);
     }
+    let two_lines = t
+        .rows
+        .iter()
+        .flat_map(|r| &r.intervals)
+        .any(Option::is_some);
     Grid {
         widths: xml::widths(&weights, CONTENT_W, INCH * 3),
-        row_h: INCH * 7 / 20,
+        row_h: if two_lines { INCH / 2 } else { INCH * 7 / 20 },
         rows,
     }
 }
