@@ -63,8 +63,9 @@ pub struct MetricValue {
     /// `exact`, or `scalable` (an estimate from repeated anchor samples).
     #[serde(default = "exact_mode")]
     pub mode: String,
-    /// The interval: of a scalable estimate over its anchor samples, of an exact value a bootstrap
-    /// over its points (`method`, level and sizes are recorded in it).
+    /// The interval: for a scalable estimate, over its anchor samples; for an exact value, a
+    /// bootstrap over its points (the proxy A-distance: the Wilson interval of its probe's error).
+    /// `method`, level and sizes are recorded in it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interval: Option<Interval>,
 }

@@ -13,7 +13,8 @@ use rand_chacha::ChaCha8Rng;
 use super::student::t_quantile;
 use serde::{Deserialize, Serialize};
 
-/// An interval from repeated anchor samples.
+/// An interval of a cohesion measure: from repeated anchor samples (scalable mode), a bootstrap over
+/// the points of an exact value, or a Wilson interval (`method` says which).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     /// Lower bound.
@@ -23,9 +24,9 @@ pub struct Interval {
     /// Confidence level, e.g. 0.99 (files written before the level was recorded held 0.95 intervals).
     #[serde(default = "legacy_level")]
     pub level: f64,
-    /// Repeated samples.
+    /// Repeated samples (scalable), bootstrap resamples, or 0 (Wilson).
     pub repeats: usize,
-    /// Anchors per sample.
+    /// Anchors per sample (scalable), points resampled (bootstrap), or held-out points (Wilson).
     pub anchors: usize,
     /// How the interval was formed.
     pub method: String,
