@@ -8,7 +8,7 @@ Every table of the deck is a graphic frame whose name says what it holds:
   "Effect table"               adapted run against the source-only baseline of its pair
   "Cohesion table"             one row per run, one column per cohesion measure
   "Key numbers: <label> (<pair>)"    per-domain n, accuracy and AUROC of one run
-  "Pair measures: <label> (<pair>)"  that run's proxy A-distance, RBF MMD², kNN transfer accuracy
+  "Pair measures: <label> (<pair>)"  that run's proxy A-distance, RBF MMD², kNN transfer accuracy (± half-width)
 Measure headers show display names; the report's glossary.csv (next to results.csv) maps them to keys.
 Each number shown is recomputed from results.csv (independently of the Rust code: rows are looked up by
 model label, pair, domain and measure; the target domain of a run is the second domain it lists, as
@@ -222,7 +222,7 @@ def main(argv):
                 checker.key_numbers(name, rows, *run_key(shape.name))
             elif shape.name.startswith("Pair measures: "):
                 model, pair = run_key(shape.name)
-                checker.measures(name, rows[0], rows[1], model, pair, 0)
+                checker.measures(name, rows[0], rows[1], model, pair, 0, intervals=True)
             else:
                 checker.errors.append(f"{name}: a table this script does not know")
     for e in checker.errors:

@@ -382,20 +382,28 @@ fn run_slide(sec: &RunSection<'_>) -> Slide {
     let mut values = Vec::new();
     for m in RUN_MEASURES {
         head_row.push(head(&measure_header(m), size, Align::Right));
-        let v = p.and_then(|p| p.cohesion.value(m));
-        values.push(Cell::new(
-            if p.is_some() {
-                format_cell(v, COHESION_DECIMALS)
-            } else {
-                MISSING.to_string()
-            },
-            Style::pt(size),
-            Align::Right,
-        ));
+        let entry = p.and_then(|p| p.cohesion.get(m));
+        let v = entry.and_then(|e| e.value);
+        // The value, and under it ± the half-width of its interval, as in the cohesion table.
+        let text = match (
+            p,
+            v.filter(|x| x.is_finite()),
+            entry.and_then(|e| e.interval.as_ref()),
+        ) {
+            (None, _, _) => MISSING.to_string(),
+            (Some(_), Some(_), Some(iv)) => format!(
+                "{}\n± {}",
+                format_cell(v, COHESION_DECIMALS),
+                crate::report::table::format_half_width(iv, COHESION_DECIMALS)
+            ),
+            (Some(_), _, _) => format_cell(v, COHESION_DECIMALS),
+        };
+        values.push(Cell::new(text, Style::pt(size), Align::Right));
     }
+    let two_lines = values.iter().any(|c| c.text.contains('\n'));
     let grid = Grid {
         widths: xml::widths(&[1.0; 3], CONTENT_W * 2 / 5, INCH * 2),
-        row_h: INCH * 3 / 10,
+        row_h: if two_lines { INCH / 2 } else { INCH * 3 / 10 },
         rows: vec![head_row, values],
     };
     s.table(
