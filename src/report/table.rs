@@ -293,14 +293,29 @@ impl CohesionRow {
     /// Cell `i` as `value ± half-width` (with `pm` as the sign) when it is a scalable estimate with a
     /// finite value; `None` for an exact or undefined cell, which exporters write as a plain value.
     pub fn estimate_cell(&self, i: usize, decimals: usize, pm: &str) -> Option<String> {
-        let x = self.values[i].filter(|x| x.is_finite())?;
-        let iv = self.intervals[i].as_ref()?;
-        Some(format!(
-            "{} {pm} {}",
-            format_cell(Some(x), decimals),
-            format_half_width(iv, decimals)
-        ))
+        value_pm(
+            self.values[i],
+            self.intervals[i].as_ref(),
+            decimals,
+            &format!(" {pm} "),
+        )
     }
+}
+
+/// `value{sep}half-width` (e.g. `0.127 ± 0.0010`, or the value and `± …` on two lines) when the value
+/// is finite and has an interval; `None` otherwise.
+pub fn value_pm(
+    v: Option<f64>,
+    iv: Option<&Interval>,
+    decimals: usize,
+    sep: &str,
+) -> Option<String> {
+    let x = v.filter(|x| x.is_finite())?;
+    Some(format!(
+        "{}{sep}{}",
+        format_cell(Some(x), decimals),
+        format_half_width(iv?, decimals)
+    ))
 }
 
 /// The half-width of an interval, formatted with two significant digits (at least `decimals`

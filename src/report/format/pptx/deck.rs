@@ -385,18 +385,11 @@ fn run_slide(sec: &RunSection<'_>) -> Slide {
         let entry = p.and_then(|p| p.cohesion.get(m));
         let v = entry.and_then(|e| e.value);
         // The value, and under it ± the half-width of its interval, as in the cohesion table.
-        let text = match (
-            p,
-            v.filter(|x| x.is_finite()),
-            entry.and_then(|e| e.interval.as_ref()),
-        ) {
-            (None, _, _) => MISSING.to_string(),
-            (Some(_), Some(_), Some(iv)) => format!(
-                "{}\n± {}",
-                format_cell(v, COHESION_DECIMALS),
-                crate::report::table::format_half_width(iv, COHESION_DECIMALS)
-            ),
-            (Some(_), _, _) => format_cell(v, COHESION_DECIMALS),
+        let iv = entry.and_then(|e| e.interval.as_ref());
+        let text = match p {
+            None => MISSING.to_string(),
+            Some(_) => crate::report::table::value_pm(v, iv, COHESION_DECIMALS, "\n± ")
+                .unwrap_or_else(|| format_cell(v, COHESION_DECIMALS)),
         };
         values.push(Cell::new(text, Style::pt(size), Align::Right));
     }

@@ -7,7 +7,7 @@ use crate::report::effect::{
 };
 use crate::report::input::pair_arrow;
 use crate::report::outline::StudyOutline;
-use crate::report::table::{format_cell, format_half_width, CohesionTable};
+use crate::report::table::{format_cell, value_pm, CohesionTable};
 
 /// Decimals of the study tables (percent).
 pub(super) const STUDY_DECIMALS: usize = 2;
@@ -133,13 +133,8 @@ pub(super) fn cohesion_grid(t: &CohesionTable, size: u32) -> Grid {
         ];
         for (i, v) in r.values.iter().enumerate() {
             // The interval's half-width on a second line, as the study table's intervals.
-            let value = format_cell(*v, COHESION_DECIMALS);
-            let text = match (v.filter(|x| x.is_finite()), &r.intervals[i]) {
-                (Some(_), Some(iv)) => {
-                    format!("{value}\n± {}", format_half_width(iv, COHESION_DECIMALS))
-                }
-                _ => value,
-            };
+            let text = value_pm(*v, r.intervals[i].as_ref(), COHESION_DECIMALS, "\n± ")
+                .unwrap_or_else(|| format_cell(*v, COHESION_DECIMALS));
             row.push(Cell::new(text, style, Align::Right).fill(fill));
         }
         rows.push(row);
@@ -229,10 +224,7 @@ fn effect_grid(t: &EffectTable, part: EffectPart, size: u32) -> Grid {
                 EffectCell::Text(x) if i < EFFECT_TEXT_COLUMNS => Cell::new(x, st, Align::Left),
                 EffectCell::Text(x) => Cell::new(x, st, Align::Right),
                 EffectCell::Delta(v) => Cell::new(
-                    v.filter(|x| x.is_finite()).map_or_else(
-                        || crate::report::table::MISSING.to_string(),
-                        crate::report::effect::signed_points,
-                    ),
+                    crate::report::format::layout::delta_text(*v),
                     st,
                     Align::Right,
                 ),
