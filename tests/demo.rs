@@ -126,7 +126,6 @@ fn layout_counts_formats_and_sizes() {
 
 struct Stats {
     mean: [f64; 3],
-    white: f64,
     red_minus_blue: f64,
     high_freq: f64,
     flat: f64,
@@ -135,8 +134,8 @@ struct Stats {
 
 /// Colour statistics of one domain over all classes, from the rendered pixels.
 fn domain_stats(domain: DemoDomain, params: &DemoParams) -> Stats {
-    let (mut sum, mut white, mut hf, mut flat, mut chroma, mut px, mut imgs) =
-        ([0f64; 3], 0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
+    let (mut sum, mut hf, mut flat, mut chroma, mut px, mut imgs) =
+        ([0f64; 3], 0f64, 0f64, 0f64, 0f64, 0f64);
     for class in DemoClass::ALL {
         for i in 0..params.get_images_per_class() {
             let img = render(domain, class, i, params).unwrap();
@@ -144,9 +143,6 @@ fn domain_stats(domain: DemoDomain, params: &DemoParams) -> Stats {
             for (x, y, p) in img.enumerate_pixels() {
                 for (acc, &v) in sum.iter_mut().zip(p.0.iter()) {
                     *acc += v as f64 / 255.0;
-                }
-                if p.0.iter().all(|&v| v > 230) {
-                    white += 1.0;
                 }
                 let (lo, hi) = (p.0.iter().min().unwrap(), p.0.iter().max().unwrap());
                 chroma += (hi - lo) as f64 / 255.0;
@@ -167,7 +163,6 @@ fn domain_stats(domain: DemoDomain, params: &DemoParams) -> Stats {
     let mean = sum.map(|s| s / px);
     Stats {
         mean,
-        white: white / px,
         red_minus_blue: mean[0] - mean[2],
         high_freq: hf / px,
         flat: flat / imgs,
@@ -196,53 +191,57 @@ fn domains_have_distinct_colour_statistics() {
             );
         }
     }
-    // Product: mostly white studio background, and grey (no colour).
-    assert!(prod.white > 0.5, "product white fraction {}", prod.white);
-    assert!(prod.chroma < 0.05, "product chroma {}", prod.chroma);
-    for o in [art, clip, real] {
-        assert!(o.white < 0.1);
-        assert!(o.chroma > 0.15, "chroma {}", o.chroma);
-    }
-    // Art: warm palette shift.
+    let lum = |m: &[f64; 3]| (m[0] + m[1] + m[2]) / 3.0;
+    // Art: a warm sepia palette, lighter than Clipart and Real World.
     assert!(art.red_minus_blue > 0.15, "art R-B {}", art.red_minus_blue);
     for o in [clip, prod, real] {
         assert!(o.red_minus_blue < art.red_minus_blue - 0.1);
     }
-    // Real World: darkest; texture and sensor noise make it busier than the smooth styles.
-    let lum = |m: &[f64; 3]| (m[0] + m[1] + m[2]) / 3.0;
-    for o in [art, clip, prod] {
-        assert!(lum(&real.mean) < lum(&o.mean) - 0.04);
+    for o in [clip, real] {
+        assert!(lum(&art.mean) > lum(&o.mean) + 0.1);
     }
-    for o in [art, prod] {
+    // Clipart: the darkest (a near-black fill on a mid-toned wallpaper).
+    for o in [art, prod, real] {
+        assert!(lum(&clip.mean) < lum(&o.mean) - 0.05);
+    }
+    // Product lighter than Real World, and muted where Real World is colourful.
+    assert!(lum(&prod.mean) > lum(&real.mean) + 0.05);
+    assert!(prod.chroma < 0.15, "product chroma {}", prod.chroma);
+    assert!(real.chroma > prod.chroma * 2.0, "real chroma {}", real.chroma);
+    // Texture: Product's clutter and Real World's noise texture with sensor noise are busy, Art's
+    // wash is smooth; Real World is the busiest.
+    for t in [prod, real] {
         assert!(
-            real.high_freq > o.high_freq * 1.5,
+            t.high_freq > art.high_freq * 2.0,
             "{} vs {}",
-            real.high_freq,
-            o.high_freq
+            t.high_freq,
+            art.high_freq
         );
     }
-    // Clipart and Product: flat colours, so one exact colour covers a large part of each image.
-    for o in [clip, prod] {
+    for o in [art, clip, prod] {
+        assert!(real.high_freq > o.high_freq * 1.2);
+    }
+    // Flat colours in Art and Clipart: one exact colour covers a large part of each image; the
+    // noise of Product and Real World leaves no such colour.
+    for o in [art, clip] {
         assert!(o.flat > 0.3, "flat fraction {}", o.flat);
     }
-    for o in [art, real] {
-        assert!(o.flat < 0.1);
+    for o in [prod, real] {
+        assert!(o.flat < 0.1, "flat fraction {}", o.flat);
     }
 }
 
 #[test]
 fn classes_differ_in_shape() {
-    // The object mask (non-background pixels of Product images, whose background is
-    // near-white) has a class-dependent area: the ring (area 2π·0.68·0.44 ≈ 1.88 in shape units)
+    // The object mask (the near-black fill of Clipart images, darker than any wallpaper colour)
+    // has a class-dependent area: the ring (area 2π·0.68·0.44 ≈ 1.88 in shape units)
     // and the star cover less than the circle (π·0.85² ≈ 2.27), averaged over 30 random sizes.
     let params = small().images_per_class(30);
     let area = |class| {
         (0..30)
             .map(|i| {
-                let img = render(DemoDomain::Product, class, i, &params).unwrap();
-                img.pixels()
-                    .filter(|p| p.0.iter().any(|&v| v < 150))
-                    .count() as f64
+                let img = render(DemoDomain::Clipart, class, i, &params).unwrap();
+                img.pixels().filter(|p| p.0.iter().all(|&v| v < 50)).count() as f64
             })
             .sum::<f64>()
     };
@@ -352,9 +351,11 @@ fn last_epoch(path: &Path) -> (u32, BTreeMap<String, f64>) {
 }
 
 /// The committed demo models learn (their curves are written by `models/train_dann.py` while it
-/// trains): at the last epoch every DANN model and every source-only baseline is well above chance
-/// (accuracy 0.10, AUROC 0.50) on the source valid split, and above chance on the target valid split:
-/// its accuracy more than three binomial standard deviations above 0.10 on the 200 target images.
+/// trains, on the valid split of the training draw: 500 images per domain): at the last epoch every
+/// DANN model and every source-only baseline is well above chance (accuracy 0.10, AUROC 0.50) on the
+/// source valid split, and above chance on the target valid split: its accuracy more than three
+/// binomial standard deviations above 0.10 on the 500 target images, its AUROC above 0.5 (the hard
+/// pair, A→R, is barely above chance by design).
 #[test]
 fn committed_demo_models_are_above_chance() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/demo");
@@ -376,12 +377,12 @@ fn committed_demo_models_are_above_chance() {
                 get("source/valid/auroc") >= 0.9,
                 "{stem}: source valid AUROC"
             );
-            let chance_sd = (0.1f64 * 0.9 / 200.0).sqrt();
+            let chance_sd = (0.1f64 * 0.9 / 500.0).sqrt();
             assert!(
                 tgt_acc > 0.1 + 3.0 * chance_sd,
                 "{stem}: target valid accuracy {tgt_acc}"
             );
-            assert!(tgt_auc > 0.55, "{stem}: target valid AUROC {tgt_auc}");
+            assert!(tgt_auc > 0.5, "{stem}: target valid AUROC {tgt_auc}");
         }
     }
 }
@@ -484,7 +485,7 @@ fn auroc_per_epoch(line: &str) -> Option<Vec<(u32, f64)>> {
 ///
 /// Every goal is checked and the unmet ones are listed together.
 #[test]
-#[ignore = "the committed demo models do not reach these goals yet (models/demo/README.md, Results)"]
+#[ignore = "DANN clearly beats its baseline on one pair of the committed demo (R→P, +15 points), not three (models/demo/README.md, Results)"]
 fn demo_shows_adaptation_working_on_the_committed_models() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");

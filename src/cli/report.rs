@@ -301,7 +301,7 @@ pub fn demo(a: DemoArgs) -> Result<u8> {
         .write_config(&title, settings.split.as_str())
         .context("cannot write the demo's dannscope.toml")?;
     console::info(format!(
-        "split manifest: {} (the split the demo models were trained with)",
+        "split manifest: {} (the demo data's split; the models were trained on a separate draw)",
         b.manifest.display()
     ));
     settings.project.data = Some(b.data.clone());

@@ -74,7 +74,8 @@ pub struct Bundle {
     pub root: PathBuf,
     /// The demo dataset.
     pub data: PathBuf,
-    /// The split the models were trained with.
+    /// The split of the demo data (train / valid / test); the models were trained on a separate
+    /// draw of the generator, so none of these images was seen in training.
     pub manifest: PathBuf,
     /// The report runs: the DANN model of each pair (those of [`EVOLUTION_PAIRS`] also with their
     /// per-epoch checkpoints), then
@@ -189,9 +190,9 @@ impl Bundle {
             .map_err(|e| crate::Error::Invalid(format!("demo configuration: {e}")))?;
         let path = self.root.join(crate::config::FILE_NAME);
         let text = format!(
-            "# Written by `dannscope demo`: the demo's data, the split its models were trained with and\n\
-             # its report runs. `dannscope report --config {}` redoes the report; commands given\n\
-             # `--data {}` use this manifest. In this folder `dannscope eval`, `tsne`, `explore`,\n\
+            "# Written by `dannscope demo`: the demo's data, its split (the models were trained on\n\
+             # a separate draw) and its report runs. `dannscope report --config {}` redoes the report;\n\
+             # commands given `--data {}` use this manifest. In this folder `dannscope eval`, `tsne`, `explore`,\n\
              # `select`, `compare` and `report` need no flags: they use `model` ({HEADLINE_PAIR}'s DANN model),\n\
              # its checkpoints and its source-only baseline.\n{text}",
             path.display(),

@@ -22,11 +22,11 @@ impl DemoFormat {
 /// The four demo domains, in folder-name order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DemoDomain {
-    /// Painterly style.
+    /// Painterly style: a sepia wash.
     Art,
-    /// Flat colours with thick outlines.
+    /// Flat colours on a patterned wallpaper.
     Clipart,
-    /// Object on a white studio background.
+    /// Object on a light, cluttered table.
     Product,
     /// Photo-like style; its folder name contains a space.
     RealWorld,

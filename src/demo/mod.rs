@@ -6,14 +6,14 @@
 //!
 //! | domain | style | format |
 //! |---|---|---|
-//! | Art | the object painted in dark strokes behind a wobbly edge, on a canvas of light brush strokes; sepia palette, film grain | JPEG |
-//! | Clipart | saturated flat fill, thick dark outline, on a light wallpaper of flat stripes or dots | PNG |
-//! | Product | dark, muted object with a soft drop shadow on a near-white studio background; no texture | PNG |
+//! | Art | a sepia wash: the object a darker warm wash with a soft, blurred edge on a plain light canvas; no texture | JPEG |
+//! | Clipart | near-black saturated flat fill on a mid-toned wallpaper of flat stripes or dots | PNG |
+//! | Product | dark, muted object with a soft drop shadow on a light, muted cluttered table (value-noise texture), faint sensor noise | PNG |
 //! | Real World | built like MNIST-M: a colourful noise texture, the object drawn as that texture colour-inverted, sensor noise | JPEG |
 //!
 //! The shapes are the same in every domain; what differs is low-level statistics (colour,
-//! polarity, texture, edges), which a network trained on one domain latches onto and which domain
-//! adaptation can learn to ignore.
+//! brightness, polarity, texture, edges), which a network trained on one domain latches onto and
+//! which domain adaptation can learn to ignore.
 //!
 //! Every image varies in position, scale, rotation and colours. Each image draws its randomness from
 //! its own [`ChaCha8Rng`] stream (seed from [`DemoParams::seed`], stream = image index), so the

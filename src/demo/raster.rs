@@ -153,28 +153,6 @@ impl Canvas {
         }
     }
 
-    /// Paints a round-capped stroke from `a` to `b` (pixel coordinates) of half-width `r`.
-    pub(crate) fn stroke(&mut self, a: V2, b: V2, r: f32, colour: [f32; 3], opacity: f32) {
-        let n = self.size as f32;
-        let x0 = (a.x.min(b.x) - r - 1.0).floor().max(0.0) as u32;
-        let x1 = (a.x.max(b.x) + r + 1.0).ceil().min(n) as u32;
-        let y0 = (a.y.min(b.y) - r - 1.0).floor().max(0.0) as u32;
-        let y1 = (a.y.max(b.y) + r + 1.0).ceil().min(n) as u32;
-        for y in y0..y1 {
-            for x in x0..x1 {
-                let p = V2::new(x as f32 + 0.5, y as f32 + 0.5);
-                let d = segment_distance(p, a, b) - r;
-                let al = coverage(d, 1.0) * opacity;
-                if al > 0.0 {
-                    let q = &mut self.px[(y * self.size + x) as usize];
-                    for k in 0..3 {
-                        q[k] = q[k] * (1.0 - al) + colour[k] * al;
-                    }
-                }
-            }
-        }
-    }
-
     /// Applies `f` to every pixel, given its centre coordinates.
     pub(crate) fn map(&mut self, mut f: impl FnMut(f32, f32, [f32; 3]) -> [f32; 3]) {
         let n = self.size;

@@ -172,10 +172,28 @@ pub(crate) fn render(
     }
 }
 
-/// Product: a dark, muted object with a soft drop shadow on a near-white studio background.
-/// Clean: no texture, no noise; the object is always darker than its surroundings.
+/// Product: a dark, muted object with a soft drop shadow on a cluttered table: a light, muted
+/// two-octave value-noise texture of moderate contrast, with faint sensor noise. Busier than
+/// Clipart's flat wallpaper, calmer and lighter than Real World; the object is always darker than
+/// its surroundings.
 fn product(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
-    let mut c = Canvas::new(s.size, [rng.gen_range(0.88f32..1.0); 3]);
+    let a = hsv(
+        rng.gen(),
+        rng.gen_range(0.05..0.3),
+        rng.gen_range(0.75..0.95),
+    );
+    let b = hsv(
+        rng.gen(),
+        rng.gen_range(0.05..0.3),
+        rng.gen_range(0.45..0.7),
+    );
+    let freq = rng.gen_range(0.2f32..0.45) / s.unit;
+    let mut c = Canvas::new(s.size, a);
+    c.map(|x, y, _| {
+        let t = 0.6 * value_noise(x * freq, y * freq, s.noise_seed)
+            + 0.4 * value_noise(x * freq * 2.3, y * freq * 2.3, s.noise_seed ^ 1);
+        mix(a, b, ((t - 0.5) * 2.0 + 0.5).clamp(0.0, 1.0))
+    });
     let (dx, dy) = (
         s.unit * rng.gen_range(0.8f32..1.8),
         s.unit * rng.gen_range(0.8f32..1.8),
@@ -191,19 +209,29 @@ fn product(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
         rng.gen_range(0.08..0.4),
     );
     c.blend_with(|x, y| s.inside(x, y, 1.0), |_, _| base);
+    let sigma = rng.gen_range(0.01f32..0.03);
+    c.map(|_, _, p| {
+        let n = [
+            normal(rng) * sigma,
+            normal(rng) * sigma,
+            normal(rng) * sigma,
+        ];
+        [p[0] + n[0], p[1] + n[1], p[2] + n[2]]
+    });
     c
 }
 
-/// Clipart: a dark, saturated flat fill on a light wallpaper of flat stripes or dots in two
-/// hues; a few exact colours cover the whole image.
+/// Clipart: a very dark, saturated flat fill on a mid-grey-toned wallpaper of flat stripes or dots
+/// in two hues (background value 0.45–0.65, motif 0.3–0.5); a few exact colours cover the whole
+/// image, darker overall than every other domain but Real World.
 fn clipart(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
-    let bg = hsv(rng.gen(), rng.gen_range(0.2..0.5), rng.gen_range(0.85..1.0));
-    let motif = hsv(
+    let bg = hsv(
         rng.gen(),
-        rng.gen_range(0.4..0.8),
-        rng.gen_range(0.55..0.85),
+        rng.gen_range(0.2..0.5),
+        rng.gen_range(0.45..0.65),
     );
-    let fill = hsv(rng.gen(), rng.gen_range(0.7..1.0), rng.gen_range(0.2..0.5));
+    let motif = hsv(rng.gen(), rng.gen_range(0.4..0.8), rng.gen_range(0.3..0.5));
+    let fill = hsv(rng.gen(), rng.gen_range(0.7..1.0), rng.gen_range(0.0..0.15));
     let period = s.unit * rng.gen_range(4.0f32..7.0);
     let ang = rng.gen_range(-PI..PI);
     let (ux, uy) = (ang.cos(), ang.sin());
@@ -264,110 +292,22 @@ fn real_world(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
     c
 }
 
-/// Paints `count` short strokes with centres from `centre`, colours from `colour`, into `c`.
-fn brush(
-    c: &mut Canvas,
-    s: &Scene,
-    rng: &mut ChaCha8Rng,
-    count: usize,
-    mut centre: impl FnMut(&mut ChaCha8Rng) -> V2,
-    mut colour: impl FnMut(&mut ChaCha8Rng) -> [f32; 3],
-) {
-    for _ in 0..count {
-        let p0 = centre(rng);
-        let ang = rng.gen_range(-PI..PI);
-        let len = s.unit * rng.gen_range(2.0f32..5.0);
-        let p1 = V2::new(p0.x + len * ang.cos(), p0.y + len * ang.sin());
-        let col = colour(rng);
-        c.stroke(
-            p0,
-            p1,
-            s.unit * rng.gen_range(0.5f32..1.1),
-            col,
-            rng.gen_range(0.5..0.9),
-        );
-    }
-}
-
-/// Art: a canvas of light, warm brush strokes, the object painted in dark strokes of one hue behind
-/// a slightly wobbly edge, all of it shifted towards sepia with film grain.
+/// Art: a sepia wash on a plain warm canvas. The object is a darker wash of a nearby hue with a
+/// soft, blurred edge (2–3.5 px at 32 px): no strokes, no texture, no noise.
 fn art(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
-    let mut c = art_canvas(s, rng);
-    art_object(&mut c, s, rng);
-    sepia(&mut c, s, rng);
-    c
-}
-
-/// A warm canvas tone covered in light strokes of nearby hues.
-fn art_canvas(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
-    let n = s.size as f32;
+    let (canvas_value, object_value) = (rng.gen_range(0.7f32..0.95), rng.gen_range(0.15f32..0.4));
     let tone = hsv(
         rng.gen_range(0.06..0.14),
         rng.gen_range(0.2..0.45),
-        rng.gen_range(0.55..0.85),
+        canvas_value,
     );
+    let obj = hsv(
+        rng.gen_range(0.04..0.12),
+        rng.gen_range(0.3..0.6),
+        object_value,
+    );
+    let soft = s.unit * rng.gen_range(2.0f32..3.5);
     let mut c = Canvas::new(s.size, tone);
-    let strokes = (50.0 * s.unit * s.unit) as usize;
-    brush(
-        &mut c,
-        s,
-        rng,
-        strokes,
-        |r| V2::new(r.gen_range(-1.0..n + 1.0), r.gen_range(-1.0..n + 1.0)),
-        |r| {
-            hsv(
-                r.gen_range(0.02..0.16),
-                r.gen_range(0.2..0.5),
-                r.gen_range(0.55..0.9),
-            )
-        },
-    );
+    c.blend_with(|x, y| s.inside(x, y, soft), |_, _| obj);
     c
-}
-
-/// The object: a layer of dark strokes of one hue over its box, cut out by a wobbly edge.
-fn art_object(c: &mut Canvas, s: &Scene, rng: &mut ChaCha8Rng) {
-    let hue: f32 = rng.gen();
-    let value = rng.gen_range(0.15f32..0.45);
-    let wobble = rng.gen_range(0.03f32..0.06) * s.radius;
-    let edge = |x: f32, y: f32| {
-        let w = value_noise(x * 0.5 / s.unit, y * 0.5 / s.unit, s.noise_seed ^ 3) - 0.5;
-        s.sdf(x, y) + 2.0 * w * wobble
-    };
-    let mut layer = Canvas::new(s.size, hsv(hue, 0.7, value));
-    let (cx, cy, r) = (s.place.cx, s.place.cy, s.radius);
-    brush(
-        &mut layer,
-        s,
-        rng,
-        (30.0 * s.unit * s.unit) as usize,
-        |g| {
-            V2::new(
-                cx + r * g.gen_range(-1.0..1.0),
-                cy + r * g.gen_range(-1.0..1.0),
-            )
-        },
-        |g| {
-            hsv(
-                hue + g.gen_range(-0.06..0.06),
-                g.gen_range(0.5..0.9),
-                value * g.gen_range(0.75..1.2),
-            )
-        },
-    );
-    let idx = |x: f32, y: f32| (y as u32 * s.size + x as u32) as usize;
-    c.blend_with(|x, y| coverage(edge(x, y), 1.0), |x, y| layer.px[idx(x, y)]);
-}
-
-/// Shifts the palette towards sepia by a random warmth and adds film grain.
-fn sepia(c: &mut Canvas, s: &Scene, rng: &mut ChaCha8Rng) {
-    let warmth = rng.gen_range(0.35f32..0.6);
-    c.map(|x, y, p| {
-        let lum = 0.3 * p[0] + 0.59 * p[1] + 0.11 * p[2];
-        let sepia = [lum * 1.08 + 0.06, lum * 0.9 + 0.03, lum * 0.65];
-        let grain =
-            0.08 * (value_noise(x * 1.3 / s.unit, y * 1.3 / s.unit, s.noise_seed ^ 4) - 0.5);
-        let q = mix(p, sepia, warmth);
-        [q[0] + grain, q[1] + grain, q[2] + grain]
-    });
 }
