@@ -207,19 +207,28 @@ fn domains_have_distinct_colour_statistics() {
     // Product lighter than Real World, and muted where Real World is colourful.
     assert!(lum(&prod.mean) > lum(&real.mean) + 0.05);
     assert!(prod.chroma < 0.15, "product chroma {}", prod.chroma);
-    assert!(real.chroma > prod.chroma * 2.0, "real chroma {}", real.chroma);
-    // Texture: Product's clutter and Real World's noise texture with sensor noise are busy, Art's
-    // wash is smooth; Real World is the busiest.
-    for t in [prod, real] {
+    assert!(
+        real.chroma > prod.chroma * 2.0,
+        "real chroma {}",
+        real.chroma
+    );
+    // Texture: the noise of Product's clutter and Real World's texture makes them busier than the
+    // flat patterns of Art and Clipart; Real World, with sensor noise, is the busiest.
+    for o in [art, clip] {
         assert!(
-            t.high_freq > art.high_freq * 2.0,
+            prod.high_freq > o.high_freq * 1.2,
             "{} vs {}",
-            t.high_freq,
-            art.high_freq
+            prod.high_freq,
+            o.high_freq
         );
     }
     for o in [art, clip, prod] {
-        assert!(real.high_freq > o.high_freq * 1.2);
+        assert!(
+            real.high_freq > o.high_freq * 1.3,
+            "{} vs {}",
+            real.high_freq,
+            o.high_freq
+        );
     }
     // Flat colours in Art and Clipart: one exact colour covers a large part of each image; the
     // noise of Product and Real World leaves no such colour.
@@ -485,7 +494,7 @@ fn auroc_per_epoch(line: &str) -> Option<Vec<(u32, f64)>> {
 ///
 /// Every goal is checked and the unmet ones are listed together.
 #[test]
-#[ignore = "DANN clearly beats its baseline on one pair of the committed demo (R→P, +15 points), not three (models/demo/README.md, Results)"]
+#[ignore = "DANN clearly beats its baseline on two pairs of the committed demo (R→P +15, C→A +27.5 points), not three (models/demo/README.md, Results)"]
 fn demo_shows_adaptation_working_on_the_committed_models() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");

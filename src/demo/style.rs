@@ -232,11 +232,19 @@ fn clipart(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
     );
     let motif = hsv(rng.gen(), rng.gen_range(0.4..0.8), rng.gen_range(0.3..0.5));
     let fill = hsv(rng.gen(), rng.gen_range(0.7..1.0), rng.gen_range(0.0..0.15));
+    let mut c = Canvas::new(s.size, bg);
+    stripes_or_dots(&mut c, s, rng, motif);
+    c.blend_with(|x, y| s.inside(x, y, 1.0), |_, _| fill);
+    c
+}
+
+/// Covers `c` with a pattern of flat stripes or dots in `colour`: period 4–7 px at 32 px, random
+/// angle.
+fn stripes_or_dots(c: &mut Canvas, s: &Scene, rng: &mut ChaCha8Rng, colour: [f32; 3]) {
     let period = s.unit * rng.gen_range(4.0f32..7.0);
     let ang = rng.gen_range(-PI..PI);
     let (ux, uy) = (ang.cos(), ang.sin());
     let dots = rng.gen_bool(0.5);
-    let mut c = Canvas::new(s.size, bg);
     c.blend_with(
         |x, y| {
             let (u, v) = (x * ux + y * uy, -x * uy + y * ux);
@@ -248,10 +256,8 @@ fn clipart(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
                 coverage((fu.abs() - 0.2) * period, 1.0)
             }
         },
-        |_, _| motif,
+        |_, _| colour,
     );
-    c.blend_with(|x, y| s.inside(x, y, 1.0), |_, _| fill);
-    c
 }
 
 /// A two-colour, two-octave value-noise texture of the whole image.
@@ -292,22 +298,28 @@ fn real_world(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
     c
 }
 
-/// Art: a sepia wash on a plain warm canvas. The object is a darker wash of a nearby hue with a
-/// soft, blurred edge (2–3.5 px at 32 px): no strokes, no texture, no noise.
+/// Art: a sepia wash on warm paper with a faint pattern of stripes or dots (a little darker than
+/// the paper); the object is a dark warm wash with a soft edge (1.2–2 px at 32 px).
 fn art(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
-    let (canvas_value, object_value) = (rng.gen_range(0.7f32..0.95), rng.gen_range(0.15f32..0.4));
-    let tone = hsv(
+    let paper_value = rng.gen_range(0.75f32..0.95);
+    let paper = hsv(
         rng.gen_range(0.06..0.14),
         rng.gen_range(0.2..0.45),
-        canvas_value,
+        paper_value,
+    );
+    let pattern = hsv(
+        rng.gen_range(0.04..0.14),
+        rng.gen_range(0.25..0.5),
+        paper_value - rng.gen_range(0.1f32..0.2),
     );
     let obj = hsv(
         rng.gen_range(0.04..0.12),
         rng.gen_range(0.3..0.6),
-        object_value,
+        rng.gen_range(0.15f32..0.4),
     );
-    let soft = s.unit * rng.gen_range(2.0f32..3.5);
-    let mut c = Canvas::new(s.size, tone);
+    let mut c = Canvas::new(s.size, paper);
+    stripes_or_dots(&mut c, s, rng, pattern);
+    let soft = s.unit * rng.gen_range(1.2f32..2.0);
     c.blend_with(|x, y| s.inside(x, y, soft), |_, _| obj);
     c
 }
