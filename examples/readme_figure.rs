@@ -3,7 +3,7 @@
 //! McNemar p-value of the difference (from the demo's comparison file).
 //!
 //! `cargo run --example readme_figure -- [DEMO_OUT] [PAIR] [OUT.png]`
-//! (defaults: `outputs/demo`, `R-P`, `docs/demo_tsne.png`; the SVG goes to
+//! (defaults: `outputs/demo`, `C-A`, `docs/demo_tsne.png`; the SVG goes to
 //! `DEMO_OUT/readme_figure.svg`).
 
 use std::path::{Path, PathBuf};
@@ -74,7 +74,7 @@ fn read_map(path: &Path) -> Result<Map> {
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let out = PathBuf::from(args.first().map_or("outputs/demo", |s| s.as_str()));
-    let pair = args.get(1).map_or("R-P", |s| s.as_str());
+    let pair = args.get(1).map_or("C-A", |s| s.as_str());
     let png = PathBuf::from(args.get(2).map_or("docs/demo_tsne.png", |s| s.as_str()));
     let file = format!("{pair}.csv");
     let dann = format!("demo_cnn_{pair}");
