@@ -85,45 +85,68 @@ fn insert(keys: &mut [u64], fresh: &mut [bool], kk: u64) -> bool {
     true
 }
 
-/// Initial lists of the rows of `x` from the leaves of `trees`; slots still empty (rows in
-/// small leaves) are filled with seeded random rows. Rows are processed in the leaf order of
-/// the first tree, so neighbouring rows (which share most candidates) run one after the
-/// other; each row's list depends only on its own candidates, not on that order.
+/// Initial lists of the rows of `x` from the leaves of `trees`: every pair of rows sharing
+/// a leaf is measured and offered to both, and a row keeps the `k` smallest distinct keys; slots
+/// still empty (rows in small leaves) are then filled with seeded random rows. Trees are
+/// processed one after another and the leaves of a tree in parallel: a leaf's rows are copied
+/// together and its distances computed once, from cache, and no two leaves of a tree share a
+/// row. The lists are the `k` nearest of each row's leaf mates whatever the order.
 pub(crate) fn from_leaves(x: &Rows, trees: &[Tree], k: usize, seed: u64) -> Lists {
-    let n = x.n;
+    let (n, dim) = (x.n, x.dim);
     let mut keys = vec![u64::MAX; n * k];
     let mut fresh = vec![true; n * k];
     let order = locality_order(trees, n);
     {
         let rows = locked_rows(&mut keys, &mut fresh, k);
-        order.par_iter().for_each_init(
-            || Marks::new(n),
-            |marks, &i| {
-                let i = i as usize;
-                let mut guard = rows[i].lock().expect("no panics while locked");
-                let (row, fr) = &mut *guard;
-                marks.next();
-                marks.visit(i as u32);
-                let xi = x.row(i);
-                for t in trees {
-                    for &j in t.leaf(t.leaf_of[i]) {
-                        if marks.visit(j) {
-                            insert(row, fr, key(dist2_f32(xi, x.row(j as usize)), j));
+        for t in trees {
+            (0..t.leaf_start.len() - 1).into_par_iter().for_each_init(
+                || (Vec::new(), Vec::new()),
+                |(buf, dist): &mut (Vec<f32>, Vec<f32>), l| {
+                    let ids = t.leaf(l as u32);
+                    let m = ids.len();
+                    buf.clear();
+                    for &j in ids {
+                        buf.extend_from_slice(x.row(j as usize));
+                    }
+                    dist.clear();
+                    dist.resize(m * m, 0.0);
+                    for a in 0..m {
+                        let xa = &buf[a * dim..(a + 1) * dim];
+                        for b in a + 1..m {
+                            let d = dist2_f32(xa, &buf[b * dim..(b + 1) * dim]);
+                            dist[a * m + b] = d;
+                            dist[b * m + a] = d;
                         }
                     }
-                }
-                if row[k - 1] == u64::MAX {
-                    let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, i as u64));
-                    while row[k - 1] == u64::MAX {
-                        let j = rng.gen_range(0..n as u32);
-                        if marks.visit(j) {
-                            insert(row, fr, key(dist2_f32(xi, x.row(j as usize)), j));
+                    for (a, &i) in ids.iter().enumerate() {
+                        let mut guard = rows[i as usize].lock().expect("no panics while locked");
+                        let (row, fr) = &mut *guard;
+                        for (b, &j) in ids.iter().enumerate() {
+                            if b != a {
+                                offer_into(row, fr, key(dist[a * m + b], j), true);
+                            }
                         }
                     }
-                }
-            },
-        );
+                },
+            );
+        }
     }
+    // Rows with fewer than k distinct leaf mates: seeded random rows not listed yet.
+    keys.par_chunks_mut(k)
+        .zip(fresh.par_chunks_mut(k))
+        .enumerate()
+        .filter(|(_, (row, _))| row[k - 1] == u64::MAX)
+        .for_each(|(i, (row, fr))| {
+            let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, i as u64));
+            let xi = x.row(i);
+            while row[k - 1] == u64::MAX {
+                let j = rng.gen_range(0..n as u32);
+                let listed = row.iter().any(|&kk| kk != u64::MAX && key_index(kk) == j);
+                if j as usize != i && !listed {
+                    insert(row, fr, key(dist2_f32(xi, x.row(j as usize)), j));
+                }
+            }
+        });
     Lists {
         k,
         keys,
@@ -221,17 +244,17 @@ fn sample(l: &Lists, want_fresh: bool, m: usize, seed: u64) -> Sampled {
 }
 
 /// Inserts `kk` into a row under construction unless it is not smaller than the last entry
-/// or already present (state 2: inserted in this round); returns the new last entry.
+/// or already present, flagging it `mark`; returns the new last entry.
 #[inline]
-fn offer_into(keys: &mut [u64], state: &mut [u8], kk: u64) -> u64 {
+fn offer_into<T: Copy>(keys: &mut [u64], flags: &mut [T], kk: u64, mark: T) -> u64 {
     let k = keys.len();
     if kk < keys[k - 1] {
         let pos = keys.partition_point(|&x| x < kk);
         if keys[pos] != kk {
             keys.copy_within(pos..k - 1, pos + 1);
-            state.copy_within(pos..k - 1, pos + 1);
+            flags.copy_within(pos..k - 1, pos + 1);
             keys[pos] = kk;
-            state[pos] = 2;
+            flags[pos] = mark;
         }
     }
     keys[k - 1]
@@ -307,7 +330,8 @@ pub(crate) fn refine(
             if kk < worst[u as usize].load(Relaxed) {
                 let mut guard = rows[u as usize].lock().expect("no panics while locked");
                 let (keys, st) = &mut *guard;
-                worst[u as usize].store(offer_into(keys, st, kk), Relaxed);
+                // State 2: inserted in this round.
+                worst[u as usize].store(offer_into(keys, st, kk, 2), Relaxed);
             }
         };
         l.order.par_iter().for_each(|&p| {
