@@ -13,8 +13,9 @@
 //! `cargo bench --bench neighbours`, quiet machine): the exact search takes 14.9 s; forest +
 //! NN-descent (pynndescent's local join) with the defaults (21 trees, rounds of 20 candidates,
 //! at most 5 rounds, stop below 0.1 % changes) takes 16.7 s at recall 0.998; 3 rounds give
-//! 15.0 s at recall 0.993, 8 trees with 30 candidates 17.1 s at 0.999. Most of a round's time
-//! is spent offering pairs that are already listed. At 70k the two searches cost the same, and
+//! 15.0 s at recall 0.993, 8 trees with 30 candidates 17.1 s at 0.999. Most pairs a converged
+//! round proposes are already listed; such offers are skipped without a lock, and a pair listed
+//! at both ends is not measured. At 70k the two searches cost the same, and
 //! the exact one grows as N² while the approximate one grows as about N·log N, so the
 //! threshold sits at 100,000 points; below it maps are unchanged, byte for byte. A per-row
 //! "pull" variant of NN-descent (each row measuring its neighbours' neighbours itself) measured
