@@ -1,27 +1,32 @@
 //! Timing executable for scripts/bench_tsne.py (no criterion harness).
 //!
-//! Usage: `cargo bench --bench tsne_compare -- INPUT.npy OUTPUT.npy [REPEATS] [fit-only]`
+//! Usage: `cargo bench --bench tsne_compare -- INPUT.npy OUTPUT.npy [REPEATS] [fit-only]
+//! [threshold=N]`
 //! Reads an `[N, D]` float32 matrix, runs the native engine with default parameters
 //! `REPEATS` times (default 1), writes the last map to OUTPUT.npy and prints one JSON line
 //! with the wall times in seconds, the KL divergence and the number of rayon threads.
 //! Unless `fit-only` is given, it then times the affinities alone (`setup_s`) and the exact
-//! KL divergence of the map (`kl_s`, O(N²): skip it for a million points).
+//! KL divergence of the map (`kl_s`, O(N²): skip it for a million points). `threshold=N` sets
+//! [`TsneParams::neighbour_threshold`] (e.g. to search approximately on a small set).
 use dannscope::tsne::{fit, TsneParams};
 use ndarray::Array2;
 use ndarray_npy::{read_npy, write_npy};
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let mut params = TsneParams::default();
+    let mut args = Vec::new();
+    for a in std::env::args().skip(1).filter(|a| a != "--bench") {
+        match a.strip_prefix("threshold=") {
+            Some(v) => params.neighbour_threshold = v.parse()?,
+            None => args.push(a),
+        }
+    }
     if args.len() < 2 {
         anyhow::bail!("usage: tsne_compare INPUT.npy OUTPUT.npy [REPEATS]");
     }
     let repeats: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(1);
     let x: Array2<f32> = read_npy(&args[0])?;
-    let params = TsneParams::default();
     let mut times = Vec::new();
     let mut last = None;
     for _ in 0..repeats.max(1) {

@@ -20,6 +20,7 @@ pub mod markup;
 pub mod metrics;
 pub mod model;
 pub mod neighbours;
+pub mod phase_log;
 pub mod pipeline;
 pub mod plot;
 pub mod preprocess;

@@ -9,6 +9,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use std::sync::Mutex;
 
 use super::forest::{mix, Tree};
 use super::rows::{dist2_f32, Rows};
@@ -20,6 +21,9 @@ pub(crate) struct Lists {
     pub keys: Vec<u64>,
     /// Whether an entry arrived since it was last used to propose candidates.
     pub fresh: Vec<bool>,
+    /// The order rows are processed in (a permutation that keeps nearby rows together; it
+    /// changes the speed, never the result).
+    pub order: Vec<u32>,
 }
 
 #[inline]
@@ -81,40 +85,93 @@ fn insert(keys: &mut [u64], fresh: &mut [bool], kk: u64) -> bool {
     true
 }
 
-/// Initial lists of the rows of `x` from the leaves of `trees`; slots still empty (rows in
-/// small leaves) are filled with seeded random rows.
+/// Initial lists of the rows of `x` from the leaves of `trees`: every pair of rows sharing
+/// a leaf is measured and offered to both, and a row keeps the `k` smallest distinct keys; slots
+/// still empty (rows in small leaves) are then filled with seeded random rows. Trees are
+/// processed one after another and the leaves of a tree in parallel: a leaf's rows are copied
+/// together and its distances computed once, from cache, and no two leaves of a tree share a
+/// row. The lists are the `k` nearest of each row's leaf mates whatever the order.
 pub(crate) fn from_leaves(x: &Rows, trees: &[Tree], k: usize, seed: u64) -> Lists {
-    let n = x.n;
+    let (n, dim) = (x.n, x.dim);
     let mut keys = vec![u64::MAX; n * k];
     let mut fresh = vec![true; n * k];
+    let order = locality_order(trees, n);
+    {
+        let rows = locked_rows(&mut keys, &mut fresh, k);
+        for t in trees {
+            (0..t.leaf_start.len() - 1).into_par_iter().for_each_init(
+                || (Vec::new(), Vec::new()),
+                |(buf, dist): &mut (Vec<f32>, Vec<f32>), l| {
+                    let ids = t.leaf(l as u32);
+                    let m = ids.len();
+                    buf.clear();
+                    for &j in ids {
+                        buf.extend_from_slice(x.row(j as usize));
+                    }
+                    dist.clear();
+                    dist.resize(m * m, 0.0);
+                    for a in 0..m {
+                        let xa = &buf[a * dim..(a + 1) * dim];
+                        for b in a + 1..m {
+                            let d = dist2_f32(xa, &buf[b * dim..(b + 1) * dim]);
+                            dist[a * m + b] = d;
+                            dist[b * m + a] = d;
+                        }
+                    }
+                    for (a, &i) in ids.iter().enumerate() {
+                        let mut guard = rows[i as usize].lock().expect("no panics while locked");
+                        let (row, fr) = &mut *guard;
+                        for (b, &j) in ids.iter().enumerate() {
+                            if b != a {
+                                offer_into(row, fr, key(dist[a * m + b], j), true);
+                            }
+                        }
+                    }
+                },
+            );
+        }
+    }
+    // Rows with fewer than k distinct leaf mates: seeded random rows not listed yet.
     keys.par_chunks_mut(k)
         .zip(fresh.par_chunks_mut(k))
         .enumerate()
-        .for_each_init(
-            || Marks::new(n),
-            |marks, (i, (row, fr))| {
-                marks.next();
-                marks.visit(i as u32);
-                let xi = x.row(i);
-                for t in trees {
-                    for &j in t.leaf(t.leaf_of[i]) {
-                        if marks.visit(j) {
-                            insert(row, fr, key(dist2_f32(xi, x.row(j as usize)), j));
-                        }
-                    }
+        .filter(|(_, (row, _))| row[k - 1] == u64::MAX)
+        .for_each(|(i, (row, fr))| {
+            let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, i as u64));
+            let xi = x.row(i);
+            while row[k - 1] == u64::MAX {
+                let j = rng.gen_range(0..n as u32);
+                let listed = row.iter().any(|&kk| kk != u64::MAX && key_index(kk) == j);
+                if j as usize != i && !listed {
+                    insert(row, fr, key(dist2_f32(xi, x.row(j as usize)), j));
                 }
-                if row[k - 1] == u64::MAX {
-                    let mut rng = ChaCha8Rng::seed_from_u64(mix(seed, i as u64));
-                    while row[k - 1] == u64::MAX {
-                        let j = rng.gen_range(0..n as u32);
-                        if marks.visit(j) {
-                            insert(row, fr, key(dist2_f32(xi, x.row(j as usize)), j));
-                        }
-                    }
-                }
-            },
-        );
-    Lists { k, keys, fresh }
+            }
+        });
+    Lists {
+        k,
+        keys,
+        fresh,
+        order,
+    }
+}
+
+/// Rows in the leaf order of the first tree (identity without trees): nearby rows together.
+fn locality_order(trees: &[Tree], n: usize) -> Vec<u32> {
+    match trees.first() {
+        Some(t) => t.order.clone(),
+        None => (0..n as u32).collect(),
+    }
+}
+
+/// A row's keys and per-entry flags behind its own lock.
+type LockedRow<'a, T> = Mutex<(&'a mut [u64], &'a mut [T])>;
+
+/// One lock per row over disjoint slices of `keys` and `flags` (`k` entries a row).
+fn locked_rows<'a, T>(keys: &'a mut [u64], flags: &'a mut [T], k: usize) -> Vec<LockedRow<'a, T>> {
+    keys.chunks_mut(k)
+        .zip(flags.chunks_mut(k))
+        .map(Mutex::new)
+        .collect()
 }
 
 /// Candidate lists of one round: row `i` holds `ids[i*cap..i*cap+len[i]]`.
@@ -186,30 +243,43 @@ fn sample(l: &Lists, want_fresh: bool, m: usize, seed: u64) -> Sampled {
     Sampled { cap, ids, len }
 }
 
-/// One row under construction during a round of [`refine`]; `state` is 0 for an entry
-/// already used to propose candidates, 1 for a fresh one from an earlier round and 2 for
-/// one inserted in this round.
-struct Row {
-    keys: Vec<u64>,
-    state: Vec<u8>,
+/// Inserts `kk` into a row under construction unless it is not smaller than the last entry
+/// or already present, flagging it `mark`; returns the new last entry.
+#[inline]
+fn offer_into<T: Copy>(keys: &mut [u64], flags: &mut [T], kk: u64, mark: T) -> u64 {
+    let k = keys.len();
+    if kk < keys[k - 1] {
+        let pos = keys.partition_point(|&x| x < kk);
+        if keys[pos] != kk {
+            keys.copy_within(pos..k - 1, pos + 1);
+            flags.copy_within(pos..k - 1, pos + 1);
+            keys[pos] = kk;
+            flags[pos] = mark;
+        }
+    }
+    keys[k - 1]
 }
 
-impl Row {
-    /// Inserts `kk` unless it is not smaller than the last entry or already present;
-    /// returns the new last entry.
+/// Row-major `[N, k]` indices of the lists as a round starts, each row sorted: whether `v`
+/// was listed by `u` then, found by binary search without taking `u`'s lock.
+struct Listed {
+    k: usize,
+    ids: Vec<u32>,
+}
+
+impl Listed {
+    fn new(l: &Lists) -> Listed {
+        let k = l.k;
+        let mut ids: Vec<u32> = l.keys.iter().map(|&kk| key_index(kk)).collect();
+        ids.par_chunks_mut(k).for_each(|r| r.sort_unstable());
+        Listed { k, ids }
+    }
     #[inline]
-    fn offer(&mut self, kk: u64) -> u64 {
-        let k = self.keys.len();
-        if kk < self.keys[k - 1] {
-            let pos = self.keys.partition_point(|&x| x < kk);
-            if self.keys[pos] != kk {
-                self.keys.copy_within(pos..k - 1, pos + 1);
-                self.state.copy_within(pos..k - 1, pos + 1);
-                self.keys[pos] = kk;
-                self.state[pos] = 2;
-            }
-        }
-        self.keys[k - 1]
+    fn has(&self, u: u32, v: u32) -> bool {
+        let u = u as usize;
+        self.ids[u * self.k..(u + 1) * self.k]
+            .binary_search(&v)
+            .is_ok()
     }
 }
 
@@ -221,7 +291,10 @@ impl Row {
 /// Offers go through one lock per row, so they arrive in an order that depends on the
 /// threads, but a row keeps the `k` smallest distinct keys among everything offered to it
 /// in the round, which does not; the candidates of a round come from the lists as they were
-/// when it started. The result is therefore the same at any thread count.
+/// when it started. The result is therefore the same at any thread count. An offer of a key
+/// the row listed when the round started is skipped (it is in that set already), and a pair
+/// listed at both ends is not measured at all. Rows `p` are visited in
+/// [`Lists::order`], so the rows a stretch of them measures stay in cache.
 pub(crate) fn refine(
     x: &Rows,
     l: Lists,
@@ -231,40 +304,38 @@ pub(crate) fn refine(
     seed: u64,
 ) -> Lists {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-    use std::sync::Mutex;
     let (n, k) = (x.n, l.k);
     let mut l = l;
+    let mut state = vec![0u8; n * k];
     for round in 0..max_iter {
+        let _ph = crate::phase_log::Phase::start("knn: nn-descent round");
         let rs = mix(seed, 0xd1e5 + round as u64);
         let new = sample(&l, true, m, rs);
         let old = sample(&l, false, m, rs ^ 1);
+        let listed = Listed::new(&l);
         // The fresh entries sampled now count as used after this round.
-        let rows: Vec<Mutex<Row>> = l
-            .keys
-            .par_chunks(k)
-            .zip(l.fresh.par_chunks(k))
+        state
+            .par_chunks_mut(k)
+            .zip(l.keys.par_chunks(k).zip(l.fresh.par_chunks(k)))
             .enumerate()
-            .map(|(i, (keys, fr))| {
+            .for_each(|(i, (st, (keys, fr)))| {
                 let sampled = new.row(i);
-                let state = keys
-                    .iter()
-                    .zip(fr)
-                    .map(|(kk, &f)| u8::from(f && !sampled.contains(&key_index(*kk))))
-                    .collect();
-                Mutex::new(Row {
-                    keys: keys.to_vec(),
-                    state,
-                })
-            })
-            .collect();
+                for ((s, kk), &f) in st.iter_mut().zip(keys).zip(fr) {
+                    *s = u8::from(f && !sampled.contains(&key_index(*kk)));
+                }
+            });
         let worst: Vec<AtomicU64> = l.keys.chunks(k).map(|r| AtomicU64::new(r[k - 1])).collect();
+        let rows = locked_rows(&mut l.keys, &mut state, k);
         let offer = |u: u32, kk: u64| {
             if kk < worst[u as usize].load(Relaxed) {
-                let mut row = rows[u as usize].lock().expect("no panics while locked");
-                worst[u as usize].store(row.offer(kk), Relaxed);
+                let mut guard = rows[u as usize].lock().expect("no panics while locked");
+                let (keys, st) = &mut *guard;
+                // State 2: inserted in this round.
+                worst[u as usize].store(offer_into(keys, st, kk, 2), Relaxed);
             }
         };
-        (0..n).into_par_iter().for_each(|p| {
+        l.order.par_iter().for_each(|&p| {
+            let p = p as usize;
             let (nw, od) = (new.row(p), old.row(p));
             for (a, &u) in nw.iter().enumerate() {
                 let xu = x.row(u as usize);
@@ -272,21 +343,27 @@ pub(crate) fn refine(
                     if u == v {
                         continue;
                     }
+                    let (to_u, to_v) = (!listed.has(u, v), !listed.has(v, u));
+                    if !(to_u || to_v) {
+                        continue;
+                    }
                     let d = dist2_f32(xu, x.row(v as usize));
-                    offer(u, key(d, v));
-                    offer(v, key(d, u));
+                    if to_u {
+                        offer(u, key(d, v));
+                    }
+                    if to_v {
+                        offer(v, key(d, u));
+                    }
                 }
             }
         });
-        let mut total = 0usize;
-        for (i, row) in rows.into_iter().enumerate() {
-            let row = row.into_inner().expect("no panics while locked");
-            for (t, (&kk, &st)) in row.keys.iter().zip(&row.state).enumerate() {
-                total += usize::from(st == 2);
-                l.keys[i * k + t] = kk;
-                l.fresh[i * k + t] = st != 0;
-            }
-        }
+        drop(rows);
+        drop(listed);
+        let total = state.par_iter().filter(|&&st| st == 2).count();
+        l.fresh
+            .par_iter_mut()
+            .zip(state.par_iter())
+            .for_each(|(f, &st)| *f = st != 0);
         if (total as f64) < delta * (n * k) as f64 {
             break;
         }
@@ -350,5 +427,10 @@ pub(crate) fn query(
                 }
             },
         );
-    Lists { k, keys, fresh }
+    Lists {
+        k,
+        keys,
+        fresh,
+        order: Vec::new(),
+    }
 }

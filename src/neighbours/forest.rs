@@ -16,8 +16,6 @@ pub(crate) struct Tree {
     pub order: Vec<u32>,
     /// Leaf `l` holds `order[leaf_start[l]..leaf_start[l + 1]]`.
     pub leaf_start: Vec<u32>,
-    /// Leaf of each row.
-    pub leaf_of: Vec<u32>,
     /// Tree nodes; node 0 is the root.
     nodes: Vec<Node>,
     /// Hyperplane normals, `dim` floats per split node.
@@ -117,19 +115,14 @@ impl Tree {
             stack.push((l as usize, s, s + nl));
         }
         let mut leaf_start = Vec::with_capacity(leaves.len() + 1);
-        let mut leaf_of = vec![0u32; n];
         leaf_start.push(0u32);
-        for (l, &(s, e)) in leaves.iter().enumerate() {
+        for &(s, e) in &leaves {
             debug_assert_eq!(s as u32, *leaf_start.last().expect("not empty"));
-            for &p in &order[s..e] {
-                leaf_of[p as usize] = l as u32;
-            }
             leaf_start.push(e as u32);
         }
         Tree {
             order,
             leaf_start,
-            leaf_of,
             nodes,
             normals,
         }
@@ -192,7 +185,6 @@ mod tests {
             let leaf = t.leaf(l as u32);
             assert!(!leaf.is_empty() && leaf.len() <= 20);
             for &p in leaf {
-                assert_eq!(t.leaf_of[p as usize], l as u32);
                 // Points on a hyperplane may be routed either way; these data have none.
                 assert_eq!(t.route(x.row(p as usize)), l as u32);
             }

@@ -13,8 +13,9 @@
 //! `cargo bench --bench neighbours`, quiet machine): the exact search takes 14.9 s; forest +
 //! NN-descent (pynndescent's local join) with the defaults (21 trees, rounds of 20 candidates,
 //! at most 5 rounds, stop below 0.1 % changes) takes 16.7 s at recall 0.998; 3 rounds give
-//! 15.0 s at recall 0.993, 8 trees with 30 candidates 17.1 s at 0.999. Most of a round's time
-//! is spent offering pairs that are already listed. At 70k the two searches cost the same, and
+//! 15.0 s at recall 0.993, 8 trees with 30 candidates 17.1 s at 0.999. Most pairs a converged
+//! round proposes are already listed; such offers are skipped without a lock, and a pair listed
+//! at both ends is not measured. At 70k the two searches cost the same, and
 //! the exact one grows as N² while the approximate one grows as about N·log N, so the
 //! threshold sits at 100,000 points; below it maps are unchanged, byte for byte. A per-row
 //! "pull" variant of NN-descent (each row measuring its neighbours' neighbours itself) measured
@@ -32,6 +33,7 @@ mod rows;
 
 use ndarray::{ArrayView2, Axis};
 
+use crate::phase_log::Phase;
 use exact::Queries;
 use rows::Rows;
 
@@ -302,6 +304,19 @@ pub(crate) fn exact_among(
     (idx, dist2)
 }
 
+/// A permutation of the rows of `x` that keeps nearby rows together: the leaf order of one
+/// seeded random-projection tree. Loops that visit rows in this order touch the same
+/// neighbours one row after another, so those stay in cache.
+pub fn locality_order(x: ArrayView2<f32>, seed: u64) -> Vec<u32> {
+    let xs = x.as_standard_layout();
+    let rows = Rows {
+        data: xs.as_slice().expect("standard layout"),
+        n: x.nrows(),
+        dim: x.ncols(),
+    };
+    forest::Tree::build(&rows, 64, forest::mix(seed, 0x10ca1)).order
+}
+
 /// The `k` nearest other rows of every row of `x` (`[N, D]`).
 ///
 /// Errors: invalid parameters, `k ≥ N`, a non-finite value (naming row and column).
@@ -335,14 +350,18 @@ pub fn knn_graph(
         n,
         dim: x.ncols(),
     };
+    let ph = Phase::start("knn: forest");
     let trees = forest::forest(
         &rows,
         params.trees_for(n),
         params.leaf_size_for(k),
         params.seed,
     );
+    drop(ph);
+    let ph = Phase::start("knn: leaf candidates");
     let lists = descent::from_leaves(&rows, &trees, k, params.seed);
     drop(trees);
+    drop(ph);
     let lists = descent::refine(
         &rows,
         lists,
@@ -351,6 +370,7 @@ pub fn knn_graph(
         params.delta,
         params.seed,
     );
+    let _ph = Phase::start("knn: f64 ranking");
     Ok(finish(x, x, lists))
 }
 
@@ -439,6 +459,7 @@ pub fn query(
         k,
         fresh: vec![false; keys.len()],
         keys,
+        order: Vec::new(),
     };
     Ok(finish(reference, queries, lists))
 }

@@ -2,21 +2,35 @@
 use crate::neighbours::Neighbours;
 use rayon::prelude::*;
 
-/// A square sparse matrix in compressed-row form (columns sorted within each row).
+/// A square sparse matrix in compressed-row form (columns sorted within each row), its rows
+/// stored in a locality order: stored row `r` is row `row_of[r]` of the matrix, and row `i`
+/// is stored at `rank[i]`. Loops over the stored rows read memory in order while the rows
+/// they visit one after another are near each other.
 #[derive(Debug, Clone)]
 pub struct Csr {
-    /// Row start offsets, length N+1.
+    /// Stored-row start offsets, length N+1.
     pub indptr: Vec<usize>,
     /// Column indices.
     pub indices: Vec<u32>,
     /// Values.
     pub data: Vec<f64>,
+    /// The matrix row of each stored row.
+    pub row_of: Vec<u32>,
+    /// The stored row of each matrix row (the inverse of `row_of`).
+    pub rank: Vec<u32>,
 }
 
 impl Csr {
     /// Number of rows.
     pub fn n(&self) -> usize {
         self.indptr.len() - 1
+    }
+    /// Columns and values of matrix row `i`.
+    #[cfg(test)]
+    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+        let r = self.rank[i] as usize;
+        let span = self.indptr[r]..self.indptr[r + 1];
+        (&self.indices[span.clone()], &self.data[span])
     }
 }
 
@@ -61,81 +75,147 @@ pub(super) fn calibrate_row(d2: &[f64], perplexity: f64, out: &mut [f64]) {
     }
 }
 
-/// Joint affinities `P = (P_cond + P_condᵀ) / (2N)` from calibrated neighbour lists.
-pub fn joint_probabilities(knn: &Neighbours, perplexity: f64) -> Csr {
-    let k = knn.k;
-    let n = knn.indices.len().checked_div(k).unwrap_or(0);
-    let mut cond = vec![0f64; n * k];
-    cond.par_chunks_mut(k.max(1))
-        .zip(knn.dist2.par_chunks(k.max(1)))
-        .for_each(|(out, d2)| calibrate_row(d2, perplexity, out));
-    // Entries of row i: its own neighbours plus the rows that list i as a neighbour.
-    let mut counts = vec![0usize; n + 1];
-    for i in 0..n {
-        counts[i] += k;
-        for &j in &knn.indices[i * k..(i + 1) * k] {
-            counts[j as usize] += 1;
-        }
-    }
+/// Where each row is listed by others: row `j`'s sources are `pos[start[j]..start[j + 1]]`,
+/// the flat positions `i·k + t` of the entries `(i, t)` that list `j`, in ascending `i`.
+struct Reverse<P> {
+    start: Vec<usize>,
+    pos: Vec<P>,
+}
+
+fn reverse<P>(indices: &[u32], n: usize) -> Reverse<P>
+where
+    P: Copy + Default + TryFrom<usize>,
+{
     let mut start = vec![0usize; n + 1];
+    for &j in indices {
+        start[j as usize + 1] += 1;
+    }
     for i in 0..n {
-        start[i + 1] = start[i] + counts[i];
+        start[i + 1] += start[i];
     }
     let mut fill = start.clone();
-    let mut cols = vec![0u32; start[n]];
-    let mut vals = vec![0f64; start[n]];
-    for i in 0..n {
-        for t in 0..k {
-            let j = knn.indices[i * k + t] as usize;
-            let p = cond[i * k + t];
-            cols[fill[i]] = j as u32;
-            vals[fill[i]] = p;
-            fill[i] += 1;
-            cols[fill[j]] = i as u32;
-            vals[fill[j]] = p;
-            fill[j] += 1;
-        }
+    let mut pos = vec![P::default(); indices.len()];
+    for (at, &j) in indices.iter().enumerate() {
+        let slot = &mut fill[j as usize];
+        pos[*slot] = P::try_from(at).unwrap_or_else(|_| unreachable!("positions fit the type"));
+        *slot += 1;
     }
-    let norm = 1.0 / (2.0 * n as f64);
-    let rows: Vec<Vec<(u32, f64)>> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let mut e: Vec<(u32, f64)> = cols[start[i]..start[i + 1]]
+    Reverse { start, pos }
+}
+
+/// Rows of output assembled per parallel task.
+const ROW_BLOCK: usize = 2048;
+
+/// The symmetric matrix from conditional probabilities `cond` (`[N, k]`, aligned with
+/// `indices`) and the reverse lists: row `i` holds `(p_{j|i} + p_{i|j}) / (2N)` for every `j`
+/// that lists `i` or that `i` lists, columns ascending.
+fn assemble<P>(indices: &[u32], cond: &[f64], k: usize, rev: &Reverse<P>, row_of: Vec<u32>) -> Csr
+where
+    P: Copy + Send + Sync + Into<u64>,
+{
+    let n = rev.start.len() - 1;
+    let sources = |i: usize| &rev.pos[rev.start[i]..rev.start[i + 1]];
+    let source_row = |p: P| (p.into() as usize / k) as u32;
+    // Row lengths: own entries plus the sources not listed by the row itself.
+    let lens: Vec<usize> = row_of
+        .par_iter()
+        .map_init(Vec::new, |own: &mut Vec<u32>, &i| {
+            let i = i as usize;
+            own.clear();
+            own.extend_from_slice(&indices[i * k..(i + 1) * k]);
+            own.sort_unstable();
+            let dup = sources(i)
                 .iter()
-                .cloned()
-                .zip(vals[start[i]..start[i + 1]].iter().cloned())
-                .collect();
-            // Stable sort keeps insertion order among equal columns, so sums are fixed.
-            e.sort_by_key(|p| p.0);
-            let mut merged: Vec<(u32, f64)> = Vec::with_capacity(e.len());
-            for (c, v) in e {
-                match merged.last_mut() {
-                    Some(last) if last.0 == c => last.1 += v,
-                    _ => merged.push((c, v)),
-                }
-            }
-            for m in merged.iter_mut() {
-                m.1 *= norm;
-            }
-            merged
+                .filter(|&&p| own.binary_search(&source_row(p)).is_ok())
+                .count();
+            k + sources(i).len() - dup
         })
         .collect();
     let mut indptr = Vec::with_capacity(n + 1);
-    indptr.push(0);
-    let total: usize = rows.iter().map(|r| r.len()).sum();
-    let mut indices = Vec::with_capacity(total);
-    let mut data = Vec::with_capacity(total);
-    for r in rows {
-        for (c, v) in r {
-            indices.push(c);
-            data.push(v);
-        }
-        indptr.push(indices.len());
+    indptr.push(0usize);
+    for l in &lens {
+        indptr.push(indptr[indptr.len() - 1] + l);
+    }
+    drop(lens);
+    let nnz = indptr[n];
+    let mut cols = vec![0u32; nnz];
+    let mut vals = vec![0f64; nnz];
+    // Disjoint output slices per block of rows.
+    let mut blocks = Vec::with_capacity(n.div_ceil(ROW_BLOCK));
+    let (mut rc, mut rv) = (&mut cols[..], &mut vals[..]);
+    for b0 in (0..n).step_by(ROW_BLOCK) {
+        let b1 = (b0 + ROW_BLOCK).min(n);
+        let len = indptr[b1] - indptr[b0];
+        let (c, rest_c) = std::mem::take(&mut rc).split_at_mut(len);
+        let (v, rest_v) = std::mem::take(&mut rv).split_at_mut(len);
+        (rc, rv) = (rest_c, rest_v);
+        blocks.push((b0, b1, c, v));
+    }
+    let norm = 1.0 / (2.0 * n as f64);
+    blocks
+        .into_par_iter()
+        .for_each_init(Vec::new, |e: &mut Vec<(u32, f64)>, (b0, b1, c, v)| {
+            let mut at = 0;
+            for &i in &row_of[b0..b1] {
+                let i = i as usize;
+                e.clear();
+                let own = (i * k..(i + 1) * k).map(|t| (indices[t], cond[t]));
+                let back = sources(i)
+                    .iter()
+                    .map(|&p| (source_row(p), cond[p.into() as usize]));
+                e.extend(own.chain(back));
+                // At most two entries share a column (i lists j, j lists i); their sum is the
+                // same in either order.
+                e.sort_unstable_by_key(|p| p.0);
+                let mut t = 0;
+                while t < e.len() {
+                    let (col, mut val) = e[t];
+                    if t + 1 < e.len() && e[t + 1].0 == col {
+                        val += e[t + 1].1;
+                        t += 1;
+                    }
+                    c[at] = col;
+                    v[at] = val * norm;
+                    at += 1;
+                    t += 1;
+                }
+            }
+            debug_assert_eq!(at, c.len());
+        });
+    let mut rank = vec![0u32; n];
+    for (r, &i) in row_of.iter().enumerate() {
+        rank[i as usize] = r as u32;
     }
     Csr {
         indptr,
-        indices,
-        data,
+        indices: cols,
+        data: vals,
+        row_of,
+        rank,
+    }
+}
+
+/// Joint affinities `P = (P_cond + P_condᵀ) / (2N)` from neighbour lists, calibrated row by
+/// row (the lists' distances are overwritten by the conditional probabilities, so no second
+/// `[N, k]` array is held); rows stored in `order` (a permutation of `0..N`).
+pub fn joint_probabilities(knn: Neighbours, perplexity: f64, order: Vec<u32>) -> Csr {
+    let k = knn.k;
+    let n = knn.indices.len().checked_div(k).unwrap_or(0);
+    let Neighbours {
+        indices, mut dist2, ..
+    } = knn;
+    dist2
+        .par_chunks_mut(k.max(1))
+        .for_each_init(Vec::new, |d2: &mut Vec<f64>, row| {
+            d2.clear();
+            d2.extend_from_slice(row);
+            calibrate_row(d2, perplexity, row);
+        });
+    let cond = dist2;
+    if indices.len() <= u32::MAX as usize {
+        assemble(&indices, &cond, k, &reverse::<u32>(&indices, n), order)
+    } else {
+        assemble(&indices, &cond, k, &reverse::<u64>(&indices, n), order)
     }
 }
 
@@ -165,13 +245,14 @@ mod tests {
             dist2: vec![1.0, 2.0, 1.0, 1.5, 1.5, 2.0, 3.0, 3.5],
             method: crate::neighbours::Method::Exact,
         };
-        let p = joint_probabilities(&knn, 1.5);
+        let p = joint_probabilities(knn, 1.5, vec![2, 0, 3, 1]);
         let total: f64 = p.data.iter().sum();
         assert!((total - 1.0).abs() < 1e-12);
         let get = |i: usize, j: u32| {
-            (p.indptr[i]..p.indptr[i + 1])
-                .find(|&t| p.indices[t] == j)
-                .map(|t| p.data[t])
+            let (cols, vals) = p.row(i);
+            cols.iter()
+                .position(|&c| c == j)
+                .map(|t| vals[t])
                 .unwrap_or(0.0)
         };
         for i in 0..4 {

@@ -31,6 +31,7 @@ mod quality;
 mod transform;
 
 pub use crate::neighbours::Method;
+use crate::phase_log::Phase;
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -188,9 +189,12 @@ fn affinities_of(prep: &Prepared) -> (affinity::Csr, Method) {
     let k = ((3.0 * prep.perplexity).floor() as usize).min(n - 1);
     let nn = crate::neighbours::knn_graph(prep.x.view(), k, &prep.neighbours)
         .expect("k < N, finite input and the parameters were checked");
+    let _ph = Phase::start("tsne: affinities");
+    let method = nn.method;
+    let order = crate::neighbours::locality_order(prep.x.view(), prep.neighbours.seed);
     (
-        affinity::joint_probabilities(&nn, prep.perplexity),
-        nn.method,
+        affinity::joint_probabilities(nn, prep.perplexity, order),
+        method,
     )
 }
 
@@ -252,7 +256,9 @@ pub fn fit(x: ArrayView2<f32>, params: &TsneParams) -> Result<TsneOutput, TsneEr
 /// block, so a large store is never held twice. Errors as [`fit`], plus blocks of different
 /// widths.
 pub fn fit_parts(parts: &[ArrayView2<f32>], params: &TsneParams) -> Result<TsneOutput, TsneError> {
+    let ph = Phase::start("tsne: prepare");
     let prep = prepare(parts, params)?;
+    drop(ph);
     let (p, neighbours) = affinities_of(&prep);
     let n = prep.x.nrows();
     let mut notices = prep.notices.clone();
@@ -278,6 +284,7 @@ pub fn fit_parts(parts: &[ArrayView2<f32>], params: &TsneParams) -> Result<TsneO
                 LearningRate::Fixed(v) => v,
             };
             let mut opt = optimize::Optimizer::new(n);
+            let ph = Phase::start("tsne: early exaggeration");
             opt.run(
                 &p,
                 &mut y,
@@ -290,6 +297,8 @@ pub fn fit_parts(parts: &[ArrayView2<f32>], params: &TsneParams) -> Result<TsneO
                     momentum: 0.8,
                 },
             );
+            drop(ph);
+            let _ph = Phase::start("tsne: final phase");
             opt.run(
                 &p,
                 &mut y,
@@ -323,7 +332,9 @@ pub fn fit_parts(parts: &[ArrayView2<f32>], params: &TsneParams) -> Result<TsneO
             m.rows().into_iter().map(|r| [r[0], r[1]]).collect()
         }
     };
+    let ph = Phase::start("tsne: exact KL");
     let kl = quality::kl_divergence_exact(&p, &y);
+    drop(ph);
     let mut coords = Array2::<f32>::zeros((n, 2));
     for (mut row, q) in coords.rows_mut().into_iter().zip(&y) {
         row[0] = q[0] as f32;

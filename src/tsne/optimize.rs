@@ -59,21 +59,40 @@ fn sign(v: f64) -> i8 {
     }
 }
 
-/// Attractive forces `exaggeration · Σ_j p_ij w_ij (y_i − y_j)` added into `grad`.
-fn attractive(p: &Csr, y: &[[f64; 2]], exaggeration: f64, grad: &mut [[f64; 2]]) {
-    grad.par_iter_mut().enumerate().for_each(|(i, g)| {
-        let mut f = [0.0f64; 2];
-        for t in p.indptr[i]..p.indptr[i + 1] {
-            let j = p.indices[t] as usize;
-            let (dx, dy) = (y[i][0] - y[j][0], y[i][1] - y[j][1]);
-            let w = 1.0 / (1.0 + dx * dx + dy * dy);
-            let s = p.data[t] * w;
-            f[0] += s * dx;
-            f[1] += s * dy;
-        }
-        g[0] += exaggeration * f[0];
-        g[1] += exaggeration * f[1];
-    });
+/// Attractive forces `exaggeration · Σ_j p_ij w_ij (y_i − y_j)` added into `grad`. Rows are
+/// summed in P's stored order (nearby rows together, so the `y_j` they read stay in cache)
+/// into `forces`, then added at each row's rank; each row's sum is the same in any order.
+fn attractive(
+    p: &Csr,
+    y: &[[f64; 2]],
+    exaggeration: f64,
+    forces: &mut [[f64; 2]],
+    grad: &mut [[f64; 2]],
+) {
+    forces
+        .par_iter_mut()
+        .enumerate()
+        .with_min_len(256)
+        .for_each(|(r, f)| {
+            let i = p.row_of[r] as usize;
+            let mut s = [0.0f64; 2];
+            for t in p.indptr[r]..p.indptr[r + 1] {
+                let j = p.indices[t] as usize;
+                let (dx, dy) = (y[i][0] - y[j][0], y[i][1] - y[j][1]);
+                let w = 1.0 / (1.0 + dx * dx + dy * dy);
+                let c = p.data[t] * w;
+                s[0] += c * dx;
+                s[1] += c * dy;
+            }
+            *f = s;
+        });
+    grad.par_iter_mut()
+        .zip(p.rank.par_iter())
+        .for_each(|(g, &r)| {
+            let f = forces[r as usize];
+            g[0] += exaggeration * f[0];
+            g[1] += exaggeration * f[1];
+        });
 }
 
 impl Optimizer {
@@ -90,14 +109,19 @@ impl Optimizer {
     /// Runs one phase, updating `y` in place.
     pub fn run(&mut self, p: &Csr, y: &mut [[f64; 2]], rep: &mut Repulsion, ph: &Phase) {
         let n = y.len();
+        let mut split = crate::phase_log::Split::new(&["repulsion", "attraction", "update"]);
         for _ in 0..ph.n_iter {
+            split.start();
             let z = rep.compute(y, &mut self.rep).max(f64::MIN_POSITIVE);
+            split.lap(0);
             let inv_z = 1.0 / z;
             self.grad
                 .par_iter_mut()
                 .zip(self.rep.par_iter())
                 .for_each(|(g, r)| *g = [-r[0] * inv_z, -r[1] * inv_z]);
-            attractive(p, y, ph.exaggeration, &mut self.grad);
+            // The repulsion buffer is free again: it holds the ordered attractive sums.
+            attractive(p, y, ph.exaggeration, &mut self.rep, &mut self.grad);
+            split.lap(1);
             let (lr, mom) = (ph.learning_rate, ph.momentum);
             y.par_iter_mut()
                 .zip(self.update.par_iter_mut())
@@ -130,6 +154,8 @@ impl Optimizer {
                 q[0] -= mean[0];
                 q[1] -= mean[1];
             });
+            split.lap(2);
         }
+        split.log("tsne: optimiser steps");
     }
 }

@@ -9,38 +9,101 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
+/// Columns summed in f32 before a sum is promoted to f64 (bounds the f32 rounding error).
+const KL_CHUNK: usize = 1024;
+/// Rows of one block of the exact normaliser: a block streams each column chunk once.
+const KL_ROWS: usize = 64;
+/// Independent f32 accumulators of a chunk (SIMD lanes).
+const KL_LANES: usize = 8;
+
+/// `Σ_j 1/(1 + (x − xs_j)² + (y − ys_j)²)` over one chunk, in `KL_LANES` f32 lanes summed
+/// in a fixed order.
+#[inline(always)]
+fn kernel_sum(x: f32, y: f32, xs: &[f32], ys: &[f32]) -> f32 {
+    let mut acc = [0f32; KL_LANES];
+    let (cx, cy) = (xs.chunks_exact(KL_LANES), ys.chunks_exact(KL_LANES));
+    let (rx, ry) = (cx.remainder(), cy.remainder());
+    for (a, b) in cx.zip(cy) {
+        for l in 0..KL_LANES {
+            let (dx, dy) = (x - a[l], y - b[l]);
+            acc[l] += 1.0 / (1.0 + dx * dx + dy * dy);
+        }
+    }
+    let mut s = 0f32;
+    for (&a, &b) in rx.iter().zip(ry) {
+        let (dx, dy) = (x - a, y - b);
+        s += 1.0 / (1.0 + dx * dx + dy * dy);
+    }
+    for v in acc {
+        s += v;
+    }
+    s
+}
+
+/// Sums over `j > i` of the rows `i` in `r0..r1`, added into `out` (one entry per row):
+/// chunks of columns aligned to multiples of `KL_CHUNK`, each promoted to f64.
+#[inline(always)]
+fn block_sums(xs: &[f32], ys: &[f32], r0: usize, r1: usize, out: &mut [f64]) {
+    let n = xs.len();
+    let mut c0 = (r0 + 1) / KL_CHUNK * KL_CHUNK;
+    while c0 < n {
+        let c1 = (c0 + KL_CHUNK).min(n);
+        for (i, o) in (r0..r1).zip(out.iter_mut()) {
+            let lo = c0.max(i + 1);
+            if lo < c1 {
+                *o += kernel_sum(xs[i], ys[i], &xs[lo..c1], &ys[lo..c1]) as f64;
+            }
+        }
+        c0 = c1;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+/// [`block_sums`] compiled for AVX: the same operations in the same order, so the same bits.
+unsafe fn block_sums_avx(xs: &[f32], ys: &[f32], r0: usize, r1: usize, out: &mut [f64]) {
+    block_sums(xs, ys, r0, r1, out)
+}
+
+/// `Σ_{i<j} 1/(1 + d_ij²)` of the map, the same bits on every machine and thread count.
+fn half_normaliser(xs: &[f32], ys: &[f32]) -> f64 {
+    let n = xs.len();
+    #[cfg(target_arch = "x86_64")]
+    let avx = std::arch::is_x86_feature_detected!("avx");
+    let blocks: Vec<f64> = (0..n.div_ceil(KL_ROWS))
+        .into_par_iter()
+        .map(|b| {
+            let (r0, r1) = (b * KL_ROWS, ((b + 1) * KL_ROWS).min(n));
+            let mut out = [0f64; KL_ROWS];
+            #[cfg(target_arch = "x86_64")]
+            if avx {
+                // SAFETY: the CPU supports AVX (checked above).
+                unsafe { block_sums_avx(xs, ys, r0, r1, &mut out) };
+            } else {
+                block_sums(xs, ys, r0, r1, &mut out);
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            block_sums(xs, ys, r0, r1, &mut out);
+            out[..r1 - r0].iter().sum::<f64>()
+        })
+        .collect();
+    blocks.iter().sum()
+}
+
 /// Exact `KL(P‖Q)` of a 2-D map against sparse P, with `Q` normalised over all pairs
-/// (`Z = Σ_{i≠j} 1/(1+d²)` summed exactly, O(N²)).
+/// (`Z = Σ_{i≠j} 1/(1+d²)` summed exactly, O(N²), in f32 kernel values and f64 chunk sums).
 pub fn kl_divergence_exact(p: &Csr, y: &[[f64; 2]]) -> f64 {
     let n = y.len();
     let xs: Vec<f32> = y.iter().map(|q| q[0] as f32).collect();
     let ys: Vec<f32> = y.iter().map(|q| q[1] as f32).collect();
-    // Row sums over j > i in f32 lanes, promoted to f64 per row; rows summed in order.
-    let rows: Vec<f64> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let (xi, yi) = (xs[i], ys[i]);
-            let mut acc = 0.0f64;
-            for (cx, cy) in xs[i + 1..].chunks(1024).zip(ys[i + 1..].chunks(1024)) {
-                let s: f32 = cx
-                    .iter()
-                    .zip(cy)
-                    .map(|(&a, &b)| {
-                        let (dx, dy) = (xi - a, yi - b);
-                        1.0 / (1.0 + dx * dx + dy * dy)
-                    })
-                    .sum();
-                acc += s as f64;
-            }
-            acc
-        })
-        .collect();
-    let z = 2.0 * rows.iter().sum::<f64>();
+    let z = 2.0 * half_normaliser(&xs, &ys);
+    // Terms per stored row, summed in row order.
     let terms: Vec<f64> = (0..n)
         .into_par_iter()
-        .map(|i| {
+        .map(|r| {
+            let i = p.row_of[r] as usize;
             let mut s = 0.0;
-            for t in p.indptr[i]..p.indptr[i + 1] {
+            for t in p.indptr[r]..p.indptr[r + 1] {
                 let pij = p.data[t];
                 if pij <= 0.0 {
                     continue;
@@ -53,7 +116,7 @@ pub fn kl_divergence_exact(p: &Csr, y: &[[f64; 2]]) -> f64 {
             s
         })
         .collect();
-    terms.iter().sum()
+    p.rank.iter().map(|&r| terms[r as usize]).sum()
 }
 
 /// Trustworthiness of `low` as an embedding of `high` with `k` neighbours, as defined by
