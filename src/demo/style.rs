@@ -221,9 +221,9 @@ fn product(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
     c
 }
 
-/// Clipart: a very dark, saturated flat fill on a mid-grey-toned wallpaper of flat stripes or dots
-/// in two hues (background value 0.45–0.65, motif 0.3–0.5); a few exact colours cover the whole
-/// image, darker overall than every other domain but Real World.
+/// Clipart: a near-black, saturated flat fill on a mid-toned wallpaper of flat stripes or dots in
+/// two hues (background value 0.45–0.65, motif 0.3–0.5); a few exact colours cover the whole
+/// image, the darkest of the four domains.
 fn clipart(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
     let bg = hsv(
         rng.gen(),
