@@ -134,6 +134,18 @@ fn bad_arguments_get_clear_errors() {
         .stderr(predicate::str::contains(
             "m.csv:1: expected the header path,domain,class,split",
         ));
+    // The demo's --out naming a file is refused before anything is written, and the file is kept.
+    dannscope()
+        .args(["demo", "--out"])
+        .arg(&m)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "m.csv: is a file; the demo writes a folder there",
+        ));
+    assert!(std::fs::read_to_string(&m)
+        .unwrap()
+        .starts_with("path,domain,split"));
 }
 
 #[test]

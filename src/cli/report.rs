@@ -281,6 +281,12 @@ pub fn demo(a: DemoArgs) -> Result<u8> {
     let t0 = std::time::Instant::now();
     // Settings first: a bad flag fails before the demo data is drawn.
     let mut settings = resolve::settings(&a.batch.flags(None), &Default::default())?;
+    if a.out.exists() && !a.out.is_dir() {
+        anyhow::bail!(
+            "--out {}: is a file; the demo writes a folder there (give a new or existing folder)",
+            a.out.display()
+        );
+    }
     let b = crate::demo::bundle::install(&a.out).context("cannot set up the demo")?;
     console::info(format!(
         "demo data {} {} ({:.1} s)",
