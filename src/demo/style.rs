@@ -188,12 +188,7 @@ fn product(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
         rng.gen_range(0.45..0.7),
     );
     let freq = rng.gen_range(0.2f32..0.45) / s.unit;
-    let mut c = Canvas::new(s.size, a);
-    c.map(|x, y, _| {
-        let t = 0.6 * value_noise(x * freq, y * freq, s.noise_seed)
-            + 0.4 * value_noise(x * freq * 2.3, y * freq * 2.3, s.noise_seed ^ 1);
-        mix(a, b, ((t - 0.5) * 2.0 + 0.5).clamp(0.0, 1.0))
-    });
+    let mut c = noise_mix(s, a, b, freq, s.noise_seed, [0.6, 0.4, 2.3, 2.0]);
     let (dx, dy) = (
         s.unit * rng.gen_range(0.8f32..1.8),
         s.unit * rng.gen_range(0.8f32..1.8),
@@ -265,13 +260,21 @@ fn texture(s: &Scene, rng: &mut ChaCha8Rng, seed: u64) -> Vec<[f32; 3]> {
     let a = hsv(rng.gen(), rng.gen_range(0.3..0.9), rng.gen_range(0.2..1.0));
     let b = hsv(rng.gen(), rng.gen_range(0.3..0.9), rng.gen_range(0.2..1.0));
     let freq = rng.gen_range(0.12f32..0.3) / s.unit;
+    noise_mix(s, a, b, freq, seed, [0.65, 0.35, 2.7, 2.5]).px
+}
+
+/// The image filled with a mix of `a` and `b` by two octaves of value noise:
+/// `shape = [weight of the base octave, weight of the second, the second's frequency factor,
+/// contrast]`, base frequency `freq` (per pixel), lattice seed `seed`.
+fn noise_mix(s: &Scene, a: [f32; 3], b: [f32; 3], freq: f32, seed: u64, shape: [f32; 4]) -> Canvas {
+    let [w0, w1, octave, contrast] = shape;
     let mut c = Canvas::new(s.size, a);
     c.map(|x, y, _| {
-        let t = 0.65 * value_noise(x * freq, y * freq, seed)
-            + 0.35 * value_noise(x * freq * 2.7, y * freq * 2.7, seed ^ 1);
-        mix(a, b, ((t - 0.5) * 2.5 + 0.5).clamp(0.0, 1.0))
+        let t = w0 * value_noise(x * freq, y * freq, seed)
+            + w1 * value_noise(x * freq * octave, y * freq * octave, seed ^ 1);
+        mix(a, b, ((t - 0.5) * contrast + 0.5).clamp(0.0, 1.0))
     });
-    c.px
+    c
 }
 
 /// Real World, built like MNIST-M: a colourful textured background, the object drawn as the
