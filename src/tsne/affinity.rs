@@ -2,15 +2,17 @@
 use crate::neighbours::Neighbours;
 use rayon::prelude::*;
 
-/// A square sparse matrix in compressed-row form (columns sorted within each row), its rows
-/// stored in a locality order: stored row `r` is row `row_of[r]` of the matrix, and row `i`
-/// is stored at `rank[i]`. Loops over the stored rows read memory in order while the rows
-/// they visit one after another are near each other.
+/// A square sparse matrix in compressed-row form, its rows stored in a locality order: stored
+/// row `r` is row `row_of[r]` of the matrix, and row `i` is stored at `rank[i]`. Columns are
+/// named by their stored row too (matrix column `j` is `rank[j]`) and kept in ascending matrix
+/// column order within each row. A loop over the stored rows reads P in order, and the rows it
+/// visits one after another, and the columns they name, are near each other: a copy of the
+/// points in stored order keeps the points such a loop reads in cache.
 #[derive(Debug, Clone)]
 pub struct Csr {
     /// Stored-row start offsets, length N+1.
     pub indptr: Vec<usize>,
-    /// Column indices.
+    /// Column indices, as stored rows.
     pub indices: Vec<u32>,
     /// Values.
     pub data: Vec<f64>,
@@ -25,12 +27,22 @@ impl Csr {
     pub fn n(&self) -> usize {
         self.indptr.len() - 1
     }
-    /// Columns and values of matrix row `i`.
+    /// Matrix columns and values of matrix row `i`.
     #[cfg(test)]
-    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+    pub fn row(&self, i: usize) -> (Vec<u32>, &[f64]) {
         let r = self.rank[i] as usize;
         let span = self.indptr[r]..self.indptr[r + 1];
-        (&self.indices[span.clone()], &self.data[span])
+        let cols = self.indices[span.clone()]
+            .iter()
+            .map(|&c| self.row_of[c as usize]);
+        (cols.collect(), &self.data[span])
+    }
+    /// `y` (indexed by matrix row) copied into `out` in stored order.
+    pub fn gather<T: Copy + Send + Sync>(&self, y: &[T], out: &mut [T]) {
+        out.par_iter_mut()
+            .zip(self.row_of.par_iter())
+            .with_min_len(4096)
+            .for_each(|(o, &i)| *o = y[i as usize]);
     }
 }
 
@@ -108,7 +120,8 @@ const ROW_BLOCK: usize = 2048;
 
 /// The symmetric matrix from conditional probabilities `cond` (`[N, k]`, aligned with
 /// `indices`) and the reverse lists: row `i` holds `(p_{j|i} + p_{i|j}) / (2N)` for every `j`
-/// that lists `i` or that `i` lists, columns ascending.
+/// that lists `i` or that `i` lists, in ascending column order, each column named by its
+/// stored row.
 fn assemble<P>(indices: &[u32], cond: &[f64], k: usize, rev: &Reverse<P>, row_of: Vec<u32>) -> Csr
 where
     P: Copy + Send + Sync + Into<u64>,
@@ -137,6 +150,10 @@ where
         indptr.push(indptr[indptr.len() - 1] + l);
     }
     drop(lens);
+    let mut rank = vec![0u32; n];
+    for (r, &i) in row_of.iter().enumerate() {
+        rank[i as usize] = r as u32;
+    }
     let nnz = indptr[n];
     let mut cols = vec![0u32; nnz];
     let mut vals = vec![0f64; nnz];
@@ -174,7 +191,7 @@ where
                         val += e[t + 1].1;
                         t += 1;
                     }
-                    c[at] = col;
+                    c[at] = rank[col as usize];
                     v[at] = val * norm;
                     at += 1;
                     t += 1;
@@ -182,10 +199,6 @@ where
             }
             debug_assert_eq!(at, c.len());
         });
-    let mut rank = vec![0u32; n];
-    for (r, &i) in row_of.iter().enumerate() {
-        rank[i as usize] = r as u32;
-    }
     Csr {
         indptr,
         indices: cols,

@@ -32,6 +32,7 @@ pub struct Optimizer {
     gains: Vec<[f64; 2]>,
     grad: Vec<[f64; 2]>,
     rep: Vec<[f64; 2]>,
+    local: Vec<[f64; 2]>,
 }
 
 /// One phase of the descent.
@@ -59,26 +60,31 @@ fn sign(v: f64) -> i8 {
     }
 }
 
-/// Attractive forces `exaggeration · Σ_j p_ij w_ij (y_i − y_j)` added into `grad`. Rows are
-/// summed in P's stored order (nearby rows together, so the `y_j` they read stay in cache)
-/// into `forces`, then added at each row's rank; each row's sum is the same in any order.
+/// Attractive forces `exaggeration · Σ_j p_ij w_ij (y_i − y_j)` added into `grad`. The points
+/// are first copied into `local` in P's stored order, so that a stored row and the columns it
+/// names are read from nearby memory; rows are summed in that order into `forces`, then added
+/// at each row's rank. Each row's sum takes its terms in the same order as from `y`, so the
+/// result is the same to the bit.
 fn attractive(
     p: &Csr,
     y: &[[f64; 2]],
     exaggeration: f64,
+    local: &mut [[f64; 2]],
     forces: &mut [[f64; 2]],
     grad: &mut [[f64; 2]],
 ) {
+    p.gather(y, local);
+    let local = &*local;
     forces
         .par_iter_mut()
         .enumerate()
         .with_min_len(256)
         .for_each(|(r, f)| {
-            let i = p.row_of[r] as usize;
+            let yi = local[r];
             let mut s = [0.0f64; 2];
             for t in p.indptr[r]..p.indptr[r + 1] {
-                let j = p.indices[t] as usize;
-                let (dx, dy) = (y[i][0] - y[j][0], y[i][1] - y[j][1]);
+                let yj = local[p.indices[t] as usize];
+                let (dx, dy) = (yi[0] - yj[0], yi[1] - yj[1]);
                 let w = 1.0 / (1.0 + dx * dx + dy * dy);
                 let c = p.data[t] * w;
                 s[0] += c * dx;
@@ -103,6 +109,7 @@ impl Optimizer {
             gains: vec![[1.0; 2]; n],
             grad: vec![[0.0; 2]; n],
             rep: vec![[0.0; 2]; n],
+            local: vec![[0.0; 2]; n],
         }
     }
 
@@ -120,7 +127,14 @@ impl Optimizer {
                 .zip(self.rep.par_iter())
                 .for_each(|(g, r)| *g = [-r[0] * inv_z, -r[1] * inv_z]);
             // The repulsion buffer is free again: it holds the ordered attractive sums.
-            attractive(p, y, ph.exaggeration, &mut self.rep, &mut self.grad);
+            attractive(
+                p,
+                y,
+                ph.exaggeration,
+                &mut self.local,
+                &mut self.rep,
+                &mut self.grad,
+            );
             split.lap(1);
             let (lr, mom) = (ph.learning_rate, ph.momentum);
             y.par_iter_mut()

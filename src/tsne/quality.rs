@@ -97,19 +97,21 @@ pub fn kl_divergence_exact(p: &Csr, y: &[[f64; 2]]) -> f64 {
     let xs: Vec<f32> = y.iter().map(|q| q[0] as f32).collect();
     let ys: Vec<f32> = y.iter().map(|q| q[1] as f32).collect();
     let z = 2.0 * half_normaliser(&xs, &ys);
-    // Terms per stored row, summed in row order.
+    // Terms per stored row, from the points in stored order, summed in row order.
+    let mut local = vec![[0.0f64; 2]; n];
+    p.gather(y, &mut local);
     let terms: Vec<f64> = (0..n)
         .into_par_iter()
         .map(|r| {
-            let i = p.row_of[r] as usize;
+            let yi = local[r];
             let mut s = 0.0;
             for t in p.indptr[r]..p.indptr[r + 1] {
                 let pij = p.data[t];
                 if pij <= 0.0 {
                     continue;
                 }
-                let j = p.indices[t] as usize;
-                let (dx, dy) = (y[i][0] - y[j][0], y[i][1] - y[j][1]);
+                let yj = local[p.indices[t] as usize];
+                let (dx, dy) = (yi[0] - yj[0], yi[1] - yj[1]);
                 let q = 1.0 / (1.0 + dx * dx + dy * dy) / z;
                 s += pij * (pij / q).ln();
             }
