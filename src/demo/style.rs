@@ -205,6 +205,13 @@ fn product(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
     );
     c.blend_with(|x, y| s.inside(x, y, 1.0), |_, _| base);
     let sigma = rng.gen_range(0.01f32..0.03);
+    sensor_noise(&mut c, rng, sigma);
+    c
+}
+
+/// Adds Gaussian sensor noise of standard deviation `sigma` to every channel of every pixel
+/// (pixels in row order, channels in order).
+fn sensor_noise(c: &mut Canvas, rng: &mut ChaCha8Rng, sigma: f32) {
     c.map(|_, _, p| {
         let n = [
             normal(rng) * sigma,
@@ -213,7 +220,6 @@ fn product(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
         ];
         [p[0] + n[0], p[1] + n[1], p[2] + n[2]]
     });
-    c
 }
 
 /// Clipart: a near-black, saturated flat fill on a mid-toned wallpaper of flat stripes or dots in
@@ -284,20 +290,12 @@ fn real_world(s: &Scene, rng: &mut ChaCha8Rng) -> Canvas {
     let tex = texture(s, rng, s.noise_seed);
     let mut c = Canvas::new(s.size, [0.0; 3]);
     let sigma = rng.gen_range(0.02f32..0.05);
-    let noise: Vec<f32> = (0..s.size * s.size * 3)
-        .map(|_| normal(rng) * sigma)
-        .collect();
-    let mut k = 0;
     c.map(|x, y, _| {
         let i = (y as u32 * s.size + x as u32) as usize;
         let cov = s.inside(x, y, 1.0);
-        let mut out = [0.0; 3];
-        for ch in 0..3 {
-            out[ch] = (tex[i][ch] - cov).abs() + noise[k];
-            k += 1;
-        }
-        out
+        tex[i].map(|t| (t - cov).abs())
     });
+    sensor_noise(&mut c, rng, sigma);
     c
 }
 

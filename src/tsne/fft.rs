@@ -182,7 +182,6 @@ impl FftRepulsion {
             .zip(y.par_chunks(POINT_BLOCK))
             .for_each(|(lists, ys)| {
                 lists.resize_with(n_bands, Vec::new);
-                lists.truncate(n_bands);
                 lists.iter_mut().for_each(Vec::clear);
                 for q in ys {
                     let ((gx, wx), (gy, wy)) = (locate(q[0]), locate(q[1]));
