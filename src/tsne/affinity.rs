@@ -14,8 +14,9 @@ pub struct Csr {
     pub indptr: Vec<usize>,
     /// Column indices, as stored rows.
     pub indices: Vec<u32>,
-    /// Values.
-    pub data: Vec<f64>,
+    /// Values, in `f32`: half the memory of P and of the traffic of every attractive pass;
+    /// sums over them are taken in `f64`.
+    pub data: Vec<f32>,
     /// The matrix row of each stored row.
     pub row_of: Vec<u32>,
     /// The stored row of each matrix row (the inverse of `row_of`).
@@ -29,7 +30,7 @@ impl Csr {
     }
     /// Matrix columns and values of matrix row `i`.
     #[cfg(test)]
-    pub fn row(&self, i: usize) -> (Vec<u32>, &[f64]) {
+    pub fn row(&self, i: usize) -> (Vec<u32>, &[f32]) {
         let r = self.rank[i] as usize;
         let span = self.indptr[r]..self.indptr[r + 1];
         let cols = self.indices[span.clone()]
@@ -44,6 +45,92 @@ impl Csr {
             .with_min_len(4096)
             .for_each(|(o, &i)| *o = y[i as usize]);
     }
+}
+
+impl Csr {
+    /// The same matrix with its rows stored in `row_of` (a permutation of `0..N`): every row
+    /// keeps its values and the order of its terms (ascending matrix column), only the names
+    /// of the stored rows change. A sum over a row therefore gives the same bits before and
+    /// after; loops over the stored rows read memory in the new order.
+    pub fn reorder(&mut self, row_of: Vec<u32>) {
+        let n = self.n();
+        assert_eq!(row_of.len(), n, "a permutation of the rows");
+        let mut rank = vec![0u32; n];
+        for (r, &i) in row_of.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        // Old stored row -> new stored row, for renaming the columns.
+        let rename: Vec<u32> = self.row_of.iter().map(|&i| rank[i as usize]).collect();
+        let mut indptr = Vec::with_capacity(n + 1);
+        indptr.push(0usize);
+        for &i in &row_of {
+            let r = self.rank[i as usize] as usize;
+            indptr.push(indptr[indptr.len() - 1] + self.indptr[r + 1] - self.indptr[r]);
+        }
+        let nnz = indptr[n];
+        let mut cols = vec![0u32; nnz];
+        let mut vals = vec![0f32; nnz];
+        let old = &*self;
+        row_blocks(&indptr, &mut cols, &mut vals)
+            .into_par_iter()
+            .for_each(|(b0, b1, c, v)| {
+                let mut at = 0;
+                for &i in &row_of[b0..b1] {
+                    let r = old.rank[i as usize] as usize;
+                    let span = old.indptr[r]..old.indptr[r + 1];
+                    let len = span.len();
+                    for (o, &col) in c[at..at + len].iter_mut().zip(&old.indices[span.clone()]) {
+                        *o = rename[col as usize];
+                    }
+                    v[at..at + len].copy_from_slice(&old.data[span]);
+                    at += len;
+                }
+            });
+        *self = Csr {
+            indptr,
+            indices: cols,
+            data: vals,
+            row_of,
+            rank,
+        };
+    }
+}
+
+/// The points of a 2-D map along a Z-order (Morton) curve over its bounding box, ties by
+/// index: points near each other on the map are mostly near each other in this order.
+pub fn map_order(y: &[[f64; 2]]) -> Vec<u32> {
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for q in y {
+        for d in 0..2 {
+            lo[d] = lo[d].min(q[d]);
+            hi[d] = hi[d].max(q[d]);
+        }
+    }
+    let cell = |v: f64, d: usize| -> u64 {
+        let span = hi[d] - lo[d];
+        if span > 0.0 && span.is_finite() {
+            (((v - lo[d]) / span) * 65535.0).clamp(0.0, 65535.0) as u64
+        } else {
+            0
+        }
+    };
+    // Interleaves the bits of a 16-bit value with zeros.
+    let spread = |mut v: u64| {
+        v = (v | (v << 8)) & 0x00ff_00ff;
+        v = (v | (v << 4)) & 0x0f0f_0f0f;
+        v = (v | (v << 2)) & 0x3333_3333;
+        (v | (v << 1)) & 0x5555_5555
+    };
+    let mut keys: Vec<u64> = y
+        .par_iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let z = spread(cell(q[0], 0)) | (spread(cell(q[1], 1)) << 1);
+            (z << 32) | i as u64
+        })
+        .collect();
+    keys.par_sort_unstable();
+    keys.into_iter().map(|k| k as u32).collect()
 }
 
 /// Gaussian conditional probabilities of one row with entropy ln(perplexity), found by
@@ -118,6 +205,26 @@ where
 /// Rows of output assembled per parallel task.
 const ROW_BLOCK: usize = 2048;
 
+/// A block of stored rows `b0..b1` and its disjoint slices of the columns and values.
+type RowBlock<'a> = (usize, usize, &'a mut [u32], &'a mut [f32]);
+
+/// The output of a matrix with row offsets `indptr`, cut into blocks of [`ROW_BLOCK`] rows that
+/// parallel tasks fill independently.
+fn row_blocks<'a>(indptr: &[usize], cols: &'a mut [u32], vals: &'a mut [f32]) -> Vec<RowBlock<'a>> {
+    let n = indptr.len() - 1;
+    let mut blocks = Vec::with_capacity(n.div_ceil(ROW_BLOCK));
+    let (mut rc, mut rv) = (cols, vals);
+    for b0 in (0..n).step_by(ROW_BLOCK) {
+        let b1 = (b0 + ROW_BLOCK).min(n);
+        let len = indptr[b1] - indptr[b0];
+        let (c, rest_c) = std::mem::take(&mut rc).split_at_mut(len);
+        let (v, rest_v) = std::mem::take(&mut rv).split_at_mut(len);
+        (rc, rv) = (rest_c, rest_v);
+        blocks.push((b0, b1, c, v));
+    }
+    blocks
+}
+
 /// The symmetric matrix from conditional probabilities `cond` (`[N, k]`, aligned with
 /// `indices`) and the reverse lists: row `i` holds `(p_{j|i} + p_{i|j}) / (2N)` for every `j`
 /// that lists `i` or that `i` lists, in ascending column order, each column named by its
@@ -156,20 +263,9 @@ where
     }
     let nnz = indptr[n];
     let mut cols = vec![0u32; nnz];
-    let mut vals = vec![0f64; nnz];
-    // Disjoint output slices per block of rows.
-    let mut blocks = Vec::with_capacity(n.div_ceil(ROW_BLOCK));
-    let (mut rc, mut rv) = (&mut cols[..], &mut vals[..]);
-    for b0 in (0..n).step_by(ROW_BLOCK) {
-        let b1 = (b0 + ROW_BLOCK).min(n);
-        let len = indptr[b1] - indptr[b0];
-        let (c, rest_c) = std::mem::take(&mut rc).split_at_mut(len);
-        let (v, rest_v) = std::mem::take(&mut rv).split_at_mut(len);
-        (rc, rv) = (rest_c, rest_v);
-        blocks.push((b0, b1, c, v));
-    }
+    let mut vals = vec![0f32; nnz];
     let norm = 1.0 / (2.0 * n as f64);
-    blocks
+    row_blocks(&indptr, &mut cols, &mut vals)
         .into_par_iter()
         .for_each_init(Vec::new, |e: &mut Vec<(u32, f64)>, (b0, b1, c, v)| {
             let mut at = 0;
@@ -192,7 +288,7 @@ where
                         t += 1;
                     }
                     c[at] = rank[col as usize];
-                    v[at] = val * norm;
+                    v[at] = (val * norm) as f32;
                     at += 1;
                     t += 1;
                 }
@@ -250,17 +346,21 @@ mod tests {
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
     }
 
-    #[test]
-    fn joint_matrix_is_symmetric_and_normalised() {
-        let knn = Neighbours {
+    /// Two neighbours of each of four points.
+    fn tiny_knn() -> Neighbours {
+        Neighbours {
             k: 2,
             indices: vec![1, 2, 0, 2, 1, 0, 0, 1],
             dist2: vec![1.0, 2.0, 1.0, 1.5, 1.5, 2.0, 3.0, 3.5],
             method: crate::neighbours::Method::Exact,
-        };
-        let p = joint_probabilities(knn, 1.5, vec![2, 0, 3, 1]);
-        let total: f64 = p.data.iter().sum();
-        assert!((total - 1.0).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn joint_matrix_is_symmetric_and_normalised() {
+        let p = joint_probabilities(tiny_knn(), 1.5, vec![2, 0, 3, 1]);
+        let total: f64 = p.data.iter().map(|&v| f64::from(v)).sum();
+        assert!((total - 1.0).abs() < 1e-6);
         let get = |i: usize, j: u32| {
             let (cols, vals) = p.row(i);
             cols.iter()
@@ -273,5 +373,33 @@ mod tests {
                 assert!((get(i, j) - get(j as usize, i as u32)).abs() < 1e-15);
             }
         }
+    }
+
+    #[test]
+    fn reordered_rows_keep_their_terms_in_order() {
+        let mut p = joint_probabilities(tiny_knn(), 1.5, vec![2, 0, 3, 1]);
+        let before: Vec<(Vec<u32>, Vec<f32>)> = (0..4)
+            .map(|i| {
+                let (c, v) = p.row(i);
+                (c, v.to_vec())
+            })
+            .collect();
+        p.reorder(vec![3, 1, 0, 2]);
+        assert_eq!(p.row_of, vec![3, 1, 0, 2]);
+        for (i, (c, v)) in before.iter().enumerate() {
+            let (c2, v2) = p.row(i);
+            assert_eq!(&c2, c, "row {i}: columns");
+            assert_eq!(v2, &v[..], "row {i}: values");
+            assert_eq!(p.row_of[p.rank[i] as usize] as usize, i);
+        }
+    }
+
+    #[test]
+    fn map_order_follows_the_z_curve() {
+        // Four corners and the centre: Z order visits (lo, lo), (hi, lo), (lo, hi), (hi, hi).
+        let y = [[1.0, 1.0], [0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.25, 0.25]];
+        assert_eq!(map_order(&y), vec![1, 4, 2, 3, 0]);
+        // A degenerate map keeps the index order.
+        assert_eq!(map_order(&[[2.0, 2.0]; 3]), vec![0, 1, 2]);
     }
 }

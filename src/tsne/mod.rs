@@ -94,6 +94,10 @@ impl Affinities {
     }
 }
 
+/// Maps of at least this many points store P along the map after early exaggeration (below it,
+/// the points fit in cache anyway).
+const REORDER_MIN_POINTS: usize = 50_000;
+
 /// Validated input: reduced data (f32) and effective perplexity plus notices.
 struct Prepared {
     x: Array2<f32>,
@@ -259,7 +263,7 @@ pub fn fit_parts(parts: &[ArrayView2<f32>], params: &TsneParams) -> Result<TsneO
     let ph = Phase::start("tsne: prepare");
     let prep = prepare(parts, params)?;
     drop(ph);
-    let (p, neighbours) = affinities_of(&prep);
+    let (mut p, neighbours) = affinities_of(&prep);
     let n = prep.x.nrows();
     let mut notices = prep.notices.clone();
     let iterations = params.early_exaggeration_iter + params.n_iter;
@@ -298,6 +302,13 @@ pub fn fit_parts(parts: &[ArrayView2<f32>], params: &TsneParams) -> Result<TsneO
                 },
             );
             drop(ph);
+            // The clusters have formed: store P's rows along the map, so that the attractive
+            // forces read each row's neighbours from nearby memory. Every row keeps its terms
+            // in order, so the map's bits do not depend on this.
+            if n >= REORDER_MIN_POINTS {
+                let _ph = Phase::start("tsne: P along the map");
+                p.reorder(affinity::map_order(&y));
+            }
             let _ph = Phase::start("tsne: final phase");
             opt.run(
                 &p,

@@ -106,7 +106,7 @@ pub fn kl_divergence_exact(p: &Csr, y: &[[f64; 2]]) -> f64 {
             let yi = local[r];
             let mut s = 0.0;
             for t in p.indptr[r]..p.indptr[r + 1] {
-                let pij = p.data[t];
+                let pij = f64::from(p.data[t]);
                 if pij <= 0.0 {
                     continue;
                 }
