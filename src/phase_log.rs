@@ -1,6 +1,8 @@
 //! Optional per-phase timing of long computations: with `DANNSCOPE_PHASE_LOG=1` in the
 //! environment, each [`Phase`] writes one line to stderr when it ends, with its wall time,
-//! the process's resident memory then and its peak so far (Linux `/proc/self/status`).
+//! the process's resident memory then and its peak so far (Linux `/proc/self/status`), and
+//! the anonymous part of the resident memory then (without the pages of mapped files, such as a
+//! memory-mapped store, which the kernel can drop and read again).
 //! Without the variable a phase costs one cached environment lookup and writes nothing.
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -11,8 +13,8 @@ pub fn enabled() -> bool {
     *ON.get_or_init(|| std::env::var("DANNSCOPE_PHASE_LOG").is_ok_and(|v| v == "1"))
 }
 
-/// `VmRSS` and `VmHWM` of this process in MiB, where the system reports them.
-fn memory_mib() -> Option<(f64, f64)> {
+/// `VmRSS`, `VmHWM` and `RssAnon` of this process in MiB, where the system reports them.
+fn memory_mib() -> Option<(f64, f64, f64)> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let field = |name: &str| -> Option<f64> {
         let line = s.lines().find(|l| l.starts_with(name))?;
@@ -24,7 +26,7 @@ fn memory_mib() -> Option<(f64, f64)> {
             .ok()?;
         Some(kib / 1024.0)
     };
-    Some((field("VmRSS:")?, field("VmHWM:")?))
+    Some((field("VmRSS:")?, field("VmHWM:")?, field("RssAnon:")?))
 }
 
 /// A named phase; logged when dropped (if logging is on).
@@ -48,8 +50,8 @@ impl Drop for Phase {
         if let Some(t) = self.start {
             let secs = t.elapsed().as_secs_f64();
             match memory_mib() {
-                Some((rss, peak)) => eprintln!(
-                    "[phase] {}: {secs:.2} s, rss {rss:.0} MiB, peak {peak:.0} MiB",
+                Some((rss, peak, anon)) => eprintln!(
+                    "[phase] {}: {secs:.2} s, rss {rss:.0} MiB (anonymous {anon:.0}), peak {peak:.0} MiB",
                     self.name
                 ),
                 None => eprintln!("[phase] {}: {secs:.2} s", self.name),
