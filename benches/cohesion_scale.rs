@@ -2,6 +2,13 @@
 //!
 //! - `write --out DIR --n N --d D --classes C --seed S`: seeded clustered source/target embeddings
 //!   ([`clustered`]) with logits, written as a store (`Source.npz`/`.json`, `Target.npz`/`.json`) in DIR.
+//!   With `--npy EMB.npy --labels L.npy --domains D.npy` instead, the rows of an existing `[N, D]`
+//!   float32 embedding (e.g. `scripts/make_tsne_data.py`'s), mapped, not read: rows whose domain is
+//!   below half the number of domains are the source, the others the target (no logits).
+//! - `map --store DIR [--out DIR] [--max-points N]`: the joint map of the store's two domains as
+//!   `dannscope tsne` makes it (store mapped; streaming PCA, neighbours, fit, coordinate files,
+//!   SVG and PNG), printing the wall time of each step and the peak RSS; with
+//!   `DANNSCOPE_PHASE_LOG=1`, also the fit's phases.
 //! - `eval --store DIR [--out DIR] [metric flags]`: reads the store and runs what `dannscope eval` runs
 //!   after embedding (classification, cohesion, per-class transfer, the CSV/JSON files), printing the
 //!   wall time of each step and each cohesion measure.
@@ -125,7 +132,36 @@ fn write(args: &[String]) -> anyhow::Result<()> {
         num(args, "--seed", 0u64),
     );
     std::fs::create_dir_all(&out)?;
-    let template = EmbeddingRecord {
+    let template = template();
+    if let Some(emb) = arg(args, "--npy") {
+        return write_from_npy(&out, Path::new(&emb), args, &template);
+    }
+    for (dom, name) in [(0u64, "Source"), (1, "Target")] {
+        let t0 = Instant::now();
+        let (x, logits, label) = clustered(n / 2, d, c, seed, dom);
+        let rows: Vec<usize> = (0..x.nrows()).collect();
+        let fingerprint = format!("bench-{n}-{d}-{c}-{seed}");
+        let record = domain_record(&template, name, &rows, d, c, fingerprint);
+        let de = DomainEmbeddings {
+            embedding: x.into(),
+            logits: Some(logits.into()),
+            label,
+            domain_logits: None,
+            record,
+        };
+        write_domain(&out, &de)?;
+        println!(
+            "wrote {name}: {} x {d} in {:.1} s",
+            n / 2,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// The record every bench store's domains start from.
+fn template() -> EmbeddingRecord {
+    EmbeddingRecord {
         format: 1,
         dannscope_version: env!("CARGO_PKG_VERSION").into(),
         domain: String::new(),
@@ -154,33 +190,142 @@ fn write(args: &[String]) -> anyhow::Result<()> {
         batch_size: 0,
         fingerprint: String::new(),
         data_root: ".".into(),
+    }
+}
+
+/// The record of domain `name` holding `rows` (named `<name>/<row>.jpg`), `d` wide, `c` classes.
+fn domain_record(
+    template: &EmbeddingRecord,
+    name: &str,
+    rows: &[usize],
+    d: usize,
+    c: usize,
+    fingerprint: String,
+) -> EmbeddingRecord {
+    let mut record = template.clone();
+    record.domain = name.into();
+    record.domain_code = name[..1].into();
+    record.n = rows.len();
+    record.dim = d;
+    record.n_classes = c;
+    record.class_names = (0..c).map(|i| format!("class{i:03}")).collect();
+    record.paths = rows.iter().map(|i| format!("{name}/{i}.jpg")).collect();
+    record.fingerprint = fingerprint;
+    record
+}
+
+/// `write --npy`: the source and target domains of a store from the rows of a mapped `.npy`.
+fn write_from_npy(
+    out: &Path,
+    emb: &Path,
+    args: &[String],
+    template: &EmbeddingRecord,
+) -> anyhow::Result<()> {
+    use ndarray_npy::ViewNpyExt;
+    let file = std::fs::File::open(emb)?;
+    // SAFETY: the file is only read, and not changed while this process runs.
+    let map = unsafe { memmap2::Mmap::map(&file)? };
+    let x = ndarray::ArrayView2::<f32>::view_npy(&map)?;
+    let read = |flag: &str| -> anyhow::Result<Array1<i64>> {
+        let path = arg(args, flag).ok_or_else(|| anyhow::anyhow!("{flag} FILE.npy is needed"))?;
+        Ok(ndarray_npy::read_npy(&path)?)
     };
-    for (dom, name) in [(0u64, "Source"), (1, "Target")] {
+    let (labels, domains) = (read("--labels")?, read("--domains")?);
+    anyhow::ensure!(
+        labels.len() == x.nrows() && domains.len() == x.nrows(),
+        "{} rows, but {} labels and {} domains",
+        x.nrows(),
+        labels.len(),
+        domains.len()
+    );
+    let n_domains = domains.iter().max().map_or(0, |&m| m + 1);
+    let n_classes = labels.iter().max().map_or(0, |&m| m as usize + 1);
+    let (n, d) = x.dim();
+    for (is_target, name) in [(false, "Source"), (true, "Target")] {
         let t0 = Instant::now();
-        let (x, logits, label) = clustered(n / 2, d, c, seed, dom);
-        let mut record = template.clone();
-        record.domain = name.into();
-        record.domain_code = name[..1].into();
-        record.n = x.nrows();
-        record.dim = d;
-        record.n_classes = c;
-        record.class_names = (0..c).map(|i| format!("class{i:03}")).collect();
-        record.paths = (0..x.nrows()).map(|i| format!("{name}/{i}.jpg")).collect();
-        record.fingerprint = format!("bench-{n}-{d}-{c}-{seed}");
+        let rows: Vec<usize> = (0..n)
+            .filter(|&i| (2 * domains[i] >= n_domains) == is_target)
+            .collect();
+        let e = x.select(ndarray::Axis(0), &rows);
+        let fingerprint = format!("bench-npy-{}-{n}-{d}", emb.display());
+        let mut record = domain_record(template, name, &rows, d, n_classes, fingerprint);
+        record.model.outputs.logits = None;
         let de = DomainEmbeddings {
-            embedding: x.into(),
-            logits: Some(logits.into()),
-            label,
+            embedding: e.into(),
+            logits: None,
+            label: rows.iter().map(|&i| labels[i]).collect(),
             domain_logits: None,
             record,
         };
-        write_domain(&out, &de)?;
+        write_domain(out, &de)?;
         println!(
             "wrote {name}: {} x {d} in {:.1} s",
-            n / 2,
+            rows.len(),
             t0.elapsed().as_secs_f64()
         );
     }
+    Ok(())
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux), if known.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// `map`: the pair's joint map from the store, as `dannscope tsne` makes it, step by step.
+fn map(args: &[String]) -> anyhow::Result<()> {
+    use dannscope::pipeline::map::{draw_pair, map_pair, MapFiles};
+    use dannscope::settings::{MapSettings, Seeds};
+    use dannscope::tsne::TsneParams;
+    let store = PathBuf::from(arg(args, "--store").expect("--store DIR"));
+    let out = PathBuf::from(arg(args, "--out").unwrap_or_else(|| "/tmp/map_scale".into()));
+    std::fs::create_dir_all(&out)?;
+    let step = |what: &str, t: Instant| {
+        println!(
+            "{what}: {:.1} s (peak RSS so far {:.0} MiB)",
+            t.elapsed().as_secs_f64(),
+            peak_rss_mib().unwrap_or(f64::NAN)
+        )
+    };
+    let t_all = Instant::now();
+    let t = Instant::now();
+    let s = read_domain(&store, "Source")?;
+    let tg = read_domain(&store, "Target")?;
+    step("read store (mapped)", t);
+    let max_points = arg(args, "--max-points").and_then(|v| v.parse().ok());
+    let set = MapSettings::new(TsneParams::default(), max_points)?;
+    let seeds = Seeds::default();
+    let domain = |name: &str, code: &str| Domain {
+        name: name.into(),
+        code: code.into(),
+    };
+    let files = MapFiles::new(&out, &domain("Source", "S"), &domain("Target", "T"))?;
+    // A fresh fit every time: no earlier map is reused.
+    let _ = std::fs::remove_file(files.with("json"));
+    let t = Instant::now();
+    let m = map_pair(&s, &tg, &files, &set, &seeds)?;
+    step("fit and coordinate files", t);
+    let t = Instant::now();
+    draw_pair(
+        &files,
+        &m,
+        &s.record.class_names,
+        "Source",
+        "Target",
+        format!("{} points", m.coords.nrows()),
+        None,
+    )?;
+    step("figure (SVG and PNG)", t);
+    println!(
+        "map of {} points, KL {:.4}: {:.1} s in all; files in {}",
+        m.coords.nrows(),
+        m.kl_divergence,
+        t_all.elapsed().as_secs_f64(),
+        out.display()
+    );
     Ok(())
 }
 
@@ -342,10 +487,13 @@ fn main() -> anyhow::Result<()> {
         .map(String::as_str)
     {
         Some("write") => write(&args),
+        Some("map") => map(&args),
         Some("eval") => eval(&args),
         Some("accuracy") => accuracy(&args),
         _ => {
-            eprintln!("usage: cohesion_scale write|eval|accuracy [options] (see the file's doc)");
+            eprintln!(
+                "usage: cohesion_scale write|map|eval|accuracy [options] (see the file's doc)"
+            );
             let _ = Path::new(".");
             Ok(())
         }
