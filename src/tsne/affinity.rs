@@ -45,9 +45,6 @@ impl Csr {
             .with_min_len(4096)
             .for_each(|(o, &i)| *o = y[i as usize]);
     }
-}
-
-impl Csr {
     /// The same matrix with its rows stored in `row_of` (a permutation of `0..N`): every row
     /// keeps its values and the order of its terms (ascending matrix column), only the names
     /// of the stored rows change. A sum over a row therefore gives the same bits before and
