@@ -267,14 +267,6 @@ fn write_from_npy(
     Ok(())
 }
 
-/// Peak resident memory of this process so far, in MiB (Linux), if known.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 /// `map`: the pair's joint map from the store, as `dannscope tsne` makes it, step by step.
 fn map(args: &[String]) -> anyhow::Result<()> {
     use dannscope::pipeline::map::{draw_pair, map_pair, MapFiles};
@@ -287,7 +279,7 @@ fn map(args: &[String]) -> anyhow::Result<()> {
         println!(
             "{what}: {:.1} s (peak RSS so far {:.0} MiB)",
             t.elapsed().as_secs_f64(),
-            peak_rss_mib().unwrap_or(f64::NAN)
+            dannscope::phase_log::peak_rss_mib().unwrap_or(f64::NAN)
         )
     };
     let t_all = Instant::now();

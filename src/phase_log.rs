@@ -29,6 +29,11 @@ fn memory_mib() -> Option<(f64, f64, f64)> {
     Some((field("VmRSS:")?, field("VmHWM:")?, field("RssAnon:")?))
 }
 
+/// The peak resident memory of this process so far (`VmHWM`) in MiB, where the system reports it.
+pub fn peak_rss_mib() -> Option<f64> {
+    memory_mib().map(|(_, peak, _)| peak)
+}
+
 /// A named phase; logged when dropped (if logging is on).
 pub struct Phase {
     name: &'static str,

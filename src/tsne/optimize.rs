@@ -233,7 +233,7 @@ impl Optimizer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::neighbours::{Method, Neighbours};
+    use crate::neighbours::{knn_graph, Method, NeighbourParams};
     use crate::tsne::affinity::{joint_probabilities, map_order};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
@@ -241,28 +241,12 @@ mod tests {
     /// P of `n` seeded 5-d points from their exact `k` nearest neighbours, and a seeded map.
     fn problem(n: usize, k: usize) -> (crate::tsne::affinity::Csr, Vec<[f64; 2]>) {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let x: Vec<[f64; 5]> = (0..n)
-            .map(|_| std::array::from_fn(|_| rng.gen_range(-1.0..1.0)))
-            .collect();
-        let (mut indices, mut dist2) = (Vec::new(), Vec::new());
-        for i in 0..n {
-            let mut d: Vec<(f64, u32)> = (0..n)
-                .filter(|&j| j != i)
-                .map(|j| {
-                    let d2 = x[i].iter().zip(&x[j]).map(|(a, b)| (a - b) * (a - b)).sum();
-                    (d2, j as u32)
-                })
-                .collect();
-            d.sort_by(|a, b| a.partial_cmp(b).unwrap());
-            indices.extend(d[..k].iter().map(|p| p.1));
-            dist2.extend(d[..k].iter().map(|p| p.0));
-        }
-        let knn = Neighbours {
-            k,
-            indices,
-            dist2,
+        let x = ndarray::Array2::from_shape_fn((n, 5), |_| rng.gen_range(-1.0f32..1.0));
+        let params = NeighbourParams {
             method: Method::Exact,
+            ..Default::default()
         };
+        let knn = knn_graph(x.view(), k, &params).expect("exact neighbours");
         let p = joint_probabilities(knn, 5.0, (0..n as u32).rev().collect());
         let y = (0..n)
             .map(|_| [rng.gen_range(-20.0..20.0), rng.gen_range(-20.0..20.0)])
